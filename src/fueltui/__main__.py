@@ -1,0 +1,5 @@
+import sys
+
+from fueltui.main import main
+
+sys.exit(main())

@@ -1,0 +1,1 @@
+"""The API definition both ends derive from: the master serves it, the client speaks it."""

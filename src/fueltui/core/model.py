@@ -1,0 +1,312 @@
+"""The domain model of a deployment: one place, used by every other part.
+
+Values that an operator types (addresses, CIDRs, hostnames) are kept as the strings
+they typed. The model only checks their *shape* (types, unknown keys); the rules in
+`fueltui.core.rules` judge their *meaning* and explain themselves with findings, so
+that a wrong address is a finding the operator can read, not a parser traceback.
+"""
+
+from __future__ import annotations
+
+from enum import StrEnum
+from typing import Annotated, Literal
+
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field
+
+
+class Strict(BaseModel):
+    """Base of every model: unknown keys are errors, a typo must not pass silently."""
+
+    model_config = ConfigDict(extra="forbid", populate_by_name=True)
+
+
+def normalize_mac(value: str) -> str:
+    """MACs compare case-insensitively; store them lower-case with colons."""
+    text = value.strip().lower().replace("-", ":")
+    parts = text.split(":")
+    if len(parts) != 6 or not all(len(p) == 2 and all(c in "0123456789abcdef" for c in p) for p in parts):
+        raise ValueError(f"{value!r} is not a MAC address (expected six hex pairs, e.g. 52:54:00:aa:00:01)")
+    return text
+
+
+MacAddress = Annotated[str, AfterValidator(normalize_mac)]
+
+
+# --------------------------------------------------------------------------- findings
+
+
+class Severity(StrEnum):
+    error = "error"
+    warning = "warning"
+
+
+class Finding(Strict):
+    """One thing the rules have to say: a stable code, where, and what to change."""
+
+    code: str
+    path: str
+    message: str
+    severity: Severity = Severity.error
+
+
+# --------------------------------------------------------------------------- master
+
+
+class DhcpPool(Strict):
+    start: str
+    end: str
+
+
+class BootOptions(Strict):
+    """The master's own settings, as Fuel's ISO took them on the kernel line."""
+
+    interface: str = "eth0"
+    ip: str
+    netmask: str = "255.255.255.0"  # dotted quad, or a prefix length ("24" or "/24")
+    gateway: str | None = None
+    dns: list[str] = Field(default_factory=list)
+    hostname: str = "fuel.domain.tld"
+    ntp: list[str] = Field(default_factory=list)
+    dhcp_pool: DhcpPool
+
+
+# --------------------------------------------------------------------------- release
+
+
+class Mode(StrEnum):
+    nova_network = "nova-network"
+    neutron_gre = "neutron-gre"
+    neutron_vlan = "neutron-vlan"
+
+
+class RoleLimits(Strict):
+    # `min` may name a setting ("storage.osd_pool_size") whose value is the minimum.
+    min: int | str | None = None
+    max: int | None = None
+    recommended: int | None = None
+    min_message: str | None = None
+    max_message: str | None = None
+    recommended_message: str | None = None
+
+
+class Restriction(Strict):
+    """The role is unavailable when every setting in `when` has the given value."""
+
+    when: dict[str, bool | int | str]
+    message: str
+
+
+class RoleMeta(Strict):
+    name: str
+    description: str = ""
+    conflicts: list[str] = Field(default_factory=list)
+    limits: RoleLimits = Field(default_factory=RoleLimits)
+    restrictions: list[Restriction] = Field(default_factory=list)
+    has_primary: bool = False
+    public: bool = False  # needs the public network even when it is not assigned to all nodes
+
+
+Notation = Literal["cidr", "ip_ranges"]
+
+
+class NetworkMeta(Strict):
+    """A logical network as the release defines it for a mode."""
+
+    name: str
+    cidr: str | None = None
+    gateway: str | None = None
+    ip_ranges: list[tuple[str, str]] = Field(default_factory=list)
+    vlan: int | None = None
+    use_gateway: bool = False
+    notation: Notation | None = None
+    map_priority: int = 2
+    vips: list[str] = Field(default_factory=list)
+    configurable: bool = True
+    unmovable: bool = False  # fuelweb_admin: stays on the PXE NIC
+    carries_vlan_range: bool = False  # neutron-vlan private: tagged, no CIDR
+
+
+class NeutronParams(Strict):
+    floating_ranges: list[tuple[str, str]] = Field(default_factory=list)
+    vlan_range: tuple[int, int] | None = None
+    gre_id_range: tuple[int, int] | None = None
+    internal_cidr: str | None = None
+    internal_gateway: str | None = None
+    dns_nameservers: list[str] = Field(default_factory=list)
+    base_mac: str | None = None
+
+
+NetManager = Literal["FlatDHCPManager", "VlanManager"]
+
+
+class NovaParams(Strict):
+    net_manager: NetManager = "FlatDHCPManager"
+    fixed_networks_cidr: str | None = None
+    fixed_networks_vlan_start: int | None = None
+    fixed_network_size: int = 256
+    fixed_networks_amount: int = 1
+    floating_ranges: list[tuple[str, str]] = Field(default_factory=list)
+    dns_nameservers: list[str] = Field(default_factory=list)
+
+
+class ModeMeta(Strict):
+    """The networks and their parameters' defaults of one network mode."""
+
+    networks: list[NetworkMeta]
+    neutron: NeutronParams | None = None
+    nova_network: NovaParams | None = None
+
+
+TaskType = Literal["stage", "group", "shell", "upload_file", "sync", "master_shell", "reboot"]
+
+
+class GraphTask(Strict):
+    """One node of the deployment graph (see `fueltui.core.graph`)."""
+
+    id: str
+    type: TaskType
+    roles: list[str] = Field(default_factory=list)
+    groups: list[str] = Field(default_factory=list)
+    requires: list[str] = Field(default_factory=list)
+    required_for: list[str] = Field(default_factory=list)
+    parameters: dict[str, object] = Field(default_factory=dict)
+
+
+class Release(Strict):
+    id: str
+    name: str
+    openstack_version: str
+    operating_system: str
+    description: str = ""
+    roles: dict[str, RoleMeta]
+    modes: dict[Mode, ModeMeta]
+    admin_network: NetworkMeta
+    deployment_tasks: list[GraphTask] = Field(default_factory=list)
+
+
+# --------------------------------------------------------------------------- environment
+
+
+class NetworkConfig(Strict):
+    """One logical network's settings; in an answers file every key is optional and an
+    omitted one takes the release default (`vlan: null` said explicitly means untagged)."""
+
+    cidr: str | None = None
+    gateway: str | None = None
+    ip_ranges: list[tuple[str, str]] | None = None
+    vlan: int | None = None
+
+
+class StorageSettings(Strict):
+    volumes_lvm: bool = True
+    volumes_ceph: bool = False
+    images_ceph: bool = False
+    ephemeral_ceph: bool = False
+    objects_ceph: bool = False
+    osd_pool_size: int = 2
+
+
+class Settings(Strict):
+    storage: StorageSettings = Field(default_factory=StorageSettings)
+    ceilometer: bool = False
+    assign_public_to_all_nodes: bool = False
+
+
+class EnvStatus(StrEnum):
+    new = "new"
+    deploying = "deploying"
+    stopped = "stopped"
+    operational = "operational"
+    error = "error"
+
+
+class Environment(Strict):
+    """A cluster being built. `networks` holds every network of the mode, defaults merged."""
+
+    name: str
+    release: str
+    mode: Mode
+    networks: dict[str, NetworkConfig] = Field(default_factory=dict)
+    neutron: NeutronParams | None = None
+    nova_network: NovaParams | None = None
+    settings: Settings = Field(default_factory=Settings)
+    status: EnvStatus = EnvStatus.new
+
+
+# --------------------------------------------------------------------------- nodes
+
+
+class Nic(Strict):
+    name: str
+    mac: MacAddress
+    state: Literal["up", "down", "unknown"] = "unknown"
+    speed_mbps: int | None = None
+    driver: str | None = None
+    pxe: bool = False
+
+
+class Cpu(Strict):
+    model: str = ""
+    count: int = 0
+
+
+class Memory(Strict):
+    total_bytes: int = 0
+
+
+class Disk(Strict):
+    name: str
+    size_bytes: int = 0
+    model: str | None = None
+    rotational: bool | None = None
+
+
+class SystemInfo(Strict):
+    manufacturer: str | None = None
+    product: str | None = None
+    serial: str | None = None
+
+
+class NodeFacts(Strict):
+    nics: list[Nic] = Field(default_factory=list)
+    cpu: Cpu = Field(default_factory=Cpu)
+    memory: Memory = Field(default_factory=Memory)
+    disks: list[Disk] = Field(default_factory=list)
+    system: SystemInfo = Field(default_factory=SystemInfo)
+    os: str | None = None
+    hostname: str | None = None
+
+
+class NodeStatus(StrEnum):
+    discover = "discover"
+    provisioning = "provisioning"
+    provisioned = "provisioned"
+    deploying = "deploying"
+    ready = "ready"
+    error = "error"
+
+
+class Node(Strict):
+    """A server on the admin network. Its identity is the MAC of its admin (PXE) NIC."""
+
+    mac: MacAddress
+    name: str
+    ip: str | None = None
+    status: NodeStatus = NodeStatus.discover
+    online: bool = False
+    untrusted: bool = False
+    error: str | None = None
+    environment: str | None = None
+    facts: NodeFacts = Field(default_factory=NodeFacts)
+    roles: list[str] = Field(default_factory=list)
+    interfaces: dict[str, list[str]] = Field(default_factory=dict)  # NIC name -> networks
+
+    @property
+    def pxe_nic(self) -> Nic | None:
+        for nic in self.facts.nics:
+            if nic.pxe:
+                return nic
+        for nic in self.facts.nics:
+            if nic.mac == self.mac:
+                return nic
+        return None

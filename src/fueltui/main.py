@@ -1,0 +1,71 @@
+"""The `fueltui` command: the TUI with no arguments, otherwise one of the subcommands.
+
+Each subcommand lives in its own module that exposes `register(subparsers)`; the module
+sets `func` on its parser to a callable taking the parsed arguments and returning the
+exit code. This file only knows the table, so parts can grow without touching each other.
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import os
+import sys
+from collections.abc import Callable, Sequence
+
+# Modules that register subcommands, in the order they appear in --help.
+COMMAND_MODULES: tuple[str, ...] = (
+    "fueltui.cli.check",
+    "fueltui.cli.resources",
+    "fueltui.cli.deploy",
+    "fueltui.cli.verify",
+    "fueltui.cli.discovery",
+    "fueltui.master.cli",
+    "fueltui.lab.cli",
+)
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="fueltui",
+        description="Install OpenStack on bare metal from the keyboard. With no command, opens the TUI.",
+    )
+    parser.add_argument("--state-dir", help="the master's state directory (also FUELTUI_STATE_DIR)")
+    parser.add_argument("--lab", action="store_true", help="talk to the master of the lab (`fueltui lab up`)")
+    parser.add_argument("--root", default="/", help="target root for files the master set-up writes (TUI)")
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND")
+    for name in COMMAND_MODULES:
+        try:
+            module = importlib.import_module(name)
+        except ModuleNotFoundError as exc:
+            if exc.name == name:  # a part not written yet
+                continue
+            raise
+        module.register(sub)
+    return parser
+
+
+def _apply_global_options(args: argparse.Namespace) -> None:
+    if args.state_dir:
+        os.environ["FUELTUI_STATE_DIR"] = os.path.abspath(args.state_dir)
+    if args.lab:
+        os.environ["FUELTUI_LAB"] = "1"
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    _apply_global_options(args)
+    func: Callable[[argparse.Namespace], int] | None = getattr(args, "func", None)
+    if func is None:
+        tui = importlib.import_module("fueltui.tui.app")
+        result: int = tui.run(args)
+        return result
+    try:
+        return func(args)
+    except KeyboardInterrupt:
+        return 130
+
+
+if __name__ == "__main__":
+    sys.exit(main())

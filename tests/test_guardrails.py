@@ -1,0 +1,82 @@
+"""Guard rails: the architecture contracts, the types and the lint run with the suite."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import textwrap
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+SRC = ROOT / "src"
+
+
+def _run(*cmd: str, cwd: Path = ROOT) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(cmd, cwd=cwd, capture_output=True, text=True, timeout=300, check=False)
+
+
+def test_import_contracts_are_kept() -> None:
+    result = _run("lint-imports", "--no-cache")
+    assert result.returncode == 0, result.stdout + result.stderr
+
+
+def test_import_contracts_fail_on_a_forbidden_import(tmp_path: Path) -> None:
+    """Prove the contracts can fail: a copy of the tree with a core module importing textual."""
+    copy = tmp_path / "tree"
+    (copy).mkdir()
+    subprocess.run(["cp", "-r", str(SRC), str(copy / "src")], check=True)
+    subprocess.run(["cp", str(ROOT / "pyproject.toml"), str(copy)], check=True)
+    bad = copy / "src" / "fueltui" / "core" / "_bad_for_test.py"
+    bad.write_text("import textual  # forbidden in the core\n")
+    env = {**os.environ, "PYTHONPATH": str(copy / "src")}
+    result = subprocess.run(
+        ["lint-imports", "--no-cache"],
+        cwd=copy,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=300,
+        check=False,
+    )
+    assert result.returncode != 0
+    assert "fueltui.core._bad_for_test -> textual" in result.stdout
+
+
+def test_core_imports_without_textual() -> None:
+    """The core, the API schema and the ssh layer import with Textual made unimportable."""
+    code = textwrap.dedent(
+        """
+        import importlib, pkgutil, sys
+
+        class Block:
+            def find_spec(self, name, path=None, target=None):
+                if name == "textual" or name.startswith("textual."):
+                    raise ImportError("textual is blocked in this test")
+                return None
+
+        sys.meta_path.insert(0, Block())
+        import fueltui.core, fueltui.api
+        for pkg in (fueltui.core, fueltui.api):
+            for info in pkgutil.walk_packages(pkg.__path__, pkg.__name__ + "."):
+                importlib.import_module(info.name)
+        assert "textual" not in sys.modules
+        print("ok")
+        """
+    )
+    result = _run(sys.executable, "-c", code)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip() == "ok"
+
+
+@pytest.mark.timeout(300)
+def test_types_are_strict() -> None:
+    result = _run(sys.executable, "-m", "mypy")
+    assert result.returncode == 0, result.stdout + result.stderr
+
+
+def test_ruff_is_clean() -> None:
+    result = _run(sys.executable, "-m", "ruff", "check", ".")
+    assert result.returncode == 0, result.stdout + result.stderr
