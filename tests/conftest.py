@@ -1,0 +1,9 @@
+"""Shared pytest set-up. Fixture modules live beside this file, one per part:
+`masterfixtures` (a real master on a temporary unix socket) and `labfixtures`
+(a real lab of network namespaces with sshd). Each is loaded when it exists."""
+
+from __future__ import annotations
+
+import importlib.util
+
+pytest_plugins = [name for name in ("masterfixtures", "labfixtures") if importlib.util.find_spec(name)]
