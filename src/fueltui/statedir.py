@@ -1,0 +1,89 @@
+"""Where the master keeps its state, and the names of the files inside it.
+
+Every command resolves the directory the same way so that the CLI, the TUI and the
+master always meet at one socket: `FUELTUI_STATE_DIR` wins (main.py sets it from
+`--state-dir`), then the lab's master when `FUELTUI_LAB=1`, then `/var/lib/fueltui`
+for root, else the user's XDG state directory.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+SOCKET_NAME = "master.sock"
+TOKEN_NAME = "token"
+PIDFILE_NAME = "master.pid"
+LOGFILE_NAME = "master.log"
+DB_NAME = "fueltui.db"
+LOGS_DIR = "logs"
+LISTEN_NAME = "listen"  # "HOST:PORT" of the TCP listener, when one runs
+
+
+def lab_prefix() -> str:
+    return os.environ.get("FUELTUI_LAB_PREFIX") or "ft"
+
+
+def lab_state_dir() -> Path:
+    """The state directory of the lab's master (`fueltui lab up`), one per lab prefix."""
+    override = os.environ.get("FUELTUI_LAB_STATE_DIR")
+    if override:
+        return Path(override)
+    return Path("/run/fueltui-lab") / lab_prefix() / "master"
+
+
+def state_dir() -> Path:
+    override = os.environ.get("FUELTUI_STATE_DIR")
+    if override:
+        return Path(override)
+    if os.environ.get("FUELTUI_LAB") == "1":
+        return lab_state_dir()
+    if os.geteuid() == 0:
+        return Path("/var/lib/fueltui")
+    xdg = os.environ.get("XDG_STATE_HOME")
+    base = Path(xdg) if xdg else Path.home() / ".local" / "state"
+    return base / "fueltui"
+
+
+def ensure_state_dir(path: Path | None = None) -> Path:
+    """Create the state directory private to its owner (it holds a token and SSH keys)."""
+    target = path or state_dir()
+    target.mkdir(parents=True, exist_ok=True, mode=0o700)
+    (target / LOGS_DIR).mkdir(exist_ok=True, mode=0o700)
+    return target
+
+
+def socket_path(base: Path | None = None) -> Path:
+    return (base or state_dir()) / SOCKET_NAME
+
+
+def token_path(base: Path | None = None) -> Path:
+    return (base or state_dir()) / TOKEN_NAME
+
+
+def pidfile_path(base: Path | None = None) -> Path:
+    return (base or state_dir()) / PIDFILE_NAME
+
+
+def logfile_path(base: Path | None = None) -> Path:
+    return (base or state_dir()) / LOGFILE_NAME
+
+
+def db_path(base: Path | None = None) -> Path:
+    return (base or state_dir()) / DB_NAME
+
+
+def logs_dir(base: Path | None = None) -> Path:
+    return (base or state_dir()) / LOGS_DIR
+
+
+def write_private(path: Path, data: str) -> None:
+    """Write a file atomically with mode 0600 (temp + fsync + rename)."""
+    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    try:
+        os.write(fd, data.encode())
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+    os.replace(tmp, path)
