@@ -1,0 +1,191 @@
+"""The wire schema of the master's HTTP API, shared by the master and its clients.
+
+Every object the master stores travels with its `revision`; a client sends back the
+revision it read, and the master refuses the write (409) when someone else wrote first.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from enum import StrEnum
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from fueltui.core.model import BootOptions, Environment, Finding, MacAddress, Mode, Node
+
+API_PREFIX = "/api/v1"
+
+
+class Wire(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+# --------------------------------------------------------------------------- errors
+
+
+class ErrorBody(Wire):
+    """Every error the API answers: a stable code, a sentence, and the rule findings if any."""
+
+    code: str
+    message: str
+    findings: list[Finding] | None = None
+
+
+# --------------------------------------------------------------------------- records
+
+
+class EnvironmentRecord(Wire):
+    environment: Environment
+    revision: int = Field(ge=0)
+
+
+class NodeRecord(Wire):
+    node: Node
+    revision: int = Field(ge=0)
+    last_seen: datetime | None = None
+
+
+class BootOptionsRecord(Wire):
+    options: BootOptions | None = None
+    revision: int = Field(default=0, ge=0)
+
+
+class TaskStatus(StrEnum):
+    pending = "pending"
+    running = "running"
+    done = "done"
+    error = "error"
+    stopped = "stopped"
+    interrupted = "interrupted"
+
+    @property
+    def finished(self) -> bool:
+        return self in (TaskStatus.done, TaskStatus.error, TaskStatus.stopped, TaskStatus.interrupted)
+
+
+class NodeProgress(Wire):
+    status: str = "pending"
+    progress: int = Field(default=0, ge=0, le=100)
+    task: str | None = None
+    message: str = ""
+
+
+class TaskRecord(Wire):
+    id: str
+    kind: str
+    env: str | None = None
+    status: TaskStatus = TaskStatus.pending
+    progress: int = Field(default=0, ge=0, le=100)
+    message: str = ""
+    params: dict[str, object] = Field(default_factory=dict)
+    nodes: dict[str, NodeProgress] = Field(default_factory=dict)
+    result: dict[str, object] = Field(default_factory=dict)
+    resumed_from: str | None = None
+    created: datetime
+    started: datetime | None = None
+    finished: datetime | None = None
+
+
+class LogChunk(Wire):
+    """A slice of a log file by byte offsets: read `entries`, then ask again from `end`."""
+
+    entries: list[str]
+    start: int = Field(ge=0)
+    end: int = Field(ge=0)
+    has_more: bool = False
+
+
+class Event(Wire):
+    """One message of the live event stream (`GET /api/v1/events`, server-sent events).
+
+    Types: node.discovered, node.changed, node.deleted, env.changed, env.deleted,
+    task.created, task.progress, task.log, task.finished."""
+
+    type: str
+    data: dict[str, object] = Field(default_factory=dict)
+
+
+class MasterStatus(Wire):
+    version: str
+    pid: int
+    state_dir: str
+    started: datetime
+    listen: str | None = None
+    task_kinds: list[str] = Field(default_factory=list)
+
+
+# --------------------------------------------------------------------------- requests
+
+
+class EnvironmentCreate(Wire):
+    name: str = Field(min_length=1, max_length=64)
+    release: str | None = None
+    mode: Mode | None = None
+
+
+class EnvironmentUpdate(Wire):
+    """A full environment to store, with the revision it was based on."""
+
+    environment: Environment
+    revision: int = Field(ge=0)
+
+
+class NodeUpdate(Wire):
+    """Fields to change on a node; a field left out is kept, `environment: null` unassigns."""
+
+    revision: int = Field(ge=0)
+    name: str | None = Field(default=None, min_length=1, max_length=64)
+    environment: str | None = None
+    roles: list[str] | None = None
+    interfaces: dict[str, list[str]] | None = None
+
+
+class BootOptionsUpdate(Wire):
+    options: BootOptions
+    revision: int = Field(ge=0)
+
+
+class FindingsResponse(Wire):
+    findings: list[Finding]
+
+
+class ApplyRequest(Wire):
+    answers: str = Field(max_length=4_000_000)
+    source: str = Field(default="<answers>", max_length=4096)
+    dry_run: bool = False
+
+
+class ApplyResult(Wire):
+    environment: str | None = None
+    created: bool = False
+    changes: list[str] = Field(default_factory=list)
+    findings: list[Finding] = Field(default_factory=list)
+
+
+class ExportResponse(Wire):
+    answers: str
+
+
+class StopRequest(Wire):
+    now: bool = False
+
+
+class DeployRequest(Wire):
+    nodes: list[MacAddress] | None = None
+    skip_verify: bool = False
+
+
+class VerifyRequest(Wire):
+    nodes: list[MacAddress] | None = None
+
+
+class DiscoverRequest(Wire):
+    targets: list[str] = Field(min_length=1, max_length=1024)
+
+
+class TaskStart(Wire):
+    """Start a task of any registered kind (used by plug-ins and tests)."""
+
+    kind: str = Field(min_length=1, max_length=64)
+    env: str | None = None
+    params: dict[str, object] = Field(default_factory=dict)
