@@ -80,3 +80,14 @@ def test_types_are_strict() -> None:
 def test_ruff_is_clean() -> None:
     result = _run(sys.executable, "-m", "ruff", "check", ".")
     assert result.returncode == 0, result.stdout + result.stderr
+
+
+def test_tests_do_not_sleep_to_synchronise() -> None:
+    """Waits poll for a condition with a deadline (tests/polling.py); a bare sleep hides races."""
+    offenders = []
+    for path in sorted((ROOT / "tests").rglob("*.py")):
+        for number, line in enumerate(path.read_text(encoding="utf-8").splitlines(), 1):
+            code = line.split("#", 1)[0]
+            if ("time.sleep(" in code or "asyncio.sleep(" in code) and "polling interval" not in line:
+                offenders.append(f"{path.relative_to(ROOT)}:{number}: {line.strip()}")
+    assert not offenders, "bare sleeps in tests:\n" + "\n".join(offenders)
