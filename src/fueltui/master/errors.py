@@ -1,0 +1,41 @@
+"""Errors the master raises with a stable code; the API turns each into `ErrorBody`."""
+
+from __future__ import annotations
+
+from fueltui.core.model import Finding
+
+
+class MasterError(Exception):
+    status = 400
+    code = "bad-request"
+
+    def __init__(self, message: str, *, code: str | None = None, findings: list[Finding] | None = None):
+        super().__init__(message)
+        self.message = message
+        if code:
+            self.code = code
+        self.findings = findings
+
+
+class NotFound(MasterError):
+    status = 404
+    code = "not-found"
+
+
+class Conflict(MasterError):
+    """A write based on a stale revision, or a name already taken."""
+
+    status = 409
+    code = "conflict"
+
+
+class Invalid(MasterError):
+    """The request is well-formed but the rules refuse it (findings say why)."""
+
+    status = 422
+    code = "invalid"
+
+
+class Busy(MasterError):
+    status = 409
+    code = "busy"

@@ -1,0 +1,393 @@
+"""The master's state in one SQLite file (WAL): releases, environments, nodes, tasks, logs.
+
+Objects are stored as JSON of the core models, one row each, with a revision. A write
+names the revision it was based on and is refused with `Conflict` when the row moved on,
+so two consoles never overwrite each other silently. Every write that changes what a
+live UI shows publishes an event on the bus after its transaction commits.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+import threading
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from datetime import UTC, datetime
+from pathlib import Path
+
+from fueltui.api.schema import BootOptionsRecord, EnvironmentRecord, NodeRecord, TaskRecord, TaskStatus
+from fueltui.core.model import BootOptions, Environment, Node, NodeFacts, Release, normalize_mac
+from fueltui.core.releases import shipped_releases
+from fueltui.master.errors import Conflict, NotFound
+
+Publish = Callable[[str, dict[str, object]], None]
+
+SCHEMA = """
+CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, revision INTEGER NOT NULL, data TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS releases (id TEXT PRIMARY KEY, data TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS environments (
+    name TEXT PRIMARY KEY, revision INTEGER NOT NULL, data TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS nodes (
+    mac TEXT PRIMARY KEY, revision INTEGER NOT NULL, data TEXT NOT NULL, last_seen TEXT);
+CREATE TABLE IF NOT EXISTS tasks (
+    id TEXT PRIMARY KEY, kind TEXT NOT NULL, env TEXT, status TEXT NOT NULL,
+    created TEXT NOT NULL, data TEXT NOT NULL);
+CREATE INDEX IF NOT EXISTS tasks_env ON tasks (env, created);
+CREATE TABLE IF NOT EXISTS logs (
+    task_id TEXT NOT NULL, mac TEXT NOT NULL, path TEXT NOT NULL, PRIMARY KEY (task_id, mac));
+"""
+
+
+def now() -> datetime:
+    return datetime.now(UTC)
+
+
+def _no_events(_type: str, _data: dict[str, object]) -> None:
+    return None
+
+
+class Store:
+    def __init__(self, path: Path, publish: Publish | None = None) -> None:
+        self.path = path
+        self.publish: Publish = publish or _no_events
+        self._lock = threading.RLock()
+        self._db = sqlite3.connect(path, check_same_thread=False, isolation_level=None, timeout=10)
+        # WAL + NORMAL: a committed transaction survives the process being killed.
+        self._db.execute("PRAGMA journal_mode=WAL")
+        self._db.execute("PRAGMA synchronous=NORMAL")
+        self._db.executescript(SCHEMA)
+        self._load_releases()
+
+    def close(self) -> None:
+        with self._lock:
+            self._db.close()
+
+    @contextmanager
+    def transaction(self) -> Iterator[sqlite3.Connection]:
+        with self._lock:
+            self._db.execute("BEGIN IMMEDIATE")
+            try:
+                yield self._db
+            except BaseException:
+                self._db.execute("ROLLBACK")
+                raise
+            self._db.execute("COMMIT")
+
+    def _rows(self, sql: str, *args: object) -> list[tuple[object, ...]]:
+        with self._lock:
+            return list(self._db.execute(sql, args).fetchall())
+
+    # ------------------------------------------------------------------ releases
+
+    def _load_releases(self) -> None:
+        with self.transaction() as db:
+            for release in shipped_releases().values():
+                db.execute(
+                    "INSERT OR REPLACE INTO releases (id, data) VALUES (?, ?)",
+                    (release.id, release.model_dump_json()),
+                )
+
+    def releases(self) -> list[Release]:
+        rows = self._rows("SELECT data FROM releases ORDER BY id")
+        return [Release.model_validate_json(str(r[0])) for r in rows]
+
+    def release(self, release_id: str) -> Release:
+        rows = self._rows("SELECT data FROM releases WHERE id = ?", release_id)
+        if not rows:
+            raise NotFound(f"no release {release_id!r}", code="release-not-found")
+        return Release.model_validate_json(str(rows[0][0]))
+
+    # ------------------------------------------------------------------ boot options
+
+    def boot_options(self) -> BootOptionsRecord:
+        rows = self._rows("SELECT revision, data FROM meta WHERE key = 'boot_options'")
+        if not rows:
+            return BootOptionsRecord(options=None, revision=0)
+        return BootOptionsRecord(
+            options=BootOptions.model_validate_json(str(rows[0][1])), revision=rows[0][0]
+        )
+
+    def set_boot_options(self, options: BootOptions, revision: int) -> BootOptionsRecord:
+        with self.transaction() as db:
+            row = db.execute("SELECT revision FROM meta WHERE key = 'boot_options'").fetchone()
+            current = row[0] if row else 0
+            if current != revision:
+                raise Conflict(f"boot options changed meanwhile (revision {current}, you had {revision})")
+            db.execute(
+                "INSERT OR REPLACE INTO meta (key, revision, data) VALUES ('boot_options', ?, ?)",
+                (current + 1, options.model_dump_json()),
+            )
+        self.publish("master.changed", {"revision": current + 1})
+        return BootOptionsRecord(options=options, revision=current + 1)
+
+    # ------------------------------------------------------------------ environments
+
+    def environments(self) -> list[EnvironmentRecord]:
+        rows = self._rows("SELECT revision, data FROM environments ORDER BY name")
+        return [_env_record(r) for r in rows]
+
+    def environment(self, name: str) -> EnvironmentRecord:
+        rows = self._rows("SELECT revision, data FROM environments WHERE name = ?", name)
+        if not rows:
+            raise NotFound(f"no environment {name!r}", code="environment-not-found")
+        return _env_record(rows[0])
+
+    def create_environment(self, env: Environment) -> EnvironmentRecord:
+        with self.transaction() as db:
+            self._insert_env(db, env)
+        self.publish("env.changed", {"name": env.name, "revision": 1})
+        return EnvironmentRecord(environment=env, revision=1)
+
+    def update_environment(self, env: Environment, revision: int) -> EnvironmentRecord:
+        with self.transaction() as db:
+            record = self._update_env(db, env, revision)
+        self.publish("env.changed", {"name": env.name, "revision": record.revision})
+        return record
+
+    def delete_environment(self, name: str, revision: int | None = None) -> None:
+        """Delete an environment; its nodes go back to the unassigned pool, roles cleared."""
+        unassigned: list[str] = []
+        with self.transaction() as db:
+            row = db.execute("SELECT revision FROM environments WHERE name = ?", (name,)).fetchone()
+            if row is None:
+                raise NotFound(f"no environment {name!r}", code="environment-not-found")
+            if revision is not None and row[0] != revision:
+                raise Conflict(
+                    f"environment {name!r} changed meanwhile (revision {row[0]}, you had {revision})"
+                )
+            db.execute("DELETE FROM environments WHERE name = ?", (name,))
+            for mac, rev, data in db.execute("SELECT mac, revision, data FROM nodes").fetchall():
+                node = Node.model_validate_json(data)
+                if node.environment == name:
+                    node = node.model_copy(update={"environment": None, "roles": [], "interfaces": {}})
+                    db.execute(
+                        "UPDATE nodes SET revision = ?, data = ? WHERE mac = ?",
+                        (rev + 1, node.model_dump_json(), mac),
+                    )
+                    unassigned.append(mac)
+        self.publish("env.deleted", {"name": name})
+        for mac in unassigned:
+            self.publish("node.changed", {"mac": mac})
+
+    def _insert_env(self, db: sqlite3.Connection, env: Environment) -> None:
+        if db.execute("SELECT 1 FROM environments WHERE name = ?", (env.name,)).fetchone():
+            raise Conflict(f"environment {env.name!r} already exists", code="environment-exists")
+        db.execute(
+            "INSERT INTO environments (name, revision, data) VALUES (?, 1, ?)",
+            (env.name, env.model_dump_json()),
+        )
+
+    def _update_env(self, db: sqlite3.Connection, env: Environment, revision: int) -> EnvironmentRecord:
+        row = db.execute("SELECT revision FROM environments WHERE name = ?", (env.name,)).fetchone()
+        if row is None:
+            raise NotFound(f"no environment {env.name!r}", code="environment-not-found")
+        if row[0] != revision:
+            raise Conflict(
+                f"environment {env.name!r} was changed by someone else"
+                f" (revision {row[0]}, you had {revision}); reload and try again",
+                code="stale-revision",
+            )
+        db.execute(
+            "UPDATE environments SET revision = ?, data = ? WHERE name = ?",
+            (revision + 1, env.model_dump_json(), env.name),
+        )
+        return EnvironmentRecord(environment=env, revision=revision + 1)
+
+    # ------------------------------------------------------------------ nodes
+
+    def nodes(self, environment: str | None = None) -> list[NodeRecord]:
+        records = [
+            _node_record(r) for r in self._rows("SELECT revision, data, last_seen FROM nodes ORDER BY mac")
+        ]
+        if environment is not None:
+            records = [r for r in records if r.node.environment == environment]
+        return records
+
+    def node(self, mac: str) -> NodeRecord:
+        key = _mac_key(mac)
+        rows = self._rows("SELECT revision, data, last_seen FROM nodes WHERE mac = ?", key)
+        if not rows:
+            raise NotFound(f"no node {mac!r}", code="node-not-found")
+        return _node_record(rows[0])
+
+    def update_node(self, node: Node, revision: int) -> NodeRecord:
+        with self.transaction() as db:
+            record = self._update_node(db, node, revision)
+        self.publish("node.changed", {"mac": node.mac, "revision": record.revision})
+        return record
+
+    def write_many(
+        self,
+        env: Environment | None,
+        env_revision: int | None,
+        nodes: list[tuple[Node, int]],
+    ) -> None:
+        """One transaction for an environment (created when `env_revision` is None) and nodes."""
+        with self.transaction() as db:
+            if env is not None:
+                if env_revision is None:
+                    self._insert_env(db, env)
+                else:
+                    self._update_env(db, env, env_revision)
+            for node, revision in nodes:
+                self._update_node(db, node, revision)
+        if env is not None:
+            self.publish("env.changed", {"name": env.name})
+        for node, _ in nodes:
+            self.publish("node.changed", {"mac": node.mac})
+
+    def _update_node(self, db: sqlite3.Connection, node: Node, revision: int) -> NodeRecord:
+        row = db.execute("SELECT revision, last_seen FROM nodes WHERE mac = ?", (node.mac,)).fetchone()
+        if row is None:
+            raise NotFound(f"no node {node.mac!r}", code="node-not-found")
+        if row[0] != revision:
+            raise Conflict(
+                f"node {node.mac} was changed by someone else (revision {row[0]}, you had {revision});"
+                " reload and try again",
+                code="stale-revision",
+            )
+        db.execute(
+            "UPDATE nodes SET revision = ?, data = ? WHERE mac = ?",
+            (revision + 1, node.model_dump_json(), node.mac),
+        )
+        return _node_record((revision + 1, node.model_dump_json(), row[1]))
+
+    def _change_node(self, mac: str, change: Callable[[Node], Node]) -> NodeRecord:
+        """Change a node whatever its revision (the master's own writes: discovery, tasks)."""
+        key = _mac_key(mac)
+        with self.transaction() as db:
+            row = db.execute("SELECT revision, data, last_seen FROM nodes WHERE mac = ?", (key,)).fetchone()
+            if row is None:
+                raise NotFound(f"no node {mac!r}", code="node-not-found")
+            before = Node.model_validate_json(row[1])
+            after = change(before)
+            if after == before:
+                return _node_record(row)
+            record = self._update_node(db, after, row[0])
+        self.publish("node.changed", {"mac": key, "revision": record.revision})
+        return record
+
+    def upsert_discovered(self, mac: str, ip: str | None, facts: NodeFacts) -> NodeRecord:
+        """Record what discovery found; keeps the operator's name, environment and roles."""
+        key = _mac_key(mac)
+        seen = now().isoformat()
+        with self.transaction() as db:
+            row = db.execute("SELECT revision, data FROM nodes WHERE mac = ?", (key,)).fetchone()
+            if row is None:
+                name = facts.hostname or f"node-{key[-8:].replace(':', '')}"
+                node = Node(mac=key, name=name, ip=ip, online=True, facts=facts)
+                revision = 1
+                db.execute(
+                    "INSERT INTO nodes (mac, revision, data, last_seen) VALUES (?, 1, ?, ?)",
+                    (key, node.model_dump_json(), seen),
+                )
+            else:
+                old = Node.model_validate_json(row[1])
+                node = old.model_copy(update={"ip": ip or old.ip, "facts": facts, "online": True})
+                revision = row[0] + (node != old)
+                db.execute(
+                    "UPDATE nodes SET revision = ?, data = ?, last_seen = ? WHERE mac = ?",
+                    (revision, node.model_dump_json(), seen, key),
+                )
+        self.publish("node.discovered" if row is None else "node.changed", {"mac": key, "revision": revision})
+        return NodeRecord(node=node, revision=revision, last_seen=datetime.fromisoformat(seen))
+
+    def set_node_online(self, mac: str, online: bool) -> NodeRecord:
+        return self._change_node(mac, lambda n: n.model_copy(update={"online": online}))
+
+    def set_node_untrusted(self, mac: str, untrusted: bool, error: str | None = None) -> NodeRecord:
+        return self._change_node(mac, lambda n: n.model_copy(update={"untrusted": untrusted, "error": error}))
+
+    def set_node_status(self, mac: str, status: str, error: str | None = None) -> NodeRecord:
+        return self._change_node(
+            mac, lambda n: Node.model_validate({**n.model_dump(), "status": status, "error": error})
+        )
+
+    def delete_node(self, mac: str) -> None:
+        key = _mac_key(mac)
+        with self.transaction() as db:
+            if db.execute("DELETE FROM nodes WHERE mac = ?", (key,)).rowcount == 0:
+                raise NotFound(f"no node {mac!r}", code="node-not-found")
+        self.publish("node.deleted", {"mac": key})
+
+    # ------------------------------------------------------------------ tasks
+
+    def save_task(self, task: TaskRecord) -> None:
+        with self.transaction() as db:
+            db.execute(
+                "INSERT OR REPLACE INTO tasks (id, kind, env, status, created, data)"
+                " VALUES (?, ?, ?, ?, ?, ?)",
+                (
+                    task.id,
+                    task.kind,
+                    task.env,
+                    task.status.value,
+                    task.created.isoformat(),
+                    task.model_dump_json(),
+                ),
+            )
+
+    def task(self, task_id: str) -> TaskRecord:
+        rows = self._rows("SELECT data FROM tasks WHERE id = ?", task_id)
+        if not rows:
+            raise NotFound(f"no task {task_id!r}", code="task-not-found")
+        return TaskRecord.model_validate_json(str(rows[0][0]))
+
+    def tasks(self, env: str | None = None) -> list[TaskRecord]:
+        if env is None:
+            rows = self._rows("SELECT data FROM tasks ORDER BY created, id")
+        else:
+            rows = self._rows("SELECT data FROM tasks WHERE env = ? ORDER BY created, id", env)
+        return [TaskRecord.model_validate_json(str(r[0])) for r in rows]
+
+    def interrupt_running(self) -> list[TaskRecord]:
+        """At start-up: tasks a previous master left pending or running did not finish."""
+        stamp = now()
+        changed = []
+        with self.transaction() as db:
+            for (data,) in db.execute(
+                "SELECT data FROM tasks WHERE status IN ('pending', 'running')"
+            ).fetchall():
+                task = TaskRecord.model_validate_json(data)
+                task = task.model_copy(
+                    update={
+                        "status": TaskStatus.interrupted,
+                        "finished": stamp,
+                        "message": "the master stopped while this task ran; resume it to continue",
+                    }
+                )
+                db.execute(
+                    "UPDATE tasks SET status = ?, data = ? WHERE id = ?",
+                    (task.status.value, task.model_dump_json(), task.id),
+                )
+                changed.append(task)
+        return changed
+
+    # ------------------------------------------------------------------ log index
+
+    def index_log(self, task_id: str, mac: str, path: Path) -> None:
+        with self.transaction() as db:
+            db.execute(
+                "INSERT OR IGNORE INTO logs (task_id, mac, path) VALUES (?, ?, ?)", (task_id, mac, str(path))
+            )
+
+    def task_log_macs(self, task_id: str) -> list[str]:
+        return [str(r[0]) for r in self._rows("SELECT mac FROM logs WHERE task_id = ? ORDER BY mac", task_id)]
+
+
+def _mac_key(mac: str) -> str:
+    try:
+        return normalize_mac(mac)
+    except ValueError as exc:
+        raise NotFound(str(exc), code="node-not-found") from None
+
+
+def _env_record(row: tuple[object, ...]) -> EnvironmentRecord:
+    return EnvironmentRecord(
+        environment=Environment.model_validate_json(str(row[1])), revision=int(str(row[0]))
+    )
+
+
+def _node_record(row: tuple[object, ...]) -> NodeRecord:
+    seen = datetime.fromisoformat(str(row[2])) if row[2] else None
+    return NodeRecord(node=Node.model_validate_json(str(row[1])), revision=int(str(row[0])), last_seen=seen)

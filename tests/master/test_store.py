@@ -1,0 +1,78 @@
+"""The store on a real SQLite file: revisions, stale writes, discovery upserts, tasks."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from pathlib import Path
+
+import pytest
+
+from fueltui.api.schema import TaskRecord, TaskStatus
+from fueltui.core.model import Environment, Mode, Nic, NodeFacts
+from fueltui.master.errors import Conflict, NotFound
+from fueltui.master.store import Store
+
+MAC = "52:54:00:AA:00:01"
+
+
+def _env(name: str = "prod") -> Environment:
+    return Environment(name=name, release="x", mode=Mode.neutron_vlan)
+
+
+def _facts() -> NodeFacts:
+    return NodeFacts(nics=[Nic(name="eth0", mac=MAC, pxe=True)], hostname="srv1")
+
+
+def test_stale_revision_is_refused_and_nothing_changes(tmp_path: Path) -> None:
+    store = Store(tmp_path / "db")
+    rec = store.create_environment(_env())
+    assert rec.revision == 1
+    first = store.update_environment(_env().model_copy(update={"status": "deploying"}), 1)
+    assert first.revision == 2
+    with pytest.raises(Conflict) as err:
+        store.update_environment(_env().model_copy(update={"status": "error"}), 1)
+    assert err.value.code == "stale-revision"
+    assert store.environment("prod").environment.status == "deploying"
+    with pytest.raises(Conflict):
+        store.create_environment(_env())
+
+
+def test_state_survives_reopening(tmp_path: Path) -> None:
+    store = Store(tmp_path / "db")
+    store.create_environment(_env())
+    store.upsert_discovered(MAC, "10.20.0.3", _facts())
+    store.close()
+    again = Store(tmp_path / "db")
+    assert [e.environment.name for e in again.environments()] == ["prod"]
+    assert again.node(MAC).node.ip == "10.20.0.3"
+
+
+def test_discovery_upsert_keeps_the_operators_choices(tmp_path: Path) -> None:
+    events: list[tuple[str, dict[str, object]]] = []
+    store = Store(tmp_path / "db", publish=lambda t, d: events.append((t, d)))
+    store.create_environment(_env())
+    rec = store.upsert_discovered(MAC, "10.20.0.3", _facts())
+    assert rec.node.mac == MAC.lower() and rec.node.name == "srv1" and rec.node.online
+    node = rec.node.model_copy(update={"name": "ctrl-1", "environment": "prod", "roles": ["controller"]})
+    rec = store.update_node(node, rec.revision)
+    rec2 = store.upsert_discovered(MAC, "10.20.0.4", _facts())
+    assert (rec2.node.name, rec2.node.environment, rec2.node.roles) == ("ctrl-1", "prod", ["controller"])
+    assert rec2.node.ip == "10.20.0.4" and rec2.revision == rec.revision + 1
+    assert store.set_node_online(MAC, False).node.online is False
+    assert store.set_node_untrusted(MAC, True, "host key changed").node.untrusted
+    assert [t for t, _ in events][:3] == ["env.changed", "node.discovered", "node.changed"]
+    store.delete_environment("prod")
+    assert store.node(MAC).node.environment is None and store.node(MAC).node.roles == []
+    with pytest.raises(NotFound):
+        store.node("not-a-mac")
+
+
+def test_running_tasks_become_interrupted(tmp_path: Path) -> None:
+    store = Store(tmp_path / "db")
+    stamp = datetime.now(UTC)
+    store.save_task(TaskRecord(id="t1", kind="deploy", status=TaskStatus.running, created=stamp))
+    store.save_task(TaskRecord(id="t2", kind="deploy", status=TaskStatus.done, created=stamp))
+    changed = store.interrupt_running()
+    assert [t.id for t in changed] == ["t1"]
+    assert store.task("t1").status == TaskStatus.interrupted
+    assert store.task("t2").status == TaskStatus.done
