@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from fueltui.api.schema import TaskRecord, TaskStatus
-from fueltui.core.model import Environment, Mode, Nic, NodeFacts
+from fueltui.core.model import Environment, EnvStatus, Mode, Nic, NodeFacts
 from fueltui.master.errors import Conflict, NotFound
 from fueltui.master.store import Store
 
@@ -27,10 +27,10 @@ def test_stale_revision_is_refused_and_nothing_changes(tmp_path: Path) -> None:
     store = Store(tmp_path / "db")
     rec = store.create_environment(_env())
     assert rec.revision == 1
-    first = store.update_environment(_env().model_copy(update={"status": "deploying"}), 1)
+    first = store.update_environment(_env().model_copy(update={"status": EnvStatus.deploying}), 1)
     assert first.revision == 2
     with pytest.raises(Conflict) as err:
-        store.update_environment(_env().model_copy(update={"status": "error"}), 1)
+        store.update_environment(_env().model_copy(update={"status": EnvStatus.error}), 1)
     assert err.value.code == "stale-revision"
     assert store.environment("prod").environment.status == "deploying"
     with pytest.raises(Conflict):

@@ -1,0 +1,288 @@
+"""The task framework: long work (deploy, verify, discovery) runs in the master, not a UI.
+
+A part plugs in with `register_task_kind(kind, handler)`; the API starts tasks with
+`start_task(kind, env_name, params)`. A handler gets a `TaskContext` to report progress,
+per-node state and log lines; each report is committed to SQLite before it is published,
+so a master killed mid-task loses nothing it reported. On start-up the tasks a previous
+master left running are marked `interrupted`; `resume` starts the same kind again with the
+same params and `ctx.resumed_from` set — the handler decides what it can skip.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import secrets
+from collections.abc import Awaitable, Callable
+from datetime import UTC, datetime
+from pathlib import Path
+
+from fueltui.api.schema import NodeProgress, TaskRecord, TaskStatus
+from fueltui.master.errors import Busy, MasterError, NotFound
+from fueltui.master.events import EventBus
+from fueltui.master.logfiles import LogFiles
+from fueltui.master.store import Store
+
+log = logging.getLogger(__name__)
+
+
+class TaskFailed(Exception):
+    """Raise from a handler to end the task in `error` with this message (no traceback)."""
+
+
+class TaskContext:
+    """What a running task may touch."""
+
+    def __init__(self, manager: TaskManager, record: TaskRecord) -> None:
+        self._manager = manager
+        self._record = record
+        self.task_id: str = record.id
+        self.kind: str = record.kind
+        self.env_name: str | None = record.env
+        self.params: dict[str, object] = dict(record.params)
+        self.resumed_from: str | None = record.resumed_from
+        self.store: Store = manager.store
+        self.events: EventBus = manager.events
+        self.state_dir: Path = manager.state_dir
+        self.stop_requested = asyncio.Event()  # Stop: finish running work, start nothing new
+        self.stop_now = False  # Stop --now: running work is cancelled too
+
+    @property
+    def record(self) -> TaskRecord:
+        return self._record
+
+    async def log(self, node_mac: str | None, line: str) -> None:
+        """Append to the node's log (or the task's own), and publish it live."""
+        self._manager.write_log(self._record.id, node_mac, line)
+
+    async def set_progress(self, progress: int, message: str = "") -> None:
+        self._record = self._record.model_copy(
+            update={"progress": max(0, min(100, int(progress))), "message": message}
+        )
+        self._manager.save(self._record)
+
+    async def set_node(
+        self,
+        mac: str,
+        *,
+        status: str | None = None,
+        progress: int | None = None,
+        task: str | None = None,
+        message: str | None = None,
+    ) -> None:
+        nodes = dict(self._record.nodes)
+        current = nodes.get(mac, NodeProgress())
+        changes: dict[str, object] = {}
+        if status is not None:
+            changes["status"] = status
+        if progress is not None:
+            changes["progress"] = max(0, min(100, int(progress)))
+        if task is not None:
+            changes["task"] = task
+        if message is not None:
+            changes["message"] = message
+        nodes[mac] = current.model_copy(update=changes)
+        self._record = self._record.model_copy(update={"nodes": nodes})
+        self._manager.save(self._record)
+
+
+TaskHandler = Callable[[TaskContext], Awaitable[dict[str, object]]]
+
+_HANDLERS: dict[str, TaskHandler] = {}
+_current: TaskManager | None = None
+
+
+def register_task_kind(kind: str, handler: TaskHandler) -> None:
+    _HANDLERS[kind] = handler
+
+
+def task_kinds() -> list[str]:
+    return sorted(_HANDLERS)
+
+
+def manager() -> TaskManager:
+    if _current is None:
+        raise RuntimeError("the task manager runs inside the master only")
+    return _current
+
+
+async def start_task(kind: str, env_name: str | None, params: dict[str, object]) -> TaskRecord:
+    return await manager().start(kind, env_name, params)
+
+
+def _now() -> datetime:
+    return datetime.now(UTC)
+
+
+class TaskManager:
+    def __init__(self, store: Store, events: EventBus, state_dir: Path, logs: LogFiles) -> None:
+        self.store = store
+        self.events = events
+        self.state_dir = state_dir
+        self.logs = logs
+        self._running: dict[str, tuple[asyncio.Task[None], TaskContext]] = {}
+        self._shutting_down = False
+
+    def activate(self) -> list[TaskRecord]:
+        """Become the manager `start_task` uses; mark what a dead master left as interrupted."""
+        global _current
+        _current = self
+        interrupted = self.store.interrupt_running()
+        for task in interrupted:
+            self.events.publish("task.finished", {"id": task.id, "status": task.status.value})
+        return interrupted
+
+    # ------------------------------------------------------------------ records
+
+    def save(self, record: TaskRecord) -> None:
+        self.store.save_task(record)
+        self.events.publish(
+            "task.progress",
+            {
+                "id": record.id,
+                "kind": record.kind,
+                "env": record.env,
+                "status": record.status.value,
+                "progress": record.progress,
+                "message": record.message,
+                "nodes": {mac: p.model_dump() for mac, p in record.nodes.items()},
+            },
+        )
+
+    def write_log(self, task_id: str, mac: str | None, line: str) -> None:
+        stamp = _now().strftime("%H:%M:%S")
+        lines = line.splitlines() or [""]
+        if mac is not None:
+            self.logs.append(self.logs.node_path(mac), [f"{stamp} {text}" for text in lines])
+            self.logs.append(self.logs.task_path(task_id, mac), [f"{stamp} {text}" for text in lines])
+            self.store.index_log(task_id, mac, self.logs.task_path(task_id, mac))
+            self.logs.append(self.logs.task_path(task_id), [f"{stamp} [{mac}] {text}" for text in lines])
+        else:
+            self.logs.append(self.logs.task_path(task_id), [f"{stamp} {text}" for text in lines])
+        for text in lines:
+            self.events.publish("task.log", {"id": task_id, "mac": mac, "line": text})
+
+    # ------------------------------------------------------------------ lifecycle
+
+    def active_for(self, env_name: str) -> TaskRecord | None:
+        for _, ctx in self._running.values():
+            if ctx.env_name == env_name:
+                return ctx.record
+        return None
+
+    async def start(
+        self, kind: str, env_name: str | None, params: dict[str, object], resumed_from: str | None = None
+    ) -> TaskRecord:
+        handler = _HANDLERS.get(kind)
+        if handler is None:
+            known = ", ".join(task_kinds()) or "none"
+            raise NotFound(f"no task kind {kind!r} in this master (known: {known})", code="unknown-task-kind")
+        if env_name is not None:
+            self.store.environment(env_name)  # NotFound for a missing environment
+            busy = self.active_for(env_name)
+            if busy is not None:
+                raise Busy(
+                    f"environment {env_name!r} already runs task {busy.id} ({busy.kind}); stop it first",
+                    code="environment-busy",
+                )
+        record = TaskRecord(
+            id=secrets.token_hex(6),
+            kind=kind,
+            env=env_name,
+            params=dict(params),
+            resumed_from=resumed_from,
+            created=_now(),
+        )
+        self.store.save_task(record)
+        self.events.publish("task.created", {"id": record.id, "kind": kind, "env": env_name})
+        ctx = TaskContext(self, record)
+        job = asyncio.create_task(self._run(ctx, handler), name=f"task-{kind}-{record.id}")
+        self._running[record.id] = (job, ctx)
+        job.add_done_callback(lambda done: self._cancelled_before_start(done, ctx))
+        return record
+
+    def _cancelled_before_start(self, job: asyncio.Task[None], ctx: TaskContext) -> None:
+        if job.cancelled() and ctx.record.status == TaskStatus.pending:
+            self._running.pop(ctx.task_id, None)
+            status = TaskStatus.interrupted if self._shutting_down else TaskStatus.stopped
+            ctx._record = ctx.record.model_copy(update={"status": status, "finished": _now()})
+            self.save(ctx.record)
+
+    async def _run(self, ctx: TaskContext, handler: TaskHandler) -> None:
+        ctx._record = ctx.record.model_copy(update={"status": TaskStatus.running, "started": _now()})
+        self.save(ctx.record)
+        status, message, result = TaskStatus.done, ctx.record.message, {}
+        try:
+            result = await handler(ctx)
+            if ctx.stop_requested.is_set():
+                status, message = TaskStatus.stopped, "stopped by the operator"
+        except asyncio.CancelledError:
+            if self._shutting_down:
+                status, message = TaskStatus.interrupted, "the master stopped while this task ran; resume it"
+            else:
+                status, message = TaskStatus.stopped, "stopped by the operator (running work killed)"
+        except TaskFailed as exc:
+            status, message = TaskStatus.error, str(exc)
+        except MasterError as exc:
+            status, message = TaskStatus.error, exc.message
+        except Exception as exc:
+            log.exception("task %s (%s) failed", ctx.task_id, ctx.kind)
+            status, message = TaskStatus.error, f"internal error: {type(exc).__name__}: {exc}"
+        finally:
+            self._running.pop(ctx.task_id, None)
+        final = ctx.record.model_copy(
+            update={
+                "status": status,
+                "message": message,
+                "result": dict(result or {}),
+                "finished": _now(),
+                "progress": 100 if status == TaskStatus.done else ctx.record.progress,
+            }
+        )
+        ctx._record = final
+        self.save(final)
+        self.events.publish("task.finished", {"id": final.id, "status": status.value, "env": final.env})
+
+    async def stop(self, task_id: str, now: bool = False) -> TaskRecord:
+        entry = self._running.get(task_id)
+        if entry is None:
+            record = self.store.task(task_id)  # NotFound when there is no such task
+            return record
+        job, ctx = entry
+        ctx.stop_requested.set()
+        if now:
+            ctx.stop_now = True
+            job.cancel()
+        return ctx.record
+
+    async def stop_env(self, env_name: str, now: bool = False) -> TaskRecord:
+        self.store.environment(env_name)
+        active = self.active_for(env_name)
+        if active is None:
+            raise NotFound(f"environment {env_name!r} runs no task", code="no-running-task")
+        return await self.stop(active.id, now)
+
+    async def resume(self, task_id: str) -> TaskRecord:
+        old = self.store.task(task_id)
+        if task_id in self._running or not old.status.finished:
+            raise Busy(f"task {task_id} is still {old.status.value}", code="task-running")
+        if old.status == TaskStatus.done:
+            raise Busy(f"task {task_id} finished successfully; nothing to resume", code="task-done")
+        return await self.start(old.kind, old.env, old.params, resumed_from=old.id)
+
+    async def wait(self, task_id: str) -> None:
+        entry = self._running.get(task_id)
+        if entry is not None:
+            await asyncio.shield(entry[0])
+
+    async def shutdown(self, timeout: float = 5.0) -> None:
+        """Cancel running tasks; they end `interrupted` and can be resumed by the next master."""
+        global _current
+        self._shutting_down = True
+        jobs = [job for job, _ in self._running.values()]
+        for job in jobs:
+            job.cancel()
+        if jobs:
+            await asyncio.wait(jobs, timeout=timeout)
+        if _current is self:
+            _current = None

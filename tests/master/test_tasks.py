@@ -1,0 +1,129 @@
+"""The task framework on a real store: progress committed, stop, stop --now, resume, busy."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator
+from pathlib import Path
+
+import pytest
+
+from fueltui.api.schema import TaskStatus
+from fueltui.core.model import Environment, Mode
+from fueltui.master.errors import Busy, NotFound
+from fueltui.master.events import EventBus
+from fueltui.master.logfiles import LogFiles, read_chunk
+from fueltui.master.store import Store
+from fueltui.master.tasks import TaskContext, TaskFailed, TaskManager, register_task_kind, start_task
+
+MAC = "52:54:00:aa:00:01"
+
+
+@pytest.fixture
+async def manager(tmp_path: Path) -> AsyncIterator[TaskManager]:
+    bus = EventBus()
+    store = Store(tmp_path / "db", publish=bus.publish)
+    store.create_environment(Environment(name="prod", release="x", mode=Mode.neutron_vlan))
+    mgr = TaskManager(store, bus, tmp_path, LogFiles(tmp_path / "logs"))
+    mgr.activate()
+    yield mgr
+    await mgr.shutdown()
+    store.close()
+
+
+async def _until(condition, timeout: float = 5.0) -> None:  # type: ignore[no-untyped-def]
+    deadline = asyncio.get_running_loop().time() + timeout
+    while not condition():
+        assert asyncio.get_running_loop().time() < deadline, "condition not met in time"
+        await asyncio.sleep(0.01)
+
+
+async def test_a_task_reports_progress_logs_and_result(manager: TaskManager, tmp_path: Path) -> None:
+    async def handler(ctx: TaskContext) -> dict[str, object]:
+        await ctx.set_progress(50, "half way")
+        await ctx.set_node(MAC, status="deploying", progress=30, task="netconfig")
+        await ctx.log(MAC, "configuring\nnetwork")
+        await ctx.log(None, "task level")
+        return {"answer": 42, "params": ctx.params}
+
+    register_task_kind("t-ok", handler)
+    sub = manager.events.subscribe()
+    record = await start_task("t-ok", "prod", {"x": 1})
+    assert record.status == TaskStatus.pending
+    await manager.wait(record.id)
+    done = manager.store.task(record.id)
+    assert done.status == TaskStatus.done and done.progress == 100
+    assert done.result == {"answer": 42, "params": {"x": 1}}
+    assert done.nodes[MAC].task == "netconfig"
+    node_log = read_chunk(manager.logs.node_path(MAC))
+    assert [e.split(" ", 1)[1] for e in node_log.entries] == ["configuring", "network"]
+    task_log = read_chunk(manager.logs.task_path(record.id))
+    assert task_log.entries[0].endswith(f"[{MAC}] configuring")
+    assert task_log.entries[-1].endswith("task level")
+    assert manager.store.task_log_macs(record.id) == [MAC]
+    types = []
+    while (event := await sub.get(0.1)) is not None:
+        types.append(event.type)
+    assert types[0] == "task.created" and "task.log" in types and types[-1] == "task.finished"
+
+
+async def test_failures_stop_and_resume(manager: TaskManager) -> None:
+    gate = asyncio.Event()
+    seen: list[str | None] = []
+
+    async def slow(ctx: TaskContext) -> dict[str, object]:
+        seen.append(ctx.resumed_from)
+        if ctx.resumed_from is None:
+            await ctx.set_progress(10, "waiting")
+            await gate.wait()
+        return {}
+
+    async def failing(ctx: TaskContext) -> dict[str, object]:
+        raise TaskFailed("node-1 did not answer")
+
+    register_task_kind("t-slow", slow)
+    register_task_kind("t-fail", failing)
+    first = await start_task("t-slow", "prod", {})
+    with pytest.raises(Busy):
+        await start_task("t-slow", "prod", {})
+    with pytest.raises(NotFound):
+        await start_task("t-nope", "prod", {})
+    await _until(lambda: manager.store.task(first.id).progress == 10)
+    await manager.stop_env("prod", now=True)
+    await _until(lambda: manager.store.task(first.id).status == TaskStatus.stopped)
+    resumed = await manager.resume(first.id)
+    await manager.wait(resumed.id)
+    assert manager.store.task(resumed.id).status == TaskStatus.done
+    assert seen == [None, first.id]
+    with pytest.raises(Busy):
+        await manager.resume(resumed.id)
+    failed = await start_task("t-fail", None, {})
+    await manager.wait(failed.id)
+    rec = manager.store.task(failed.id)
+    assert rec.status == TaskStatus.error and rec.message == "node-1 did not answer"
+
+
+async def test_graceful_stop_lets_the_handler_finish(manager: TaskManager) -> None:
+    async def polite(ctx: TaskContext) -> dict[str, object]:
+        await ctx.stop_requested.wait()
+        return {"finished_step": True}
+
+    register_task_kind("t-polite", polite)
+    record = await start_task("t-polite", "prod", {})
+    await _until(lambda: manager.store.task(record.id).status == TaskStatus.running)
+    await manager.stop(record.id)
+    await manager.wait(record.id)
+    rec = manager.store.task(record.id)
+    assert rec.status == TaskStatus.stopped and rec.result == {"finished_step": True}
+
+
+async def test_shutdown_marks_running_tasks_interrupted(manager: TaskManager) -> None:
+    async def forever(ctx: TaskContext) -> dict[str, object]:
+        await asyncio.Event().wait()
+        return {}
+
+    register_task_kind("t-forever", forever)
+    record = await start_task("t-forever", "prod", {})
+    await _until(lambda: manager.store.task(record.id).status == TaskStatus.running)
+    await manager.shutdown()
+    assert manager.store.task(record.id).status == TaskStatus.interrupted
