@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from pathlib import Path
 
 import pytest
@@ -15,6 +15,7 @@ from fueltui.master.events import EventBus
 from fueltui.master.logfiles import LogFiles, read_chunk
 from fueltui.master.store import Store
 from fueltui.master.tasks import TaskContext, TaskFailed, TaskManager, register_task_kind, start_task
+from polling import async_wait_until
 
 MAC = "52:54:00:aa:00:01"
 
@@ -31,11 +32,11 @@ async def manager(tmp_path: Path) -> AsyncIterator[TaskManager]:
     store.close()
 
 
-async def _until(condition, timeout: float = 5.0) -> None:  # type: ignore[no-untyped-def]
-    deadline = asyncio.get_running_loop().time() + timeout
-    while not condition():
-        assert asyncio.get_running_loop().time() < deadline, "condition not met in time"
-        await asyncio.sleep(0.01)
+async def _until(condition: Callable[[], object], what: str = "condition") -> None:
+    async def check() -> object:
+        return condition()
+
+    await async_wait_until(check, timeout=5.0, what=what)
 
 
 async def test_a_task_reports_progress_logs_and_result(manager: TaskManager, tmp_path: Path) -> None:
