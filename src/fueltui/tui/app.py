@@ -1,0 +1,190 @@
+"""The fueltui app: eight pages switched by number keys or the command palette.
+
+The app holds what every page shares — the connection to the master, the environment being
+worked on, the live event stream — and turns any failed call into a notification.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import os
+from collections.abc import Awaitable, Callable, Iterable
+from pathlib import Path
+from typing import TypeVar
+
+from textual import work
+from textual.app import App, SystemCommand
+from textual.binding import Binding
+from textual.screen import Screen
+
+from fueltui.tui.backend import MasterAPI, describe_error
+from fueltui.tui.hostinfo import HostNic, host_nics, read_cmdline
+from fueltui.tui.messages import MasterConnected, MasterEvent
+from fueltui.tui.screens.base import BaseScreen
+from fueltui.tui.screens.deploy import DeployScreen
+from fueltui.tui.screens.environments import EnvironmentsScreen
+from fueltui.tui.screens.help import HelpScreen
+from fueltui.tui.screens.interfaces import InterfacesScreen
+from fueltui.tui.screens.logs import LogsScreen
+from fueltui.tui.screens.master_setup import MasterSetupScreen
+from fueltui.tui.screens.networks import NetworksScreen
+from fueltui.tui.screens.nodes import NodesScreen
+from fueltui.tui.screens.verify import VerifyScreen
+from fueltui.tui.widgets.navbar import PAGES, NavBar
+
+T = TypeVar("T")
+
+PAGE_SCREENS: dict[str, type[BaseScreen]] = {
+    "master": MasterSetupScreen,
+    "environments": EnvironmentsScreen,
+    "networks": NetworksScreen,
+    "nodes": NodesScreen,
+    "interfaces": InterfacesScreen,
+    "verify": VerifyScreen,
+    "deploy": DeployScreen,
+    "logs": LogsScreen,
+}
+
+Connector = Callable[[], Awaitable[MasterAPI]]
+
+
+class FuelApp(App[int]):
+    TITLE = "fueltui"
+    CSS_PATH = "app.tcss"
+    MODES = dict(PAGE_SCREENS)  # type: ignore[arg-type]
+    BINDINGS = [
+        *(Binding(key, f"goto('{mode}')", label, show=False) for mode, key, label in PAGES),
+        Binding("question_mark,f1", "help", "Help", key_display="?"),
+        Binding("ctrl+q", "quit", "Quit", priority=True),
+    ]
+
+    def __init__(
+        self,
+        master: MasterAPI | None = None,
+        *,
+        connect: Connector | None = None,
+        root: Path = Path("/"),
+        nics: Callable[[], list[HostNic]] = host_nics,
+        cmdline: Callable[[], str] = read_cmdline,
+        start: str = "master",
+        env_name: str | None = None,
+    ) -> None:
+        super().__init__()
+        self.master: MasterAPI | None = master
+        self._connect = connect
+        self.root = root
+        self.host_nics = nics
+        self.cmdline = cmdline
+        self.start_page = start
+        self.env_name: str | None = env_name
+        self.theme = os.environ.get("FUELTUI_THEME", "ansi-dark")
+
+    # lifecycle ------------------------------------------------------------------------
+
+    def on_mount(self) -> None:
+        self.switch_mode(self.start_page)
+        if self.master is None and self._connect is not None:
+            self.connect_master()
+        elif self.master is not None:
+            self.follow_events()
+
+    @work(exclusive=True, group="connect", exit_on_error=False)
+    async def connect_master(self) -> None:
+        assert self._connect is not None
+        try:
+            self.master = await self._connect()
+        except Exception as exc:
+            self.notify(f"Cannot reach the master: {describe_error(exc)}", severity="error", timeout=10)
+            return
+        self.notify("Connected to the master.", timeout=2)
+        self._broadcast(MasterConnected())
+        self.follow_events()
+
+    @work(exclusive=True, group="events", exit_on_error=False)
+    async def follow_events(self) -> None:
+        """Keep one live event stream; reconnect with a back-off when it drops."""
+        delay = 0.5
+        while self.master is not None:
+            try:
+                async for event in self.master.events():
+                    delay = 0.5
+                    self._broadcast(MasterEvent(event))
+            except asyncio.CancelledError:
+                raise
+            except Exception:
+                pass
+            await asyncio.sleep(delay)  # back-off before reconnecting the stream
+            delay = min(delay * 2, 5.0)
+
+    def _broadcast(self, message: MasterEvent | MasterConnected) -> None:
+        screen = self.screen
+        if isinstance(screen, BaseScreen):
+            screen.post_message(message)
+        else:  # a modal on top: the page below still wants live data
+            for candidate in reversed(self.screen_stack):
+                if isinstance(candidate, BaseScreen):
+                    candidate.post_message(message)
+                    break
+
+    async def call(self, awaitable: Awaitable[T]) -> T | None:
+        """Await a master call; any failure is shown as a notification."""
+        try:
+            return await awaitable
+        except asyncio.CancelledError:
+            raise
+        except Exception as exc:
+            self.notify(describe_error(exc), title="Master", severity="error", timeout=8)
+            return None
+
+    # shared state ---------------------------------------------------------------------
+
+    def choose_environment(self, name: str | None) -> None:
+        self.env_name = name
+        for navbar in self.screen.query(NavBar):
+            navbar.env_name = name
+
+    # actions --------------------------------------------------------------------------
+
+    async def action_goto(self, mode: str) -> None:
+        if mode in PAGE_SCREENS and self.current_mode != mode:
+            await self.switch_mode(mode)
+
+    def action_help(self) -> None:
+        screen = self.screen
+        if isinstance(screen, HelpScreen) or not isinstance(screen, BaseScreen):
+            return
+        keys: list[tuple[str, str]] = []
+        for binding in screen.BINDINGS:
+            if isinstance(binding, Binding) and binding.description:
+                keys.append((binding.key_display or binding.key, binding.description))
+        keys += [(key, f"go to {label}") for _, key, label in PAGES]
+        keys += [("ctrl+p", "command palette"), ("?", "this help"), ("ctrl+q", "quit")]
+        self.push_screen(HelpScreen(screen.TITLE, screen.HELP, keys))
+
+    def get_system_commands(self, screen: Screen[object]) -> Iterable[SystemCommand]:
+        yield from super().get_system_commands(screen)
+        for mode, key, _ in PAGES:
+            page = PAGE_SCREENS[mode]
+            yield SystemCommand(
+                f"Go to {page.TITLE}", f"Open the {page.TITLE} screen (key {key})", self._goto_callback(mode)
+            )
+
+    def _goto_callback(self, mode: str) -> Callable[[], Awaitable[None]]:
+        async def go() -> None:
+            await self.action_goto(mode)
+
+        return go
+
+
+def run(args: argparse.Namespace) -> int:
+    """`fueltui` with no command: connect to (or start) the master and open the TUI."""
+    from fueltui.client.api import MasterClient
+
+    async def connect() -> MasterAPI:
+        client: MasterAPI = await MasterClient.connect(autostart=True)
+        return client
+
+    app = FuelApp(connect=connect, root=Path(getattr(args, "root", "/") or "/"))
+    app.run()
+    return app.return_code or 0

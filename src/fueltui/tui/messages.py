@@ -1,0 +1,27 @@
+"""Messages that travel between the app and its screens."""
+
+from __future__ import annotations
+
+from textual.message import Message
+
+from fueltui.api.schema import Event
+
+
+class MasterEvent(Message):
+    """One event from the master's live stream, delivered to the active screen."""
+
+    def __init__(self, event: Event) -> None:
+        super().__init__()
+        self.event = event
+
+
+class MasterConnected(Message):
+    """The app reached the master; screens that were waiting can load."""
+
+
+class EnvironmentChosen(Message):
+    """The operator picked the environment the other screens work on."""
+
+    def __init__(self, name: str | None) -> None:
+        super().__init__()
+        self.name = name

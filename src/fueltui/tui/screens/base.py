@@ -1,0 +1,74 @@
+"""What every page of the installer shares: the nav bar, the footer, help, loading data."""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable
+from typing import TYPE_CHECKING, TypeVar
+
+from textual.app import ComposeResult
+from textual.screen import Screen
+from textual.widgets import Footer
+
+from fueltui.tui.messages import MasterConnected, MasterEvent
+from fueltui.tui.widgets.navbar import NavBar
+
+if TYPE_CHECKING:
+    from fueltui.tui.app import FuelApp
+    from fueltui.tui.backend import MasterAPI
+
+T = TypeVar("T")
+
+
+class BaseScreen(Screen[None]):
+    """A page: subclasses give MODE, TITLE, HELP and `compose_body`, and `reload` their data."""
+
+    MODE = ""
+    TITLE = ""
+    HELP = ""
+
+    @property
+    def fuel(self) -> FuelApp:
+        return self.app  # type: ignore[return-value]
+
+    def compose(self) -> ComposeResult:
+        yield NavBar(self.MODE, id="navbar")
+        yield from self.compose_body()
+        yield Footer()
+
+    def compose_body(self) -> ComposeResult:
+        yield from ()
+
+    def on_mount(self) -> None:
+        self.sub_title = self.TITLE
+        self.query_one(NavBar).env_name = self.fuel.env_name
+
+    def on_screen_resume(self) -> None:
+        self.query_one(NavBar).env_name = self.fuel.env_name
+        if self.fuel.master is not None:
+            self.run_worker(self.reload(), exclusive=True, group="reload", exit_on_error=False)
+
+    def on_master_connected(self, _: MasterConnected) -> None:
+        self.run_worker(self.reload(), exclusive=True, group="reload", exit_on_error=False)
+
+    async def reload(self) -> None:
+        """Fetch what the page shows from the master."""
+
+    def on_master_event(self, message: MasterEvent) -> None:
+        """Live updates; pages that care override this."""
+
+    # helpers for subclasses -----------------------------------------------------------
+
+    def master(self) -> MasterAPI | None:
+        if self.fuel.master is None:
+            self.notify("Not connected to the master yet.", severity="warning")
+        return self.fuel.master
+
+    async def call(self, awaitable: Awaitable[T]) -> T | None:
+        """Await a master call; a failure becomes a notification, never a traceback."""
+        return await self.fuel.call(awaitable)
+
+    def env_required(self) -> str | None:
+        name = self.fuel.env_name
+        if name is None:
+            self.notify("Pick an environment first (screen 2).", severity="warning")
+        return name

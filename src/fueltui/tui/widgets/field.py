@@ -1,0 +1,74 @@
+"""A labelled one-line input with the rules' findings shown right under it."""
+
+from __future__ import annotations
+
+from rich.text import Text
+from textual.app import ComposeResult
+from textual.containers import Horizontal, Vertical
+from textual.widgets import Input, Label, Static
+
+from fueltui.core.model import Finding, Severity
+
+
+def finding_text(findings: list[Finding]) -> Text:
+    """Findings as lines with a marker that reads without colour: ✗ error, ! warning."""
+    text = Text()
+    for i, finding in enumerate(findings):
+        if i:
+            text.append("\n")
+        error = finding.severity == Severity.error
+        text.append("✗ " if error else "! ", style="bold red" if error else "bold yellow")
+        text.append(finding.code, style="bold")
+        text.append(f": {finding.message}")
+    return text
+
+
+class FindingLine(Static):
+    """Empty and hidden when there is nothing to say."""
+
+    DEFAULT_CSS = "FindingLine { display: none; } FindingLine.-shown { display: block; }"
+
+    def __init__(self, **kwargs: object) -> None:
+        super().__init__("", **kwargs)  # type: ignore[arg-type]
+        self.findings: list[Finding] = []
+
+    def show(self, findings: list[Finding]) -> None:
+        self.findings = list(findings)
+        self.update(finding_text(self.findings))
+        self.set_class(bool(self.findings), "-shown")
+
+    @property
+    def codes(self) -> list[str]:
+        return [f.code for f in self.findings]
+
+
+class Field(Vertical):
+    """`label [input]` then the findings about this field."""
+
+    DEFAULT_CSS = """
+    Field { height: auto; }
+    Field > Horizontal { height: 1; }
+    Field Label { width: 12; }
+    Field Input { width: 1fr; }
+    """
+
+    def __init__(self, key: str, label: str, value: str = "", placeholder: str = "") -> None:
+        super().__init__(id=f"field-{key}", classes="field")
+        self.key = key
+        self._label = label
+        self._value = value
+        self._placeholder = placeholder
+
+    def compose(self) -> ComposeResult:
+        with Horizontal():
+            yield Label(self._label)
+            yield Input(self._value, placeholder=self._placeholder, compact=True, id=f"in-{self.key}")
+        yield FindingLine(id=f"err-{self.key}")
+
+    @property
+    def input(self) -> Input:
+        return self.query_one(Input)
+
+    @property
+    def finding_line(self) -> FindingLine:
+        return self.query_one(FindingLine)

@@ -1,0 +1,42 @@
+"""The one-line bar on top of every screen: where you are, how to go elsewhere, which env."""
+
+from __future__ import annotations
+
+from rich.text import Text
+from textual.reactive import reactive
+from textual.widgets import Static
+
+# (mode name, key, short label) in the order of the installation.
+PAGES: tuple[tuple[str, str, str], ...] = (
+    ("master", "1", "Master"),
+    ("environments", "2", "Envs"),
+    ("networks", "3", "Networks"),
+    ("nodes", "4", "Nodes"),
+    ("interfaces", "5", "NICs"),
+    ("verify", "6", "Verify"),
+    ("deploy", "7", "Deploy"),
+    ("logs", "8", "Logs"),
+)
+
+
+class NavBar(Static):
+    """`1 Master 2 Envs …` with the current page marked by brackets, not only by colour."""
+
+    current: reactive[str] = reactive("")
+    env_name: reactive[str | None] = reactive(None)
+
+    def __init__(self, current: str, **kwargs: object) -> None:
+        super().__init__(**kwargs)  # type: ignore[arg-type]
+        self.current = current
+
+    def render(self) -> Text:
+        text = Text(no_wrap=True, overflow="ellipsis")
+        for mode, key, label in PAGES:
+            if mode == self.current:
+                text.append(f"[{key} {label}]", style="bold reverse")
+            else:
+                text.append(f" {key}", style="bold")
+                text.append(f" {label} ")
+        text.append("  env: ", style="dim")
+        text.append(self.env_name or "—", style="bold")
+        return text

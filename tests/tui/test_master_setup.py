@@ -1,0 +1,98 @@
+"""Page 1: the master's boot options, checked as typed, written under a temporary root only."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from textual.widgets import Input, Static
+
+from fueltui.tui.app import FuelApp
+from fueltui.tui.hostinfo import HostNic
+from fueltui.tui.screens.master_setup import MasterSetupScreen
+
+NICS = [HostNic("eth0", "52:54:00:00:00:01", ["10.20.0.2/24"]), HostNic("eth1", "52:54:00:00:00:02", [])]
+CMDLINE = (
+    "BOOT_IMAGE=/vmlinuz ip=10.20.0.2 gw=10.20.0.1 dns1=10.20.0.1 netmask=255.255.255.0"
+    " hostname=fuel.domain.tld"
+)
+
+
+def make_app(root: Path, cmdline: str = CMDLINE) -> FuelApp:
+    return FuelApp(root=root, nics=lambda: NICS, cmdline=lambda: cmdline, start="master")
+
+
+async def set_field(pilot, screen: MasterSetupScreen, key: str, text: str) -> None:
+    field = screen.query_one(f"#in-{key}", Input)
+    field.focus()
+    field.value = ""
+    await pilot.press(*list(text))
+    await pilot.pause()
+
+
+async def test_invalid_gateway_shows_the_finding_at_the_field(tmp_path: Path) -> None:
+    app = make_app(tmp_path)
+    async with app.run_test(size=(80, 24)) as pilot:
+        screen = app.screen
+        assert isinstance(screen, MasterSetupScreen)
+        assert screen.field_codes("gateway") == []
+        await set_field(pilot, screen, "gateway", "10.99.0.1")
+        assert "gateway-outside-subnet" in screen.field_codes("gateway")
+        shown = str(screen.query_one("#err-gateway", Static).render())
+        assert "gateway-outside-subnet" in shown
+        await set_field(pilot, screen, "gateway", "10.20.0.1")
+        assert screen.field_codes("gateway") == []
+
+
+async def test_preview_follows_the_fields_and_the_flavour(tmp_path: Path) -> None:
+    app = make_app(tmp_path)
+    async with app.run_test(size=(80, 24)) as pilot:
+        screen = app.screen
+        assert isinstance(screen, MasterSetupScreen)
+        await set_field(pilot, screen, "ip", "10.20.0.3")
+        assert "10.20.0.3" in str(screen.query_one("#boot-line", Static).render())
+        files = str(screen.query_one("#files-preview", Static).render())
+        assert "etc/netplan/" in files and "10.20.0.3/24" in files
+        await pilot.press("ctrl+t")
+        files = str(screen.query_one("#files-preview", Static).render())
+        assert "Address=10.20.0.3/24" in files
+
+
+async def test_apply_shows_the_diff_then_writes_under_the_root_only(tmp_path: Path) -> None:
+    (tmp_path / "etc").mkdir()
+    (tmp_path / "etc" / "hostname").write_text("old\n")
+    app = make_app(tmp_path)
+    async with app.run_test(size=(80, 24)) as pilot:
+        screen = app.screen
+        assert isinstance(screen, MasterSetupScreen)
+        await set_field(pilot, screen, "hostname", "master.lab.example")
+        await pilot.press("ctrl+s")
+        await pilot.pause()
+        detail = str(app.screen.query_one("#confirm-detail", Static).render())
+        assert "-old" in detail and "+master" in detail
+        await pilot.press("y")
+        await app.workers.wait_for_complete()
+        await pilot.pause()
+    assert (tmp_path / "etc" / "hostname").read_text() == "master\n"
+    assert "10.20.0.2/24" in (tmp_path / "etc/netplan/01-fueltui-admin.yaml").read_text()
+    assert "nameserver 10.20.0.1" in (tmp_path / "etc/resolv.conf").read_text()
+
+
+async def test_apply_is_refused_while_a_field_is_wrong(tmp_path: Path) -> None:
+    app = make_app(tmp_path)
+    async with app.run_test(size=(80, 24)) as pilot:
+        screen = app.screen
+        assert isinstance(screen, MasterSetupScreen)
+        await set_field(pilot, screen, "gateway", "10.99.0.1")
+        await pilot.press("ctrl+s")
+        await pilot.pause()
+        assert app.screen is screen
+    assert not (tmp_path / "etc").exists()
+
+
+async def test_prefill_falls_back_to_the_nic_state(tmp_path: Path) -> None:
+    app = make_app(tmp_path, cmdline="BOOT_IMAGE=/vmlinuz root=/dev/sda1 quiet")
+    async with app.run_test(size=(80, 24)):
+        screen = app.screen
+        assert isinstance(screen, MasterSetupScreen)
+        assert screen.query_one("#in-ip", Input).value == "10.20.0.2"
+        assert screen.options is not None and screen.options.interface == "eth0"
