@@ -1,0 +1,293 @@
+"""What each node must become, rendered as the files the deploy tasks ship to it.
+
+`build_node_configs` turns an environment, its nodes and the IP allocation into one
+`NodeConfig` per node: its name, roles, and network scheme (for each network the NIC the
+drag-map chose, the address/prefix from `fueltui.core.ipalloc`, the gateway and the VLAN),
+plus every peer. The renderers below turn one `NodeConfig` into the files the base tasks
+upload: `/etc/fueltui/node.yaml`, `/etc/hostname`, `/etc/hosts`, a netplan file, and two
+small shell scripts (network, health check) whose every value is `shlex.quote`d — the
+commands in the graph stay fixed, only these files differ per node.
+
+The admin network keeps the address the node already has (its DHCP lease, the one the
+master reaches it on): changing it under a running deployment would cut the SSH link.
+With `apply_vlans=False` (the lab: its kernel has no 802.1Q) the network script puts
+tagged networks' addresses on the bare NIC; the netplan file still says the tagged truth.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import ipaddress
+import shlex
+from collections.abc import Iterable, Mapping
+
+import yaml
+from pydantic import Field
+
+from fueltui.core.environment import ADMIN, PUBLIC, effective_network
+from fueltui.core.model import Environment, Node, Release, Strict
+
+HEALTH_MARK = "FUELTUI-HEALTH"
+
+
+class NetworkScheme(Strict):
+    network: str
+    nic: str
+    address: str | None = None  # "ip/prefix"; None for networks without addresses
+    gateway: str | None = None
+    vlan: int | None = None
+    default_route: bool = False
+
+    @property
+    def ip(self) -> str | None:
+        return self.address.split("/")[0] if self.address else None
+
+    def device(self, apply_vlans: bool) -> str:
+        if apply_vlans and self.vlan is not None:
+            return f"{self.nic}.{self.vlan}"
+        return self.nic
+
+
+class Peer(Strict):
+    name: str
+    mac: str
+    roles: list[str] = Field(default_factory=list)
+    addresses: dict[str, str] = Field(default_factory=dict)  # network -> ip (no prefix)
+
+
+class NodeConfig(Strict):
+    environment: str
+    name: str
+    mac: str
+    roles: list[str] = Field(default_factory=list)
+    nics: list[str] = Field(default_factory=list)  # every NIC, all brought up
+    networks: list[NetworkScheme] = Field(default_factory=list)
+    peers: list[Peer] = Field(default_factory=list)  # every node of the environment, itself included
+    apply_vlans: bool = True
+
+    def scheme(self, network: str) -> NetworkScheme | None:
+        for item in self.networks:
+            if item.network == network:
+                return item
+        return None
+
+
+def build_node_configs(
+    env: Environment,
+    release: Release,
+    nodes: Iterable[Node],
+    addresses: Mapping[str, Mapping[str, str]],
+    *,
+    apply_vlans: bool = True,
+) -> dict[str, NodeConfig]:
+    """One config per node (by MAC). `addresses` is `Allocation.addresses`:
+    node MAC -> network -> "ip/prefix"."""
+    ordered = sorted(nodes, key=lambda n: (n.name, n.mac))
+    schemes = {node.mac: _schemes(env, release, node, addresses.get(node.mac, {})) for node in ordered}
+    peers = [
+        Peer(
+            name=node.name,
+            mac=node.mac,
+            roles=list(node.roles),
+            addresses={s.network: s.ip for s in schemes[node.mac] if s.ip},
+        )
+        for node in ordered
+    ]
+    return {
+        node.mac: NodeConfig(
+            environment=env.name,
+            name=node.name,
+            mac=node.mac,
+            roles=list(node.roles),
+            nics=sorted({nic.name for nic in node.facts.nics} | set(node.interfaces)),
+            networks=schemes[node.mac],
+            peers=peers,
+            apply_vlans=apply_vlans,
+        )
+        for node in ordered
+    }
+
+
+def node_configs(
+    env: Environment, release: Release, nodes: Iterable[Node], *, apply_vlans: bool = True
+) -> dict[str, NodeConfig]:
+    """`build_node_configs` with the core's IP allocation."""
+    from fueltui.core.ipalloc import allocate  # the allocator is the one home of addresses
+
+    members = list(nodes)
+    allocation = allocate(env, release, members)
+    return build_node_configs(env, release, members, allocation.addresses, apply_vlans=apply_vlans)
+
+
+def _schemes(
+    env: Environment, release: Release, node: Node, allocated: Mapping[str, str]
+) -> list[NetworkScheme]:
+    result: list[NetworkScheme] = []
+    for nic in sorted(node.interfaces):
+        for network in node.interfaces[nic]:
+            meta = effective_network(env, release, network)
+            address = allocated.get(network)
+            if network == ADMIN and node.ip:
+                address = _with_prefix(node.ip, meta.cidr) or address
+            elif address and "/" not in address:
+                address = _with_prefix(address, meta.cidr)
+            gateway = meta.gateway if meta.gateway and (meta.use_gateway or network == PUBLIC) else None
+            result.append(
+                NetworkScheme(
+                    network=network,
+                    nic=nic,
+                    address=address if meta.cidr or address else None,
+                    gateway=gateway,
+                    vlan=meta.vlan if network != ADMIN else None,
+                    default_route=network == PUBLIC and gateway is not None and address is not None,
+                )
+            )
+    return result
+
+
+def _with_prefix(ip: str, cidr: str | None) -> str | None:
+    if "/" in ip:
+        return ip
+    if not cidr:
+        return None
+    try:
+        return f"{ip}/{ipaddress.ip_network(cidr, strict=False).prefixlen}"
+    except ValueError:
+        return None
+
+
+# --------------------------------------------------------------------------- renderers
+
+
+def render_node_yaml(cfg: NodeConfig) -> str:
+    header = "# Written by fueltui's deployment; every deploy rewrites it.\n"
+    return header + yaml.safe_dump(cfg.model_dump(mode="json"), sort_keys=False, default_flow_style=False)
+
+
+def render_hostname(cfg: NodeConfig) -> str:
+    return cfg.name + "\n"
+
+
+def hosts_address(peer: Peer) -> str | None:
+    """The address a node's name resolves to: management, else admin (as Fuel did)."""
+    return peer.addresses.get("management") or peer.addresses.get(ADMIN)
+
+
+def render_hosts(cfg: NodeConfig) -> str:
+    lines = ["127.0.0.1\tlocalhost", "::1\tlocalhost ip6-localhost ip6-loopback"]
+    for peer in cfg.peers:
+        address = hosts_address(peer)
+        if address:
+            lines.append(f"{address}\t{peer.name}")
+    return "\n".join(lines) + "\n"
+
+
+def render_netplan(cfg: NodeConfig) -> str:
+    """Netplan v2 with the tagged truth: VLAN networks on `<nic>.<vlan>` devices."""
+    ethernets: dict[str, dict[str, object]] = {nic: {} for nic in cfg.nics}
+    vlans: dict[str, dict[str, object]] = {}
+    for item in cfg.networks:
+        if item.vlan is not None:
+            target = vlans.setdefault(item.device(True), {"id": item.vlan, "link": item.nic})
+        else:
+            target = ethernets.setdefault(item.nic, {})
+        if item.address:
+            addresses = target.setdefault("addresses", [])
+            assert isinstance(addresses, list)
+            addresses.append(item.address)
+        if item.default_route and item.gateway:
+            target["routes"] = [{"to": "default", "via": item.gateway}]
+    network: dict[str, object] = {"version": 2, "renderer": "networkd", "ethernets": ethernets}
+    if vlans:
+        network["vlans"] = vlans
+    header = f"# {cfg.name}: networks as fueltui assigned them (tagged networks on VLAN devices).\n"
+    return header + yaml.safe_dump({"network": network}, sort_keys=False)
+
+
+def render_network_script(cfg: NodeConfig) -> str:
+    """Bring every NIC up, put each network's address on its device, set the default route.
+    Idempotent: `ip addr replace` and `ip route replace` may run again on resume."""
+    q = shlex.quote
+    lines = ["#!/bin/sh", f"# {cfg.name}: network set-up by fueltui", "set -e"]
+    for nic in cfg.nics:
+        lines.append(f"ip link set dev {q(nic)} up")
+    for item in cfg.networks:
+        if item.network == ADMIN or not item.address:
+            continue  # the admin address is the node's lease; the master reaches it there
+        device = item.device(cfg.apply_vlans)
+        if device != item.nic:
+            lines.append(
+                f"ip link show dev {q(device)} >/dev/null 2>&1 || "
+                f"ip link add link {q(item.nic)} name {q(device)} type vlan id {item.vlan}"
+            )
+            lines.append(f"ip link set dev {q(device)} up")
+        lines.append(f"ip addr replace {q(item.address)} dev {q(device)}")
+        lines.append(f"echo {q(f'{item.network}: {item.address} on {device}')}")
+    for item in cfg.networks:
+        if item.default_route and item.gateway:
+            device = item.device(cfg.apply_vlans)
+            lines.append(f"ip route replace default via {q(item.gateway)} dev {q(device)}")
+            lines.append(f"echo {q(f'default route via {item.gateway} on {device}')}")
+    return "\n".join(lines) + "\n"
+
+
+def health_targets(cfg: NodeConfig) -> list[tuple[str, str, str]]:
+    """(network, peer name, peer address) for every peer on every network both carry."""
+    mine = {s.network for s in cfg.networks if s.ip}
+    return [
+        (network, peer.name, address)
+        for peer in cfg.peers
+        if peer.mac != cfg.mac
+        for network, address in sorted(peer.addresses.items())
+        if network in mine
+    ]
+
+
+def render_healthcheck_script(cfg: NodeConfig) -> str:
+    """Ping every peer on every shared network; one `FUELTUI-HEALTH ok|fail` line each."""
+    q = shlex.quote
+    lines = [
+        "#!/bin/sh",
+        f"# {cfg.name}: reach every peer on every shared network",
+        "rc=0",
+        "check() {",
+        "  n=0",
+        "  while [ $n -lt 3 ]; do",
+        '    if ping -n -q -c 1 -W 1 "$3" >/dev/null 2>&1; then',
+        f'      echo "{HEALTH_MARK} ok $1 $2 $3"; return 0',
+        "    fi",
+        "    n=$((n + 1))",
+        "  done",
+        f'  echo "{HEALTH_MARK} fail $1 $2 $3"; rc=1',
+        "}",
+    ]
+    lines.extend(f"check {q(net)} {q(peer)} {q(addr)}" for net, peer, addr in health_targets(cfg))
+    lines.append("exit $rc")
+    return "\n".join(lines) + "\n"
+
+
+def parse_health_line(line: str) -> dict[str, str | bool] | None:
+    """One health-check output line as a result entry, or None for other output."""
+    parts = line.split()
+    if len(parts) != 5 or parts[0] != HEALTH_MARK or parts[1] not in ("ok", "fail"):
+        return None
+    return {"network": parts[2], "peer": parts[3], "address": parts[4], "ok": parts[1] == "ok"}
+
+
+RENDERERS = {
+    "node_yaml": render_node_yaml,
+    "hosts": render_hosts,
+    "hostname": render_hostname,
+    "netplan": render_netplan,
+    "network_script": render_network_script,
+    "healthcheck_script": render_healthcheck_script,
+}
+
+
+def render(source: str, cfg: NodeConfig) -> str:
+    return RENDERERS[source](cfg)
+
+
+def config_hash(cfg: NodeConfig) -> str:
+    """Changes whenever any file rendered for this node would change."""
+    return hashlib.sha256(render_node_yaml(cfg).encode()).hexdigest()[:16]
