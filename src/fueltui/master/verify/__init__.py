@@ -1,0 +1,1 @@
+"""Network verification: real L2 probes between nodes, the DHCP check, the deploy gate."""
