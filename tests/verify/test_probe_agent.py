@@ -12,9 +12,9 @@ from pathlib import Path
 
 import pytest
 from netns import AGENT, Closet, sh
-from polling import wait_until
 
 from fueltui.master.verify import probe_agent as agent
+from polling import wait_until
 
 MAC = bytes.fromhex("525400000101")
 

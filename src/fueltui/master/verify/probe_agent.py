@@ -18,6 +18,7 @@ or, stripped by the kernel, in PACKET_AUXDATA: both are read.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import fcntl
 import json
 import os
@@ -207,10 +208,8 @@ def _drain(
 
 
 def _remove(path: str) -> None:
-    try:
+    with contextlib.suppress(FileNotFoundError):
         os.unlink(path)
-    except FileNotFoundError:
-        pass
 
 
 # --------------------------------------------------------------------------- send
