@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
+import re
+
 from fueltui.core.model import Finding
+
+NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$")
 
 
 class MasterError(Exception):
@@ -39,3 +43,12 @@ class Invalid(MasterError):
 class Busy(MasterError):
     status = 409
     code = "busy"
+
+
+def check_name(name: str, what: str = "environment") -> str:
+    if not NAME.match(name):
+        raise Invalid(
+            f"{what} name {name!r} is not allowed: use letters, digits, '.', '_' or '-' (at most 64)",
+            code="invalid-name",
+        )
+    return name

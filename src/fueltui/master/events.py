@@ -30,6 +30,7 @@ class EventBus:
         self._subscribers: set[asyncio.Queue[BusEvent | None]] = set()
         self._loop: asyncio.AbstractEventLoop | None = None
         self._lock = threading.Lock()
+        self.closed = False
 
     def bind(self, loop: asyncio.AbstractEventLoop) -> None:
         """The loop subscribers live in; publishes from other threads are handed to it."""
@@ -68,6 +69,7 @@ class EventBus:
 
     def close(self) -> None:
         """Wake every subscriber up so streams end (the master is shutting down)."""
+        self.closed = True
         for queue in list(self._subscribers):
             try:
                 queue.put_nowait(None)

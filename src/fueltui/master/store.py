@@ -109,15 +109,22 @@ class Store:
 
     def set_boot_options(self, options: BootOptions, revision: int) -> BootOptionsRecord:
         with self.transaction() as db:
-            row = db.execute("SELECT revision FROM meta WHERE key = 'boot_options'").fetchone()
-            current = row[0] if row else 0
-            if current != revision:
-                raise Conflict(f"boot options changed meanwhile (revision {current}, you had {revision})")
-            db.execute(
-                "INSERT OR REPLACE INTO meta (key, revision, data) VALUES ('boot_options', ?, ?)",
-                (current + 1, options.model_dump_json()),
+            record = self._write_boot(db, options, revision)
+        self.publish("master.changed", {"revision": record.revision})
+        return record
+
+    def _write_boot(self, db: sqlite3.Connection, options: BootOptions, revision: int) -> BootOptionsRecord:
+        row = db.execute("SELECT revision FROM meta WHERE key = 'boot_options'").fetchone()
+        current = row[0] if row else 0
+        if current != revision:
+            raise Conflict(
+                f"the boot options were changed by someone else (revision {current}, you had {revision})",
+                code="stale-revision",
             )
-        self.publish("master.changed", {"revision": current + 1})
+        db.execute(
+            "INSERT OR REPLACE INTO meta (key, revision, data) VALUES ('boot_options', ?, ?)",
+            (current + 1, options.model_dump_json()),
+        )
         return BootOptionsRecord(options=options, revision=current + 1)
 
     # ------------------------------------------------------------------ environments
@@ -142,6 +149,18 @@ class Store:
         with self.transaction() as db:
             record = self._update_env(db, env, revision)
         self.publish("env.changed", {"name": env.name, "revision": record.revision})
+        return record
+
+    def set_environment_status(self, name: str, status: str) -> EnvironmentRecord:
+        """The master's own write (a task's outcome): no revision check, the revision moves on."""
+        with self.transaction() as db:
+            row = db.execute("SELECT revision, data FROM environments WHERE name = ?", (name,)).fetchone()
+            if row is None:
+                raise NotFound(f"no environment {name!r}", code="environment-not-found")
+            env = Environment.model_validate_json(row[1])
+            env = Environment.model_validate({**env.model_dump(), "status": status})
+            record = self._update_env(db, env, row[0])
+        self.publish("env.changed", {"name": name, "revision": record.revision})
         return record
 
     def delete_environment(self, name: str, revision: int | None = None) -> None:
@@ -221,18 +240,34 @@ class Store:
         env: Environment | None,
         env_revision: int | None,
         nodes: list[tuple[Node, int]],
+        new_nodes: list[Node] | None = None,
+        boot: tuple[BootOptions, int] | None = None,
     ) -> None:
-        """One transaction for an environment (created when `env_revision` is None) and nodes."""
+        """One transaction for an environment (created when `env_revision` is None), nodes,
+        nodes not discovered yet, and the master's boot options."""
         with self.transaction() as db:
+            if boot is not None:
+                self._write_boot(db, *boot)
             if env is not None:
                 if env_revision is None:
                     self._insert_env(db, env)
                 else:
                     self._update_env(db, env, env_revision)
+            for node in new_nodes or []:
+                if db.execute("SELECT 1 FROM nodes WHERE mac = ?", (node.mac,)).fetchone():
+                    raise Conflict(f"node {node.mac} appeared meanwhile; try again", code="stale-revision")
+                db.execute(
+                    "INSERT INTO nodes (mac, revision, data, last_seen) VALUES (?, 1, ?, NULL)",
+                    (node.mac, node.model_dump_json()),
+                )
             for node, revision in nodes:
                 self._update_node(db, node, revision)
+        if boot is not None:
+            self.publish("master.changed", {})
         if env is not None:
             self.publish("env.changed", {"name": env.name})
+        for node in new_nodes or []:
+            self.publish("node.discovered", {"mac": node.mac})
         for node, _ in nodes:
             self.publish("node.changed", {"mac": node.mac})
 

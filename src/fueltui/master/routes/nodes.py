@@ -1,0 +1,93 @@
+"""Nodes: the list with facts and online state, assignment, roles, NIC mapping, rename."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter, Query, Request, Response
+
+from fueltui.api.schema import LogChunk, NodeRecord, NodeUpdate
+from fueltui.core.model import Node
+from fueltui.master.errors import Busy, Invalid
+from fueltui.master.logfiles import MAX_CHUNK, read_chunk
+from fueltui.master.routes.common import errors, master_of
+
+router = APIRouter(tags=["nodes"])
+
+
+@router.get("/nodes", response_model=list[NodeRecord])
+async def list_nodes(request: Request, environment: str | None = None) -> list[NodeRecord]:
+    return master_of(request).store.nodes(environment=environment)
+
+
+@router.get("/nodes/{mac}", response_model=NodeRecord, responses=errors(404))
+async def get_node(request: Request, mac: str) -> NodeRecord:
+    return master_of(request).store.node(mac)
+
+
+@router.patch("/nodes/{mac}", response_model=NodeRecord, responses=errors(404, 409, 422))
+async def update_node(request: Request, mac: str, body: NodeUpdate) -> NodeRecord:
+    master = master_of(request)
+    store = master.store
+    record = store.node(mac)
+    node = record.node
+    given = body.model_fields_set
+    updates: dict[str, object] = {}
+    if "name" in given and body.name is not None:
+        updates["name"] = body.name.strip() or node.name
+    environment = node.environment
+    if "environment" in given and body.environment != node.environment:
+        if node.environment is not None and master.tasks.active_for(node.environment):
+            raise Busy(
+                f"environment {node.environment!r} runs a task; stop it first", code="environment-busy"
+            )
+        if body.environment is not None:
+            store.environment(body.environment)
+        environment = body.environment
+        updates.update(environment=environment, roles=[], interfaces={})
+    if "roles" in given and body.roles is not None:
+        if environment is None and body.roles:
+            raise Invalid(
+                "assign the node to an environment before giving it roles", code="roles-need-environment"
+            )
+        if environment is not None:
+            release = store.release(store.environment(environment).environment.release)
+            unknown = sorted(set(body.roles) - set(release.roles))
+            if unknown:
+                raise Invalid(f"release {release.id} has no role {', '.join(unknown)}", code="unknown-role")
+        updates["roles"] = list(dict.fromkeys(body.roles))
+    if "interfaces" in given and body.interfaces is not None:
+        names = {nic.name for nic in node.facts.nics}
+        unknown = sorted(set(body.interfaces) - names)
+        if unknown and names:
+            raise Invalid(f"node {node.name} has no NIC {', '.join(unknown)}", code="unknown-nic")
+        updates["interfaces"] = {nic: list(nets) for nic, nets in body.interfaces.items()}
+    changed = Node.model_validate({**node.model_dump(), **updates})
+    if changed == node:
+        if body.revision != record.revision:
+            return store.update_node(changed, body.revision)  # a stale revision is still refused
+        return record
+    return store.update_node(changed, body.revision)
+
+
+@router.delete("/nodes/{mac}", status_code=204, responses=errors(404, 409))
+async def delete_node(request: Request, mac: str) -> Response:
+    master = master_of(request)
+    node = master.store.node(mac).node
+    if node.environment is not None and master.tasks.active_for(node.environment):
+        raise Busy(f"environment {node.environment!r} runs a task; stop it first", code="environment-busy")
+    master.store.delete_node(mac)
+    return Response(status_code=204)
+
+
+@router.get("/nodes/{mac}/logs", response_model=LogChunk, responses=errors(404))
+async def node_log(
+    request: Request,
+    mac: str,
+    offset: int = Query(default=0, ge=0),
+    limit: int = Query(default=MAX_CHUNK, ge=1, le=MAX_CHUNK),
+    tail: int | None = Query(default=None, ge=0, le=MAX_CHUNK),
+    task_id: str | None = Query(default=None, pattern=r"^[A-Za-z0-9_.-]{1,64}$"),
+) -> LogChunk:
+    master = master_of(request)
+    key = master.store.node(mac).node.mac
+    path = master.logs.task_path(task_id, key) if task_id else master.logs.node_path(key)
+    return read_chunk(path, offset, limit, tail)
