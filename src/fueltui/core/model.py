@@ -275,6 +275,7 @@ class NodeFacts(Strict):
     system: SystemInfo = Field(default_factory=SystemInfo)
     os: str | None = None
     hostname: str | None = None
+    warnings: list[str] = Field(default_factory=list)  # values the node sent that discovery rejected
 
 
 class NodeStatus(StrEnum):
