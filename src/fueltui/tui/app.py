@@ -78,6 +78,8 @@ class FuelApp(App[int]):
         self.cmdline = cmdline
         self.start_page = start
         self.env_name: str | None = env_name
+        self.selected_macs: list[str] = []  # rows marked on the nodes page, for bulk NIC edits
+        self.last_verify: str | None = None
         self.theme = os.environ.get("FUELTUI_THEME", "ansi-dark")
 
     # lifecycle ------------------------------------------------------------------------

@@ -45,13 +45,17 @@ class BaseScreen(Screen[None]):
     def on_screen_resume(self) -> None:
         self.query_one(NavBar).env_name = self.fuel.env_name
         if self.fuel.master is not None:
-            self.run_worker(self.reload(), exclusive=True, group="reload", exit_on_error=False)
+            self.schedule_reload()
 
     def on_master_connected(self, _: MasterConnected) -> None:
-        self.run_worker(self.reload(), exclusive=True, group="reload", exit_on_error=False)
+        self.schedule_reload()
 
     async def reload(self) -> None:
         """Fetch what the page shows from the master."""
+
+    def schedule_reload(self) -> None:
+        """Reload in the background; a newer request replaces one not yet finished."""
+        self.run_worker(self.reload, exclusive=True, group="reload", exit_on_error=False)
 
     def on_master_event(self, message: MasterEvent) -> None:
         """Live updates; pages that care override this."""

@@ -1,11 +1,164 @@
-"""Placeholder."""
+"""Page 2 — environments: the list with their status, and the wizard that creates one."""
 
 from __future__ import annotations
 
+from textual import on
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import Horizontal, Vertical
+from textual.widgets import Button, DataTable, Input, Label, Select
+
+from fueltui.api.schema import EnvironmentRecord
+from fueltui.core.model import Mode, Release
+from fueltui.tui.messages import MasterEvent
 from fueltui.tui.screens.base import BaseScreen
+from fueltui.tui.screens.confirm import ConfirmScreen
+
+MODE_LABELS: dict[Mode, str] = {
+    Mode.neutron_gre: "Neutron with GRE segmentation",
+    Mode.neutron_vlan: "Neutron with VLAN segmentation",
+    Mode.nova_network: "nova-network (legacy)",
+}
 
 
 class EnvironmentsScreen(BaseScreen):
     MODE = "environments"
     TITLE = "Environments"
-    HELP = ""
+    HELP = (
+        "The clusters the master knows. Enter makes the highlighted one the environment every "
+        "other page works on. The wizard on the right creates a new one with the release's "
+        "defaults: pick a name, a release and a network mode, then Create."
+    )
+    BINDINGS = [
+        Binding("n", "new", "New"),
+        Binding("d", "delete", "Delete"),
+        Binding("r", "refresh", "Refresh"),
+    ]
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.records: list[EnvironmentRecord] = []
+        self.releases: list[Release] = []
+
+    def compose_body(self) -> ComposeResult:
+        with Horizontal(id="env-body"):
+            with Vertical(id="env-list"):
+                yield Label("Environments — Enter chooses", classes="section")
+                table: DataTable[str] = DataTable(id="env-table", cursor_type="row", zebra_stripes=True)
+                table.add_columns("", "Name", "Mode", "Status")
+                yield table
+            with Vertical(id="env-wizard"):
+                yield Label("New environment", classes="section")
+                yield Input(placeholder="name, e.g. prod", id="wiz-name", compact=True)
+                yield Label("Release")
+                yield Select([], id="wiz-release", compact=True, prompt="(loading)")
+                yield Label("Network mode")
+                yield Select(
+                    [(label, mode.value) for mode, label in MODE_LABELS.items()],
+                    value=Mode.neutron_gre.value,
+                    allow_blank=False,
+                    id="wiz-mode",
+                    compact=True,
+                )
+                yield Button("Create", id="wiz-create", variant="primary")
+
+    async def reload(self) -> None:
+        master = self.fuel.master
+        if master is None:
+            return
+        if not self.releases:
+            releases = await self.call(master.releases())
+            if releases:
+                self.releases = list(releases)
+                select = self.query_one("#wiz-release", Select)
+                select.set_options([(r.name, r.id) for r in self.releases])
+                select.value = self.releases[0].id
+        records = await self.call(master.environments())
+        if records is not None:
+            self.records = sorted(records, key=lambda r: r.environment.name)
+            self._fill()
+
+    def _fill(self) -> None:
+        table = self.query_one("#env-table", DataTable)
+        cursor = table.cursor_row
+        table.clear()
+        for record in self.records:
+            env = record.environment
+            mark = "▶" if env.name == self.fuel.env_name else ""
+            table.add_row(mark, env.name, env.mode.value, env.status.value, key=env.name)
+        if self.records:
+            table.move_cursor(row=min(cursor, len(self.records) - 1))
+
+    def on_master_event(self, message: MasterEvent) -> None:
+        if message.event.type.startswith(("env.", "task.finished")):
+            self.schedule_reload()
+
+    @on(DataTable.RowSelected, "#env-table")
+    def _chosen(self, event: DataTable.RowSelected) -> None:
+        name = event.row_key.value
+        self.fuel.choose_environment(name)
+        self.notify(f"Working on environment {name}.", timeout=2)
+        self._fill()
+
+    # actions --------------------------------------------------------------------------
+
+    def action_new(self) -> None:
+        self.query_one("#wiz-name", Input).focus()
+
+    def action_refresh(self) -> None:
+        self.schedule_reload()
+
+    @on(Button.Pressed, "#wiz-create")
+    @on(Input.Submitted, "#wiz-name")
+    def _create_pressed(self) -> None:
+        self.run_worker(self.create(), exclusive=True, group="create", exit_on_error=False)
+
+    async def create(self) -> None:
+        master = self.master()
+        if master is None:
+            return
+        name = self.query_one("#wiz-name", Input).value.strip()
+        if not name:
+            self.notify("Give the environment a name.", severity="warning")
+            return
+        release = self.query_one("#wiz-release", Select).value
+        mode = self.query_one("#wiz-mode", Select).value
+        record = await self.call(
+            master.create_environment(
+                name,
+                release if isinstance(release, str) else None,
+                Mode(mode) if isinstance(mode, str) else None,
+            )
+        )
+        if record is None:
+            return
+        self.query_one("#wiz-name", Input).value = ""
+        self.fuel.choose_environment(record.environment.name)
+        self.notify(f"Created {record.environment.name}; it is now the working environment.")
+        await self.reload()
+
+    def action_delete(self) -> None:
+        table = self.query_one("#env-table", DataTable)
+        if not self.records or table.cursor_row < 0:
+            return
+        name = self.records[table.cursor_row].environment.name
+
+        def answered(ok: bool | None) -> None:
+            if ok:
+                self.run_worker(self._delete(name), exit_on_error=False)
+
+        self.app.push_screen(
+            ConfirmScreen(
+                f"Delete environment {name}?", "Its nodes go back to the unassigned pool.", yes="Delete"
+            ),
+            answered,
+        )
+
+    async def _delete(self, name: str) -> None:
+        master = self.master()
+        if master is None:
+            return
+        await self.call(master.delete_environment(name))
+        if self.fuel.env_name == name:
+            self.fuel.choose_environment(None)
+        await self.reload()

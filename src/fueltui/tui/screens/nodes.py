@@ -1,11 +1,266 @@
-"""Placeholder."""
+"""Page 4 — nodes and roles: every discovered node, and a rows × roles grid for the env.
+
+Space toggles the role under the cursor on the marked rows (or the cursor row). A role that
+cannot go on a node is shown as [-] and the reason from the core's rules appears when the
+cursor is on it; the summary lines say how each role stands against its limits."""
 
 from __future__ import annotations
 
+from rich.text import Text
+from textual import on
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import Vertical
+from textual.widgets import DataTable, Static
+
+from fueltui.api.schema import EnvironmentRecord, NodeRecord
+from fueltui.core.model import Environment, Node, Release
+from fueltui.core.releases import get_release
+from fueltui.tui.messages import MasterEvent
 from fueltui.tui.screens.base import BaseScreen
+from fueltui.tui.screens.prompt import PromptScreen
+from fueltui.tui.widgets.nodeinfo import node_details, online_mark
+
+FIXED_COLUMNS = ("", "Name", "MAC", "Status", "On", "Env")
+
+
+def role_blockers(role: str, node_roles: list[str], env: Environment, release: Release) -> str | None:
+    from fueltui.core.rules import role_blockers as blockers
+
+    return blockers(role, node_roles, env, release)
+
+
+def role_summary(env: Environment, release: Release, nodes: list[Node]) -> list[str]:
+    from fueltui.core.rules import role_summary as summary
+
+    return summary(env, release, nodes)
 
 
 class NodesScreen(BaseScreen):
     MODE = "nodes"
     TITLE = "Nodes and roles"
-    HELP = ""
+    HELP = (
+        "Every node the master discovered, updated live. The columns after Env are the roles "
+        "of the working environment's release (first letters of the role). `[x]` assigned, "
+        "`[ ]` free, `[-]` not possible here — the reason shows below when the cursor is on it. "
+        "Space toggles the role under the cursor on the marked rows (m marks), or on the cursor "
+        "row. a adds nodes to the environment, x removes them, e renames."
+    )
+    BINDINGS = [
+        Binding("space", "toggle_role", "Role"),
+        Binding("m", "mark", "Mark"),
+        Binding("a", "add", "Add to env"),
+        Binding("x", "remove", "Remove"),
+        Binding("e", "rename", "Rename"),
+    ]
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.records: list[NodeRecord] = []
+        self.env_record: EnvironmentRecord | None = None
+        self.release: Release | None = None
+        self.roles: list[str] = []
+        self.marked: set[str] = set()
+
+    def compose_body(self) -> ComposeResult:
+        with Vertical(id="nodes-body"):
+            table: DataTable[str | Text] = DataTable(id="nodes-table", cursor_type="cell", zebra_stripes=True)
+            yield table
+            yield Static("", id="node-detail", markup=False)
+            yield Static("", id="role-reason", markup=False)
+            yield Static("", id="role-summary", markup=False)
+
+    # data ---------------------------------------------------------------------------------
+
+    async def reload(self) -> None:
+        master = self.fuel.master
+        if master is None:
+            return
+        records = await self.call(master.nodes())
+        if records is None:
+            return
+        self.env_record = None
+        self.release = None
+        name = self.fuel.env_name
+        if name is not None:
+            self.env_record = await self.call(master.environment(name))
+            if self.env_record is not None:
+                self.release = get_release(self.env_record.environment.release)
+        self.records = sorted(records, key=lambda r: (r.node.environment != name, r.node.name, r.node.mac))
+        self.marked &= {r.node.mac for r in self.records}
+        self._fill()
+
+    @property
+    def env(self) -> Environment | None:
+        return self.env_record.environment if self.env_record else None
+
+    def cell(self, node: Node, role: str) -> Text:
+        env, release = self.env, self.release
+        if env is None or release is None or node.environment != env.name:
+            return Text("")
+        if role in node.roles:
+            return Text("[x]", style="bold")
+        if role_blockers(role, node.roles, env, release):
+            return Text("[-]", style="dim")
+        return Text("[ ]")
+
+    def _fill(self) -> None:
+        table = self.query_one("#nodes-table", DataTable)
+        row, column = table.cursor_coordinate
+        table.clear(columns=True)
+        self.roles = list(self.release.roles) if self.release else []
+        table.add_columns(*FIXED_COLUMNS, *(r[:4] for r in self.roles))
+        for record in self.records:
+            node = record.node
+            mark = "✓" if node.mac in self.marked else ""
+            fixed = [
+                mark,
+                node.name,
+                node.mac[-8:],
+                node.status.value,
+                online_mark(node),
+                node.environment or "—",
+            ]
+            table.add_row(*fixed, *(self.cell(node, role) for role in self.roles), key=node.mac)
+        if self.records:
+            table.move_cursor(row=min(row, len(self.records) - 1), column=column)
+        self._describe()
+        env, release = self.env, self.release
+        summary = self.query_one("#role-summary", Static)
+        if env is None or release is None:
+            summary.update("Choose an environment on page 2 to assign roles.")
+        else:
+            members = [r.node for r in self.records if r.node.environment == env.name]
+            try:
+                summary.update("\n".join(role_summary(env, release, members)))
+            except ImportError:
+                summary.update("")
+
+    def _cursor(self) -> tuple[Node | None, str | None]:
+        table = self.query_one("#nodes-table", DataTable)
+        if not self.records:
+            return None, None
+        row, column = table.cursor_coordinate
+        node = self.records[min(row, len(self.records) - 1)].node
+        index = column - len(FIXED_COLUMNS)
+        role = self.roles[index] if 0 <= index < len(self.roles) else None
+        return node, role
+
+    def _describe(self) -> None:
+        node, role = self._cursor()
+        self.query_one("#node-detail", Static).update(
+            node_details(node) if node else "No nodes discovered yet."
+        )
+        reason = ""
+        env, release = self.env, self.release
+        if node and role and env and release:
+            meta = release.roles[role]
+            reason = f"{meta.name}: {meta.description}"
+            if node.environment == env.name and role not in node.roles:
+                blocker = role_blockers(role, node.roles, env, release)
+                if blocker:
+                    reason = f"[-] {meta.name} is not possible on {node.name}: {blocker}"
+        self.query_one("#role-reason", Static).update(reason)
+
+    @on(DataTable.CellHighlighted, "#nodes-table")
+    def _moved(self) -> None:
+        self._describe()
+
+    def on_master_event(self, message: MasterEvent) -> None:
+        if message.event.type.startswith(("node.", "env.")):
+            self.schedule_reload()
+
+    # actions ------------------------------------------------------------------------------
+
+    def _targets(self) -> list[NodeRecord]:
+        if self.marked:
+            return [r for r in self.records if r.node.mac in self.marked]
+        node, _ = self._cursor()
+        return [r for r in self.records if node is not None and r.node.mac == node.mac]
+
+    def action_mark(self) -> None:
+        node, _ = self._cursor()
+        if node is None:
+            return
+        self.marked ^= {node.mac}
+        self.fuel.selected_macs = [r.node.mac for r in self.records if r.node.mac in self.marked]
+        self._fill()
+
+    def action_toggle_role(self) -> None:
+        self.run_worker(self._toggle_role, exclusive=True, group="edit", exit_on_error=False)
+
+    async def _toggle_role(self) -> None:
+        master = self.master()
+        node, role = self._cursor()
+        env, release = self.env, self.release
+        if master is None or node is None:
+            return
+        if role is None or env is None or release is None:
+            self.notify(
+                "Move the cursor onto a role column (choose an environment first).", severity="warning"
+            )
+            return
+        adding = role not in node.roles
+        refused: list[str] = []
+        for record in self._targets():
+            target = record.node
+            if target.environment != env.name:
+                refused.append(f"{target.name} is not in {env.name} (a adds it)")
+                continue
+            if adding == (role in target.roles):
+                continue
+            if adding:
+                blocker = role_blockers(role, target.roles, env, release)
+                if blocker:
+                    refused.append(f"{target.name}: {blocker}")
+                    continue
+                roles = [*target.roles, role]
+            else:
+                roles = [r for r in target.roles if r != role]
+            await self.call(master.update_node(target.mac, record.revision, roles=roles))
+        if refused:
+            self.notify("\n".join(refused), title=f"{release.roles[role].name} refused", severity="error")
+        await self.reload()
+
+    def action_add(self) -> None:
+        self.run_worker(self._assign(True), exclusive=True, group="edit", exit_on_error=False)
+
+    def action_remove(self) -> None:
+        self.run_worker(self._assign(False), exclusive=True, group="edit", exit_on_error=False)
+
+    async def _assign(self, add: bool) -> None:
+        master = self.master()
+        name = self.env_required()
+        if master is None or name is None:
+            return
+        for record in self._targets():
+            node = record.node
+            if add and node.environment not in (None, name):
+                self.notify(
+                    f"{node.name} belongs to {node.environment}; remove it there first.", severity="error"
+                )
+                continue
+            if add:
+                await self.call(master.update_node(node.mac, record.revision, environment=name))
+            else:
+                await self.call(master.update_node(node.mac, record.revision, environment=None, roles=[]))
+        await self.reload()
+
+    def action_rename(self) -> None:
+        node, _ = self._cursor()
+        if node is None:
+            return
+        record = next(r for r in self.records if r.node.mac == node.mac)
+
+        def answered(name: str | None) -> None:
+            if name and name != node.name:
+                self.run_worker(self._rename(record, name), exit_on_error=False)
+
+        self.app.push_screen(PromptScreen(f"New name for {node.name} ({node.mac})", node.name), answered)
+
+    async def _rename(self, record: NodeRecord, name: str) -> None:
+        master = self.master()
+        if master is None:
+            return
+        await self.call(master.update_node(record.node.mac, record.revision, name=name))
+        await self.reload()
