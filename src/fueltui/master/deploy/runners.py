@@ -1,0 +1,113 @@
+"""Where a deploy task's command runs: a node over SSH, or the master itself.
+
+The orchestrator only knows the small `NodeRunner` protocol, so its scheduling, retries,
+timeouts and stop/resume rules are tested with `LocalRunner` (real local processes) and
+used in production with `FanoutRunner` (the shared SSH fan-out).
+
+Contract of `run`: stream every output line to `on_line(stream, line)` in order, return the
+exit status; on timeout kill the process and raise `TimeoutError`; on cancellation kill the
+process and re-raise; when the node cannot be reached raise `NodeLost`.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import os
+import signal
+from collections.abc import Callable, Mapping
+from pathlib import Path
+from typing import Protocol
+
+LineCallback = Callable[[str, str], None]
+
+
+class NodeLost(Exception):
+    """The node stopped answering (connection refused, lost, authentication failed)."""
+
+
+class NodeRunner(Protocol):
+    async def run(self, command: str, on_line: LineCallback, timeout: float | None) -> int: ...
+
+    async def put_file(self, path: str, data: bytes, mode: int) -> None: ...
+
+
+class FanoutRunner:
+    """One node reached through `fueltui.ssh.fanout.Fanout`."""
+
+    def __init__(self, fanout: object, host: str) -> None:
+        self.fanout = fanout
+        self.host = host
+
+    async def run(self, command: str, on_line: LineCallback, timeout: float | None) -> int:
+        from fueltui.ssh.fanout import FanoutError
+
+        try:
+            result = await self.fanout.run(self.host, command, on_line, timeout)  # type: ignore[attr-defined]
+        except TimeoutError:
+            raise
+        except FanoutError as exc:
+            raise NodeLost(str(exc)) from exc
+        if result.exit_status is None:
+            return 128 + 9 if result.signal else 255
+        return int(result.exit_status)
+
+    async def put_file(self, path: str, data: bytes, mode: int) -> None:
+        from fueltui.ssh.fanout import FanoutError
+
+        try:
+            await self.fanout.put_file(self.host, path, data, mode)  # type: ignore[attr-defined]
+        except FanoutError as exc:
+            raise NodeLost(str(exc)) from exc
+
+
+class LocalRunner:
+    """Runs commands as local processes: `master_shell` tasks, and tests of the engine.
+
+    `root` (tests) makes `put_file` write under a directory instead of `/`."""
+
+    def __init__(
+        self, env: Mapping[str, str] | None = None, root: Path | None = None, cwd: Path | None = None
+    ) -> None:
+        self.env = dict(env or {})
+        self.root = root
+        self.cwd = cwd
+
+    async def run(self, command: str, on_line: LineCallback, timeout: float | None) -> int:
+        proc = await asyncio.create_subprocess_exec(
+            "sh",
+            "-c",
+            command,
+            stdin=asyncio.subprocess.DEVNULL,
+            stdout=asyncio.subprocess.PIPE,
+            stderr=asyncio.subprocess.PIPE,
+            env={**os.environ, **self.env},
+            cwd=self.cwd,
+            start_new_session=True,  # its own process group: killed whole on timeout or cancel
+            limit=1 << 20,
+        )
+
+        async def pump(reader: asyncio.StreamReader | None, name: str) -> None:
+            assert reader is not None
+            while raw := await reader.readline():
+                on_line(name, raw.decode("utf-8", "replace").rstrip("\n"))
+
+        async def interact() -> int:
+            await asyncio.gather(pump(proc.stdout, "stdout"), pump(proc.stderr, "stderr"))
+            return await proc.wait()
+
+        try:
+            return await asyncio.wait_for(interact(), timeout)
+        except (TimeoutError, asyncio.CancelledError):
+            with contextlib.suppress(ProcessLookupError):
+                os.killpg(proc.pid, signal.SIGKILL)
+            await asyncio.shield(proc.wait())
+            raise
+
+    async def put_file(self, path: str, data: bytes, mode: int) -> None:
+        target = Path(path) if self.root is None else self.root / path.lstrip("/")
+        target.parent.mkdir(parents=True, exist_ok=True)
+        temp = target.with_name(f".{target.name}.fueltui-tmp")
+        temp.write_bytes(data)
+        os.chmod(temp, mode)
+        os.replace(temp, target)
