@@ -8,6 +8,7 @@ live UI shows publishes an event on the bus after its transaction commits.
 
 from __future__ import annotations
 
+import os
 import sqlite3
 import threading
 from collections.abc import Callable, Iterator
@@ -51,6 +52,8 @@ class Store:
         self.path = path
         self.publish: Publish = publish or _no_events
         self._lock = threading.RLock()
+        if not path.exists():  # private from the start; SQLite gives -wal/-shm the same mode
+            os.close(os.open(path, os.O_WRONLY | os.O_CREAT, 0o600))
         self._db = sqlite3.connect(path, check_same_thread=False, isolation_level=None, timeout=10)
         # WAL + NORMAL: a committed transaction survives the process being killed.
         self._db.execute("PRAGMA journal_mode=WAL")

@@ -1,0 +1,395 @@
+"""The one client of the master's API, used by the TUI and the CLI (async httpx).
+
+`await MasterClient.connect()` talks to the master of the state directory over its unix
+socket — starting one in the background when none runs — or, with `url` (or
+`FUELTUI_MASTER_URL`), to a remote master over TCP with its bearer token.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import os
+import time
+from collections.abc import AsyncIterator, Mapping
+from pathlib import Path
+from types import TracebackType
+from typing import TypeVar
+
+import httpx
+from pydantic import BaseModel, TypeAdapter
+
+from fueltui import statedir
+from fueltui.api.schema import (
+    API_PREFIX,
+    ApplyResult,
+    BootOptionsRecord,
+    EnvironmentRecord,
+    ErrorBody,
+    Event,
+    ExportResponse,
+    FindingsResponse,
+    LogChunk,
+    MasterStatus,
+    NodeRecord,
+    TaskRecord,
+)
+from fueltui.client.autostart import log_tail, start_detached
+from fueltui.client.errors import ApiError, ConflictError, MasterUnavailable, NotFoundError
+from fueltui.client.sse import read_sse
+from fueltui.core.model import BootOptions, Finding, Mode, Release
+
+M = TypeVar("M", bound=BaseModel)
+JsonBody = Mapping[str, object] | None
+
+
+class _Unset:
+    """Marks an argument that was not given (so that `None` can mean "clear it")."""
+
+    def __repr__(self) -> str:
+        return "UNSET"
+
+
+UNSET = _Unset()
+
+STARTUP_TIMEOUT = 20.0
+RECONNECT_DELAY = 0.5
+
+
+class MasterClient:
+    def __init__(self, http: httpx.AsyncClient, base: Path | None = None, where: str = "") -> None:
+        self.http = http
+        self.base = base
+        self.where = where
+
+    # ------------------------------------------------------------------ connecting
+
+    @classmethod
+    def for_socket(cls, base: Path | None = None) -> MasterClient:
+        base = base or statedir.state_dir()
+        sock = statedir.socket_path(base)
+        transport = httpx.AsyncHTTPTransport(uds=str(sock))
+        http = httpx.AsyncClient(transport=transport, base_url="http://master", timeout=30.0)
+        return cls(http, base, f"the master at {sock}")
+
+    @classmethod
+    def for_url(cls, url: str, token: str | None) -> MasterClient:
+        headers = {"Authorization": f"Bearer {token}"} if token else {}
+        http = httpx.AsyncClient(base_url=url.rstrip("/"), headers=headers, timeout=30.0)
+        return cls(http, None, f"the master at {url}")
+
+    @classmethod
+    async def connect(
+        cls,
+        base: Path | None = None,
+        *,
+        autostart: bool = True,
+        url: str | None = None,
+        token: str | None = None,
+        timeout: float = STARTUP_TIMEOUT,
+    ) -> MasterClient:
+        url = url or os.environ.get("FUELTUI_MASTER_URL")
+        if url:
+            token = token or os.environ.get("FUELTUI_MASTER_TOKEN")
+            client = cls.for_url(url, token)
+            await client.status()
+            return client
+        base = base or statedir.state_dir()
+        client = cls.for_socket(base)
+        if await client.alive():
+            return client
+        if not autostart:
+            await client.close()
+            raise MasterUnavailable(
+                f"no master answers at {statedir.socket_path(base)}; start one with `fueltui master start`"
+            )
+        start_detached(base)
+        deadline = time.monotonic() + timeout
+        while not await client.alive():
+            if time.monotonic() > deadline:
+                await client.close()
+                tail = log_tail(base)
+                raise MasterUnavailable(
+                    f"started a master for {base} but it did not answer within {timeout:.0f}s"
+                    + (f"; its log ends with:\n{tail}" if tail else "")
+                )
+            await asyncio.sleep(0.1)
+        return client
+
+    async def alive(self) -> bool:
+        try:
+            await self.status()
+        except MasterUnavailable:
+            return False
+        return True
+
+    async def close(self) -> None:
+        await self.http.aclose()
+
+    async def __aenter__(self) -> MasterClient:
+        return self
+
+    async def __aexit__(
+        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+    ) -> None:
+        await self.close()
+
+    # ------------------------------------------------------------------ plumbing
+
+    async def _request(
+        self,
+        method: str,
+        path: str,
+        body: JsonBody = None,
+        params: Mapping[str, str | int | bool] | None = None,
+    ) -> httpx.Response:
+        try:
+            response = await self.http.request(
+                method, API_PREFIX + path, json=dict(body) if body is not None else None, params=params
+            )
+        except (httpx.ConnectError, httpx.RemoteProtocolError, httpx.ReadError, FileNotFoundError) as exc:
+            raise MasterUnavailable(f"cannot reach {self.where}: {exc}") from None
+        except httpx.TimeoutException:
+            raise MasterUnavailable(f"{self.where} did not answer in time") from None
+        if response.status_code >= 400:
+            raise _error(response)
+        return response
+
+    async def _get(self, model: type[M], path: str, **params: str | int | bool | None) -> M:
+        response = await self._request("GET", path, params=_params(params))
+        return model.model_validate_json(response.content)
+
+    async def _list(self, model: type[M], path: str, **params: str | int | bool | None) -> list[M]:
+        response = await self._request("GET", path, params=_params(params))
+        return TypeAdapter(list[model]).validate_json(response.content)  # type: ignore[valid-type]
+
+    async def _send(self, model: type[M], method: str, path: str, body: JsonBody = None) -> M:
+        response = await self._request(method, path, body)
+        return model.model_validate_json(response.content)
+
+    # ------------------------------------------------------------------ master
+
+    async def status(self) -> MasterStatus:
+        return await self._get(MasterStatus, "/master")
+
+    async def boot_options(self) -> BootOptionsRecord:
+        return await self._get(BootOptionsRecord, "/boot-options")
+
+    async def set_boot_options(self, options: BootOptions, revision: int | None = None) -> BootOptionsRecord:
+        """Store the boot options; `revision` is the one you read (None: whatever is current)."""
+        if revision is None:
+            revision = (await self.boot_options()).revision
+        body = {"options": options.model_dump(mode="json"), "revision": revision}
+        return await self._send(BootOptionsRecord, "PUT", "/boot-options", body)
+
+    async def releases(self) -> list[Release]:
+        return await self._list(Release, "/releases")
+
+    async def release(self, release_id: str) -> Release:
+        return await self._get(Release, f"/releases/{_seg(release_id)}")
+
+    # ------------------------------------------------------------------ environments
+
+    async def environments(self) -> list[EnvironmentRecord]:
+        return await self._list(EnvironmentRecord, "/environments")
+
+    async def environment(self, name: str) -> EnvironmentRecord:
+        return await self._get(EnvironmentRecord, f"/environments/{_seg(name)}")
+
+    async def create_environment(
+        self, name: str, release: str | None = None, mode: Mode | str | None = None
+    ) -> EnvironmentRecord:
+        body: dict[str, object] = {"name": name}
+        if release is not None:
+            body["release"] = release
+        if mode is not None:
+            body["mode"] = Mode(mode).value
+        return await self._send(EnvironmentRecord, "POST", "/environments", body)
+
+    async def update_environment(self, record: EnvironmentRecord) -> EnvironmentRecord:
+        """Store `record.environment`; ConflictError when someone wrote since `record.revision`."""
+        body = {"environment": record.environment.model_dump(mode="json"), "revision": record.revision}
+        return await self._send(
+            EnvironmentRecord, "PUT", f"/environments/{_seg(record.environment.name)}", body
+        )
+
+    async def delete_environment(self, name: str, revision: int | None = None) -> None:
+        params = {"revision": revision} if revision is not None else None
+        await self._request("DELETE", f"/environments/{_seg(name)}", params=params)
+
+    async def findings(self, name: str) -> list[Finding]:
+        return (await self._get(FindingsResponse, f"/environments/{_seg(name)}/findings")).findings
+
+    async def apply(self, answers_text: str, source: str = "<answers>", dry_run: bool = False) -> ApplyResult:
+        body = {"answers": answers_text, "source": source, "dry_run": dry_run}
+        return await self._send(ApplyResult, "POST", "/apply", body)
+
+    async def export(self, name: str) -> str:
+        return (await self._get(ExportResponse, f"/environments/{_seg(name)}/export")).answers
+
+    # ------------------------------------------------------------------ nodes
+
+    async def nodes(self, environment: str | None = None) -> list[NodeRecord]:
+        return await self._list(NodeRecord, "/nodes", environment=environment)
+
+    async def node(self, mac: str) -> NodeRecord:
+        return await self._get(NodeRecord, f"/nodes/{_seg(mac)}")
+
+    async def update_node(
+        self,
+        mac: str,
+        revision: int,
+        *,
+        name: str | _Unset = UNSET,
+        environment: str | _Unset | None = UNSET,
+        roles: list[str] | _Unset = UNSET,
+        interfaces: dict[str, list[str]] | _Unset = UNSET,
+    ) -> NodeRecord:
+        """Change what is given; `environment=None` unassigns the node (and clears its roles)."""
+        body: dict[str, object] = {"revision": revision}
+        for key, value in (
+            ("name", name),
+            ("environment", environment),
+            ("roles", roles),
+            ("interfaces", interfaces),
+        ):
+            if not isinstance(value, _Unset):
+                body[key] = value
+        return await self._send(NodeRecord, "PATCH", f"/nodes/{_seg(mac)}", body)
+
+    async def delete_node(self, mac: str) -> None:
+        await self._request("DELETE", f"/nodes/{_seg(mac)}")
+
+    # ------------------------------------------------------------------ tasks
+
+    async def tasks(self, env: str | None = None) -> list[TaskRecord]:
+        return await self._list(TaskRecord, "/tasks", env=env)
+
+    async def task(self, task_id: str) -> TaskRecord:
+        return await self._get(TaskRecord, f"/tasks/{_seg(task_id)}")
+
+    async def start_task(
+        self, kind: str, env: str | None = None, params: Mapping[str, object] | None = None
+    ) -> TaskRecord:
+        body = {"kind": kind, "env": env, "params": dict(params or {})}
+        return await self._send(TaskRecord, "POST", "/tasks", body)
+
+    async def stop_task(self, task_id: str, now: bool = False) -> TaskRecord:
+        return await self._send(TaskRecord, "POST", f"/tasks/{_seg(task_id)}/stop", {"now": now})
+
+    async def resume_task(self, task_id: str) -> TaskRecord:
+        return await self._send(TaskRecord, "POST", f"/tasks/{_seg(task_id)}/resume")
+
+    async def deploy(self, env: str, nodes: list[str] | None = None, skip_verify: bool = False) -> TaskRecord:
+        body = {"nodes": nodes, "skip_verify": skip_verify}
+        return await self._send(TaskRecord, "POST", f"/environments/{_seg(env)}/deploy", body)
+
+    async def stop_deploy(self, env: str, now: bool = False) -> TaskRecord:
+        return await self._send(TaskRecord, "POST", f"/environments/{_seg(env)}/stop", {"now": now})
+
+    async def retry(self, env: str) -> TaskRecord:
+        return await self._send(TaskRecord, "POST", f"/environments/{_seg(env)}/retry")
+
+    async def verify(self, env: str, nodes: list[str] | None = None) -> TaskRecord:
+        return await self._send(TaskRecord, "POST", f"/environments/{_seg(env)}/verify", {"nodes": nodes})
+
+    async def discover(self, targets: list[str]) -> TaskRecord:
+        return await self._send(TaskRecord, "POST", "/discover", {"targets": targets})
+
+    # ------------------------------------------------------------------ logs
+
+    async def node_log(
+        self, mac: str, offset: int = 0, task_id: str | None = None, tail: int | None = None
+    ) -> LogChunk:
+        return await self._get(
+            LogChunk, f"/nodes/{_seg(mac)}/logs", offset=offset, task_id=task_id, tail=tail
+        )
+
+    async def task_log(self, task_id: str, offset: int = 0, tail: int | None = None) -> LogChunk:
+        return await self._get(LogChunk, f"/tasks/{_seg(task_id)}/logs", offset=offset, tail=tail)
+
+    async def follow_log_chunks(
+        self, path: str, offset: int = 0, task_id: str | None = None
+    ) -> AsyncIterator[LogChunk]:
+        """Chunks of a log as they are written (server-sent events), from a byte offset."""
+        params = _params({"offset": offset, "task_id": task_id})
+        try:
+            async with self.http.stream(
+                "GET", API_PREFIX + path, params=params, timeout=httpx.Timeout(30.0, read=None)
+            ) as response:
+                if response.status_code >= 400:
+                    await response.aread()
+                    raise _error(response)
+                async for message in read_sse(response):
+                    if message.event == "log":
+                        yield LogChunk.model_validate_json(message.data)
+        except (httpx.ConnectError, httpx.RemoteProtocolError, httpx.ReadError) as exc:
+            raise MasterUnavailable(f"lost {self.where}: {exc}") from None
+
+    async def follow_node_log(
+        self, mac: str, offset: int = 0, task_id: str | None = None
+    ) -> AsyncIterator[str]:
+        async for chunk in self.follow_log_chunks(f"/nodes/{_seg(mac)}/logs/follow", offset, task_id):
+            for line in chunk.entries:
+                yield line
+
+    async def follow_task_log(self, task_id: str, offset: int = 0) -> AsyncIterator[str]:
+        async for chunk in self.follow_log_chunks(f"/tasks/{_seg(task_id)}/logs/follow", offset):
+            for line in chunk.entries:
+                yield line
+
+    # ------------------------------------------------------------------ events
+
+    async def events(self, after: int | None = None, reconnect: bool = True) -> AsyncIterator[Event]:
+        """The live event stream. With `reconnect`, a lost master is waited for and the stream
+        resumes where it stopped; when events were lost (a restarted master) a `stream.reset`
+        event says to reload everything."""
+        last = after
+        while True:
+            params = _params({"after": last})
+            try:
+                async with self.http.stream(
+                    "GET", API_PREFIX + "/events", params=params, timeout=httpx.Timeout(30.0, read=None)
+                ) as response:
+                    if response.status_code >= 400:
+                        await response.aread()
+                        raise _error(response)
+                    async for message in read_sse(response):
+                        data = json.loads(message.data) if message.data else {}
+                        if message.event == "hello":
+                            seq = int(data.get("seq", 0))
+                            if last is not None and seq < last:
+                                last = None
+                                yield Event(type="stream.reset", data={})
+                            continue
+                        if message.id is not None and message.id.isdigit():
+                            last = int(message.id)
+                        yield Event(type=message.event, data=data)
+            except (httpx.ConnectError, httpx.RemoteProtocolError, httpx.ReadError, FileNotFoundError) as exc:
+                if not reconnect:
+                    raise MasterUnavailable(f"lost {self.where}: {exc}") from None
+            if not reconnect:
+                return
+            await asyncio.sleep(RECONNECT_DELAY)
+
+
+def _seg(value: str) -> str:
+    """A path segment, escaped (names and MACs come from operators)."""
+    from urllib.parse import quote
+
+    return quote(value, safe="")
+
+
+def _params(values: Mapping[str, str | int | bool | None]) -> dict[str, str | int | bool]:
+    return {key: value for key, value in values.items() if value is not None}
+
+
+def _error(response: httpx.Response) -> ApiError:
+    status = response.status_code
+    try:
+        body = ErrorBody.model_validate_json(response.content)
+        code, message, findings = body.code, body.message, body.findings
+    except ValueError:
+        code, message, findings = "http-error", f"HTTP {status}: {response.text[:200]}", None
+    kind = {409: ConflictError, 404: NotFoundError}.get(status, ApiError)
+    return kind(status, code, message, findings)
