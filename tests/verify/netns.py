@@ -54,14 +54,14 @@ class Closet:
     def port(self, node: str, nic: str) -> str:
         return f"{node}{nic}"[:15]
 
-    def node(self, node: str, wiring: dict[str, str]) -> str:
+    def node(self, node: str, wiring: dict[str, str], macs: dict[str, str] | None = None) -> str:
         """A node namespace whose NIC `nic` is plugged into bridge `wiring[nic]`."""
         ns = self.ns(node)
         self._add_ns(ns)
         for index, (nic, bridge) in enumerate(wiring.items()):
             self.bridge(bridge)
             port = self.port(node, nic)
-            mac = f"52:54:00:{len(self.namespaces):02x}:{index:02x}:01"
+            mac = (macs or {}).get(nic) or f"52:54:00:{len(self.namespaces):02x}:{index:02x}:01"
             sh(
                 "ip",
                 "-n",

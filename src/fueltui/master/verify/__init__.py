@@ -1,1 +1,13 @@
-"""Network verification: real L2 probes between nodes, the DHCP check, the deploy gate."""
+"""Network verification: real L2 probes between nodes, the DHCP check, the deploy gate.
+
+`register()` is called by the master at start-up: it plugs the `verify` task kind in.
+"""
+
+from __future__ import annotations
+
+
+def register() -> None:
+    from fueltui.master.tasks import register_task_kind
+    from fueltui.master.verify.task import KIND, handle_verify
+
+    register_task_kind(KIND, handle_verify)

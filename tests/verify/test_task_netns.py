@@ -1,0 +1,128 @@
+"""The verify task end to end on a real store and task manager, the real probe agent in
+our own namespaces (commands reach them through `ip netns exec` instead of SSH)."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import AsyncIterator, Iterator
+from pathlib import Path
+
+import pytest
+from factories import environment, node
+from netns import Closet
+from netnsfanout import NetnsFanout
+
+from fueltui.api.schema import TaskRecord, TaskStatus
+from fueltui.core.model import Node
+from fueltui.master.events import EventBus
+from fueltui.master.logfiles import LogFiles
+from fueltui.master.store import Store
+from fueltui.master.tasks import TaskManager, start_task
+from fueltui.master.verify import gate, register
+from fueltui.master.verify import task as verify_task
+
+WIRING = {"eth0": "bradmin", "eth1": "brmgmt", "eth2": "brstorage", "eth3": "brpublic"}
+
+pytestmark = pytest.mark.lab
+
+
+@pytest.fixture
+def closet() -> Iterator[Closet]:
+    if os.geteuid() != 0:
+        pytest.skip("needs root for network namespaces")
+    box = Closet("t")
+    try:
+        yield box
+    finally:
+        box.close()
+
+
+@pytest.fixture
+async def manager(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> AsyncIterator[TaskManager]:
+    fanout = NetnsFanout(tmp_path / "nodes")
+    monkeypatch.setattr(verify_task, "fanout_factory", lambda _state: fanout)
+    bus = EventBus()
+    store = Store(tmp_path / "db", publish=bus.publish)
+    mgr = TaskManager(store, bus, tmp_path, LogFiles(tmp_path / "logs"))
+    mgr.activate()
+    register()
+    yield mgr
+    await mgr.shutdown()
+    store.close()
+
+
+def wire(closet: Closet, store: Store, count: int = 3, **interfaces: dict[str, list[str]]) -> list[Node]:
+    nodes = []
+    for i in range(1, count + 1):
+        n = node(i, interfaces.get(f"node{i}"))
+        ns = closet.node(f"n{i}", WIRING, {nic.name: nic.mac for nic in n.facts.nics})
+        nodes.append(n.model_copy(update={"ip": ns}))
+    store.write_many(environment(), None, [], new_nodes=nodes)
+    return nodes
+
+
+async def verify(manager: TaskManager) -> TaskRecord:
+    record = await start_task("verify", "demo", {})
+    await manager.wait(record.id)
+    return manager.store.task(record.id)
+
+
+async def test_all_wired_nothing_missing_and_the_gate_opens(closet: Closet, manager: TaskManager) -> None:
+    wire(closet, manager.store)
+    assert [f.code for f in gate.verification_findings(manager.store, "demo")] == ["network-not-verified"]
+    done = await verify(manager)
+    assert done.status == TaskStatus.done, done.message
+    assert done.result["missing"] == [] and done.result["ok"] is True, done.result
+    assert done.result["summary"] == "every NIC heard its peers"
+    assert done.result["dhcp_error"]  # no boot options in this store: the DHCP check says why it skipped
+    assert all(p.status == "done" for p in done.nodes.values()) and len(done.nodes) == 3
+    assert done.result["seconds"] < 10
+    assert gate.verification_findings(manager.store, "demo") == []
+    # Network settings change: the verification no longer covers them.
+    record = manager.store.environment("demo")
+    changed = record.environment.model_copy(deep=True)
+    changed.networks["storage"].vlan = 202
+    manager.store.update_environment(changed, record.revision)
+    findings = gate.verification_findings(manager.store, "demo")
+    assert [f.code for f in findings] == ["network-not-verified"] and "changed since" in findings[0].message
+    assert gate.verification_findings(manager.store, "demo", skip_verify=True) == []
+    assert gate.skip_note(manager.store, "demo")
+
+
+async def test_unplugged_nic_is_reported_alone(closet: Closet, manager: TaskManager) -> None:
+    wire(closet, manager.store)
+    closet.unplug("n2", "eth1")
+    done = await verify(manager)
+    assert done.status == TaskStatus.done
+    assert done.result["ok"] is False
+    assert done.result["missing"] == [
+        {
+            "node": "node-2",
+            "node_mac": "52:54:00:00:02:00",
+            "nic": "eth1",
+            "mac": "52:54:00:00:02:01",
+            "network": "management",
+            "vlan": 101,
+            "missing": ["node-1", "node-3"],
+        }
+    ]
+    assert done.nodes["52:54:00:00:02:00"].status == "error"
+    assert done.nodes["52:54:00:00:01:00"].status == "done"
+    assert [f.code for f in gate.verification_findings(manager.store, "demo")] == ["network-not-verified"]
+
+
+async def test_management_on_the_storage_nic_is_reported(closet: Closet, manager: TaskManager) -> None:
+    moved = {"eth0": ["fuelweb_admin", "private"], "eth2": ["management", "storage"], "eth3": ["public"]}
+    wire(closet, manager.store, node3=moved)
+    done = await verify(manager)
+    assert [(m["node"], m["nic"], m["network"], m["vlan"], m["missing"]) for m in done.result["missing"]] == [
+        ("node-3", "eth2", "management", 101, ["node-1", "node-2"])
+    ]
+
+
+async def test_needs_two_online_nodes(closet: Closet, manager: TaskManager) -> None:
+    nodes = wire(closet, manager.store, count=2)
+    manager.store.set_node_online(nodes[1].mac, False)
+    done = await verify(manager)
+    assert done.status == TaskStatus.error
+    assert "at least two online nodes" in done.message
