@@ -1,0 +1,125 @@
+"""The answers file: shape errors with file, line and field; defaults; export and apply."""
+
+from __future__ import annotations
+
+import textwrap
+
+import pytest
+import yaml
+from answersbase import BASE
+
+from fueltui.core.answers import Answers, AnswersError, dump_answers, load_answers
+from fueltui.core.environment import (
+    answers_from_environment,
+    effective_network,
+    environment_from_answers,
+    network_names,
+    networks_for_node,
+    new_environment,
+)
+from fueltui.core.model import Mode, NetworkConfig, Nic, Node, NodeFacts
+from fueltui.core.releases import default_release
+
+RELEASE = default_release()
+
+
+@pytest.mark.parametrize(
+    ("text", "line", "field", "words"),
+    [
+        ("master: {ip: 10.20.0.2\n", 2, "", "not valid YAML"),
+        ("- just\n- a list\n", 1, "", "expected a mapping"),
+        ("", 1, "", "empty"),
+        ("nodes:\n  - mac: 52:54:00:aa:00:01\n    rolez: [compute]\n", 3, "nodes[0].rolez", "unknown key 'rolez'"),
+        ("nodes:\n  - mac: 'zz'\n", 2, "nodes[0].mac", "not a MAC address"),
+        ("environment:\n  name: x\n  mode: neutron-gree\n", 3, "environment.mode", "neutron-gre"),
+        (
+            "environment:\n  name: x\n  networks:\n    public:\n      vlan: tagged\n",
+            5,
+            "environment.networks.public.vlan",
+            "integer",
+        ),
+        ("master:\n  ip: 10.20.0.2\n", 1, "master.dhcp_pool", "required"),
+        ("nodes: []\nnodes: []\n", 2, "nodes", "given twice"),
+    ],
+)
+def test_shape_errors_name_file_line_and_field(text: str, line: int, field: str, words: str) -> None:
+    with pytest.raises(AnswersError) as caught:
+        load_answers(text, "site.yaml")
+    error = caught.value
+    assert (error.source, error.line, error.field) == ("site.yaml", line, field)
+    assert words in error.message
+    assert str(error).startswith(f"site.yaml:{line}: ")
+
+
+def test_the_issue_example_loads_and_round_trips() -> None:
+    answers = Answers.model_validate(BASE)
+    again = load_answers(dump_answers(answers))
+    assert again == answers
+    assert dump_answers(again) == dump_answers(answers)
+
+
+def test_omitted_keys_take_defaults_and_explicit_null_means_untagged() -> None:
+    text = textwrap.dedent(
+        """
+        environment:
+          name: demo
+          networks:
+            management: {cidr: 192.168.50.0/24}
+            storage: {vlan: null}
+        """
+    )
+    env = environment_from_answers(load_answers(text).environment, RELEASE)  # type: ignore[arg-type]
+    assert env.mode == Mode.neutron_gre
+    assert env.networks["management"] == NetworkConfig(cidr="192.168.50.0/24", vlan=101, ip_ranges=[])
+    assert env.networks["storage"].vlan is None
+    assert env.networks["storage"].cidr == "192.168.1.0/24"
+    assert effective_network(env, RELEASE, "storage").vlan is None
+    assert effective_network(env, RELEASE, "private").vlan == 103
+    assert env.neutron is not None and env.neutron.gre_id_range == (2, 65535)
+
+
+def test_partial_neutron_block_keeps_other_defaults() -> None:
+    text = "environment: {name: d, mode: neutron-vlan, neutron: {vlan_range: [2000, 2010]}}"
+    env = environment_from_answers(load_answers(text).environment, RELEASE)  # type: ignore[arg-type]
+    assert env.neutron is not None
+    assert env.neutron.vlan_range == (2000, 2010)
+    assert env.neutron.floating_ranges == [("172.16.0.130", "172.16.0.254")]
+
+
+def test_master_defines_the_admin_network() -> None:
+    answers = load_answers(yaml.safe_dump(BASE).replace("10.20.0.", "10.30.0."))
+    assert answers.environment is not None
+    env = environment_from_answers(answers.environment, RELEASE, answers.master)
+    admin = effective_network(env, RELEASE, "fuelweb_admin")
+    assert (admin.cidr, admin.gateway, admin.ip_ranges) == ("10.30.0.0/24", "10.30.0.2", [("10.30.0.129", "10.30.0.254")])
+
+
+@pytest.mark.parametrize("mode", list(Mode))
+def test_export_then_apply_is_a_no_op(mode: Mode) -> None:
+    env = new_environment("demo", RELEASE, mode)
+    env.networks["public"].vlan = 300
+    env.networks["storage"].vlan = None
+    env.settings.ceilometer = True
+    node = Node(
+        mac="52:54:00:aa:00:01",
+        name="node-1",
+        roles=["controller"],
+        facts=NodeFacts(nics=[Nic(name="eth0", mac="52:54:00:aa:00:01", pxe=True)]),
+        interfaces={"eth0": ["fuelweb_admin", "public"]},
+    )
+    text = dump_answers(answers_from_environment(env, RELEASE, [node]))
+    assert "vlan: null" in text
+    loaded = load_answers(text)
+    assert loaded.environment is not None
+    assert environment_from_answers(loaded.environment, RELEASE) == env
+    assert loaded.nodes[0].interfaces == node.interfaces
+    assert loaded.nodes[0].nics == node.facts.nics
+
+
+def test_networks_for_node() -> None:
+    env = new_environment("demo", RELEASE, Mode.neutron_vlan)
+    assert network_names(env, RELEASE) == ["fuelweb_admin", "public", "management", "storage", "private"]
+    assert "public" in networks_for_node(env, RELEASE, ["controller"])
+    assert "public" not in networks_for_node(env, RELEASE, ["compute", "cinder"])
+    env.settings.assign_public_to_all_nodes = True
+    assert "public" in networks_for_node(env, RELEASE, ["compute"])
