@@ -65,7 +65,10 @@ def _optional_module(name: str) -> ModuleType | None:
 
 
 def load_task_plugins() -> None:
-    for name in TASK_PLUGINS:
+    """Register the task kinds of the parts present, and of any module named in
+    `FUELTUI_MASTER_PLUGINS` (comma-separated; each has a `register()`)."""
+    extra = [n.strip() for n in os.environ.get("FUELTUI_MASTER_PLUGINS", "").split(",") if n.strip()]
+    for name in (*TASK_PLUGINS, *extra):
         module = _optional_module(name)
         register = getattr(module, "register", None)
         if register is not None:
