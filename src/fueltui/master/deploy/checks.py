@@ -1,0 +1,116 @@
+"""Pre-deploy checks: reasons to refuse a deployment before touching any node.
+
+Each check is a function of a `PredeployContext` returning findings; any `error` finding
+refuses the deploy. Other parts add their own gates with `register_predeploy_check` (the
+network verification gate does: "verified with these settings, or `--skip-verify`").
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+from fueltui.core.model import Environment, Finding, Node, Release, Severity
+from fueltui.master.store import Store
+
+
+@dataclass
+class PredeployContext:
+    store: Store
+    env: Environment
+    release: Release
+    nodes: list[Node]  # every node of the environment
+    targets: list[Node]  # the nodes this deployment works on
+    params: dict[str, object] = field(default_factory=dict)
+
+    @property
+    def skip_verify(self) -> bool:
+        return bool(self.params.get("skip_verify"))
+
+
+PredeployCheck = Callable[[PredeployContext], list[Finding]]
+
+
+def environment_valid(ctx: PredeployContext) -> list[Finding]:
+    from fueltui.core.rules import check_environment
+
+    return [f for f in check_environment(ctx.env, ctx.release, ctx.nodes) if f.severity == Severity.error]
+
+
+def nodes_reachable(ctx: PredeployContext) -> list[Finding]:
+    findings: list[Finding] = []
+    for node in ctx.targets:
+        path = f"nodes.{node.name}"
+        if node.untrusted:
+            findings.append(
+                Finding(
+                    code="node-untrusted",
+                    path=path,
+                    message=f"{node.name} ({node.mac}) offered a changed SSH host key; "
+                    "accept the new key or fix the node",
+                )
+            )
+        elif not node.online:
+            findings.append(
+                Finding(code="node-offline", path=path, message=f"{node.name} ({node.mac}) is offline")
+            )
+        elif not node.ip:
+            findings.append(
+                Finding(
+                    code="node-no-address",
+                    path=path,
+                    message=f"{node.name} ({node.mac}) has no admin address",
+                )
+            )
+        if not node.roles:
+            findings.append(Finding(code="node-no-roles", path=path, message=f"{node.name} has no role"))
+    return findings
+
+
+def has_controller(ctx: PredeployContext) -> list[Finding]:
+    if any("controller" in node.roles for node in ctx.nodes):
+        return []
+    return [
+        Finding(
+            code="no-controller",
+            path="nodes",
+            message=f"environment {ctx.env.name} has no controller; assign the controller role to a node",
+        )
+    ]
+
+
+def has_nodes(ctx: PredeployContext) -> list[Finding]:
+    if ctx.targets:
+        return []
+    return [Finding(code="no-nodes", path="nodes", message="there is no node to deploy")]
+
+
+def networks_verified(ctx: PredeployContext) -> list[Finding]:
+    """The verification gate (`fueltui.master.verify.gate`): verified as configured, or skipped."""
+    try:
+        from fueltui.master.verify.gate import verification_findings
+    except ModuleNotFoundError:  # a master built without network verification
+        return []
+    return verification_findings(ctx.store, ctx.env.name, ctx.skip_verify)
+
+
+PREDEPLOY_CHECKS: list[PredeployCheck] = [
+    has_nodes,
+    environment_valid,
+    nodes_reachable,
+    has_controller,
+    networks_verified,
+]
+
+
+def register_predeploy_check(check: PredeployCheck) -> None:
+    """Add a gate (idempotent: registering the same function twice keeps one)."""
+    if check not in PREDEPLOY_CHECKS:
+        PREDEPLOY_CHECKS.append(check)
+
+
+def predeploy_findings(ctx: PredeployContext) -> list[Finding]:
+    findings: list[Finding] = []
+    for check in PREDEPLOY_CHECKS:
+        findings.extend(f for f in check(ctx) if f.severity == Severity.error)
+    return findings

@@ -1,0 +1,221 @@
+"""The `deploy` task: the orchestrator plugged into the master's task framework.
+
+Params: `nodes` — admin MACs to deploy (default: every node of the environment that has
+a role); naming nodes redeploys them from scratch, unless this run resumes an earlier one
+(`retry`, or resuming a stopped/interrupted task), which skips what already succeeded;
+`skip_verify` — for the verification gate (see `checks`); `untagged` — put tagged networks
+on bare NICs (automatic in the lab, whose kernel has no 802.1Q).
+
+The task ends `done` only when every node is `ready` and the health check passed; then
+its result holds every node's outcome and every health pair. Otherwise it ends `error`
+and each node's line of the task record says what went wrong.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+from collections.abc import Callable
+from pathlib import Path
+
+from fueltui.core.graph import GraphError, deploy_roles, graph_for_release
+from fueltui.core.model import EnvStatus, Node
+from fueltui.core.nodeconfig import node_configs
+from fueltui.master.deploy.checks import PredeployContext, predeploy_findings
+from fueltui.master.deploy.engine import DeployNode, Orchestrator
+from fueltui.master.deploy.resume import ResumeState
+from fueltui.master.deploy.runners import FanoutRunner, LocalRunner, NodeRunner
+from fueltui.master.errors import Conflict, Invalid
+from fueltui.master.store import Store
+from fueltui.master.tasks import TaskContext, TaskFailed
+
+KIND = "deploy"
+STORE_STATUS = {"deploying": "deploying", "ready": "ready", "error": "error"}
+
+
+def _default_fanout(state_dir: Path) -> object:
+    from fueltui.ssh.fanout import Fanout
+
+    return Fanout.from_state_dir(state_dir)
+
+
+# Tests may swap this; the master uses its state directory's key and pinned host keys.
+fanout_factory: Callable[[Path], object] = _default_fanout
+
+
+class ContextSink:
+    """Reports of the orchestrator, written to the task record, the logs and the store."""
+
+    def __init__(self, ctx: TaskContext) -> None:
+        self.ctx = ctx
+
+    async def log(self, mac: str | None, lines: list[str]) -> None:
+        await self.ctx.log(mac, "\n".join(lines))
+
+    async def node(
+        self,
+        mac: str,
+        *,
+        status: str | None = None,
+        progress: int | None = None,
+        task: str | None = None,
+        message: str | None = None,
+    ) -> None:
+        await self.ctx.set_node(mac, status=status, progress=progress, task=task, message=message)
+        store = self.ctx.store
+        if status in STORE_STATUS:
+            store.set_node_status(mac, STORE_STATUS[status], message if status == "error" else None)
+        elif status == "stopped" and store.node(mac).node.status == "deploying":
+            store.set_node_status(mac, "provisioned", None)
+
+    async def progress(self, progress: int, message: str) -> None:
+        await self.ctx.set_progress(progress, message)
+
+
+def selected_nodes(params: dict[str, object], nodes: list[Node]) -> list[Node]:
+    wanted = params.get("nodes")
+    if wanted:
+        macs = {str(m).lower() for m in wanted} if isinstance(wanted, list) else set()
+        return [n for n in nodes if n.mac in macs]
+    return [n for n in nodes if n.roles]
+
+
+def precheck(store: Store, env_name: str, params: dict[str, object]) -> PredeployContext:
+    """Load what a deployment needs; raise `Invalid` (422, with findings) when refused."""
+    env = store.environment(env_name).environment
+    release = store.release(env.release)
+    nodes = [r.node for r in store.nodes(env_name)]
+    wanted = params.get("nodes")
+    targets = selected_nodes(params, nodes)
+    if wanted and isinstance(wanted, list) and len(targets) != len(wanted):
+        known = {n.mac for n in nodes}
+        strangers = ", ".join(str(m) for m in wanted if str(m).lower() not in known)
+        raise Invalid(f"not nodes of environment {env_name}: {strangers}", code="unknown-nodes")
+    pctx = PredeployContext(
+        store=store, env=env, release=release, nodes=nodes, targets=targets, params=params
+    )
+    findings = predeploy_findings(pctx)
+    if findings:
+        summary = "; ".join(f.message for f in findings[:3]) + (" …" if len(findings) > 3 else "")
+        raise Invalid(f"deploy refused: {summary}", code="deploy-refused", findings=findings)
+    return pctx
+
+
+def set_env_status(store: Store, env_name: str, status: EnvStatus) -> None:
+    for _ in range(5):  # an operator may be editing at the same time: reread and try again
+        record = store.environment(env_name)
+        if record.environment.status == status:
+            return
+        try:
+            store.update_environment(
+                record.environment.model_copy(update={"status": status}), record.revision
+            )
+            return
+        except Conflict:
+            continue
+
+
+async def handle_deploy(ctx: TaskContext) -> dict[str, object]:
+    if ctx.env_name is None:
+        raise TaskFailed("a deployment needs an environment")
+    try:
+        pctx = precheck(ctx.store, ctx.env_name, ctx.params)
+    except Invalid as exc:
+        for finding in exc.findings or []:
+            await ctx.log(None, f"refused: {finding.path}: {finding.message}")
+        raise
+    skip_note = _skip_note(ctx)
+    if skip_note:
+        await ctx.log(None, skip_note)
+    try:
+        graph = graph_for_release(pctx.release)
+    except GraphError as exc:
+        raise TaskFailed(str(exc)) from exc
+
+    members = [n for n in pctx.nodes if n.roles]
+    untagged = bool(ctx.params.get("untagged")) or os.environ.get("FUELTUI_LAB") == "1"
+    configs = node_configs(pctx.env, pctx.release, members, apply_vlans=not untagged)
+    primaries = [name for name, meta in pctx.release.roles.items() if meta.has_primary]
+    roles = deploy_roles([(n.name, n.roles) for n in members], primaries)
+
+    fanout = fanout_factory(ctx.state_dir)
+    env_vars = {"FUELTUI_ENV": pctx.env.name}
+
+    def master_runner(node: DeployNode) -> NodeRunner:
+        ip = next((n.ip or "" for n in pctx.targets if n.mac == node.mac), "")
+        names = {"FUELTUI_NODE_NAME": node.name, "FUELTUI_NODE_MAC": node.mac, "FUELTUI_NODE_IP": ip}
+        return LocalRunner(env={**env_vars, **names})
+
+    nodes = [
+        DeployNode(
+            mac=n.mac,
+            name=n.name,
+            roles=roles[n.name],
+            config=configs[n.mac],
+            runner=FanoutRunner(fanout, str(n.ip)),
+        )
+        for n in pctx.targets
+    ]
+    resumed = ctx.resumed_from is not None or bool(ctx.params.get("resume"))
+    orchestrator = Orchestrator(
+        graph,
+        nodes,
+        ContextSink(ctx),
+        ResumeState.for_environment(ctx.state_dir, pctx.env.name),
+        stop=ctx.stop_requested,
+        master_runner=master_runner,
+        force=bool(ctx.params.get("nodes")) and not resumed,
+    )
+    set_env_status(ctx.store, pctx.env.name, EnvStatus.deploying)
+    try:
+        result = await orchestrator.run()
+    except asyncio.CancelledError:
+        set_env_status(ctx.store, pctx.env.name, EnvStatus.stopped)
+        raise
+    finally:
+        close = getattr(fanout, "close", None)
+        if close is not None:
+            await close()
+    await _report_health(ctx, orchestrator)
+    if skip_note:
+        result["skip_verify"] = skip_note
+    if result["stopped"]:
+        set_env_status(ctx.store, pctx.env.name, EnvStatus.stopped)
+        return result
+    if result["ready"] and result["health_ok"]:
+        set_env_status(ctx.store, pctx.env.name, EnvStatus.operational)
+        return result
+    set_env_status(ctx.store, pctx.env.name, EnvStatus.error)
+    failed = [o for o in orchestrator.outcomes.values() if o.status != "ready"]
+    names = ", ".join(f"{o.name} ({o.status})" for o in failed) or "the health check"
+    error = TaskFailed(
+        (result["halted"] and f"{result['halted']}; not ready: {names}") or f"not ready: {names}"
+    )
+    error.result = result  # type: ignore[attr-defined]  # kept if the task framework supports it
+    raise error
+
+
+def _skip_note(ctx: TaskContext) -> str | None:
+    if not ctx.params.get("skip_verify") or ctx.env_name is None:
+        return None
+    try:
+        from fueltui.master.verify.gate import skip_note
+    except ModuleNotFoundError:
+        return None
+    return skip_note(ctx.store, ctx.env_name)
+
+
+async def _report_health(ctx: TaskContext, orchestrator: Orchestrator) -> None:
+    """Each node's health summary on its line of the task record (kept even on failure)."""
+    for mac, outcome in orchestrator.outcomes.items():
+        checks = {t.id for t in outcome.post if t.parameters.get("collect") == "health"}
+        failed_elsewhere = outcome.failed_task is not None and outcome.failed_task not in checks
+        if not checks or outcome.status not in ("ready", "error") or failed_elsewhere:
+            continue
+        missed = [f"{e['peer']} on {e['network']} ({e['address']})" for e in outcome.health if not e["ok"]]
+        total = len(outcome.health)
+        if missed:
+            message = f"health: cannot reach {', '.join(missed)}"
+        else:
+            message = f"health: all {total} peer addresses reachable"
+        await ctx.set_node(mac, message=message)

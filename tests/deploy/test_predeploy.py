@@ -1,0 +1,117 @@
+"""Pre-deploy checks through a real master: a deployment that must not start does not."""
+
+from __future__ import annotations
+
+import pytest
+
+from fueltui.api.schema import TaskRecord
+from fueltui.client.api import MasterClient
+from fueltui.core.model import Finding, Nic, NodeFacts
+from fueltui.master.deploy import checks
+from fueltui.master.deploy import task as deploy_task
+from masterfixtures import RunningMaster
+from polling import async_wait_until
+
+MACS = ["52:54:00:d0:00:01", "52:54:00:d0:00:02"]
+
+
+async def setup(master: RunningMaster, client: MasterClient, roles: list[list[str]]) -> None:
+    for index, mac in enumerate(MACS):
+        nics = [
+            Nic(name="eth0", mac=mac, pxe=True, state="up"),
+            Nic(name="eth1", mac=f"52:54:00:d1:00:0{index + 1}", state="up"),
+            Nic(name="eth2", mac=f"52:54:00:d2:00:0{index + 1}", state="up"),
+        ]
+        master.state.store.upsert_discovered(mac, f"10.20.0.{index + 131}", NodeFacts(nics=nics))
+    await client.create_environment("prod", mode="neutron-vlan")
+    for mac, node_roles in zip(MACS, roles, strict=True):
+        record = await client.node(mac)
+        interfaces = {"eth0": ["fuelweb_admin"], "eth1": ["management", "storage", "private"]}
+        if "controller" in node_roles:
+            interfaces["eth2"] = ["public"]
+        await client.update_node(
+            mac, record.revision, environment="prod", roles=node_roles, interfaces=interfaces
+        )
+
+
+async def finished(client: MasterClient, task: TaskRecord) -> TaskRecord:
+    async def done() -> TaskRecord | None:
+        record = await client.task(task.id)
+        return record if record.status.finished else None
+
+    return await async_wait_until(done, what="the deploy task to finish")
+
+
+async def refused_message(client: MasterClient, skip_verify: bool = True) -> str:
+    """The task's message and the findings it logged."""
+    record = await finished(client, await client.deploy("prod", skip_verify=skip_verify))
+    assert record.status.value == "error"
+    assert record.nodes == {}  # no node was touched
+    log = await client.task_log(record.id)
+    assert record.message.startswith("deploy refused: ")
+    return "\n".join([record.message, *log.entries])
+
+
+async def test_no_controller_is_refused(master: RunningMaster, client: MasterClient) -> None:
+    await setup(master, client, [["compute"], ["compute"]])
+    message = await refused_message(client)
+    assert "refused: nodes: environment prod has no controller" in message
+    assert (await client.environment("prod")).environment.status.value == "new"  # nothing changed
+
+
+async def test_offline_or_untrusted_node_is_refused(master: RunningMaster, client: MasterClient) -> None:
+    await setup(master, client, [["controller"], ["compute"]])
+    master.state.store.set_node_online(MACS[1], False)
+    assert "is offline" in await refused_message(client)
+    master.state.store.set_node_online(MACS[1], True)
+    master.state.store.set_node_untrusted(MACS[0], True, "host key changed")
+    assert "changed SSH host key" in await refused_message(client)
+
+
+async def test_unverified_networks_are_refused_unless_skipped(
+    master: RunningMaster, client: MasterClient
+) -> None:
+    await setup(master, client, [["controller"], ["compute"]])
+    master.state.store.set_node_online(MACS[1], False)
+    message = await refused_message(client, skip_verify=False)
+    assert "never verified" in message and "offline" in message
+    assert "never verified" not in await refused_message(client, skip_verify=True)
+
+
+async def test_environment_validation_errors_are_refused(master: RunningMaster, client: MasterClient) -> None:
+    await setup(master, client, [["controller"], ["compute"]])
+    record = await client.environment("prod")
+    env = record.environment
+    env.networks["management"].cidr = env.networks["storage"].cidr  # overlapping networks
+    await client.update_environment(record.model_copy(update={"environment": env}))
+    assert "overlaps" in await refused_message(client)
+
+
+def test_other_parts_can_add_a_gate() -> None:
+    def gate(_ctx: checks.PredeployContext) -> list[Finding]:
+        return []
+
+    try:
+        checks.register_predeploy_check(gate)
+        checks.register_predeploy_check(gate)
+        assert checks.PREDEPLOY_CHECKS.count(gate) == 1
+    finally:
+        checks.PREDEPLOY_CHECKS.remove(gate)
+
+
+class NoNetwork:
+    """These tests' nodes do not exist: a deploy that got past the checks must not send a
+    packet from the host's namespace, so any node work fails here instead."""
+
+    async def run(self, *args: object, **kwargs: object) -> None:
+        raise AssertionError("a refused deployment tried to reach a node")
+
+    put_file = run
+
+
+@pytest.fixture(autouse=True)
+def _guards(monkeypatch: pytest.MonkeyPatch):
+    monkeypatch.setattr(deploy_task, "fanout_factory", lambda _state_dir: NoNetwork())
+    before = list(checks.PREDEPLOY_CHECKS)
+    yield
+    assert before == checks.PREDEPLOY_CHECKS
