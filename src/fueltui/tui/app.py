@@ -17,6 +17,7 @@ from textual import work
 from textual.app import App, SystemCommand
 from textual.binding import Binding
 from textual.screen import Screen
+from textual.worker import Worker, WorkerState
 
 from fueltui.tui.backend import MasterAPI, describe_error
 from fueltui.tui.hostinfo import HostNic, host_nics, read_cmdline
@@ -128,6 +129,11 @@ class FuelApp(App[int]):
                 if isinstance(candidate, BaseScreen):
                     candidate.post_message(message)
                     break
+
+    def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
+        """A background job that failed says so in a notification instead of vanishing."""
+        if event.state == WorkerState.ERROR and event.worker.error is not None:
+            self.notify(describe_error(event.worker.error), title="Error", severity="error", timeout=8)
 
     async def call(self, awaitable: Awaitable[T]) -> T | None:
         """Await a master call; any failure is shown as a notification."""

@@ -1,0 +1,67 @@
+"""One NIC of the drag-map: its header, then the networks it carries as chips, one per line.
+
+The column draws its chips itself (no child widget per chip), so a mouse position maps to a
+chip by its line number and redrawing after a move costs one render."""
+
+from __future__ import annotations
+
+from rich.text import Text
+from textual.widget import Widget
+
+from fueltui.core.model import Nic
+
+HEADER_LINES = 4  # name, MAC, speed + link, rule
+UNASSIGNED = ""
+
+
+class NicColumn(Widget):
+    DEFAULT_CSS = """
+    NicColumn { width: 1fr; min-width: 19; height: 1fr; border: round $primary; padding: 0 1; }
+    NicColumn.-target { border: double $accent; }
+    """
+
+    def __init__(self, nic: Nic | None, index: int) -> None:
+        super().__init__(classes=f"nic-{index}")
+        self.nic = nic
+        self.index = index
+        self.networks: list[str] = []
+        self.cursor: int | None = None
+        self.picked: str | None = None
+        self.incoming: str | None = None  # a picked chip hovering over this column
+
+    @property
+    def nic_name(self) -> str:
+        return self.nic.name if self.nic else UNASSIGNED
+
+    def show(self, networks: list[str], cursor: int | None, picked: str | None, incoming: str | None) -> None:
+        self.networks, self.cursor, self.picked, self.incoming = list(networks), cursor, picked, incoming
+        self.set_class(incoming is not None, "-target")
+        self.refresh()
+
+    def chip_at(self, y: int) -> int | None:
+        """The chip on line `y` of the content area, if any."""
+        row = y - HEADER_LINES
+        return row if 0 <= row < len(self.networks) else None
+
+    def render(self) -> Text:
+        text = Text(no_wrap=True, overflow="ellipsis")
+        if self.nic is None:
+            text.append("not assigned\n", style="bold")
+            text.append("drop here to\nremove\n")
+        else:
+            nic = self.nic
+            text.append(nic.name + (" PXE" if nic.pxe else "") + "\n", style="bold")
+            text.append(nic.mac + "\n")
+            speed = f"{nic.speed_mbps} Mb/s" if nic.speed_mbps else "speed ?"
+            text.append(f"{speed} link {nic.state}\n")
+        text.append("─" * 16 + "\n", style="dim")
+        for row, net in enumerate(self.networks):
+            if net == self.picked:
+                text.append(f"◆ {net} (moving)\n", style="dim italic")
+            elif row == self.cursor:
+                text.append(f"▶ {net}\n", style="bold reverse")
+            else:
+                text.append(f"  {net}\n")
+        if self.incoming is not None:
+            text.append(f"◆ {self.incoming} ← drop\n", style="bold reverse")
+        return text

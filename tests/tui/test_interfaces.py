@@ -1,0 +1,112 @@
+"""Page 5: the interfaces drag-map, by keys and by mouse."""
+
+from __future__ import annotations
+
+from polling import async_wait_until
+from tui.fakemaster import make_node
+
+from fueltui.tui.screens.interfaces import InterfacesScreen
+from fueltui.tui.widgets.niccolumn import HEADER_LINES, NicColumn
+
+GRE_DEFAULTS = {
+    "eth0": ["fuelweb_admin", "management", "storage", "private"],
+    "eth1": ["public"],
+    "eth2": [],
+}
+
+
+async def open_map(fake, make_app, roles: list[str], interfaces: dict[str, list[str]] | None = None):
+    await fake.create_environment("prod", None, None)
+    node = make_node(1, env="prod", roles=roles)
+    if interfaces is not None:
+        node.interfaces = interfaces
+    fake.add_node(node)
+    app = make_app(fake, start="interfaces", env_name="prod")
+    return app
+
+
+async def columns_ready(pilot, app) -> InterfacesScreen:
+    screen = app.screen
+    assert isinstance(screen, InterfacesScreen)
+
+    async def ready() -> bool:
+        await pilot.pause()
+        return len(screen.query(NicColumn)) == 4
+
+    await async_wait_until(ready, what="the NIC columns")
+    return screen
+
+
+def column_of(screen: InterfacesScreen, nic: str) -> NicColumn:
+    return next(c for c in screen.query(NicColumn) if c.nic_name == nic)
+
+
+async def test_keyboard_refuses_admin_off_the_pxe_nic(fake, make_app) -> None:
+    app = await open_map(fake, make_app, ["controller"], {"eth0": ["fuelweb_admin"], "eth1": ["public"]})
+    async with app.run_test(size=(80, 24)) as pilot:
+        screen = await columns_ready(pilot, app)
+        screen.col, screen.row = column_of(screen, "eth0").index, 0
+        await pilot.press("enter", "right", "right", "enter")
+        assert screen.last_refusal is not None and screen.last_refusal.code == "admin-not-on-pxe"
+        assert screen.assignment["eth0"] == ["fuelweb_admin"]
+        assert any("Refused: admin-not-on-pxe" == n.title for n in app._notifications)
+        # a legal move by keys: public from eth1 to eth2
+        screen.col, screen.row = column_of(screen, "eth1").index, 0
+        await pilot.press("enter", "right", "enter")
+        assert screen.assignment["eth2"] == ["public"] and screen.dirty
+
+
+async def test_mouse_drag_refuses_admin_off_the_pxe_nic(fake, make_app) -> None:
+    app = await open_map(fake, make_app, ["controller"], {"eth0": ["fuelweb_admin"], "eth1": ["public"]})
+    async with app.run_test(size=(80, 24)) as pilot:
+        screen = await columns_ready(pilot, app)
+        eth0, eth2 = column_of(screen, "eth0"), column_of(screen, "eth2")
+        chip = (
+            eth0.content_region.x - eth0.region.x + 1,
+            eth0.content_region.y - eth0.region.y + HEADER_LINES,
+        )
+        await pilot.mouse_down(eth0, offset=chip)
+        assert screen.picked == ("fuelweb_admin", "eth0")
+        await pilot.hover(eth2, offset=(3, 3))
+        await pilot.mouse_up(eth2, offset=(3, 3))
+        assert screen.last_refusal is not None and screen.last_refusal.code == "admin-not-on-pxe"
+        assert screen.assignment["eth0"] == ["fuelweb_admin"] and screen.assignment["eth2"] == []
+        # the same gesture with public is accepted
+        eth1 = column_of(screen, "eth1")
+        await pilot.mouse_down(eth1, offset=(2, eth1.content_region.y - eth1.region.y + HEADER_LINES))
+        await pilot.hover(eth2, offset=(3, 3))
+        await pilot.mouse_up(eth2, offset=(3, 3))
+        assert screen.assignment["eth2"] == ["public"]
+
+
+async def test_defaults_then_apply_store_the_mapping(fake, make_app) -> None:
+    app = await open_map(fake, make_app, ["controller"])
+    async with app.run_test(size=(80, 24)) as pilot:
+        screen = await columns_ready(pilot, app)
+        await pilot.press("l")
+        assert "fuelweb_admin" in screen.assignment["eth0"]
+        await pilot.press("ctrl+s")
+
+        async def stored() -> bool:
+            await pilot.pause()
+            return bool(fake.node_records["52:54:00:aa:00:01"].node.interfaces)
+
+        await async_wait_until(stored, what="interfaces stored on the master")
+        stored_map = fake.node_records["52:54:00:aa:00:01"].node.interfaces
+        assert stored_map["eth0"][0] == "fuelweb_admin"
+
+
+async def test_bulk_needs_identical_nic_sets(fake, make_app) -> None:
+    await fake.create_environment("prod", None, None)
+    fake.add_node(make_node(1, env="prod"))
+    fake.add_node(make_node(2, env="prod", nics=2))
+    app = make_app(fake, start="interfaces", env_name="prod")
+    app.selected_macs = ["52:54:00:aa:00:01", "52:54:00:aa:00:02"]
+    async with app.run_test(size=(80, 24)) as pilot:
+
+        async def warned() -> bool:
+            await pilot.pause()
+            return any("identical NIC sets" in n.message for n in app._notifications)
+
+        await async_wait_until(warned, what="the bulk refusal")
+        assert len(app.screen.targets) == 1
