@@ -33,7 +33,10 @@ BASE: dict[str, Any] = {
             },
             "management": {"cidr": "192.168.0.0/24", "vlan": 101},
         },
-        "neutron": {"floating_ranges": [["172.16.0.130", "172.16.0.254"]], "internal_cidr": "192.168.111.0/24"},
+        "neutron": {
+            "floating_ranges": [["172.16.0.130", "172.16.0.254"]],
+            "internal_cidr": "192.168.111.0/24",
+        },
     },
     "nodes": [
         {

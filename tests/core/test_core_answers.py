@@ -29,7 +29,12 @@ RELEASE = default_release()
         ("master: {ip: 10.20.0.2\n", 2, "", "not valid YAML"),
         ("- just\n- a list\n", 1, "", "expected a mapping"),
         ("", 1, "", "empty"),
-        ("nodes:\n  - mac: 52:54:00:aa:00:01\n    rolez: [compute]\n", 3, "nodes[0].rolez", "unknown key 'rolez'"),
+        (
+            "nodes:\n  - mac: 52:54:00:aa:00:01\n    rolez: [compute]\n",
+            3,
+            "nodes[0].rolez",
+            "unknown key 'rolez'",
+        ),
         ("nodes:\n  - mac: 'zz'\n", 2, "nodes[0].mac", "not a MAC address"),
         ("environment:\n  name: x\n  mode: neutron-gree\n", 3, "environment.mode", "neutron-gre"),
         (
@@ -91,7 +96,11 @@ def test_master_defines_the_admin_network() -> None:
     assert answers.environment is not None
     env = environment_from_answers(answers.environment, RELEASE, answers.master)
     admin = effective_network(env, RELEASE, "fuelweb_admin")
-    assert (admin.cidr, admin.gateway, admin.ip_ranges) == ("10.30.0.0/24", "10.30.0.2", [("10.30.0.129", "10.30.0.254")])
+    assert (admin.cidr, admin.gateway, admin.ip_ranges) == (
+        "10.30.0.0/24",
+        "10.30.0.2",
+        [("10.30.0.129", "10.30.0.254")],
+    )
 
 
 @pytest.mark.parametrize("mode", list(Mode))

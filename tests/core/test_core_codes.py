@@ -37,7 +37,13 @@ CASES: list[tuple[str, str, dict[str, Any], dict[str, Any], dict[str, Any]]] = [
         {"master.gateway": "10.20.0.254", "master.dhcp_pool.end": "10.20.0.253"},
         BASE,
     ),
-    ("hostname-invalid", "master.hostname", {"master.hostname": "Fuel_Host"}, {"master.hostname": "fuel.lab"}, BASE),
+    (
+        "hostname-invalid",
+        "master.hostname",
+        {"master.hostname": "Fuel_Host"},
+        {"master.hostname": "fuel.lab"},
+        BASE,
+    ),
     ("dns-invalid", "master.dns[0]", {"master.dns": ["10.20.0.2"]}, {"master.dns": ["10.20.0.1"]}, BASE),
     (
         "dns-too-many",
@@ -68,9 +74,27 @@ CASES: list[tuple[str, str, dict[str, Any], dict[str, Any], dict[str, Any]]] = [
         BASE,
     ),
     # networks
-    ("cidr-invalid", f"{PUBLIC}.cidr", {f"{PUBLIC}.cidr": "172.16.0.0/16x"}, {f"{PUBLIC}.cidr": "172.16.0.0/24"}, BASE),
-    ("cidr-invalid", f"{MGMT}.cidr", {f"{MGMT}.cidr": "192.168.99.0/16"}, {f"{MGMT}.cidr": "192.168.99.0/24"}, BASE),
-    ("cidr-invalid", f"{MGMT}.cidr", {f"{MGMT}.cidr": "192.168.0.0/31"}, {f"{MGMT}.cidr": "192.168.0.0/30"}, BASE),
+    (
+        "cidr-invalid",
+        f"{PUBLIC}.cidr",
+        {f"{PUBLIC}.cidr": "172.16.0.0/16x"},
+        {f"{PUBLIC}.cidr": "172.16.0.0/24"},
+        BASE,
+    ),
+    (
+        "cidr-invalid",
+        f"{MGMT}.cidr",
+        {f"{MGMT}.cidr": "192.168.99.0/16"},
+        {f"{MGMT}.cidr": "192.168.99.0/24"},
+        BASE,
+    ),
+    (
+        "cidr-invalid",
+        f"{MGMT}.cidr",
+        {f"{MGMT}.cidr": "192.168.0.0/31"},
+        {f"{MGMT}.cidr": "192.168.0.0/30"},
+        BASE,
+    ),
     (
         "cidr-overlap",
         "environment.networks.storage.cidr",
@@ -221,7 +245,13 @@ CASES: list[tuple[str, str, dict[str, Any], dict[str, Any], dict[str, Any]]] = [
         NOVA_BASE,
     ),
     # roles
-    ("role-unknown", "nodes[1].roles[0]", {"nodes[1].roles": ["computer"]}, {"nodes[1].roles": ["compute"]}, BASE),
+    (
+        "role-unknown",
+        "nodes[1].roles[0]",
+        {"nodes[1].roles": ["computer"]},
+        {"nodes[1].roles": ["compute"]},
+        BASE,
+    ),
     (
         "role-conflict",
         "nodes[0].roles[1]",
@@ -233,7 +263,10 @@ CASES: list[tuple[str, str, dict[str, Any], dict[str, Any], dict[str, Any]]] = [
     (
         "role-min",  # Ceph's minimum is the replication factor
         "nodes",
-        {"environment.settings": {"storage": {"images_ceph": True}}, "nodes[1].roles": ["compute", "ceph-osd"]},
+        {
+            "environment.settings": {"storage": {"images_ceph": True}},
+            "nodes[1].roles": ["compute", "ceph-osd"],
+        },
         {
             "environment.settings": {"storage": {"images_ceph": True, "osd_pool_size": 1}},
             "nodes[1].roles": ["compute", "ceph-osd"],
@@ -333,7 +366,9 @@ def test_the_base_documents_have_no_errors() -> None:
         assert errors == []
 
 
-@pytest.mark.parametrize(("code", "path", "bad", "good", "base"), CASES, ids=[f"{c[0]}:{c[1]}" for c in CASES])
+@pytest.mark.parametrize(
+    ("code", "path", "bad", "good", "base"), CASES, ids=[f"{c[0]}:{c[1]}" for c in CASES]
+)
 def test_code_fails_and_passes(
     code: str, path: str, bad: dict[str, Any], good: dict[str, Any], base: dict[str, Any]
 ) -> None:

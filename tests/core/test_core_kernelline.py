@@ -9,7 +9,9 @@ from hypothesis import strategies as st
 from fueltui.core.kernelline import parse_boot_line, render_boot_line
 from fueltui.core.model import BootOptions, DhcpPool
 
-FUEL_LINE = "ip=10.20.0.2 gw=10.20.0.1 dns1=10.20.0.1 netmask=255.255.255.0 hostname=fuel.domain.tld showmenu=yes"
+FUEL_LINE = (
+    "ip=10.20.0.2 gw=10.20.0.1 dns1=10.20.0.1 netmask=255.255.255.0 hostname=fuel.domain.tld showmenu=yes"
+)
 
 
 def test_parse_fuel_s_line_ignoring_other_arguments() -> None:

@@ -26,7 +26,11 @@ def test_compute_gets_no_public_and_a_spare_nic_stays_empty() -> None:
     env = new_environment("t", RELEASE, Mode.neutron_vlan)
     wanted = networks_for_node(env, RELEASE, ["compute"])
     assignment, notes = default_interfaces(_nics(3), wanted, env, RELEASE)
-    assert assignment == {"eth0": ["fuelweb_admin", "management", "storage", "private"], "eth1": [], "eth2": []}
+    assert assignment == {
+        "eth0": ["fuelweb_admin", "management", "storage", "private"],
+        "eth1": [],
+        "eth2": [],
+    }
     assert notes == []
 
 

@@ -55,12 +55,18 @@ def test_no_limits_without_nodes() -> None:
 def test_role_blockers() -> None:
     release = default_release()
     env = new_environment("t", release, Mode.neutron_gre)
-    assert role_blockers("compute", ["controller"], env, release) == "Compute cannot share a node with Controller"
+    assert (
+        role_blockers("compute", ["controller"], env, release)
+        == "Compute cannot share a node with Controller"
+    )
     assert role_blockers("controller", ["cinder"], env, release) is None
     assert role_blockers("mongo", [], env, release) == "Enable Telemetry (Ceilometer) in the settings first."
     assert "not a role" in (role_blockers("nope", [], env, release) or "")
     env.settings.ceilometer = True
-    assert role_blockers("mongo", ["ceph-osd"], env, release) == "Telemetry - MongoDB cannot share a node with Storage - Ceph OSD"
+    assert (
+        role_blockers("mongo", ["ceph-osd"], env, release)
+        == "Telemetry - MongoDB cannot share a node with Storage - Ceph OSD"
+    )
     assert role_blockers("mongo", ["controller"], env, release) is None
 
 

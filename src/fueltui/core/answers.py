@@ -150,8 +150,9 @@ def _duplicate_key(node: yaml.Node, loc: Loc = ()) -> tuple[Loc, int] | None:
 
 def compose(text: str, source: str = "<answers>") -> tuple[Any, SourceMap]:
     """Parse YAML text into (data, source map); raises AnswersError for text that is not YAML."""
-    loader = yaml.SafeLoader(text)
+    loader: yaml.SafeLoader | None = None
     try:
+        loader = yaml.SafeLoader(text)  # the reader rejects control characters already here
         node = loader.get_single_node()
         data = loader.construct_document(node) if node is not None else None
     except yaml.MarkedYAMLError as exc:
@@ -159,10 +160,16 @@ def compose(text: str, source: str = "<answers>") -> tuple[Any, SourceMap]:
         line = mark.line + 1 if mark is not None else None
         problem = " ".join(str(x) for x in (exc.context, exc.problem) if x)
         raise AnswersError(source, line, "", f"not valid YAML: {problem}") from None
+    except yaml.reader.ReaderError as exc:
+        line = text.count("\n", 0, exc.position) + 1
+        raise AnswersError(
+            source, line, "", f"not valid YAML: character {exc.character!r} is not allowed"
+        ) from None
     except (yaml.YAMLError, RecursionError, ValueError, TypeError) as exc:
         raise AnswersError(source, None, "", f"not valid YAML: {exc}") from None
     finally:
-        loader.dispose()
+        if loader is not None:
+            loader.dispose()
     if node is not None:
         duplicate = _duplicate_key(node)
         if duplicate:
