@@ -63,11 +63,21 @@ class NetnsFanout:
                 if on_line is not None:
                     on_line(name, line)
 
-        assert proc.stdout is not None and proc.stderr is not None
+        async def both() -> None:
+            assert proc.stdout is not None and proc.stderr is not None
+            pumps = [
+                asyncio.create_task(pump(proc.stdout, "stdout", out)),
+                asyncio.create_task(pump(proc.stderr, "stderr", err)),
+            ]
+            try:
+                for job in pumps:
+                    await job
+            finally:
+                for job in pumps:
+                    job.cancel()
+
         try:
-            await asyncio.wait_for(
-                asyncio.gather(pump(proc.stdout, "stdout", out), pump(proc.stderr, "stderr", err)), timeout
-            )
+            await asyncio.wait_for(both(), timeout)
             status = await proc.wait()
         finally:
             if proc.returncode is None:
