@@ -1,0 +1,87 @@
+"""`fueltui lab up|down|status`: a lab of namespace nodes on this host (root only)."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+
+from fueltui.lab.lab import Lab, check_root
+from fueltui.lab.names import DEFAULT_NETWORKS, LabError
+
+
+def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    lab = sub.add_parser("lab", help="build or remove a lab of namespace nodes on this host (root)")
+    lab_sub = lab.add_subparsers(dest="lab_command", metavar="ACTION", required=True)
+
+    up = lab_sub.add_parser("up", help="create the lab, start its master and nodes")
+    up.add_argument("--nodes", type=int, default=3, help="number of nodes (default 3)")
+    up.add_argument("--nics", type=int, default=4, help="NICs per node, eth0 on admin (default 4)")
+    up.add_argument(
+        "--networks",
+        default=",".join(DEFAULT_NETWORKS),
+        help="physical networks, one bridge each; NIC k plugs into network k (modulo their number)",
+    )
+    up.add_argument("--no-master", action="store_true", help="serve DHCP only, do not start a fueltui master")
+    up.add_argument("--timeout", type=float, default=120.0, help="seconds to wait for nodes (default 120)")
+    up.set_defaults(func=_up)
+
+    down = lab_sub.add_parser("down", help="remove every trace of the lab")
+    down.set_defaults(func=_down)
+
+    status = lab_sub.add_parser("status", help="list the lab's nodes and their MACs")
+    status.set_defaults(func=_status)
+
+
+def _fail(exc: Exception) -> int:
+    print(f"fueltui lab: {exc}", file=sys.stderr)
+    return 1
+
+
+def _up(args: argparse.Namespace) -> int:
+    try:
+        check_root()
+        lab = Lab()
+        networks = [n.strip() for n in args.networks.split(",") if n.strip()]
+        state = lab.up(
+            nodes=args.nodes,
+            nics=args.nics,
+            networks=networks,
+            start_master=False if args.no_master else None,
+            timeout=args.timeout,
+        )
+    except LabError as exc:
+        return _fail(exc)
+    master = "fueltui master" if state.master_pid else "DHCP only (no fueltui master)"
+    print(f"lab {state.prefix!r} up: {len(state.nodes)} nodes × {state.nics} NICs, {master}")
+    print(f"state: {lab.names.root}; talk to its master with `fueltui --lab ...`")
+    return _print_status(lab)
+
+
+def _down(args: argparse.Namespace) -> int:
+    try:
+        lab = Lab()
+        lab.down()
+    except LabError as exc:
+        return _fail(exc)
+    print(f"lab {lab.names.prefix!r} removed")
+    return 0
+
+
+def _status(args: argparse.Namespace) -> int:
+    try:
+        lab = Lab()
+        if lab.state() is None:
+            print(f"lab {lab.names.prefix!r} is not up")
+            return 1
+        return _print_status(lab)
+    except LabError as exc:
+        return _fail(exc)
+
+
+def _print_status(lab: Lab) -> int:
+    rows = lab.status()
+    print(f"{'NODE':<14} {'STATE':<6} {'ADMIN IP':<15} MACS (eth0..)")
+    for row in rows:
+        state = "up" if row.alive else "DOWN"
+        print(f"{row.hostname:<14} {state:<6} {row.admin_ip or '-':<15} {' '.join(row.macs)}")
+    return 0 if all(r.alive for r in rows) else 1

@@ -1,0 +1,437 @@
+"""A lab of real nodes on one host: network namespaces, veth NICs into per-network bridges,
+a private copy-on-write root per node, sshd that trusts only the master's key, and DHCP
+from the lab's master on the admin bridge.
+
+Layout, for prefix P: namespace `P-master` holds the bridges (`br-admin`, ...), the
+master's admin address and the lab's fueltui master; namespace `P-n<i>` is node i with
+NICs eth0..eth{K-1}. Nothing is created in the host's own network namespace, and the
+master namespace has no route out. Files live under /run/fueltui-lab/P.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import json
+import os
+import shutil
+import subprocess
+import sys
+import time
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+
+from fueltui.core.model import BootOptions, DhcpPool
+from fueltui.lab import netns, processes
+from fueltui.lab.names import (
+    ADMIN_PREFIXLEN,
+    DEFAULT_NETWORKS,
+    DHCP_POOL,
+    MASTER_ADMIN_IP,
+    LabError,
+    LabNames,
+    bridge_name,
+    check_prefix,
+    current_prefix,
+    hostname,
+    node_mac,
+    peer_name,
+)
+from fueltui.lab.nodeinit import NODE_INIT, SSHD_CONFIG, UDHCPC_SCRIPT
+from fueltui.master.discovery.dnsmasq import dnsmasq_argv, render_config
+from fueltui.master.discovery.service import LAB_BOOT_ENV
+from fueltui.ssh.keys import ensure_master_key, public_key_path
+
+MAX_NODES = 250
+
+
+def check_root(euid: int | None = None) -> None:
+    """`lab up` builds namespaces, bridges and mounts: only root can."""
+    if (os.geteuid() if euid is None else euid) != 0:
+        raise LabError(
+            "the lab needs root: it creates network namespaces, bridges and mounts. "
+            "Run it as root (e.g. `sudo fueltui lab up`)."
+        )
+
+
+def lab_boot_options() -> BootOptions:
+    return BootOptions(
+        interface=bridge_name("admin"),
+        ip=MASTER_ADMIN_IP,
+        netmask=str(ADMIN_PREFIXLEN),
+        hostname="fuel.lab",
+        dhcp_pool=DhcpPool(start=DHCP_POOL[0], end=DHCP_POOL[1]),
+    )
+
+
+@dataclass
+class LabNode:
+    index: int
+    netns: str
+    hostname: str
+    macs: list[str]
+    pid: int  # `unshare` on the host; the node's PID 1 is its child
+
+    @property
+    def admin_mac(self) -> str:
+        return self.macs[0]
+
+
+@dataclass
+class LabState:
+    prefix: str
+    networks: list[str]
+    nics: int
+    nodes: list[LabNode] = field(default_factory=list)
+    master_pid: int | None = None
+    dhcp_pid: int | None = None  # standalone dnsmasq when no fueltui master is available
+
+    @classmethod
+    def from_json(cls, text: str) -> LabState:
+        raw = json.loads(text)
+        raw["nodes"] = [LabNode(**n) for n in raw.get("nodes", [])]
+        return cls(**raw)
+
+
+@dataclass
+class NodeRow:
+    index: int
+    hostname: str
+    netns: str
+    alive: bool
+    admin_ip: str | None
+    macs: list[str]
+
+
+def _write_json(path: Path, data: object) -> None:
+    tmp = path.with_name(f".{path.name}.tmp")
+    with open(tmp, "w") as handle:
+        json.dump(data, handle, indent=1)
+        handle.flush()
+        os.fsync(handle.fileno())
+    os.replace(tmp, path)
+
+
+def master_available() -> bool:
+    return importlib.util.find_spec("fueltui.master.cli") is not None
+
+
+class Lab:
+    def __init__(self, prefix: str | None = None, master_env: dict[str, str] | None = None) -> None:
+        self.names = LabNames(check_prefix(prefix) if prefix else current_prefix())
+        # Extra environment for the lab's master (tests shorten the poll intervals with it).
+        self.master_env = dict(master_env or {})
+
+    # ------------------------------------------------------------------ state
+
+    def state(self) -> LabState | None:
+        try:
+            return LabState.from_json(self.names.state_file.read_text())
+        except FileNotFoundError:
+            return None
+        except (ValueError, TypeError, KeyError):
+            return None
+
+    def _save(self, state: LabState) -> None:
+        _write_json(self.names.state_file, asdict(state))
+
+    @property
+    def master_state_dir(self) -> Path:
+        return self.names.master_state
+
+    def node(self, index: int) -> LabNode:
+        state = self.state()
+        if state is None:
+            raise LabError(f"lab {self.names.prefix!r} is not up")
+        for node in state.nodes:
+            if node.index == index:
+                return node
+        raise LabError(f"lab {self.names.prefix!r} has no node {index}")
+
+    def healthy(self, state: LabState | None = None) -> bool:
+        state = state or self.state()
+        if state is None or not state.nodes:
+            return False
+        existing = set(netns.list_netns())
+        if self.names.master_ns not in existing:
+            return False
+        for pid in [state.master_pid, state.dhcp_pid]:
+            if pid is not None and not processes.alive(pid):
+                return False
+        return all(n.netns in existing and processes.alive(n.pid) for n in state.nodes)
+
+    # ------------------------------------------------------------------ up
+
+    def up(
+        self,
+        nodes: int = 3,
+        nics: int = 4,
+        networks: tuple[str, ...] | list[str] = DEFAULT_NETWORKS,
+        start_master: bool | None = None,
+        timeout: float = 60.0,
+    ) -> LabState:
+        check_root()
+        networks = list(networks)
+        if not 1 <= nodes <= MAX_NODES:
+            raise LabError(f"--nodes must be between 1 and {MAX_NODES}")
+        if not 1 <= nics <= 16:
+            raise LabError("--nics must be between 1 and 16")
+        if not networks or networks[0] != "admin" or len(set(networks)) != len(networks):
+            raise LabError("--networks must start with 'admin' and name each network once")
+        for net in networks:
+            if not net.isalnum() or len(bridge_name(net)) != len(f"br-{net}"):
+                raise LabError(f"network name {net!r}: letters and digits only, at most 12")
+        current = self.state()
+        if (
+            current is not None
+            and self.healthy(current)
+            and (len(current.nodes), current.nics, current.networks) == (nodes, nics, networks)
+        ):
+            return current
+        self.down()  # whatever a half-done earlier `up` left behind
+        if start_master is None:
+            start_master = master_available()
+        try:
+            return self._build(nodes, nics, networks, start_master, timeout)
+        except BaseException:
+            self.down()
+            raise
+
+    def _build(
+        self, count: int, nics: int, networks: list[str], start_master: bool, timeout: float
+    ) -> LabState:
+        names = self.names
+        names.root.mkdir(parents=True, exist_ok=True)
+        names.root.chmod(0o700)
+        names.log_dir.mkdir(exist_ok=True)
+        state = LabState(prefix=names.prefix, networks=networks, nics=nics)
+        self._save(state)
+        ensure_master_key(names.master_state)
+        authorized = names.root / "authorized_keys"
+        shutil.copyfile(public_key_path(names.master_state), authorized)
+
+        master = names.master_ns
+        netns.run(["ip", "netns", "add", master])
+        cmds = ["link set lo up"]
+        for net in networks:
+            br = bridge_name(net)
+            cmds += [f"link add {br} type bridge stp_state 0 mcast_snooping 0", f"link set {br} up"]
+        cmds.append(f"addr add {MASTER_ADMIN_IP}/{ADMIN_PREFIXLEN} dev {bridge_name('admin')}")
+        netns.ip_batch(cmds, master)
+
+        if start_master:
+            state.master_pid = self._start_master()
+        else:
+            state.dhcp_pid = self._start_dnsmasq()
+        self._save(state)
+
+        attach: list[str] = []
+        for index in range(1, count + 1):
+            ns = names.node_ns(index)
+            netns.run(["ip", "netns", "add", ns])
+            node_cmds = ["link set lo up"]
+            macs = []
+            for nic in range(nics):
+                mac = node_mac(index, nic)
+                macs.append(mac)
+                peer = peer_name(index, nic)
+                node_cmds.append(f"link add eth{nic} address {mac} type veth peer name {peer} netns {master}")
+                node_cmds.append(f"link set eth{nic} up")
+                attach.append(f"link set {peer} master {bridge_name(networks[nic % len(networks)])} up")
+            netns.ip_batch(node_cmds, ns)
+            netns.ip_batch(attach, master)  # plugged in before its DHCP client starts
+            attach.clear()
+            pid = self._start_node(index, ns, authorized)
+            state.nodes.append(LabNode(index, ns, hostname(index), macs, pid))
+            self._save(state)
+
+        deadline = time.monotonic() + timeout
+        for node in state.nodes:
+            self._wait(lambda n=node: self._ready(n), deadline, f"node {node.index} to start sshd")
+        for node in state.nodes:
+            self._wait(
+                lambda n=node: netns.ipv4_of(n.netns, "eth0"),
+                deadline,
+                f"node {node.index} to get a DHCP lease",
+            )
+        return state
+
+    def _wait(self, condition: object, deadline: float, what: str) -> None:
+        assert callable(condition)
+        while not condition():
+            if time.monotonic() > deadline:
+                raise LabError(f"timed out waiting for {what} (logs in {self.names.log_dir})")
+            time.sleep(0.05)  # polling interval
+
+    def _ready(self, node: LabNode) -> bool:
+        if not processes.alive(node.pid):
+            log = self.names.log_dir / f"node-{node.index}.log"
+            raise LabError(f"node {node.index} died while starting; see {log}")
+        init = self.init_pid(node)
+        return init is not None and Path(f"/proc/{init}/root/run/fueltui-node-ready").exists()
+
+    def _spawn(self, argv: list[str], log_name: str, env: dict[str, str] | None = None) -> int:
+        log = open(self.names.log_dir / log_name, "ab")  # noqa: SIM115 - handed to the child
+        try:
+            proc = subprocess.Popen(
+                argv,
+                stdin=subprocess.DEVNULL,
+                stdout=log,
+                stderr=subprocess.STDOUT,
+                start_new_session=True,
+                env={**os.environ, **(env or {})},
+            )
+        finally:
+            log.close()
+        return proc.pid
+
+    def _start_node(self, index: int, ns: str, authorized: Path) -> int:
+        node_dir = self.names.node_dir(index)
+        node_dir.mkdir(parents=True, exist_ok=True)
+        argv = [
+            "ip", "netns", "exec", ns,
+            "unshare", "--uts", "--mount", "--pid", "--fork", "--kill-child", "--propagation", "private",
+            "sh", "-c", 'eval "$FUELTUI_NODE_INIT"', "fueltui-node",
+            str(node_dir), hostname(index), str(authorized),
+        ]  # fmt: skip
+        env = {"FUELTUI_NODE_INIT": NODE_INIT, "SSHD_CONFIG": SSHD_CONFIG, "UDHCPC_SCRIPT": UDHCPC_SCRIPT}
+        return self._spawn(argv, f"node-{index}.log", env)
+
+    def _start_master(self) -> int:
+        state_dir = self.names.master_state
+        argv = ["ip", "netns", "exec", self.names.master_ns, sys.executable, "-m", "fueltui"]
+        argv += ["--state-dir", str(state_dir), "master", "run"]
+        env = {
+            "FUELTUI_LAB_PREFIX": self.names.prefix,
+            LAB_BOOT_ENV: lab_boot_options().model_dump_json(),
+            **self.master_env,
+        }
+        pid = self._spawn(argv, "master.log", env)
+        sock = state_dir / "master.sock"
+        deadline = time.monotonic() + 30
+        while not sock.exists():
+            if not processes.alive(pid) or time.monotonic() > deadline:
+                tail = (self.names.log_dir / "master.log").read_text(errors="replace")[-2000:]
+                raise LabError(f"the lab's master did not start:\n{tail}")
+            time.sleep(0.05)  # polling interval
+        return pid
+
+    def _start_dnsmasq(self) -> int:
+        conf = self.names.root / "dnsmasq.conf"
+        leases = self.names.root / "dnsmasq.leases"
+        conf.write_text(render_config(lab_boot_options(), bridge_name("admin"), leases))
+        return self._spawn(["ip", "netns", "exec", self.names.master_ns, *dnsmasq_argv(conf)], "dnsmasq.log")
+
+    # ------------------------------------------------------------------ nodes
+
+    def init_pid(self, node: LabNode) -> int | None:
+        kids = processes.children(node.pid)
+        return kids[0] if kids else None
+
+    def node_exec(self, index: int, argv: list[str], input: str | None = None, check: bool = True) -> str:
+        """Run a command inside node `index` (all its namespaces): the lab's own back door,
+        for tests that must break a node on purpose. Everything else goes through SSH."""
+        init = self.init_pid(self.node(index))
+        if init is None:
+            raise LabError(f"node {index} is not running")
+        return netns.run(["nsenter", "-t", str(init), "-a", *argv], input=input, check=check)
+
+    def node_pids(self, index: int) -> list[int]:
+        """Every process of node `index` (its PID namespace), as the host numbers them."""
+        init = self.init_pid(self.node(index))
+        if init is None:
+            return []
+        try:
+            ns = os.readlink(f"/proc/{init}/ns/pid")
+        except OSError:
+            return []
+        found = []
+        for entry in Path("/proc").iterdir():
+            if entry.name.isdigit():
+                try:
+                    if os.readlink(f"/proc/{entry.name}/ns/pid") == ns:
+                        found.append(int(entry.name))
+                except OSError:
+                    continue
+        return found
+
+    def sshd_pids(self, index: int) -> list[int]:
+        """The node's sshd: the listener and every session it forked."""
+        return [
+            pid
+            for pid in self.node_pids(index)
+            if (args := processes.cmdline(pid)) and args[0].split()[0].split("/")[-1].rstrip(":") == "sshd"
+        ]
+
+    def kill_sshd(self, index: int) -> None:
+        """Kill the node's sshd and every session: the node drops off the network for SSH."""
+        processes.kill(self.sshd_pids(index))
+
+    def start_sshd(self, index: int) -> None:
+        self.node_exec(index, ["/usr/sbin/sshd", "-f", "/etc/fueltui-node/sshd_config"])
+
+    def replace_host_key(self, index: int) -> None:
+        """Give the node a new host key, as a reinstall (or an impostor) would."""
+        self.kill_sshd(index)
+        key = "/etc/fueltui-node/ssh_host_ed25519_key"
+        self.node_exec(index, ["rm", "-f", key, key + ".pub"])
+        self.node_exec(index, ["ssh-keygen", "-q", "-t", "ed25519", "-N", "", "-f", key])
+        self.start_sshd(index)
+
+    def set_hostname(self, index: int, name: str) -> None:
+        self.node_exec(index, ["sh", "-c", 'printf %s "$1" > /proc/sys/kernel/hostname', "sh", name])
+
+    def admin_ip(self, index: int) -> str | None:
+        return netns.ipv4_of(self.names.node_ns(index), "eth0")
+
+    def status(self) -> list[NodeRow]:
+        state = self.state()
+        if state is None:
+            return []
+        existing = set(netns.list_netns())
+        rows = []
+        for node in state.nodes:
+            there = node.netns in existing
+            rows.append(
+                NodeRow(
+                    index=node.index,
+                    hostname=node.hostname,
+                    netns=node.netns,
+                    alive=there and processes.alive(node.pid),
+                    admin_ip=netns.ipv4_of(node.netns, "eth0") if there else None,
+                    macs=node.macs,
+                )
+            )
+        return rows
+
+    # ------------------------------------------------------------------ down
+
+    def down(self) -> None:
+        """Remove every trace: processes, namespaces (and with them every link), files."""
+        check_root()
+        names = self.names
+        owned = [ns for ns in netns.list_netns() if names.owns_ns(ns)]
+        master_pids = netns.netns_pids(names.master_ns) if names.master_ns in owned else []
+        processes.end(master_pids)
+        pids: set[int] = set()
+        for ns in owned:
+            pids.update(netns.netns_pids(ns))
+        pids.update(processes.mentioning(str(names.root)))
+        processes.kill(pids)
+        for ns in owned:
+            netns.run(["ip", "netns", "del", ns], check=False)
+        self._unmount_under(names.root)
+        if names.root.exists():
+            shutil.rmtree(names.root)
+        leftover = [ns for ns in netns.list_netns() if names.owns_ns(ns)]
+        if leftover:
+            raise LabError(f"could not remove namespaces {', '.join(leftover)}")
+
+    def _unmount_under(self, root: Path) -> None:
+        prefix = str(root) + "/"
+        points = []
+        for line in Path("/proc/self/mountinfo").read_text().splitlines():
+            point = line.split()[4]
+            if point == str(root) or point.startswith(prefix):
+                points.append(point)
+        for point in sorted(points, key=len, reverse=True):
+            netns.run(["umount", "-l", point], check=False)

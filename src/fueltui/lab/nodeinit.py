@@ -1,0 +1,83 @@
+"""What runs as PID 1 of a lab node: the node's private root, hostname, DHCP and sshd.
+
+It is started as `ip netns exec <ns> unshare --uts --mount --pid --fork --kill-child
+sh -c NODE_INIT sh <node dir> <hostname> <authorized key file>`. The root is an overlay
+whose lower layer is the host's `/` and whose upper layer is a tmpfs private to the node's
+mount namespace, so whatever a deploy writes stays on that node and is gone with it.
+Later commands reach the node over SSH only (the lab's own tools use nsenter).
+"""
+
+from __future__ import annotations
+
+SSHD_CONFIG = """\
+Port 22
+ListenAddress 0.0.0.0
+HostKey /etc/fueltui-node/ssh_host_ed25519_key
+AuthorizedKeysFile /etc/fueltui-node/authorized_keys
+PermitRootLogin prohibit-password
+PubkeyAuthentication yes
+PasswordAuthentication no
+KbdInteractiveAuthentication no
+UsePAM no
+PidFile /run/sshd.pid
+MaxSessions 32
+MaxStartups 100:30:200
+UseDNS no
+PrintMotd no
+LogLevel ERROR
+Subsystem sftp internal-sftp
+"""
+
+UDHCPC_SCRIPT = """\
+#!/bin/sh
+# busybox udhcpc hook: keep eth0's address in step with the lease.
+case "$1" in
+  deconfig) ip -4 addr flush dev "$interface"; ip link set "$interface" up ;;
+  bound) ip -4 addr flush dev "$interface"; ip addr add "$ip/${mask:-24}" dev "$interface" ;;
+  renew) ip addr replace "$ip/${mask:-24}" dev "$interface" ;;
+esac
+exit 0
+"""
+
+NODE_INIT = r"""
+set -eu
+D=$1 H=$2 K=$3
+mount -t tmpfs -o size=4g,mode=0755 fueltui-node "$D"
+mkdir -p "$D/upper" "$D/work" "$D/root"
+mount -t overlay overlay -o "lowerdir=/,upperdir=$D/upper,workdir=$D/work" "$D/root"
+R=$D/root
+mount -t proc proc "$R/proc"
+mount -t sysfs sysfs "$R/sys"
+mount --rbind /dev "$R/dev"
+mount -t tmpfs -o mode=1777 shm "$R/dev/shm"
+mount -t tmpfs -o mode=0755 run "$R/run"
+mount -t tmpfs -o mode=1777 tmp "$R/tmp"
+mkdir -p "$R/etc/fueltui-node" "$R/run/sshd"
+chmod 0755 "$R/etc/fueltui-node"
+install -m 0600 "$K" "$R/etc/fueltui-node/authorized_keys"
+rm -f "$R/etc/fueltui-node/ssh_host_ed25519_key" "$R/etc/fueltui-node/ssh_host_ed25519_key.pub"
+ssh-keygen -q -t ed25519 -N '' -C "$H" -f "$R/etc/fueltui-node/ssh_host_ed25519_key"
+printf '%s' "$SSHD_CONFIG" > "$R/etc/fueltui-node/sshd_config"
+printf '%s' "$UDHCPC_SCRIPT" > "$R/etc/fueltui-node/udhcpc.sh"
+chmod 0755 "$R/etc/fueltui-node/udhcpc.sh"
+printf '%s\n' "$H" > "$R/etc/hostname"
+printf '%s' "$H" > /proc/sys/kernel/hostname
+mkdir -p "$R/.oldroot"
+cd "$R"
+pivot_root . .oldroot
+cd /
+umount -l /.oldroot
+rmdir /.oldroot
+ip link set lo up
+busybox udhcpc -i eth0 -f -t 5 -T 1 -A 2 -p /run/udhcpc.eth0.pid -x "hostname:$H" \
+    -s /etc/fueltui-node/udhcpc.sh >/dev/null 2>&1 &
+/usr/sbin/sshd -f /etc/fueltui-node/sshd_config
+: > /run/fueltui-node-ready
+echo "node $H ready"
+# PID 1 of the node: adopt and reap orphans until the lab kills the namespace.
+trap 'exit 0' TERM INT
+while :; do
+  sleep 3600 &
+  wait
+done
+"""

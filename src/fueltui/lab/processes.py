@@ -1,0 +1,80 @@
+"""Finding and ending the processes a lab started, and nothing else."""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import signal
+import time
+from collections.abc import Iterable
+from pathlib import Path
+
+
+def alive(pid: int) -> bool:
+    try:
+        state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
+    except (OSError, IndexError):
+        return False
+    return state != "Z"
+
+
+def cmdline(pid: int) -> list[str]:
+    try:
+        raw = Path(f"/proc/{pid}/cmdline").read_bytes()
+    except OSError:
+        return []
+    return [part.decode(errors="replace") for part in raw.split(b"\0") if part]
+
+
+def children(pid: int) -> list[int]:
+    try:
+        text = Path(f"/proc/{pid}/task/{pid}/children").read_text()
+    except OSError:
+        return []
+    return [int(p) for p in text.split()]
+
+
+def _ancestors() -> set[int]:
+    result, pid = set(), os.getpid()
+    while pid > 1:
+        result.add(pid)
+        try:
+            pid = int(Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[1])
+        except (OSError, IndexError, ValueError):
+            break
+    return result
+
+
+def mentioning(text: str) -> list[int]:
+    """Processes whose command line names `text` (the lab root): everything a lab started
+    carries its root in its arguments, which makes a lost state file recoverable."""
+    own = _ancestors()
+    found = []
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit() or int(entry.name) in own:
+            continue
+        if any(text in arg for arg in cmdline(int(entry.name))):
+            found.append(int(entry.name))
+    return found
+
+
+def end(pids: Iterable[int], grace: float = 3.0) -> None:
+    """SIGTERM, then SIGKILL whatever is still there after `grace` seconds."""
+    targets = [p for p in set(pids) if p > 1 and p != os.getpid()]
+    for pid in targets:
+        with contextlib.suppress(ProcessLookupError):
+            os.kill(pid, signal.SIGTERM)
+    deadline = time.monotonic() + grace
+    while time.monotonic() < deadline and any(alive(p) for p in targets):
+        time.sleep(0.05)  # polling interval while processes exit
+    kill(targets)
+
+
+def kill(pids: Iterable[int], wait: float = 5.0) -> None:
+    targets = [p for p in set(pids) if p > 1 and p != os.getpid()]
+    for pid in targets:
+        with contextlib.suppress(ProcessLookupError):
+            os.kill(pid, signal.SIGKILL)
+    deadline = time.monotonic() + wait
+    while time.monotonic() < deadline and any(alive(p) for p in targets):
+        time.sleep(0.02)  # polling interval while the kernel reaps

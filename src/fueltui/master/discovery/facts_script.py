@@ -1,0 +1,32 @@
+"""The shell script that gathers a node's facts in one SSH round trip.
+
+It runs as `sh -c SCRIPT sh BOUNDARY`. Each section starts on a line "BOUNDARY name";
+the boundary is random per call, so nothing a node prints (a hostile hostname with
+newlines, say) can forge a section. Values are only ever printed with `printf %s` or
+`cat`: nothing read from the node is evaluated, there or on the master.
+"""
+
+from __future__ import annotations
+
+FACTS_SCRIPT = r"""
+B=$1
+sec() { printf '\n%s %s\n' "$B" "$1"; }
+sec hostname; cat /proc/sys/kernel/hostname 2>/dev/null
+sec os; cat /etc/os-release 2>/dev/null
+sec cpuinfo; grep -E '^(processor|model name)[[:space:]]*:' /proc/cpuinfo 2>/dev/null
+sec meminfo; grep '^MemTotal:' /proc/meminfo 2>/dev/null
+sec links; ip -j -d addr show 2>/dev/null
+sec nicinfo
+for d in /sys/class/net/*; do
+  [ -e "$d" ] || continue
+  drv=$(readlink "$d/device/driver" 2>/dev/null) || drv=
+  printf '%s\t%s\t%s\n' "${d##*/}" "$(cat "$d/speed" 2>/dev/null)" "${drv##*/}"
+done
+sec disks; lsblk -J -b -d -o NAME,SIZE,MODEL,ROTA,TYPE 2>/dev/null
+sec dmi
+for f in sys_vendor product_name product_serial; do
+  printf '%s=%s\n' "$f" "$(head -c 200 "/sys/class/dmi/id/$f" 2>/dev/null | tr -d '\n')"
+done
+sec end
+exit 0
+"""

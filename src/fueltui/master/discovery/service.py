@@ -1,0 +1,268 @@
+"""Discovery as the master runs it: DHCP leases and explicit targets lead to one facts
+round trip per node; nodes are re-polled and go offline when they stop answering.
+
+A node's identity is the MAC of the NIC that holds the address we reached it on (its
+admin/PXE NIC), so a node that comes back with another address is the same node.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import ipaddress
+import logging
+import os
+import time
+from collections.abc import Iterable
+from pathlib import Path
+
+from fueltui.api.schema import NodeRecord
+from fueltui.core.model import BootOptions
+from fueltui.master.discovery.dhcp import DhcpServer
+from fueltui.master.discovery.dnsmasq import Lease
+from fueltui.master.discovery.facts import FactsError, gather_facts
+from fueltui.master.errors import MasterError
+from fueltui.master.store import Store
+from fueltui.ssh.fanout import Fanout, FanoutError, shared_fanout
+from fueltui.ssh.hostkeys import HostKeyChanged
+
+log = logging.getLogger(__name__)
+
+POLL_INTERVAL = 30.0  # Fuel's agent reported every 30 s...
+OFFLINE_AFTER = 180.0  # ...and a node silent for 3 minutes was offline
+MAX_TARGETS = 4096
+LAB_BOOT_ENV = "FUELTUI_LAB_BOOT_OPTIONS"  # JSON boot options the lab hands its master
+
+
+def _env_float(name: str, default: float) -> float:
+    try:
+        return float(os.environ.get(name, default))
+    except ValueError:
+        return default
+
+
+def expand_targets(targets: Iterable[str]) -> list[str]:
+    """Addresses from "10.20.0.5" / "10.20.0.0/28" entries; a clear error for anything else."""
+    result: list[str] = []
+    for target in targets:
+        text = target.strip()
+        try:
+            if "/" in text:
+                net = ipaddress.IPv4Network(text, strict=False)
+                hosts = [str(h) for h in net.hosts()] if net.num_addresses > 1 else [str(net.network_address)]
+            else:
+                hosts = [str(ipaddress.IPv4Address(text))]
+        except ValueError as exc:
+            raise ValueError(f"{target!r} is not an IPv4 address or CIDR") from exc
+        result.extend(h for h in hosts if h not in result)
+        if len(result) > MAX_TARGETS:
+            raise ValueError(f"too many addresses (more than {MAX_TARGETS}); give a smaller CIDR")
+    return result
+
+
+class DiscoveryService:
+    def __init__(
+        self,
+        store: Store,
+        state_dir: Path,
+        events: object | None = None,
+        *,
+        fanout: Fanout | None = None,
+        poll_interval: float | None = None,
+        offline_after: float | None = None,
+        run_dhcp: bool = True,
+        facts_timeout: float = 30.0,
+    ) -> None:
+        self.store = store
+        self.state_dir = state_dir
+        self.poll_interval = poll_interval or _env_float("FUELTUI_POLL_INTERVAL", POLL_INTERVAL)
+        self.offline_after = offline_after or _env_float("FUELTUI_OFFLINE_AFTER", OFFLINE_AFTER)
+        self.run_dhcp = run_dhcp
+        self.facts_timeout = facts_timeout
+        self._fanout = fanout
+        self.dhcp: DhcpServer | None = None
+        self._dhcp_revision = -1
+        self._inflight: dict[str, asyncio.Task[object]] = {}
+        self._last_seen: dict[str, float] = {}
+        self._started = time.monotonic()
+        self._poller: asyncio.Task[None] | None = None
+
+    @property
+    def fanout(self) -> Fanout:
+        if self._fanout is None:
+            self._fanout = shared_fanout(self.state_dir)
+        return self._fanout
+
+    # ------------------------------------------------------------------ life cycle
+
+    async def start(self) -> None:
+        from fueltui.master.tasks import register_task_kind
+
+        register_task_kind("discover", self._discover_task)
+        # asyncssh logs every connection at INFO; a poll every 30 s would flood the master's log.
+        logging.getLogger("asyncssh").setLevel(logging.WARNING)
+        self._started = time.monotonic()
+        _ = self.fanout  # the master's SSH key exists from the first start on
+        self._seed_lab_boot_options()
+        if self.run_dhcp:
+            await self._sync_dhcp()
+        self._poller = asyncio.create_task(self._poll_loop(), name="discovery-poll")
+
+    async def stop(self) -> None:
+        if self._poller is not None:
+            self._poller.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._poller
+        for task in list(self._inflight.values()):
+            task.cancel()
+        await asyncio.gather(*self._inflight.values(), return_exceptions=True)
+        if self.dhcp is not None:
+            await self.dhcp.stop()
+        if self._fanout is not None:
+            await self._fanout.close()
+
+    def _seed_lab_boot_options(self) -> None:
+        raw = os.environ.get(LAB_BOOT_ENV)
+        if not raw or self.store.boot_options().options is not None:
+            return
+        try:
+            self.store.set_boot_options(BootOptions.model_validate_json(raw), 0)
+        except (ValueError, MasterError) as exc:
+            log.warning("ignoring the lab's boot options: %s", exc)
+
+    async def _sync_dhcp(self) -> None:
+        """(Re)start dnsmasq when the boot options changed since it was configured."""
+        record = self.store.boot_options()
+        if record.revision == self._dhcp_revision:
+            return
+        self._dhcp_revision = record.revision
+        if self.dhcp is not None:
+            await self.dhcp.stop()
+            self.dhcp = None
+        if record.options is None:
+            return
+        server = DhcpServer(record.options, self.state_dir, self._on_lease)
+        try:
+            started = await server.start()
+        except ValueError as exc:
+            log.error("DHCP not started: %s", exc)
+            return
+        if started:
+            self.dhcp = server
+            for lease in server.leases():
+                self._on_lease(lease)
+
+    # ------------------------------------------------------------------ discovery
+
+    def _on_lease(self, lease: Lease) -> None:
+        self.schedule(lease.ip, lease.mac)
+
+    def schedule(self, ip: str, mac: str | None = None) -> asyncio.Task[object]:
+        """Discover `ip` in the background (once at a time per address)."""
+        task = self._inflight.get(ip)
+        if task is None or task.done():
+            task = asyncio.create_task(self.discover_host(ip, mac), name=f"discover-{ip}")
+            self._inflight[ip] = task
+            task.add_done_callback(
+                lambda t, ip=ip: self._inflight.pop(ip, None) if self._inflight.get(ip) is t else None
+            )
+        return task
+
+    def _done(self, ip: str, task: asyncio.Task[object]) -> None:
+        if self._inflight.get(ip) is task:
+            del self._inflight[ip]
+
+    def _mac_for_ip(self, ip: str) -> str | None:
+        for record in self.store.nodes():
+            if record.node.ip == ip:
+                return record.node.mac
+        return None
+
+    async def discover_host(self, ip: str, mac: str | None = None) -> object:
+        """Gather `ip`'s facts and record the node. Returns the NodeRecord, or the error."""
+        try:
+            facts = await gather_facts(self.fanout, ip, timeout=self.facts_timeout)
+        except HostKeyChanged as exc:
+            known = mac or self._mac_for_ip(ip)
+            log.error("%s", exc)
+            if known is not None:
+                with contextlib.suppress(MasterError):
+                    self.store.set_node_untrusted(known, True, str(exc))
+            return exc
+        except (FanoutError, FactsError) as exc:
+            log.info("discovery of %s failed: %s", ip, exc)
+            return exc
+        admin = next((nic for nic in facts.nics if nic.pxe), None)
+        node_mac = admin.mac if admin is not None else mac
+        if node_mac is None:
+            return FactsError(f"{ip}: no NIC holds the address it was reached on")
+        record = self.store.upsert_discovered(node_mac, ip, facts)
+        if record.node.untrusted:
+            record = self.store.set_node_untrusted(node_mac, False, None)
+        self._last_seen[record.node.mac] = time.monotonic()
+        return record
+
+    async def discover(self, targets: Iterable[str]) -> dict[str, object]:
+        addresses = expand_targets(targets)
+        results = await asyncio.gather(*(self.schedule(ip) for ip in addresses))
+        return dict(zip(addresses, results, strict=True))
+
+    async def _discover_task(self, ctx: object) -> dict[str, object]:
+        from fueltui.master.tasks import TaskContext, TaskFailed
+
+        assert isinstance(ctx, TaskContext)
+        raw = ctx.params.get("targets") or []
+        targets = [str(t) for t in raw] if isinstance(raw, list) else []
+        try:
+            addresses = expand_targets(targets)
+        except ValueError as exc:
+            raise TaskFailed(str(exc)) from exc
+        found: list[str] = []
+        failed: dict[str, str] = {}
+        tasks = [(ip, self.schedule(ip)) for ip in addresses]
+        for done, (ip, task) in enumerate(tasks, start=1):
+            outcome = await task
+            if isinstance(outcome, Exception):
+                failed[ip] = str(outcome)
+                await ctx.log(None, f"{ip}: {outcome}")
+            elif isinstance(outcome, NodeRecord):
+                mac = outcome.node.mac
+                found.append(mac)
+                await ctx.log(mac, f"discovered {mac} at {ip}")
+            await ctx.set_progress(100 * done // max(1, len(addresses)), f"{done}/{len(addresses)} addresses")
+        return {"found": found, "failed": failed}
+
+    def accept_host_key(self, mac: str) -> bool:
+        """The operator accepts the new host key a node offered; it is polled again at once."""
+        record = self.store.node(mac)
+        ip = record.node.ip
+        if ip is None or not self.fanout.accept_host_key(ip):
+            return False
+        self.store.set_node_untrusted(record.node.mac, False, None)
+        self.schedule(ip, record.node.mac)
+        return True
+
+    # ------------------------------------------------------------------ polling
+
+    async def _poll_loop(self) -> None:
+        while True:
+            await asyncio.sleep(self.poll_interval)
+            try:
+                if self.run_dhcp:
+                    await self._sync_dhcp()
+                await self.poll_once()
+            except Exception:
+                log.exception("discovery poll failed")
+
+    async def poll_once(self) -> None:
+        records = [r for r in self.store.nodes() if r.node.ip]
+        outcomes = await asyncio.gather(*(self.schedule(r.node.ip or "", r.node.mac) for r in records))
+        now = time.monotonic()
+        for record, outcome in zip(records, outcomes, strict=True):
+            if not isinstance(outcome, Exception):
+                continue
+            last = self._last_seen.get(record.node.mac, self._started)
+            if record.node.online and now - last >= self.offline_after:
+                log.warning("node %s (%s) is offline: %s", record.node.mac, record.node.ip, outcome)
+                with contextlib.suppress(MasterError):
+                    self.store.set_node_online(record.node.mac, False)

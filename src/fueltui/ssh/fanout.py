@@ -1,0 +1,321 @@
+"""The one way anything runs on nodes: commands over SSH to many hosts at once.
+
+One connection per node is opened on first use and reused; a semaphore bounds how many
+nodes are worked at once (and so how many handshakes hit sshd's MaxStartups). Every
+command's stdout and stderr are streamed line by line to a callback. A cancelled or
+timed-out command is killed on the node: the remote shell reports its process group
+first, and the whole group is killed over a second channel of the same connection.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import base64
+import contextlib
+import shlex
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import NoReturn
+
+import asyncssh
+
+from fueltui.ssh.hostkeys import HostKeyChanged, HostKeyStore
+from fueltui.ssh.keys import ensure_master_key
+
+LineCallback = Callable[[str, str], None]
+
+# First line the remote shell writes to stderr: its pid, which is also its process group
+# (sshd makes the session's shell a session leader). Never shown to callers.
+_PID_MARK = "\x1efueltui-pgid "
+_PID_PREFIX = "printf '\\036fueltui-pgid %s\\n' $$ >&2; "
+
+
+class FanoutError(Exception):
+    """A node could not be worked on; `host` says which."""
+
+    def __init__(self, host: str, message: str) -> None:
+        self.host = host
+        super().__init__(f"{host}: {message}")
+
+
+class NodeUnreachable(FanoutError):
+    """No SSH session could be opened (refused, timed out, authentication failed...)."""
+
+
+class CommandTimeout(FanoutError, TimeoutError):
+    """The command ran past its timeout and was killed on the node."""
+
+    def __init__(self, host: str, timeout: float, partial: RunResult) -> None:
+        self.partial = partial
+        super().__init__(host, f"command timed out after {timeout:g} s and was killed")
+
+
+@dataclass
+class RunResult:
+    exit_status: int | None
+    stdout: str = ""
+    stderr: str = ""
+    signal: str | None = None
+
+    @property
+    def ok(self) -> bool:
+        return self.exit_status == 0
+
+
+@dataclass
+class _Stream:
+    name: str
+    lines: list[str] = field(default_factory=list)
+
+
+def remote_command(argv: Sequence[str] | str) -> str:
+    """The command line sent to the node: a list is quoted word by word, a string is a
+    shell snippet taken as it is (callers quote what they interpolate)."""
+    if isinstance(argv, str):
+        return argv
+    if not argv:
+        raise ValueError("empty command")
+    return "exec " + shlex.join(argv)
+
+
+class _PinningClient(asyncssh.SSHClient):
+    def __init__(self, fanout: Fanout, host: str) -> None:
+        self._fanout = fanout
+        self._host = host
+
+    def validate_host_public_key(self, host: str, addr: str, port: int, key: asyncssh.SSHKey) -> bool:
+        return self._fanout.host_keys.check(self._host, key)
+
+    def connection_lost(self, exc: Exception | None) -> None:
+        self._fanout._forget(self._host)
+
+
+def _no_known_hosts(host: str, addr: str, port: int) -> tuple[list[object], list[object], list[object]]:
+    # An empty (but present) list routes every key through validate_host_public_key.
+    return [], [], []
+
+
+class Fanout:
+    def __init__(
+        self,
+        key_path: Path,
+        host_keys: HostKeyStore,
+        *,
+        username: str = "root",
+        port: int = 22,
+        max_concurrency: int = 64,
+        max_sessions_per_host: int = 8,
+        connect_timeout: float = 10.0,
+        keepalive_interval: float = 15.0,
+        keepalive_count_max: int = 3,
+    ) -> None:
+        self.host_keys = host_keys
+        self.port = port
+        self._sem = asyncio.Semaphore(max_concurrency)
+        self._max_sessions = max_sessions_per_host
+        self._conns: dict[str, asyncssh.SSHClientConnection] = {}
+        self._locks: dict[str, asyncio.Lock] = {}
+        self._sessions: dict[str, asyncio.Semaphore] = {}
+        self._untrusted: set[str] = set()
+        self._options = asyncssh.SSHClientConnectionOptions(
+            username=username,
+            client_keys=[asyncssh.read_private_key(str(key_path))],
+            known_hosts=_no_known_hosts,
+            agent_path=None,
+            connect_timeout=connect_timeout,
+            login_timeout=connect_timeout,
+            keepalive_interval=keepalive_interval,
+            keepalive_count_max=keepalive_count_max,
+            server_host_key_algs=["ssh-ed25519"],
+        )
+
+    @classmethod
+    def from_state_dir(cls, state_dir: Path, **kwargs: float | int | str) -> Fanout:
+        key = ensure_master_key(state_dir)
+        return cls(key, HostKeyStore(state_dir / "ssh" / "known_hosts.json"), **kwargs)  # type: ignore[arg-type]
+
+    # ------------------------------------------------------------------ trust
+
+    @property
+    def untrusted(self) -> set[str]:
+        return set(self._untrusted)
+
+    def is_untrusted(self, host: str) -> bool:
+        return host in self._untrusted
+
+    def accept_host_key(self, host: str) -> bool:
+        """Pin the new key a refused node offered; it may be worked on again."""
+        accepted = self.host_keys.accept(host)
+        if accepted:
+            self._untrusted.discard(host)
+        return accepted
+
+    # ------------------------------------------------------------------ connections
+
+    def _forget(self, host: str) -> None:
+        self._conns.pop(host, None)
+
+    async def _connection(self, host: str) -> asyncssh.SSHClientConnection:
+        conn = self._conns.get(host)
+        if conn is not None and not conn.is_closed():
+            return conn
+        lock = self._locks.setdefault(host, asyncio.Lock())
+        async with lock:
+            conn = self._conns.get(host)
+            if conn is not None and not conn.is_closed():
+                return conn
+            if host in self._untrusted:
+                self._raise_changed(host)
+            try:
+                conn = await asyncssh.connect(
+                    host,
+                    self.port,
+                    config=[],
+                    options=self._options,
+                    client_factory=lambda: _PinningClient(self, host),
+                )
+            except asyncssh.HostKeyNotVerifiable:
+                self._untrusted.add(host)
+                self._raise_changed(host)
+            except (TimeoutError, OSError, asyncssh.Error) as exc:
+                raise NodeUnreachable(host, str(exc) or type(exc).__name__) from exc
+            self._conns[host] = conn
+            return conn
+
+    def _raise_changed(self, host: str) -> NoReturn:
+        pending = self.host_keys.pending().get(host)
+        if pending is None:
+            raise HostKeyChanged(host, "pinned key", "a different key")
+        raise HostKeyChanged(host, pending.pinned, pending.offered)
+
+    async def disconnect(self, host: str) -> None:
+        conn = self._conns.pop(host, None)
+        if conn is not None:
+            conn.close()
+            with contextlib.suppress(Exception):
+                await conn.wait_closed()
+
+    async def close(self) -> None:
+        for host in list(self._conns):
+            await self.disconnect(host)
+
+    async def __aenter__(self) -> Fanout:
+        return self
+
+    async def __aexit__(self, *exc: object) -> None:
+        await self.close()
+
+    # ------------------------------------------------------------------ commands
+
+    async def run(
+        self,
+        host: str,
+        argv: Sequence[str] | str,
+        on_line: LineCallback | None = None,
+        timeout: float | None = None,
+        input: str | None = None,
+    ) -> RunResult:
+        """Run a command on `host`, streaming its output; kill it on cancel or timeout."""
+        command = _PID_PREFIX + remote_command(argv)
+        async with self._sem:
+            conn = await self._connection(host)
+            sessions = self._sessions.setdefault(host, asyncio.Semaphore(self._max_sessions))
+            async with sessions:
+                return await self._run_on(conn, host, command, on_line, timeout, input)
+
+    async def _run_on(
+        self,
+        conn: asyncssh.SSHClientConnection,
+        host: str,
+        command: str,
+        on_line: LineCallback | None,
+        timeout: float | None,
+        input: str | None,
+    ) -> RunResult:
+        try:
+            proc = await conn.create_process(command, encoding="utf-8", errors="replace")
+        except (OSError, asyncssh.Error) as exc:
+            self._forget(host)
+            raise NodeUnreachable(host, f"cannot open a session: {exc}") from exc
+        out, err = _Stream("stdout"), _Stream("stderr")
+        pgid: list[int] = []
+
+        async def pump(reader: asyncssh.SSHReader[str], stream: _Stream) -> None:
+            async for raw in reader:
+                if not raw:  # asyncssh's iterator ends with an empty read at EOF
+                    continue
+                line = raw.rstrip("\n")
+                if stream is err and not pgid and line.startswith(_PID_MARK):
+                    with contextlib.suppress(ValueError):
+                        pgid.append(int(line[len(_PID_MARK) :]))
+                    continue
+                stream.lines.append(line)
+                if on_line is not None:
+                    on_line(stream.name, line)
+
+        async def interact() -> asyncssh.SSHCompletedProcess:
+            if input is not None:
+                proc.stdin.write(input)
+            proc.stdin.write_eof()
+            await asyncio.gather(pump(proc.stdout, out), pump(proc.stderr, err))
+            return await proc.wait()
+
+        def result(done: asyncssh.SSHCompletedProcess | None) -> RunResult:
+            return RunResult(
+                exit_status=None if done is None else done.exit_status,
+                stdout="".join(line + "\n" for line in out.lines),
+                stderr="".join(line + "\n" for line in err.lines),
+                signal=None if done is None or done.exit_signal is None else done.exit_signal[0],
+            )
+
+        try:
+            completed = await asyncio.wait_for(interact(), timeout)
+        except TimeoutError:
+            await self._kill(conn, proc, pgid)
+            raise CommandTimeout(host, timeout or 0.0, result(None)) from None
+        except asyncio.CancelledError:
+            await asyncio.shield(self._kill(conn, proc, pgid))
+            raise
+        except (OSError, asyncssh.Error) as exc:
+            self._forget(host)
+            raise NodeUnreachable(host, f"session lost: {exc}") from exc
+        return result(completed)
+
+    async def _kill(
+        self, conn: asyncssh.SSHClientConnection, proc: asyncssh.SSHClientProcess[str], pgid: list[int]
+    ) -> None:
+        with contextlib.suppress(Exception):
+            if pgid:
+                killer = await conn.create_process(f"kill -KILL -- -{pgid[0]}")
+                await asyncio.wait_for(killer.wait(), 5)
+            else:
+                proc.kill()
+        proc.close()
+
+    async def put_file(self, host: str, path: str, data: bytes, mode: int = 0o644) -> None:
+        """Write `data` to `path` on the node atomically (temp file + rename)."""
+        script = (
+            'set -e; umask 077; mkdir -p "$(dirname "$1")"; t="$1.fueltui-tmp.$$"; '
+            'base64 -d > "$t"; chmod "$2" "$t"; mv -f "$t" "$1"'
+        )
+        argv = ["sh", "-c", script, "sh", path, f"{mode:o}"]
+        payload = base64.encodebytes(data).decode()
+        result = await self.run(host, argv, input=payload)
+        if not result.ok:
+            raise FanoutError(host, f"cannot write {path}: {result.stderr.strip() or result.exit_status}")
+
+
+_shared: dict[str, tuple[asyncio.AbstractEventLoop, Fanout]] = {}
+
+
+def shared_fanout(state_dir: Path) -> Fanout:
+    """The master's one Fanout for `state_dir` (per event loop): discovery, deploy and verify
+    share its connections and its list of untrusted nodes. Call from inside the loop."""
+    loop = asyncio.get_running_loop()
+    key = str(state_dir.resolve())
+    entry = _shared.get(key)
+    if entry is None or entry[0] is not loop or loop.is_closed():
+        entry = (loop, Fanout.from_state_dir(state_dir))
+        _shared[key] = entry
+    return entry[1]

@@ -1,0 +1,130 @@
+"""Pinned node host keys: trust on first contact, refuse a changed key loudly.
+
+The pins live in `<state>/ssh/known_hosts.json` ({name: "ssh-ed25519 AAAA..."}), written
+atomically. A key that differs from the pin is remembered as *pending* so the operator
+can look at its fingerprint and accept it; until then nothing runs on that node.
+"""
+
+from __future__ import annotations
+
+import json
+import threading
+from dataclasses import dataclass
+from pathlib import Path
+
+import asyncssh
+
+from fueltui.ssh.atomic import write_atomic
+
+
+class HostKeyChanged(Exception):
+    """The node offered a host key other than the pinned one: it may be an impostor."""
+
+    def __init__(self, host: str, pinned: str, offered: str) -> None:
+        self.host = host
+        self.pinned_fingerprint = pinned
+        self.offered_fingerprint = offered
+        super().__init__(
+            f"host key of {host} changed (pinned {pinned}, offered {offered}); refusing to connect. "
+            f"If the node was reinstalled, accept its new key (fueltui discover --accept {host})."
+        )
+
+
+@dataclass(frozen=True)
+class PendingKey:
+    host: str
+    pinned: str
+    offered: str
+    offered_key: str
+
+
+def fingerprint(key_text: str) -> str:
+    key = asyncssh.import_public_key(key_text)
+    result: str = key.get_fingerprint("sha256")
+    return result
+
+
+def _key_text(key: asyncssh.SSHKey) -> str:
+    data: bytes = key.export_public_key("openssh")
+    parts = data.decode().split()
+    return " ".join(parts[:2])
+
+
+class HostKeyStore:
+    """Thread-safe pin store backed by one JSON file."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        self._lock = threading.Lock()
+        self._pins: dict[str, str] = {}
+        self._pending: dict[str, PendingKey] = {}
+        self._mtime: int | None = None
+        self._load()
+
+    def _load(self) -> None:
+        # Re-read when another process (or another store on the same file) changed it.
+        try:
+            mtime = self.path.stat().st_mtime_ns
+        except FileNotFoundError:
+            return
+        if mtime == self._mtime:
+            return
+        try:
+            raw = json.loads(self.path.read_text())
+        except FileNotFoundError:
+            return
+        except (OSError, ValueError) as exc:
+            raise RuntimeError(f"{self.path}: cannot read pinned host keys: {exc}") from exc
+        if not isinstance(raw, dict):
+            raise RuntimeError(f"{self.path}: expected a JSON object of pinned host keys")
+        self._pins = {str(k): str(v) for k, v in raw.items()}
+        self._mtime = mtime
+
+    def _save(self) -> None:
+        data = json.dumps(self._pins, indent=1, sort_keys=True).encode() + b"\n"
+        write_atomic(self.path, data, 0o600)
+        self._mtime = self.path.stat().st_mtime_ns
+
+    def pinned(self, host: str) -> str | None:
+        with self._lock:
+            self._load()
+            return self._pins.get(host)
+
+    def pending(self) -> dict[str, PendingKey]:
+        with self._lock:
+            return dict(self._pending)
+
+    def check(self, host: str, key: asyncssh.SSHKey) -> bool:
+        """True when `key` may be used for `host`; pins it on first contact."""
+        text = _key_text(key)
+        with self._lock:
+            self._load()
+            pinned = self._pins.get(host)
+            if pinned is None:
+                self._pins[host] = text
+                self._save()
+                return True
+            if pinned == text:
+                self._pending.pop(host, None)
+                return True
+            self._pending[host] = PendingKey(host, fingerprint(pinned), fingerprint(text), text)
+            return False
+
+    def accept(self, host: str) -> bool:
+        """Pin the key last offered by `host` (after a refusal). False if none is pending."""
+        with self._lock:
+            pending = self._pending.pop(host, None)
+            if pending is None:
+                return False
+            self._load()
+            self._pins[host] = pending.offered_key
+            self._save()
+            return True
+
+    def forget(self, host: str) -> None:
+        """Drop the pin so the next contact pins afresh (a node known to be reinstalled)."""
+        with self._lock:
+            self._load()
+            self._pending.pop(host, None)
+            if self._pins.pop(host, None) is not None:
+                self._save()
