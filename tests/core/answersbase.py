@@ -70,10 +70,7 @@ def changed(changes: dict[str, Any], base: dict[str, Any] | None = None) -> dict
         parts = parse_path(path)
         target: Any = data
         for part in parts[:-1]:
-            if isinstance(target, dict):
-                target = target.setdefault(part, {})
-            else:
-                target = target[part]
+            target = target.setdefault(part, {}) if isinstance(target, dict) else target[part]
         last = parts[-1]
         if value is DELETE:
             del target[last]

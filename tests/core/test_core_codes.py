@@ -305,7 +305,7 @@ CASES: list[tuple[str, str, dict[str, Any], dict[str, Any], dict[str, Any]]] = [
     (
         "admin-not-on-pxe",
         "nodes[0].interfaces.eth1[1]",
-        {"nodes[0].interfaces": {"eth0": NODE0_IF[1:] + ["public"], "eth1": ["private", "fuelweb_admin"]}},
+        {"nodes[0].interfaces": {"eth0": [*NODE0_IF[1:], "public"], "eth1": ["private", "fuelweb_admin"]}},
         {"nodes[0].interfaces": {"eth0": ["fuelweb_admin", *NODE0_IF[1:3]], "eth1": ["private", "public"]}},
         BASE,
     ),
@@ -378,18 +378,22 @@ def test_code_fails_and_passes(
     assert all(f[0] != code for f in passing), passing
 
 
+PUBLIC_CODES = """
+    ip-invalid netmask-invalid gateway-outside-subnet hostname-invalid dns-invalid dns-too-many
+    dhcp-pool-invalid dhcp-pool-outside-subnet dhcp-pool-contains-master
+    cidr-invalid cidr-overlap reserved-address-space gateway-outside-cidr
+    gateway-is-network-or-broadcast gateway-in-range range-invalid range-outside-cidr range-overlap
+    floating-outside-public floating-overlaps-public-range vlan-out-of-range
+    vlan-in-segmentation-range id-range-invalid internal-gateway-outside-cidr
+    internal-cidr-overlap dns-duplicate not-enough-ips fixed-networks-dont-fit
+    role-unknown role-conflict role-min role-max role-recommended role-restricted
+    nic-unknown network-unknown admin-not-on-pxe untagged-conflict vlan-duplicate-on-nic
+    network-unassigned network-duplicate node-duplicate hostname-duplicate
+"""
+
+
 def test_every_public_code_has_a_case() -> None:
-    public = {
-        *"ip-invalid netmask-invalid gateway-outside-subnet hostname-invalid dns-invalid dns-too-many".split(),
-        *"dhcp-pool-invalid dhcp-pool-outside-subnet dhcp-pool-contains-master".split(),
-        *"cidr-invalid cidr-overlap reserved-address-space gateway-outside-cidr".split(),
-        *"gateway-is-network-or-broadcast gateway-in-range range-invalid range-outside-cidr range-overlap".split(),
-        *"floating-outside-public floating-overlaps-public-range vlan-out-of-range".split(),
-        *"vlan-in-segmentation-range id-range-invalid internal-gateway-outside-cidr".split(),
-        *"internal-cidr-overlap dns-duplicate not-enough-ips fixed-networks-dont-fit".split(),
-        *"role-unknown role-conflict role-min role-max role-recommended role-restricted".split(),
-        *"nic-unknown network-unknown admin-not-on-pxe untagged-conflict vlan-duplicate-on-nic".split(),
-        *"network-unassigned network-duplicate node-duplicate hostname-duplicate".split(),
-    }
+    public = set(PUBLIC_CODES.split())
+    assert len(public) == 43  # 9 boot options, 19 networks, 6 roles, 9 interfaces and nodes
     covered = {case[0] for case in CASES} | {"role-max", "role-recommended"}  # in test_core_roles
     assert public - covered == set()
