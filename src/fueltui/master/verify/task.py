@@ -26,14 +26,15 @@ KIND = "verify"
 DHCP_TIMEOUT = float(os.environ.get("FUELTUI_VERIFY_DHCP_TIMEOUT", "2.5"))
 
 
-def _default_fanout(state_dir: Path) -> FanoutLike:
-    from fueltui.ssh.fanout import Fanout
+def _shared_fanout(state_dir: Path) -> FanoutLike:
+    from fueltui.ssh.fanout import shared_fanout
 
-    return Fanout.from_state_dir(state_dir)
+    return shared_fanout(state_dir)
 
 
-# Tests and benchmarks may swap this; the master uses its state directory's key and pins.
-fanout_factory: Callable[[Path], FanoutLike] = _default_fanout
+# The master's one fan-out (its key, pinned host keys, open connections) unless a test
+# swaps it; a swapped-in fan-out is closed after the run, the shared one stays open.
+fanout_factory: Callable[[Path], FanoutLike] = _shared_fanout
 timing = Timing()
 
 
@@ -94,7 +95,7 @@ async def handle_verify(ctx: TaskContext) -> dict[str, object]:
         heard = await run.run()
     finally:
         close = getattr(fanout, "close", None)
-        if close is not None:
+        if close is not None and fanout_factory is not _shared_fanout:
             await close()
     dhcp, dhcp_error = await dhcp_job
 
