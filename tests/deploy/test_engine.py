@@ -10,6 +10,7 @@ from pathlib import Path
 import pytest
 from enginekit import make_kit
 
+from fueltui.core.nodeconfig import NetworkScheme, Peer
 from polling import async_wait_until
 
 LAB = [
@@ -228,3 +229,36 @@ def _exists(path: Path):
         return path.exists()
 
     return check
+
+
+async def test_health_check_leaves_out_peers_that_failed(tmp_path: Path) -> None:
+    tasks = """
+- {id: a, type: shell, roles: ["*"], requires: [start], parameters: {cmd: '[ "$NODE" != cmp-2 ]'}}
+- {id: hs, type: upload_file, roles: ["*"], requires: [end],
+   parameters: {source: healthcheck_script, path: /health.sh}}
+- {id: health, type: shell, roles: ["*"], requires: [hs],
+   parameters: {collect: health, cmd: 'sh ./health.sh'}}
+"""
+    kit = make_kit(tmp_path, tasks, LAB[:3])
+    peers = [
+        Peer(name=n.name, mac=n.mac, addresses={"management": f"127.0.0.{i}"})
+        for i, n in enumerate(kit.nodes, start=1)
+    ]
+    for node in kit.nodes:
+        node.config = node.config.model_copy(
+            update={
+                "peers": peers,
+                "networks": [NetworkScheme(network="management", nic="lo", address="127.0.0.9/8")],
+            }
+        )
+    result = await kit.orchestrator().run()
+    assert [kit.status(n) for n in ("ctl-1", "cmp-1", "cmp-2")] == ["ready", "ready", "error"]
+    script = (tmp_path / "ctl-1" / "health.sh").read_text()
+    assert "cmp-1" in script and "cmp-2" not in script
+    nodes = result["nodes"]
+    assert isinstance(nodes, dict)
+    assert nodes[kit.nodes[0].mac]["health_skipped"] == ["cmp-2"]
+    health = result["health"]
+    assert isinstance(health, list)
+    assert sorted((h["from"], h["peer"]) for h in health) == [("cmp-1", "ctl-1"), ("ctl-1", "cmp-1")]
+    assert result["health_ok"] is False  # not every node is ready

@@ -78,6 +78,7 @@ class NodeOutcome:
     skipped: int = 0
     failed_task: str | None = None
     health: list[dict[str, object]] = field(default_factory=list)
+    health_skipped: list[str] = field(default_factory=list)  # peers not checked: they failed
 
     @property
     def total(self) -> int:
@@ -100,6 +101,7 @@ class NodeOutcome:
             "done": self.done,
             "skipped": self.skipped,
             "failed_task": self.failed_task,
+            "health_skipped": self.health_skipped,
         }
 
 
@@ -327,7 +329,11 @@ class Orchestrator:
             return None if status == 0 else f"exited with status {status}"
         if task.type == "upload_file":
             source = params.get("source")
-            data = render(str(source), node.config) if source else str(params.get("data", ""))
+            data = (
+                render(str(source), self._config_for(node, str(source)))
+                if source
+                else str(params.get("data", ""))
+            )
             await asyncio.wait_for(
                 node.runner.put_file(str(params["path"]), data.encode(), _mode(params)), timeout
             )
@@ -338,6 +344,17 @@ class Orchestrator:
         if task.type == "reboot":
             return await self._reboot(node, task, timeout, on_line)
         return f"task type {task.type} does not run on nodes"
+
+    def _config_for(self, node: DeployNode, source: str) -> NodeConfig:
+        """The health check leaves out peers that failed in this run: their addresses were
+        never configured, and a healthy node must not be blamed for them."""
+        failed = {mac for mac, o in self.outcomes.items() if o.status == "error"}
+        if source != "healthcheck_script" or not failed:
+            return node.config
+        outcome = self.outcomes[node.mac]
+        left_out = [p.name for p in node.config.peers if p.mac in failed]
+        outcome.health_skipped = left_out
+        return node.config.model_copy(update={"peers": [p for p in node.config.peers if p.mac not in failed]})
 
     async def _sync(
         self, node: DeployNode, task: GraphTask, timeout: float, on_line: Callable[[str, str], None]
