@@ -70,6 +70,10 @@ def cmd_run(args: argparse.Namespace) -> int:
         statedir.socket_path(base),
         f" and {args.listen}" if args.listen else "",
     )
+    # uvicorn re-raises the signal that stopped it once it has shut down; with the default
+    # handlers that would kill the process before it removes its socket and pidfile.
+    for number in (signal.SIGTERM, signal.SIGINT):
+        signal.signal(number, lambda _signo, _frame: None)
     asyncio.run(server.serve())
     return 0
 
