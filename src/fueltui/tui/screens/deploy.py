@@ -1,11 +1,340 @@
-"""Placeholder."""
+"""Page 7 — deploy: the pre-deploy summary, then one live pane per node.
+
+Panes form a grid when they fit the terminal and become a list plus one focused pane when
+they don't (dozens of nodes). Opening the page reattaches to the environment's latest
+deployment with each node's history from the master, then follows the live event stream."""
 
 from __future__ import annotations
 
+import contextlib
+from datetime import UTC, datetime
+
+from rich.text import Text
+from textual import on
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import Grid, Horizontal, Vertical
+from textual.widgets import OptionList, ProgressBar, Static
+from textual.widgets.option_list import Option
+
+from fueltui.api.schema import NodeProgress, TaskRecord, TaskStatus
+from fueltui.core.model import Finding, Severity
+from fueltui.tui.messages import MasterEvent
 from fueltui.tui.screens.base import BaseScreen
+from fueltui.tui.screens.confirm import ConfirmScreen
+from fueltui.tui.widgets.field import finding_text
+from fueltui.tui.widgets.nodepane import PANE_LINES, NodeLines, NodePane, status_mark
+
+PANE_WIDTH = 38
+PANE_HEIGHT = 8
+RESERVED_ROWS = 6  # nav bar, summary, overall progress, footer
+
+
+def grid_shape(count: int, width: int, height: int) -> tuple[int, int] | None:
+    """(columns, rows) of a pane grid that fits, or None when a list is needed."""
+    if count == 0:
+        return None
+    columns = max(1, width // PANE_WIDTH)
+    rows = max(1, (height - RESERVED_ROWS) // PANE_HEIGHT)
+    if count > columns * rows:
+        return None
+    columns = min(columns, count)
+    return columns, -(-count // columns)
 
 
 class DeployScreen(BaseScreen):
     MODE = "deploy"
     TITLE = "Deploy"
-    HELP = ""
+    HELP = (
+        "The summary says what will be deployed and lists blocking findings (✗). d deploys; each "
+        "node gets a pane with its current task, progress and live log. s stops after the running "
+        "tasks finish, k stops now, r resumes a stopped or interrupted deployment, t retries the "
+        "failed nodes. When the panes do not fit, a list of nodes is shown with one pane: move in "
+        "the list to switch. Leaving and coming back reattaches with the whole history."
+    )
+    BINDINGS = [
+        Binding("d", "deploy", "Deploy"),
+        Binding("s", "stop(False)", "Stop"),
+        Binding("k", "stop(True)", "Stop now"),
+        Binding("r", "resume", "Resume"),
+        Binding("t", "retry", "Retry failed"),
+    ]
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.deploy_task: TaskRecord | None = None
+        self.names: dict[str, str] = {}
+        self.states: dict[str, NodeLines] = {}
+        self.focused_mac: str | None = None
+        self.layout_kind = ""
+        self.findings: list[Finding] = []
+
+    def compose_body(self) -> ComposeResult:
+        yield Static("Choose an environment on page 2.", id="deploy-summary", markup=False)
+        with Horizontal(id="deploy-overall"):
+            yield Static("No deployment yet.", id="overall-label", markup=False)
+            yield ProgressBar(total=100, show_eta=False, id="overall-bar")
+        yield Vertical(id="panes")
+
+    # loading and reattaching ---------------------------------------------------------------
+
+    async def reload(self) -> None:
+        master = self.fuel.master
+        name = self.fuel.env_name
+        if master is None or name is None:
+            return
+        findings = await self.call(master.findings(name))
+        self.findings = findings or []
+        nodes = await self.call(master.nodes()) or []
+        self.names = {r.node.mac: r.node.name for r in nodes}
+        members = [r.node for r in nodes if r.node.environment == name]
+        tasks = await self.call(master.tasks(name)) or []
+        deploys = [t for t in tasks if t.kind == "deploy"]
+        task = deploys[-1] if deploys else None
+        self._summary(len(members), sorted({role for n in members for role in n.roles}))
+        if task is None:
+            self.deploy_task, self.states = None, {}
+            await self._layout(force=True)
+            self._overall()
+            return
+        states: dict[str, NodeLines] = {}
+        for mac, progress in task.nodes.items():
+            state = NodeLines()
+            self._apply_progress(state, progress)
+            chunk = await self.call(master.node_log(mac, 0, task.id, tail=PANE_LINES))
+            if chunk is not None:
+                state.lines.extend(chunk.entries)
+            states[mac] = state
+        self.deploy_task, self.states = task, states
+        await self._layout(force=True)
+        self._overall()
+
+    def _summary(self, count: int, roles: list[str]) -> None:
+        errors = [f for f in self.findings if f.severity == Severity.error]
+        text = Text(no_wrap=False)
+        text.append(
+            f"{self.fuel.env_name}: {count} node(s), roles {', '.join(roles) or 'none'}. ", style="bold"
+        )
+        if errors:
+            text.append(f"{len(errors)} blocking finding(s):\n", style="bold")
+            text.append_text(finding_text(errors[:3]))
+            if len(errors) > 3:
+                text.append(f"\n… and {len(errors) - 3} more (see page 3 and 4)")
+        else:
+            text.append("✓ no blocking findings.")
+        self.query_one("#deploy-summary", Static).update(text)
+
+    @staticmethod
+    def _apply_progress(state: NodeLines, progress: NodeProgress | dict[str, object]) -> None:
+        data = progress.model_dump() if isinstance(progress, NodeProgress) else progress
+        state.status = str(data.get("status") or state.status)
+        value = data.get("progress")
+        state.progress = int(value) if isinstance(value, int | float) else state.progress
+        task = data.get("task")
+        state.task = str(task) if task else state.task
+        state.message = str(data.get("message") or "")
+
+    def _overall(self) -> None:
+        label = self.query_one("#overall-label", Static)
+        bar = self.query_one("#overall-bar", ProgressBar)
+        task = self.deploy_task
+        if task is None:
+            label.update("No deployment yet — d deploys.")
+            bar.update(progress=0)
+            return
+        done = sum(1 for s in self.states.values() if s.status in ("done", "ready"))
+        failed = sum(1 for s in self.states.values() if s.status == "error")
+        label.update(
+            f"{status_mark(task.status.value)} {task.id} {task.status.value} {task.progress}%  "
+            f"nodes ✓{done} ✗{failed} of {len(self.states)}"
+        )
+        bar.update(progress=task.progress)
+
+    # layout ---------------------------------------------------------------------------------
+
+    async def _layout(self, force: bool = False) -> None:
+        panes = self.query_one("#panes", Vertical)
+        macs = sorted(self.states, key=lambda m: self.names.get(m, m))
+        shape = grid_shape(len(macs), self.size.width, self.size.height)
+        kind = "grid" if shape else "list" if macs else "empty"
+        if kind == self.layout_kind and not force:
+            return
+        self.layout_kind = kind
+        await panes.remove_children()
+        if kind == "empty":
+            return
+        if shape is not None:
+            grid = Grid(id="pane-grid")
+            grid.styles.grid_size_columns = shape[0]
+            grid.styles.grid_size_rows = shape[1]
+            await panes.mount(grid)
+            await grid.mount_all([NodePane(mac, self.names.get(mac, mac), self.states[mac]) for mac in macs])
+            return
+        if self.focused_mac not in self.states:
+            self.focused_mac = macs[0]
+        listing = OptionList(*(Option(self._list_line(mac), id=mac) for mac in macs), id="pane-list")
+        row = Horizontal(listing, id="pane-row")
+        await panes.mount(row)
+        assert self.focused_mac is not None
+        pane = NodePane(
+            self.focused_mac,
+            self.names.get(self.focused_mac, self.focused_mac),
+            self.states[self.focused_mac],
+        )
+        pane.add_class("-focused")
+        await row.mount(pane)
+        listing.highlighted = macs.index(self.focused_mac)
+
+    def _list_line(self, mac: str) -> Text:
+        state = self.states[mac]
+        return Text(
+            f"{status_mark(state.status)} {self.names.get(mac, mac)[:14]:<14} {state.progress:>3}%",
+            no_wrap=True,
+        )
+
+    def on_resize(self) -> None:
+        self.run_worker(self._layout, exclusive=True, group="layout", exit_on_error=False)
+
+    @on(OptionList.OptionHighlighted, "#pane-list")
+    async def _switch_pane(self, event: OptionList.OptionHighlighted) -> None:
+        mac = event.option.id
+        if mac is None or mac == self.focused_mac or mac not in self.states:
+            return
+        self.focused_mac = mac
+        for pane in self.query(NodePane):
+            await pane.remove()
+        pane = NodePane(mac, self.names.get(mac, mac), self.states[mac])
+        pane.add_class("-focused")
+        await self.query_one("#pane-row", Horizontal).mount(pane)
+
+    def panes(self) -> dict[str, NodePane]:
+        return {pane.mac: pane for pane in self.query(NodePane)}
+
+    # live updates ---------------------------------------------------------------------------
+
+    def on_master_event(self, message: MasterEvent) -> None:
+        event = message.event
+        data = event.data
+        if event.type == "stream.reset":
+            self.schedule_reload()
+            return
+        if (
+            event.type == "task.created"
+            and data.get("kind") == "deploy"
+            and data.get("env") == self.fuel.env_name
+        ):
+            self.schedule_reload()
+            return
+        task = self.deploy_task
+        if task is None or data.get("id") != task.id:
+            return
+        if event.type == "task.log":
+            self.feed(str(data.get("mac") or ""), [str(data.get("line", ""))])
+        elif event.type == "task.progress":
+            self.progress(data)
+        elif event.type == "task.finished":
+            task.status = TaskStatus(str(data.get("status", task.status.value)))
+            self._overall()
+
+    def feed(self, mac: str, lines: list[str]) -> None:
+        """Append live lines to a node's pane (and its buffer when the pane is not shown)."""
+        state = self.states.get(mac)
+        if state is None:
+            return
+        stamp = datetime.now(UTC).strftime("%H:%M:%S")
+        stamped = [f"{stamp} {line}" for line in lines]
+        state.lines.extend(stamped)
+        pane = self.panes().get(mac)
+        if pane is not None:
+            pane.write_lines(stamped)
+
+    def progress(self, data: dict[str, object]) -> None:
+        task = self.deploy_task
+        assert task is not None
+        value = data.get("progress")
+        if isinstance(value, int):
+            task.progress = value
+        status = data.get("status")
+        if isinstance(status, str):
+            task.status = TaskStatus(status)
+        nodes = data.get("nodes")
+        panes = self.panes()
+        if isinstance(nodes, dict):
+            for mac, progress in nodes.items():
+                if not isinstance(progress, dict):
+                    continue
+                state = self.states.setdefault(mac, NodeLines())
+                self._apply_progress(state, progress)
+                if mac in panes:
+                    panes[mac].update_status()
+        if self.layout_kind == "list":
+            listing = self.query_one("#pane-list", OptionList)
+            for mac in self.states:
+                # a node that joined after the list was built shows on the next reload
+                with contextlib.suppress(Exception):
+                    listing.replace_option_prompt(mac, self._list_line(mac))
+        self._overall()
+
+    # actions ----------------------------------------------------------------------------------
+
+    def action_deploy(self) -> None:
+        name = self.env_required()
+        if name is None:
+            return
+        errors = [f for f in self.findings if f.severity == Severity.error]
+        detail = finding_text(errors).plain if errors else "No blocking findings."
+        question = f"Deploy {name}?" + (" The master will refuse while findings block it." if errors else "")
+
+        def answered(ok: bool | None) -> None:
+            if ok:
+                self.run_worker(self._deploy(name), exclusive=True, group="act", exit_on_error=False)
+
+        self.app.push_screen(ConfirmScreen(question, detail, yes="Deploy"), answered)
+
+    async def _deploy(self, name: str) -> None:
+        master = self.master()
+        if master is None:
+            return
+        task = await self.call(master.deploy(name))
+        if task is not None:
+            self.notify(f"Deployment {task.id} started.")
+            self.schedule_reload()
+
+    def action_stop(self, now: bool) -> None:
+        self.run_worker(self._stop(now), exclusive=True, group="act", exit_on_error=False)
+
+    async def _stop(self, now: bool) -> None:
+        master = self.master()
+        name = self.env_required()
+        if master is None or name is None:
+            return
+        if await self.call(master.stop_deploy(name, now=now)) is not None:
+            self.notify("Stopping now." if now else "Stopping after the running tasks.")
+
+    def action_resume(self) -> None:
+        self.run_worker(self._resume, exclusive=True, group="act", exit_on_error=False)
+
+    async def _resume(self) -> None:
+        master = self.master()
+        if master is None:
+            return
+        if (
+            self.deploy_task is None
+            or not self.deploy_task.status.finished
+            or self.deploy_task.status == TaskStatus.done
+        ):
+            self.notify("Nothing to resume: no stopped or interrupted deployment.", severity="warning")
+            return
+        if await self.call(master.resume_task(self.deploy_task.id)) is not None:
+            self.schedule_reload()
+
+    def action_retry(self) -> None:
+        self.run_worker(self._retry, exclusive=True, group="act", exit_on_error=False)
+
+    async def _retry(self) -> None:
+        master = self.master()
+        name = self.env_required()
+        if master is None or name is None:
+            return
+        if await self.call(master.retry(name)) is not None:
+            self.schedule_reload()

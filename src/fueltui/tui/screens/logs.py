@@ -1,11 +1,157 @@
-"""Placeholder."""
+"""Page 8 — logs: any node's or task's log, past deployments included, with search and levels.
+
+The master holds the full logs; this page reads them by byte offset, page by page, up to a
+cap, and follows new lines of the shown log from the event stream."""
 
 from __future__ import annotations
 
+from textual import on
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import Horizontal, Vertical
+from textual.widgets import Input, Log, OptionList, Static
+from textual.widgets.option_list import Option
+
+from fueltui.api.schema import LogChunk
+from fueltui.tui.messages import MasterEvent
 from fueltui.tui.screens.base import BaseScreen
+from fueltui.tui.widgets.loglevel import LEVELS, keep
+
+MAX_LINES = 20_000  # read at most this much of one log; the rest stays on the master
+PAGES = 50
 
 
 class LogsScreen(BaseScreen):
     MODE = "logs"
     TITLE = "Logs"
-    HELP = ""
+    HELP = (
+        "Pick a node (its whole log, every deployment) or a task (a deployment or verification, "
+        "past ones too) on the left. / searches (case-insensitive, as you type), l cycles the level "
+        "filter (all → warnings and errors → errors only). New lines of the shown log appear live."
+    )
+    BINDINGS = [
+        Binding("slash", "search", "Search", key_display="/"),
+        Binding("l", "level", "Level"),
+        Binding("r", "refresh", "Refresh"),
+        Binding("escape", "back", "Back", show=False),
+    ]
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.source: tuple[str, str] | None = None  # ("node", mac) | ("task", id)
+        self.lines: list[str] = []
+        self.level = "all"
+        self.search = ""
+
+    def compose_body(self) -> ComposeResult:
+        with Horizontal(id="logs-body"):
+            yield OptionList(id="log-sources")
+            with Vertical(id="log-view"):
+                with Horizontal(id="log-tools"):
+                    yield Input(placeholder="search", id="log-search", compact=True)
+                    yield Static("level: all", id="log-level", markup=False)
+                yield Static("", id="log-title", markup=False)
+                yield Log(id="log-lines", max_lines=MAX_LINES, auto_scroll=True)
+
+    async def reload(self) -> None:
+        master = self.fuel.master
+        if master is None:
+            return
+        nodes = await self.call(master.nodes()) or []
+        tasks = await self.call(master.tasks(self.fuel.env_name)) or []
+        listing = self.query_one("#log-sources", OptionList)
+        current = listing.highlighted
+        listing.clear_options()
+        options: list[Option | None] = [Option("── nodes", disabled=True)]
+        options += [
+            Option(f"{r.node.name}", id=f"node:{r.node.mac}")
+            for r in sorted(nodes, key=lambda r: r.node.name)
+        ]
+        options.append(Option("── tasks", disabled=True))
+        for task in sorted(tasks, key=lambda t: t.created, reverse=True):
+            when = task.created.strftime("%m-%d %H:%M")
+            options.append(
+                Option(f"{task.kind} {task.id[:8]} {task.status.value} {when}", id=f"task:{task.id}")
+            )
+        listing.add_options([o for o in options if o is not None])
+        if current is not None and current < listing.option_count:
+            listing.highlighted = current
+        if self.source is not None:
+            await self.load()
+
+    @on(OptionList.OptionSelected, "#log-sources")
+    @on(OptionList.OptionHighlighted, "#log-sources")
+    def _picked(self, event: OptionList.OptionSelected | OptionList.OptionHighlighted) -> None:
+        ident = event.option.id
+        if not ident:
+            return
+        kind, _, key = ident.partition(":")
+        if self.source == (kind, key):
+            return
+        self.source = (kind, key)
+        self.run_worker(self.load, exclusive=True, group="load", exit_on_error=False)
+
+    async def load(self) -> None:
+        master = self.fuel.master
+        if master is None or self.source is None:
+            return
+        kind, key = self.source
+        lines: list[str] = []
+        offset = 0
+        for _ in range(PAGES):
+            chunk: LogChunk | None
+            if kind == "node":
+                chunk = await self.call(master.node_log(key, offset))
+            else:
+                chunk = await self.call(master.task_log(key, offset))
+            if chunk is None:
+                break
+            lines.extend(chunk.entries)
+            offset = chunk.end
+            if not chunk.has_more or len(lines) >= MAX_LINES:
+                break
+        self.lines = lines[-MAX_LINES:]
+        self.query_one("#log-title", Static).update(f"{kind} {key}: {len(self.lines)} lines")
+        self._render()
+
+    def _render(self) -> None:
+        view = self.query_one("#log-lines", Log)
+        view.clear()
+        view.write_lines([line for line in self.lines if keep(line, self.level, self.search)])
+
+    def shown_lines(self) -> list[str]:
+        return list(self.query_one("#log-lines", Log).lines)
+
+    @on(Input.Changed, "#log-search")
+    def _search(self, event: Input.Changed) -> None:
+        self.search = event.value.strip()
+        self._render()
+
+    def on_master_event(self, message: MasterEvent) -> None:
+        event = message.event
+        if event.type in ("task.created", "task.finished", "node.discovered"):
+            self.schedule_reload()
+            return
+        if event.type != "task.log" or self.source is None:
+            return
+        kind, key = self.source
+        data = event.data
+        if (kind == "task" and data.get("id") == key) or (kind == "node" and data.get("mac") == key):
+            line = str(data.get("line", ""))
+            self.lines.append(line)
+            if keep(line, self.level, self.search):
+                self.query_one("#log-lines", Log).write_line(line)
+
+    def action_search(self) -> None:
+        self.query_one("#log-search", Input).focus()
+
+    def action_back(self) -> None:
+        self.query_one("#log-sources", OptionList).focus()
+
+    def action_level(self) -> None:
+        self.level = LEVELS[(LEVELS.index(self.level) + 1) % len(LEVELS)]
+        self.query_one("#log-level", Static).update(f"level: {self.level}")
+        self._render()
+
+    def action_refresh(self) -> None:
+        self.schedule_reload()

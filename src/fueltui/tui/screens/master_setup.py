@@ -167,8 +167,8 @@ class MasterSetupScreen(BaseScreen):
             return
         self._loaded_from_master = True
         stored = await self.call(master.boot_options())
-        if isinstance(stored, BootOptions):
-            self.fill(stored)
+        if stored is not None and stored.options is not None:
+            self.fill(stored.options)
 
     def fill(self, opts: BootOptions) -> None:
         for key, value in self._values_of(opts).items():

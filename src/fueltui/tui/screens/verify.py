@@ -1,11 +1,112 @@
-"""Placeholder."""
+"""Page 6 — network verification: run it, follow it, read the node × NIC × network matrix."""
 
 from __future__ import annotations
 
+from rich.text import Text
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import Horizontal
+from textual.widgets import DataTable, ProgressBar, Static
+
+from fueltui.api.schema import TaskRecord
+from fueltui.tui.messages import MasterEvent
 from fueltui.tui.screens.base import BaseScreen
+from fueltui.tui.widgets.nodepane import status_mark
+from fueltui.tui.widgets.verifymatrix import build_matrix, dhcp_line
 
 
 class VerifyScreen(BaseScreen):
     MODE = "verify"
     TITLE = "Verify networks"
-    HELP = ""
+    HELP = (
+        "Checks the wiring before deploying: every node listens on each NIC while the others send "
+        "probe frames, untagged and on each VLAN the environment expects. The matrix has a row per "
+        "node and NIC and a column per network: ✓ heard every peer, ✗ missed some (the VLAN and how "
+        "many peers). The DHCP line reports foreign DHCP servers on the admin network. v runs it."
+    )
+    BINDINGS = [Binding("v", "verify", "Verify"), Binding("r", "refresh", "Refresh")]
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.verify_task: TaskRecord | None = None
+
+    def compose_body(self) -> ComposeResult:
+        with Horizontal(id="verify-head"):
+            yield Static("No verification yet — v runs one.", id="verify-status", markup=False)
+            yield ProgressBar(total=100, show_eta=False, id="verify-bar")
+        table: DataTable[str | Text] = DataTable(id="verify-table", zebra_stripes=True, cursor_type="row")
+        yield table
+        yield Static("", id="verify-dhcp", markup=False)
+        yield Static("", id="verify-notes", markup=False)
+
+    async def reload(self) -> None:
+        master = self.fuel.master
+        name = self.fuel.env_name
+        if master is None or name is None:
+            return
+        tasks = await self.call(master.tasks(name)) or []
+        verifies = [t for t in tasks if t.kind == "verify"]
+        self.verify_task = verifies[-1] if verifies else None
+        self._show()
+
+    def _show(self) -> None:
+        task = self.verify_task
+        status = self.query_one("#verify-status", Static)
+        bar = self.query_one("#verify-bar", ProgressBar)
+        table = self.query_one("#verify-table", DataTable)
+        if task is None:
+            status.update("No verification yet — v runs one.")
+            bar.update(progress=0)
+            table.clear(columns=True)
+            return
+        status.update(f"{status_mark(task.status.value)} {task.id} {task.status.value}: {task.message}")
+        bar.update(progress=task.progress)
+        if not task.status.finished:
+            return
+        result = task.result
+        matrix = build_matrix(result)
+        table.clear(columns=True)
+        table.add_columns("Node", "NIC", *matrix.networks)
+        for node, nic, cells in matrix.rows:
+            table.add_row(node, nic, *cells)
+        self.query_one("#verify-dhcp", Static).update(dhcp_line(result))
+        notes: list[str] = []
+        skipped = result.get("skipped")
+        if isinstance(skipped, dict | list) and skipped:
+            items = skipped.items() if isinstance(skipped, dict) else ((s, "skipped") for s in skipped)
+            notes.extend(f"! {who}: {why}" for who, why in items)
+        errors = result.get("errors")
+        if isinstance(errors, dict):
+            notes.extend(f"✗ {who}: {info}" for who, info in errors.items())
+        self.query_one("#verify-notes", Static).update("\n".join(notes))
+
+    def on_master_event(self, message: MasterEvent) -> None:
+        data = message.event.data
+        task = self.verify_task
+        if message.event.type == "task.created" and data.get("kind") == "verify":
+            self.schedule_reload()
+        elif task is not None and data.get("id") == task.id:
+            if message.event.type == "task.progress":
+                progress = data.get("progress")
+                task.progress = progress if isinstance(progress, int) else task.progress
+                task.message = str(data.get("message") or task.message)
+                self._show()
+            elif message.event.type == "task.finished":
+                self.schedule_reload()
+
+    def action_refresh(self) -> None:
+        self.schedule_reload()
+
+    def action_verify(self) -> None:
+        self.run_worker(self._verify, exclusive=True, group="act", exit_on_error=False)
+
+    async def _verify(self) -> None:
+        master = self.master()
+        name = self.env_required()
+        if master is None or name is None:
+            return
+        task = await self.call(master.verify(name))
+        if task is not None:
+            self.verify_task = task
+            self.notify(f"Verification {task.id} started.", timeout=3)
+            self._show()

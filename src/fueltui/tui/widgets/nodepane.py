@@ -1,0 +1,93 @@
+"""One node's live deployment pane: status line, progress bar, and a capped log.
+
+`Log` (not `RichLog`): a line costs little and `max_lines` caps memory; the whole log stays on
+the master and the logs page reads it from there."""
+
+from __future__ import annotations
+
+from collections import deque
+from collections.abc import Iterable
+
+from rich.text import Text
+from textual.app import ComposeResult
+from textual.containers import Vertical
+from textual.widgets import Log, ProgressBar, Static
+
+PANE_LINES = 300  # per pane on screen; history beyond this is on the master
+
+STATUS_MARKS = {
+    "pending": "·",
+    "running": "▶",
+    "provisioning": "▶",
+    "deploying": "▶",
+    "done": "✓",
+    "ready": "✓",
+    "error": "✗",
+    "stopped": "■",
+    "interrupted": "■",
+    "skipped": "-",
+}
+
+
+def status_mark(status: str) -> str:
+    return STATUS_MARKS.get(status, "?")
+
+
+class NodeLines:
+    """The recent lines of one node, kept whether or not its pane is on screen."""
+
+    def __init__(self, cap: int = PANE_LINES) -> None:
+        self.lines: deque[str] = deque(maxlen=cap)
+        self.status = "pending"
+        self.progress = 0
+        self.task: str | None = None
+        self.message = ""
+
+
+class NodePane(Vertical):
+    DEFAULT_CSS = """
+    NodePane { height: 1fr; min-height: 6; border: round $primary; }
+    NodePane.-error { border: heavy $error; }
+    NodePane.-focused { border: double $accent; }
+    NodePane > .pane-head { height: 1; }
+    NodePane > ProgressBar { height: 1; }
+    NodePane > Log { height: 1fr; }
+    """
+
+    def __init__(self, mac: str, name: str, state: NodeLines) -> None:
+        super().__init__(classes="node-pane")
+        self.mac = mac
+        self.node_name = name
+        self.lines_state = state
+
+    def compose(self) -> ComposeResult:
+        yield Static(self._head(), classes="pane-head", markup=False)
+        yield ProgressBar(total=100, show_eta=False)
+        yield Log(max_lines=PANE_LINES, auto_scroll=True)
+
+    def on_mount(self) -> None:
+        self.query_one(Log).write_lines(self.lines_state.lines)
+        self.update_status()
+
+    def _head(self) -> Text:
+        state = self.lines_state
+        text = Text(no_wrap=True, overflow="ellipsis")
+        text.append(f"{status_mark(state.status)} {self.node_name} ", style="bold")
+        text.append(f"{state.status} {state.progress}%")
+        if state.task:
+            text.append(f"  {state.task}", style="italic")
+        if state.message and state.status == "error":
+            text.append(f"  {state.message}")
+        return text
+
+    def update_status(self) -> None:
+        self.query_one(".pane-head", Static).update(self._head())
+        self.query_one(ProgressBar).update(progress=self.lines_state.progress)
+        self.set_class(self.lines_state.status == "error", "-error")
+
+    def write_lines(self, lines: Iterable[str]) -> None:
+        self.query_one(Log).write_lines(lines)
+
+    @property
+    def log_view(self) -> Log:
+        return self.query_one(Log)
