@@ -96,3 +96,24 @@ def test_console_script_runs_in_a_subprocess(tmp_path: Path) -> None:
     assert result.returncode == 2
     assert f"{path}:1: nodes:" in result.stderr
     assert "Traceback" not in result.stderr
+
+
+def test_broken_example_reports_each_mistake_on_its_line(capsys: pytest.CaptureFixture[str]) -> None:
+    path = Path(__file__).parent / "data" / "answers-broken.yaml"
+    assert main(["check", str(path)]) == 1
+    found = [line.split(": ")[0:3:2] for line in capsys.readouterr().out.splitlines()]
+    assert [(where.rsplit(":", 1)[1], code) for where, code in found] == [
+        ("5", "dns-invalid"),
+        ("6", "hostname-invalid"),
+        ("7", "dhcp-pool-outside-subnet"),
+        ("8", "internal-cidr-overlap"),
+        ("12", "gateway-in-range"),
+        ("13", "vlan-in-segmentation-range"),
+        ("14", "cidr-overlap"),
+        ("18", "role-conflict"),
+        ("20", "untagged-conflict"),
+        ("20", "network-duplicate"),
+        ("20", "network-unassigned"),
+        ("15", "role-recommended"),
+        ("15", "role-recommended"),
+    ]

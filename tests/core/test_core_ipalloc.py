@@ -84,5 +84,5 @@ def test_not_enough_ips_still_allocates_what_fits() -> None:
     result = allocate(env, RELEASE, _nodes())
     [finding] = result.findings
     assert (finding.code, finding.path) == ("not-enough-ips", "environment.networks.management.cidr")
-    assert "needs 5 addresses (3 node(s) + 2 VIP(s))" in finding.message
+    assert "needs 5 address(es) (3 node(s) + 2 VIP(s))" in finding.message
     assert result.vips["management"] == {"haproxy": "192.168.0.2"}

@@ -78,8 +78,11 @@ def run(args: argparse.Namespace) -> int:
             )
         )
         return code
-    for finding in errors + warnings:
-        line = smap.line_of_path(finding.path) if smap is not None else None
+    lines = {id(f): smap.line_of_path(f.path) if smap is not None else None for f in findings}
+    for finding in sorted(errors, key=lambda f: lines[id(f)] or 0) + sorted(
+        warnings, key=lambda f: lines[id(f)] or 0
+    ):
+        line = lines[id(finding)]
         where = f"{source}:{line}" if line is not None else source
         print(f"{where}: {finding.severity.value}: {finding.code}: {finding.path}: {finding.message}")
     summary = f"{len(errors)} error(s), {len(warnings)} warning(s)"

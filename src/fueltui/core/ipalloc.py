@@ -36,11 +36,13 @@ class Allocation(BaseModel):
     findings: list[Finding] = Field(default_factory=list)
 
 
-def _pool(meta: NetworkMeta, net: IPv4Network) -> list[IpRange]:
+def _pool(meta: NetworkMeta, net: IPv4Network) -> tuple[list[IpRange], bool]:
+    """(usable ranges, whether every listed range was usable)."""
     if meta.ip_ranges:
         found = [r for r in (parse_range(p) for p in meta.ip_ranges) if r is not None]
-        return [r for r in found if r[0] in net and r[1] in net]
-    return [(net[2], net[-2])] if net.num_addresses > 3 else []
+        usable = [r for r in found if r[0] in net and r[1] in net]
+        return usable, len(usable) == len(meta.ip_ranges)
+    return ([(net[2], net[-2])] if net.num_addresses > 3 else []), True
 
 
 def _addresses(pool: list[IpRange], skip: set[IPv4Address]) -> Iterator[IPv4Address]:
@@ -80,7 +82,8 @@ def allocate(env: Environment, release: Release, nodes: Sequence[Node]) -> Alloc
                 if current is not None and current in net and current not in skip:
                     kept[node.mac] = current
                     skip.add(current)
-        source = _addresses(_pool(meta, net), skip)
+        pool, pool_valid = _pool(meta, net)
+        source = _addresses(pool, skip)
         vip_names = list(meta.vips) if vips_wanted else []
         short = 0
         for vip in vip_names:
@@ -95,7 +98,7 @@ def allocate(env: Environment, release: Release, nodes: Sequence[Node]) -> Alloc
                 short += 1
             else:
                 result.addresses.setdefault(node.mac, {})[name] = f"{address}/{net.prefixlen}"
-        if short:
+        if short and pool_valid:  # an invalid range is reported by the network rules already
             result.findings.append(_short(meta, name, len(carriers), len(vip_names), short))
     return result
 
@@ -111,6 +114,6 @@ def _short(meta: NetworkMeta, name: str, nodes: int, vips: int, short: int) -> F
     return Finding(
         code="not-enough-ips",
         path=path,
-        message=f"{name} needs {nodes + vips} addresses ({need}) but {what} can give only "
+        message=f"{name} needs {nodes + vips} address(es) ({need}) but {what} can give only "
         f"{nodes + vips - short}; widen it by at least {short}",
     )
