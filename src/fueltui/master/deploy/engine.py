@@ -79,6 +79,7 @@ class NodeOutcome:
     failed_task: str | None = None
     health: list[dict[str, object]] = field(default_factory=list)
     health_skipped: list[str] = field(default_factory=list)  # peers not checked: they failed
+    health_ran: bool = False
 
     @property
     def total(self) -> int:
@@ -178,6 +179,8 @@ class Orchestrator:
 
     async def run(self) -> dict[str, object]:
         for mac in self.nodes:
+            if self.force:  # a redeploy starts from scratch: a later resume must not skip
+                self.resume.forget(mac)  # what only an earlier deployment did
             self._logs[mac] = _NodeLog(self.sink, mac)
             await self.sink.node(mac, status="pending", progress=0, task="", message="waiting for its group")
         await self._report()
@@ -307,6 +310,7 @@ class Orchestrator:
         outcome = self.outcomes[node.mac]
         if collect:
             outcome.health = []
+            outcome.health_ran = True
 
         def on_line(_stream: str, line: str) -> None:
             node_log.write(line)
@@ -416,7 +420,7 @@ class Orchestrator:
         health = [entry for o in self.outcomes.values() for entry in o.health]
         ready = all(o.status == "ready" for o in self.outcomes.values())
         checked = all(
-            any(t.parameters.get("collect") == "health" for t in o.post) or not o.post
+            o.health_ran or not any(t.parameters.get("collect") == "health" for t in o.post)
             for o in self.outcomes.values()
         )
         return {

@@ -32,7 +32,8 @@ from fueltui.master.tasks import TaskContext, TaskFailed
 KIND = "deploy"
 # The lab's master runs with these set; the lab's kernel has no 802.1Q, so tagged
 # networks go on bare NICs there (the netplan file still renders them tagged).
-LAB_MARKERS = ("FUELTUI_LAB", "FUELTUI_LAB_BOOT", "FUELTUI_DEPLOY_UNTAGGED")
+LAB_MARKERS = ("FUELTUI_LAB", "FUELTUI_DEPLOY_UNTAGGED")
+LAB_BOOT_ENV = "FUELTUI_LAB_BOOT_OPTIONS"  # set only for the lab's master (see lab.py)
 STORE_STATUS = {"deploying": "deploying", "ready": "ready", "error": "error"}
 
 
@@ -136,7 +137,11 @@ async def handle_deploy(ctx: TaskContext) -> dict[str, object]:
         raise TaskFailed(str(exc)) from exc
 
     members = [n for n in pctx.nodes if n.roles]
-    untagged = bool(ctx.params.get("untagged")) or any(os.environ.get(v) == "1" for v in LAB_MARKERS)
+    untagged = (
+        bool(ctx.params.get("untagged"))
+        or any(os.environ.get(v) == "1" for v in LAB_MARKERS)
+        or bool(os.environ.get(LAB_BOOT_ENV))
+    )
     configs = node_configs(pctx.env, pctx.release, members, apply_vlans=not untagged)
     primaries = [name for name, meta in pctx.release.roles.items() if meta.has_primary]
     roles = deploy_roles([(n.name, n.roles) for n in members], primaries)

@@ -1,0 +1,310 @@
+"""Deploy on a real lab: 3 namespaced nodes with sshd (1 controller, 2 computes, each network
+on its own NIC), the lab's master, the `fueltui` CLI as a subprocess.
+
+The lab is private to this module (its nodes are broken on purpose). Tests run in file
+order and each leaves the environment deployable again. Slow steps on a node are made by
+a `hostname` wrapper placed in the node's /usr/local/sbin (its own overlay root), which
+waits for /tmp/go — the lab's back door (`node_exec`) sets it up, never the deployment.
+"""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from collections.abc import AsyncIterator, Iterator
+
+import pytest
+
+from fueltui.api.schema import TaskRecord
+from fueltui.client.api import MasterClient
+from fueltui.core.ipalloc import allocate
+from fueltui.core.nodeconfig import build_node_configs, health_targets
+from fueltui.core.releases import get_release
+from fueltui.lab import processes
+from labfixtures import LabHandle, _build, _teardown, remove_stale_test_labs, run_sync
+from polling import async_wait_until
+
+pytestmark = [pytest.mark.lab, pytest.mark.timeout(240)]
+
+ENV = "lab"
+NAMES = {1: "controller-1", 2: "compute-1", 3: "compute-2"}
+ROLES = {1: ["controller"], 2: ["compute"], 3: ["compute"]}
+BLOCKING_HOSTNAME = """#!/bin/sh
+touch /tmp/hostname-blocked
+while [ ! -e /tmp/go ]; do sleep 0.1; done
+exec /usr/bin/hostname "$@"
+"""
+LOUD_HOSTNAME = """#!/bin/sh
+seq 1 10000
+exec /usr/bin/hostname "$@"
+"""
+
+
+@pytest.fixture(scope="module")
+def dlab() -> Iterator[LabHandle]:
+    remove_stale_test_labs()
+    handle = _build(3, 4, True, {"FUELTUI_DEPLOY_UNTAGGED": "1"}, True)
+    try:
+        run_sync(_prepare(handle))
+        yield handle
+    finally:
+        _teardown(handle)
+
+
+@pytest.fixture
+async def client(dlab: LabHandle) -> AsyncIterator[MasterClient]:
+    connected = await dlab.client()
+    yield connected
+    await connected.close()
+
+
+async def _prepare(handle: LabHandle) -> None:
+    client = await handle.client()
+    try:
+        await client.create_environment(ENV, mode="neutron-vlan")
+        for node in handle.nodes:
+            record = await client.node(node.admin_mac)
+            interfaces = {"eth0": ["fuelweb_admin"], "eth1": ["management", "private"], "eth3": ["storage"]}
+            if node.index == 1:
+                interfaces["eth2"] = ["public"]
+            await client.update_node(
+                node.admin_mac,
+                record.revision,
+                name=NAMES[node.index],
+                environment=ENV,
+                roles=ROLES[node.index],
+                interfaces=interfaces,
+            )
+        errors = [f for f in await client.findings(ENV) if f.severity.value == "error"]
+        assert errors == [], errors
+    finally:
+        await client.close()
+
+
+def cli(handle: LabHandle, *args: str, timeout: float = 120) -> subprocess.CompletedProcess[str]:
+    env = {**os.environ, **handle.env()}
+    return subprocess.run(
+        [sys.executable, "-m", "fueltui", *args], env=env, capture_output=True, text=True, timeout=timeout
+    )
+
+
+def mac_of(handle: LabHandle, index: int) -> str:
+    return handle.nodes[index - 1].admin_mac
+
+
+def put_wrapper(handle: LabHandle, index: int, script: str) -> None:
+    handle.lab.node_exec(index, ["rm", "-f", "/tmp/go", "/tmp/hostname-blocked"])
+    handle.lab.node_exec(
+        index,
+        [
+            "sh",
+            "-c",
+            "mkdir -p /usr/local/sbin && cat > /usr/local/sbin/hostname && chmod 755 /usr/local/sbin/hostname",
+        ],
+        input=script,
+    )
+
+
+def remove_wrapper(handle: LabHandle, index: int) -> None:
+    handle.lab.node_exec(index, ["rm", "-f", "/usr/local/sbin/hostname"])
+    handle.lab.node_exec(index, ["touch", "/tmp/go"])
+
+
+async def wait_blocked(handle: LabHandle, index: int) -> None:
+    async def blocked() -> bool:
+        out = handle.lab.node_exec(
+            index, ["sh", "-c", "test -e /tmp/hostname-blocked && echo yes"], check=False
+        )
+        return out.strip() == "yes"
+
+    await async_wait_until(blocked, timeout=60, what=f"node {index} to block in set_hostname")
+
+
+async def finished(client: MasterClient, task_id: str, timeout: float = 90) -> TaskRecord:
+    async def done() -> TaskRecord | None:
+        try:
+            record = await client.task(task_id)
+        except Exception:
+            return None
+        return record if record.status.finished else None
+
+    return await async_wait_until(done, timeout=timeout, what=f"task {task_id} to finish")
+
+
+async def last_deploy(client: MasterClient) -> TaskRecord:
+    return [t for t in await client.tasks(ENV) if t.kind == "deploy"][-1]
+
+
+def assert_ok(done: subprocess.CompletedProcess[str]) -> None:
+    assert done.returncode == 0, f"exit {done.returncode}\n{done.stdout}\n{done.stderr}"
+
+
+# --------------------------------------------------------------------------- tests
+
+
+async def test_deploy_wait_configures_every_node_as_allocated(dlab: LabHandle, client: MasterClient) -> None:
+    done = cli(dlab, "deploy", ENV, "--wait", "--skip-verify")
+    assert_ok(done)
+    assert "health check passed" in done.stdout
+
+    env = (await client.environment(ENV)).environment
+    assert env.status.value == "operational"
+    nodes = [r.node for r in await client.nodes(ENV)]
+    assert all(n.status.value == "ready" for n in nodes)
+    release = get_release(env.release)
+    assert release is not None
+    allocation = allocate(env, release, nodes)
+    for node in dlab.nodes:
+        i, mac = node.index, node.admin_mac
+        assert dlab.lab.node_exec(i, ["hostname"]).strip() == NAMES[i]
+        hosts = dlab.lab.node_exec(i, ["cat", "/etc/hosts"])
+        for peer in dlab.nodes:
+            management = allocation.addresses[peer.admin_mac]["management"].split("/")[0]
+            assert f"{management}\t{NAMES[peer.index]}" in hosts.splitlines()
+        nic_of = {"management": "eth1", "public": "eth2", "storage": "eth3"}
+        for network, address in allocation.addresses[mac].items():
+            if network == "fuelweb_admin":
+                continue
+            shown = dlab.lab.node_exec(i, ["ip", "-4", "-o", "addr", "show", "dev", nic_of[network]])
+            assert f"inet {address} " in shown, (NAMES[i], network, shown)
+        node_yaml = dlab.lab.node_exec(i, ["cat", "/etc/fueltui/node.yaml"])
+        assert f"name: {NAMES[i]}" in node_yaml
+        assert "id: 101" in dlab.lab.node_exec(i, ["cat", "/etc/fueltui/netplan/50-fueltui.yaml"])
+    routes = dlab.lab.node_exec(1, ["ip", "route", "show", "default"])
+    assert "via 172.16.0.1 dev eth2" in routes
+
+    record = await last_deploy(client)
+    health = record.result["health"]
+    assert isinstance(health, list) and all(entry["ok"] for entry in health)
+    configs = build_node_configs(env, release, nodes, allocation.addresses)
+    expected = {(configs[m].name, net, peer) for m in configs for net, peer, _ in health_targets(configs[m])}
+    assert {(h["from"], h["network"], h["peer"]) for h in health} == expected
+    assert len(expected) == 3 * 2 * 3  # 3 nodes × 2 peers × (admin, management, storage)
+
+
+async def test_failing_compute_is_error_others_ready_and_retry_fixes_it(
+    dlab: LabHandle, client: MasterClient
+) -> None:
+    # /etc/fueltui as a file: the first upload on compute-2 cannot create its directory.
+    dlab.lab.node_exec(3, ["sh", "-c", "rm -rf /etc/fueltui && touch /etc/fueltui"])
+    done = cli(dlab, "deploy", ENV, "--wait", "--skip-verify", "--nodes", ",".join(NAMES.values()))
+    assert done.returncode == 1, done.stdout + done.stderr
+    statuses = {r.node.name: r.node.status.value for r in await client.nodes(ENV)}
+    assert statuses == {"controller-1": "ready", "compute-1": "ready", "compute-2": "error"}
+    record = await last_deploy(client)
+    assert record.status.value == "error"
+    assert "node_config" in record.nodes[mac_of(dlab, 3)].message
+    assert (await client.environment(ENV)).environment.status.value == "error"
+
+    dlab.lab.node_exec(3, ["rm", "-f", "/etc/fueltui"])
+    done = cli(dlab, "retry", ENV, "--wait")
+    assert_ok(done)
+    record = await last_deploy(client)
+    nodes = record.result["nodes"]
+    assert isinstance(nodes, dict)
+    for index in (1, 2):  # every task but the health check was done before
+        assert (nodes[mac_of(dlab, index)]["skipped"], nodes[mac_of(dlab, index)]["done"]) == (7, 2)
+    assert nodes[mac_of(dlab, 3)]["skipped"] == 0
+    assert all(r.node.status.value == "ready" for r in await client.nodes(ENV))
+
+
+async def test_stop_midway_then_deploy_again_skips_finished_tasks(
+    dlab: LabHandle, client: MasterClient
+) -> None:
+    put_wrapper(dlab, 1, BLOCKING_HOSTNAME)
+    try:
+        macs = [mac_of(dlab, i) for i in (1, 2, 3)]
+        task = await client.deploy(ENV, nodes=macs, skip_verify=True)  # a full redeploy
+        await wait_blocked(dlab, 1)
+        assert_ok(cli(dlab, "stop", ENV))
+        dlab.lab.node_exec(1, ["touch", "/tmp/go"])  # the running task may finish now
+        record = await finished(client, task.id)
+    finally:
+        remove_wrapper(dlab, 1)
+    assert record.status.value == "stopped"
+    assert (await client.environment(ENV)).environment.status.value == "stopped"
+    assert {n.status for n in record.nodes.values()} == {"stopped"}
+    assert record.result["nodes"][mac_of(dlab, 1)]["done"] == 4  # type: ignore[index]
+
+    done = cli(dlab, "deploy", ENV, "--wait", "--skip-verify")
+    assert_ok(done)
+    again = await last_deploy(client)
+    nodes = again.result["nodes"]
+    assert isinstance(nodes, dict)
+    controller = nodes[mac_of(dlab, 1)]
+    assert (controller["skipped"], controller["done"]) == (4, 5)  # 4 finished before the stop
+    log = await client.node_log(mac_of(dlab, 1), task_id=again.id)
+    assert sum("done before with this configuration, skipped" in line for line in log.entries) == 4
+
+
+async def test_sshd_killed_mid_task_is_a_clear_node_error(dlab: LabHandle, client: MasterClient) -> None:
+    put_wrapper(dlab, 2, BLOCKING_HOSTNAME)
+    try:
+        task = await client.deploy(ENV, nodes=[mac_of(dlab, 2)], skip_verify=True)
+        await wait_blocked(dlab, 2)
+        dlab.lab.kill_sshd(2)
+        record = await finished(client, task.id, timeout=60)
+    finally:
+        dlab.lab.start_sshd(2)
+        remove_wrapper(dlab, 2)
+    assert record.status.value == "error"
+    node = record.nodes[mac_of(dlab, 2)]
+    assert node.status == "error"
+    assert "set_hostname" in node.message and "unreachable over SSH" in node.message
+    assert (await client.node(mac_of(dlab, 2))).node.status.value == "error"
+
+    assert_ok(cli(dlab, "retry", ENV, "--wait"))
+
+
+async def test_master_killed_mid_deploy_then_resume_completes(dlab: LabHandle, client: MasterClient) -> None:
+    put_wrapper(dlab, 1, BLOCKING_HOSTNAME)
+    try:
+        macs = [mac_of(dlab, i) for i in (1, 2, 3)]
+        task = await client.deploy(ENV, nodes=macs, skip_verify=True)
+        await wait_blocked(dlab, 1)
+        state = dlab.lab.state()
+        assert state is not None and state.master_pid is not None
+        processes.kill([state.master_pid, *processes.children(state.master_pid)])  # as a crash would
+        dlab.lab.names.master_state.joinpath("master.sock").unlink(missing_ok=True)
+        state.master_pid = dlab.lab._start_master()
+        dlab.lab._save(state)
+    finally:
+        remove_wrapper(dlab, 1)
+    fresh = await dlab.client()
+    try:
+        interrupted = await finished(fresh, task.id)
+        assert interrupted.status.value == "interrupted"
+        done = cli(dlab, "retry", ENV, "--wait")
+        assert_ok(done)
+        resumed = await last_deploy(fresh)
+        assert resumed.resumed_from == task.id
+        nodes = resumed.result["nodes"]
+        assert isinstance(nodes, dict)
+        assert nodes[mac_of(dlab, 1)]["skipped"] == 3  # node_config, network_config, hostname
+    finally:
+        await fresh.close()
+
+
+async def test_ten_thousand_line_output_arrives_whole_and_in_order(dlab: LabHandle) -> None:
+    put_wrapper(dlab, 3, LOUD_HOSTNAME)
+    try:
+        done = cli(dlab, "deploy", ENV, "--wait", "--skip-verify", "--nodes", "compute-2")
+    finally:
+        remove_wrapper(dlab, 3)
+    assert_ok(done)
+    client = await dlab.client()
+    try:
+        record = await last_deploy(client)
+        lines: list[str] = []
+        offset = 0
+        while True:
+            chunk = await client.node_log(mac_of(dlab, 3), offset=offset, task_id=record.id)
+            lines.extend(entry.split(" ", 1)[1] for entry in chunk.entries)
+            offset = chunk.end
+            if not chunk.has_more:
+                break
+    finally:
+        await client.close()
+    numbers = [line for line in lines if line.isdigit()]
+    assert numbers == [str(n) for n in range(1, 10001)]
