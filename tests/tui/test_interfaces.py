@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-from polling import async_wait_until
-from tui.fakemaster import make_node
-
 from fueltui.tui.screens.interfaces import InterfacesScreen
 from fueltui.tui.widgets.niccolumn import HEADER_LINES, NicColumn
+from polling import async_wait_until
+from tui.conftest import discover, node_mac, place
+from tui.test_environments import settle
 
 GRE_DEFAULTS = {
     "eth0": ["fuelweb_admin", "management", "storage", "private"],
@@ -15,14 +15,12 @@ GRE_DEFAULTS = {
 }
 
 
-async def open_map(fake, make_app, roles: list[str], interfaces: dict[str, list[str]] | None = None):
-    await fake.create_environment("prod", None, None)
-    node = make_node(1, env="prod", roles=roles)
-    if interfaces is not None:
-        node.interfaces = interfaces
-    fake.add_node(node)
-    app = make_app(fake, start="interfaces", env_name="prod")
-    return app
+async def open_map(
+    master, client, make_app, roles: list[str], interfaces: dict[str, list[str]] | None = None
+):
+    await client.create_environment("prod")
+    await place(client, discover(master, 1), "prod", roles, interfaces)
+    return make_app(client, start="interfaces", env_name="prod")
 
 
 async def columns_ready(pilot, app) -> InterfacesScreen:
@@ -41,23 +39,27 @@ def column_of(screen: InterfacesScreen, nic: str) -> NicColumn:
     return next(c for c in screen.query(NicColumn) if c.nic_name == nic)
 
 
-async def test_keyboard_refuses_admin_off_the_pxe_nic(fake, make_app) -> None:
-    app = await open_map(fake, make_app, ["controller"], {"eth0": ["fuelweb_admin"], "eth1": ["public"]})
+async def test_keyboard_refuses_admin_off_the_pxe_nic(master, client, make_app) -> None:
+    app = await open_map(
+        master, client, make_app, ["controller"], {"eth0": ["fuelweb_admin"], "eth1": ["public"]}
+    )
     async with app.run_test(size=(80, 24)) as pilot:
         screen = await columns_ready(pilot, app)
         screen.col, screen.row = column_of(screen, "eth0").index, 0
         await pilot.press("enter", "right", "right", "enter")
         assert screen.last_refusal is not None and screen.last_refusal.code == "admin-not-on-pxe"
         assert screen.assignment["eth0"] == ["fuelweb_admin"]
-        assert any("Refused: admin-not-on-pxe" == n.title for n in app._notifications)
+        assert any(n.title == "Refused: admin-not-on-pxe" for n in app._notifications)
         # a legal move by keys: public from eth1 to eth2
         screen.col, screen.row = column_of(screen, "eth1").index, 0
         await pilot.press("enter", "right", "enter")
         assert screen.assignment["eth2"] == ["public"] and screen.dirty
 
 
-async def test_mouse_drag_refuses_admin_off_the_pxe_nic(fake, make_app) -> None:
-    app = await open_map(fake, make_app, ["controller"], {"eth0": ["fuelweb_admin"], "eth1": ["public"]})
+async def test_mouse_drag_refuses_admin_off_the_pxe_nic(master, client, make_app) -> None:
+    app = await open_map(
+        master, client, make_app, ["controller"], {"eth0": ["fuelweb_admin"], "eth1": ["public"]}
+    )
     async with app.run_test(size=(80, 24)) as pilot:
         screen = await columns_ready(pilot, app)
         eth0, eth2 = column_of(screen, "eth0"), column_of(screen, "eth2")
@@ -79,8 +81,8 @@ async def test_mouse_drag_refuses_admin_off_the_pxe_nic(fake, make_app) -> None:
         assert screen.assignment["eth2"] == ["public"]
 
 
-async def test_defaults_then_apply_store_the_mapping(fake, make_app) -> None:
-    app = await open_map(fake, make_app, ["controller"])
+async def test_defaults_then_apply_store_the_mapping(master, client, make_app) -> None:
+    app = await open_map(master, client, make_app, ["controller"])
     async with app.run_test(size=(80, 24)) as pilot:
         screen = await columns_ready(pilot, app)
         await pilot.press("l")
@@ -89,19 +91,19 @@ async def test_defaults_then_apply_store_the_mapping(fake, make_app) -> None:
 
         async def stored() -> bool:
             await pilot.pause()
-            return bool(fake.node_records["52:54:00:aa:00:01"].node.interfaces)
+            return bool((await client.node(node_mac(1))).node.interfaces)
 
         await async_wait_until(stored, what="interfaces stored on the master")
-        stored_map = fake.node_records["52:54:00:aa:00:01"].node.interfaces
-        assert stored_map["eth0"][0] == "fuelweb_admin"
+        stored_map = (await client.node(node_mac(1))).node.interfaces
+        assert stored_map["eth0"][0] == "fuelweb_admin" and "public" in stored_map["eth1"]
 
 
-async def test_bulk_needs_identical_nic_sets(fake, make_app) -> None:
-    await fake.create_environment("prod", None, None)
-    fake.add_node(make_node(1, env="prod"))
-    fake.add_node(make_node(2, env="prod", nics=2))
-    app = make_app(fake, start="interfaces", env_name="prod")
-    app.selected_macs = ["52:54:00:aa:00:01", "52:54:00:aa:00:02"]
+async def test_bulk_needs_identical_nic_sets(master, client, make_app) -> None:
+    await client.create_environment("prod")
+    await place(client, discover(master, 1), "prod")
+    await place(client, discover(master, 2, nics=2), "prod")
+    app = make_app(client, start="interfaces", env_name="prod")
+    app.selected_macs = [node_mac(1), node_mac(2)]
     async with app.run_test(size=(80, 24)) as pilot:
 
         async def warned() -> bool:
@@ -110,3 +112,21 @@ async def test_bulk_needs_identical_nic_sets(fake, make_app) -> None:
 
         await async_wait_until(warned, what="the bulk refusal")
         assert len(app.screen.targets) == 1
+
+
+async def test_bulk_applies_to_every_marked_node(master, client, make_app) -> None:
+    await client.create_environment("prod")
+    for i in (1, 2):
+        await place(client, discover(master, i), "prod", ["compute"])
+    app = make_app(client, start="interfaces", env_name="prod")
+    app.selected_macs = [node_mac(1), node_mac(2)]
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(pilot, lambda: len(getattr(app.screen, "targets", [])) == 2, "both nodes targeted")
+        await settle(pilot, lambda: len(app.screen.query(NicColumn)) == 4, "the columns")
+        await pilot.press("l", "ctrl+s")
+
+        async def both() -> bool:
+            await pilot.pause()
+            return all([(await client.node(node_mac(i))).node.interfaces for i in (1, 2)])
+
+        await async_wait_until(both, what="both nodes' interfaces stored")

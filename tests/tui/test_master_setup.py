@@ -6,9 +6,11 @@ from pathlib import Path
 
 from textual.widgets import Input, Static
 
+from fueltui.core.kernelline import parse_boot_line
 from fueltui.tui.app import FuelApp
 from fueltui.tui.hostinfo import HostNic
 from fueltui.tui.screens.master_setup import MasterSetupScreen
+from polling import async_wait_until
 
 NICS = [HostNic("eth0", "52:54:00:00:00:01", ["10.20.0.2/24"]), HostNic("eth1", "52:54:00:00:00:02", [])]
 CMDLINE = (
@@ -21,11 +23,13 @@ def make_app(root: Path, cmdline: str = CMDLINE) -> FuelApp:
     return FuelApp(root=root, nics=lambda: NICS, cmdline=lambda: cmdline, start="master")
 
 
-async def set_field(pilot, screen: MasterSetupScreen, key: str, text: str) -> None:
+async def set_field(pilot, screen: MasterSetupScreen, key: str, text: str, typed: bool = False) -> None:
+    """Put `text` in a field; `typed` presses every key like an operator (slower)."""
     field = screen.query_one(f"#in-{key}", Input)
     field.focus()
-    field.value = ""
-    await pilot.press(*list(text))
+    field.value = "" if typed else text
+    if typed:
+        await pilot.press(*list(text))
     await pilot.pause()
 
 
@@ -35,7 +39,7 @@ async def test_invalid_gateway_shows_the_finding_at_the_field(tmp_path: Path) ->
         screen = app.screen
         assert isinstance(screen, MasterSetupScreen)
         assert screen.field_codes("gateway") == []
-        await set_field(pilot, screen, "gateway", "10.99.0.1")
+        await set_field(pilot, screen, "gateway", "10.99.0.1", typed=True)
         assert "gateway-outside-subnet" in screen.field_codes("gateway")
         shown = str(screen.query_one("#err-gateway", Static).render())
         assert "gateway-outside-subnet" in shown
@@ -87,6 +91,39 @@ async def test_apply_is_refused_while_a_field_is_wrong(tmp_path: Path) -> None:
         await pilot.pause()
         assert app.screen is screen
     assert not (tmp_path / "etc").exists()
+
+
+async def test_apply_stores_the_options_on_the_master(tmp_path: Path, client) -> None:
+    app = FuelApp(client, root=tmp_path, nics=lambda: NICS, cmdline=lambda: CMDLINE, start="master")
+    async with app.run_test(size=(80, 24)) as pilot:
+        screen = app.screen
+        assert isinstance(screen, MasterSetupScreen)
+        await set_field(pilot, screen, "pool_start", "10.20.0.150")
+        await pilot.press("ctrl+s")
+        await pilot.pause()
+        await pilot.press("y")
+
+        async def stored() -> bool:
+            await pilot.pause()
+            record = await client.boot_options()
+            return record.options is not None and record.options.dhcp_pool.start == "10.20.0.150"
+
+        await async_wait_until(stored, what="the boot options on the master")
+    assert (tmp_path / "etc/hostname").read_text() == "fuel\n"
+
+
+async def test_options_stored_on_the_master_prefill_the_form(tmp_path: Path, client) -> None:
+    stored = parse_boot_line(CMDLINE).model_copy(update={"hostname": "stored.example.org"})
+    await client.set_boot_options(stored)
+    app = FuelApp(client, root=tmp_path, nics=lambda: NICS, cmdline=lambda: CMDLINE, start="master")
+    async with app.run_test(size=(80, 24)) as pilot:
+        field = app.screen.query_one("#in-hostname", Input)
+
+        async def filled() -> bool:
+            await pilot.pause()
+            return field.value == "stored.example.org"
+
+        await async_wait_until(filled, what="the stored hostname in the form")
 
 
 async def test_prefill_falls_back_to_the_nic_state(tmp_path: Path) -> None:

@@ -1,23 +1,21 @@
-"""Page 4: the nodes × roles grid."""
+"""Page 4: the nodes × roles grid, against a real master."""
 
 from __future__ import annotations
 
 from textual.widgets import DataTable, Static
 
 from polling import async_wait_until
-from tui.fakemaster import make_node
+from tui.conftest import discover, node_mac, place
+from tui.test_environments import settle
 
 ROLE_COLUMN_OFFSET = 6  # mark, name, MAC, status, online, env
 
 
 async def loaded(pilot, app, rows: int) -> DataTable:
     table = app.screen.query_one("#nodes-table", DataTable)
-
-    async def ready() -> bool:
-        await pilot.pause()
-        return table.row_count == rows and table.ordered_columns and len(table.ordered_columns) > 6
-
-    await async_wait_until(ready, what=f"{rows} node rows")
+    await settle(
+        pilot, lambda: table.row_count == rows and len(table.ordered_columns) > 6, f"{rows} node rows"
+    )
     return table
 
 
@@ -25,11 +23,11 @@ def role_col(app, role: str) -> int:
     return ROLE_COLUMN_OFFSET + app.screen.roles.index(role)
 
 
-async def test_role_grid_refuses_compute_on_a_controller(fake, make_app) -> None:
-    await fake.create_environment("prod", None, None)
-    fake.add_node(make_node(1, env="prod", roles=["controller"]))
-    fake.add_node(make_node(2, env="prod"))
-    app = make_app(fake, start="nodes", env_name="prod")
+async def test_role_grid_refuses_compute_on_a_controller(master, client, make_app) -> None:
+    await client.create_environment("prod")
+    await place(client, discover(master, 1), "prod", ["controller"])
+    await place(client, discover(master, 2), "prod")
+    app = make_app(client, start="nodes", env_name="prod")
     async with app.run_test(size=(80, 24)) as pilot:
         table = await loaded(pilot, app, 2)
         table.focus()
@@ -39,60 +37,56 @@ async def test_role_grid_refuses_compute_on_a_controller(fake, make_app) -> None
         reason = str(app.screen.query_one("#role-reason", Static).render())
         assert "not possible on node-1" in reason and "ontroller" in reason
         await pilot.press("space")
-
-        async def refused() -> bool:
-            await pilot.pause()
-            return any("refused" in (n.title or "") for n in app._notifications)
-
-        await async_wait_until(refused, what="the refusal notification")
-        assert fake.node_records["52:54:00:aa:00:01"].node.roles == ["controller"]
+        await settle(
+            pilot, lambda: any("refused" in (n.title or "") for n in app._notifications), "the refusal"
+        )
+        assert (await client.node(node_mac(1))).node.roles == ["controller"]
 
 
-async def test_space_toggles_a_role_on_marked_rows(fake, make_app) -> None:
-    await fake.create_environment("prod", None, None)
+async def test_space_toggles_a_role_on_marked_rows(master, client, make_app) -> None:
+    await client.create_environment("prod")
     for i in (1, 2, 3):
-        fake.add_node(make_node(i, env="prod"))
-    app = make_app(fake, start="nodes", env_name="prod")
+        await place(client, discover(master, i), "prod")
+    app = make_app(client, start="nodes", env_name="prod")
     async with app.run_test(size=(80, 24)) as pilot:
         table = await loaded(pilot, app, 3)
         table.focus()
         table.move_cursor(row=1, column=role_col(app, "compute"))
         await pilot.press("m", "down", "m", "space")
+        roles: dict[str, list[str]] = {}
 
         async def assigned() -> bool:
-            await pilot.pause()
-            roles = {mac[-2:]: r.node.roles for mac, r in fake.node_records.items()}
-            return roles == {"01": [], "02": ["compute"], "03": ["compute"]}
+            roles.update({r.node.name: r.node.roles for r in await client.nodes()})
+            return roles == {"node-1": [], "node-2": ["compute"], "node-3": ["compute"]}
 
         await async_wait_until(assigned, what="compute on the two marked nodes")
-        summary = str(app.screen.query_one("#role-summary", Static).render())
-        assert "Compute" in summary and "Controller" in summary
+        await settle(
+            pilot, lambda: "Compute" in str(app.screen.query_one("#role-summary", Static).render()), "summary"
+        )
 
 
-async def test_add_rename_and_live_discovery(fake, make_app) -> None:
-    await fake.create_environment("prod", None, None)
-    fake.add_node(make_node(1))
-    app = make_app(fake, start="nodes", env_name="prod")
+async def test_add_rename_and_live_discovery(master, client, make_app) -> None:
+    await client.create_environment("prod")
+    discover(master, 1)
+    app = make_app(client, start="nodes", env_name="prod")
     async with app.run_test(size=(80, 24)) as pilot:
         table = await loaded(pilot, app, 1)
         table.focus()
         await pilot.press("a")
-        await async_wait_until(
-            lambda: _true_after(pilot, fake.node_records["52:54:00:aa:00:01"].node.environment == "prod"),
-            what="node added",
-        )
+
+        async def added() -> bool:
+            return (await client.node(node_mac(1))).node.environment == "prod"
+
+        await async_wait_until(added, what="node added to prod")
+        await settle(pilot, lambda: str(table.get_cell_at((0, 5))) == "prod", "the env column updated")
         await pilot.press("e")
         await pilot.pause()
         app.screen.query_one("#prompt-input").value = ""
         await pilot.press(*"ctl-1", "enter")
-        await async_wait_until(
-            lambda: _true_after(pilot, fake.node_records["52:54:00:aa:00:01"].node.name == "ctl-1"),
-            what="node renamed",
-        )
-        fake.add_node(make_node(7))  # discovered while the page is open
+
+        async def renamed() -> bool:
+            return (await client.node(node_mac(1))).node.name == "ctl-1"
+
+        await async_wait_until(renamed, what="node renamed")
+        discover(master, 7)  # found by discovery while the page is open
         await loaded(pilot, app, 2)
-
-
-async def _true_after(pilot, value: bool) -> bool:
-    await pilot.pause()
-    return value
