@@ -244,6 +244,47 @@ CASES: list[tuple[str, str, dict[str, Any], dict[str, Any], dict[str, Any]]] = [
         {"environment.nova_network": {"fixed_networks_cidr": "10.0.0.0/23", "fixed_networks_amount": 2}},
         NOVA_BASE,
     ),
+    (
+        "range-invalid",
+        f"{NEUTRON}.floating_ranges",
+        {f"{NEUTRON}.floating_ranges": []},
+        {f"{NEUTRON}.floating_ranges": [["172.16.0.254", "172.16.0.254"]]},
+        BASE,
+    ),
+    (
+        "internal-gateway-outside-cidr",
+        f"{NEUTRON}.internal_gateway",
+        {f"{NEUTRON}.internal_gateway": None},
+        {f"{NEUTRON}.internal_gateway": "192.168.111.1"},
+        BASE,
+    ),
+    (
+        "vlan-in-segmentation-range",  # nova VlanManager: the fixed networks' VLANs are the tenants'
+        f"{MGMT}.vlan",
+        {
+            "environment.nova_network": {"net_manager": "VlanManager", "fixed_networks_amount": 10},
+            f"{MGMT}.vlan": 112,
+        },
+        {
+            "environment.nova_network": {"net_manager": "VlanManager", "fixed_networks_amount": 10},
+            f"{MGMT}.vlan": 113,
+        },
+        NOVA_BASE,
+    ),
+    (
+        "gateway-outside-cidr",  # an explicit admin network in the environment is judged too
+        "environment.networks.fuelweb_admin.gateway",
+        {"environment.networks.fuelweb_admin": {"cidr": "10.20.0.0/24", "gateway": "10.21.0.1"}},
+        {"environment.networks.fuelweb_admin": {"cidr": "10.20.0.0/24", "gateway": "10.20.0.1"}},
+        BASE,
+    ),
+    (
+        "not-enough-ips",  # public uses range notation: no ranges, no addresses
+        f"{PUBLIC}.ip_ranges",
+        {f"{PUBLIC}.ip_ranges": []},
+        {f"{PUBLIC}.ip_ranges": [["172.16.0.10", "172.16.0.12"]]},
+        BASE,
+    ),
     # roles
     (
         "role-unknown",

@@ -61,3 +61,12 @@ def test_same_vlan_goes_to_another_nic() -> None:
 def test_no_nics() -> None:
     env = new_environment("t", RELEASE, Mode.neutron_gre)
     assert default_interfaces([], ["fuelweb_admin"], env, RELEASE) == ({}, [])
+
+
+def test_nic_sets_match_for_bulk_editing() -> None:
+    from fueltui.core.nicdefaults import nic_sets_match
+
+    assert nic_sets_match([_nics(2), _nics(2)])
+    assert nic_sets_match([])
+    assert not nic_sets_match([_nics(2), _nics(3)])
+    assert not nic_sets_match([_nics(2), _nics(2, pxe=1)])

@@ -13,6 +13,7 @@ from hypothesis import strategies as st
 from fueltui.cli.check import check_text
 from fueltui.core.answers import AnswersError, SourceMap, load_answers
 
+DUMPER = getattr(yaml, "CSafeDumper", yaml.SafeDumper)
 FAST = settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 
 ip = st.one_of(
@@ -166,7 +167,7 @@ def _ends_well(text: str) -> int:
 def test_typed_mutations_end_in_findings(data: st.DataObject) -> None:
     picks = data.draw(st.lists(st.sampled_from(TYPED), min_size=1, max_size=4, unique_by=lambda t: t[0]))
     changes = {path: data.draw(strategy) for path, strategy in picks}
-    text = yaml.safe_dump(changed(changes))
+    text = yaml.dump(changed(changes), Dumper=DUMPER)
     try:
         load_answers(text)
     except AnswersError:
@@ -181,7 +182,7 @@ def test_junk_values_end_in_findings_or_exit_2(changes: list[tuple[str, Any]]) -
         data = changed(dict(changes))
     except (KeyError, IndexError, TypeError):
         return  # the path no longer exists after an earlier change
-    _ends_well(yaml.safe_dump(data))
+    _ends_well(yaml.dump(data, Dumper=DUMPER))
 
 
 @FAST

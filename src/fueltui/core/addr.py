@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Sequence
+from functools import lru_cache
 from ipaddress import IPv4Address, IPv4Network
 
 IpRange = tuple[IPv4Address, IPv4Address]
@@ -29,7 +30,12 @@ _LABEL = re.compile(r"^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$")
 
 def parse_ip(text: object) -> IPv4Address | None:
     """An IPv4 address in dotted-quad form, or None."""
-    if not isinstance(text, str) or not _DOTTED.match(text.strip()):
+    return _parse_ip(text) if isinstance(text, str) else None
+
+
+@lru_cache(maxsize=4096)
+def _parse_ip(text: str) -> IPv4Address | None:
+    if not _DOTTED.match(text.strip()):
         return None
     try:
         return IPv4Address(text.strip())
@@ -39,7 +45,12 @@ def parse_ip(text: object) -> IPv4Address | None:
 
 def parse_cidr(text: object) -> IPv4Network | None:
     """A network in CIDR form with no host bits set, or None (prefix limits are the caller's)."""
-    if not isinstance(text, str) or "/" not in text:
+    return _parse_cidr(text) if isinstance(text, str) else None
+
+
+@lru_cache(maxsize=1024)
+def _parse_cidr(text: str) -> IPv4Network | None:
+    if "/" not in text:
         return None
     address, _, prefix = text.strip().partition("/")
     if parse_ip(address) is None or not prefix.isdigit():

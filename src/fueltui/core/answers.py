@@ -148,11 +148,15 @@ def _duplicate_key(node: yaml.Node, loc: Loc = ()) -> tuple[Loc, int] | None:
     return None
 
 
+# libyaml's loader when PyYAML was built with it: the same nodes and marks, ten times faster.
+_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+
+
 def compose(text: str, source: str = "<answers>") -> tuple[Any, SourceMap]:
     """Parse YAML text into (data, source map); raises AnswersError for text that is not YAML."""
-    loader: yaml.SafeLoader | None = None
+    loader: yaml.SafeLoader | yaml.CSafeLoader | None = None
     try:
-        loader = yaml.SafeLoader(text)  # the reader rejects control characters already here
+        loader = _LOADER(text)  # the reader rejects control characters already here
         node = loader.get_single_node()
         data = loader.construct_document(node) if node is not None else None
     except yaml.MarkedYAMLError as exc:
@@ -163,7 +167,7 @@ def compose(text: str, source: str = "<answers>") -> tuple[Any, SourceMap]:
     except yaml.reader.ReaderError as exc:
         line = text.count("\n", 0, exc.position) + 1
         raise AnswersError(
-            source, line, "", f"not valid YAML: character {exc.character!r} is not allowed"
+            source, line, "", f"not valid YAML: control character U+{exc.character:04X} is not allowed"
         ) from None
     except (yaml.YAMLError, RecursionError, ValueError, TypeError) as exc:
         raise AnswersError(source, None, "", f"not valid YAML: {exc}") from None

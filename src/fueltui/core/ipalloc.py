@@ -2,7 +2,8 @@
 
 Order: nodes sorted by admin MAC (stable whatever order a file or the database lists them in);
 on each network the VIPs (haproxy, vrouter — only when there is a controller) come first, then
-the nodes. Addresses come from the network's `ip_ranges` when it has any (Fuel's "ip_ranges"
+the nodes. Addresses come from the network's `ip_ranges` when it has any or its notation is
+"ip_ranges" (Fuel's "ip_ranges"
 notation: public, admin), otherwise from its CIDR starting at .2 (Fuel's "cidr" notation); the
 gateway is never handed out. On the admin network a node keeps the address it already has (its
 DHCP lease) when that lies in the network. A network without a CIDR (Neutron VLAN `private`,
@@ -38,7 +39,7 @@ class Allocation(BaseModel):
 
 def _pool(meta: NetworkMeta, net: IPv4Network) -> tuple[list[IpRange], bool]:
     """(usable ranges, whether every listed range was usable)."""
-    if meta.ip_ranges:
+    if meta.ip_ranges or meta.notation == "ip_ranges":
         found = [r for r in (parse_range(p) for p in meta.ip_ranges) if r is not None]
         usable = [r for r in found if r[0] in net and r[1] in net]
         return usable, len(usable) == len(meta.ip_ranges)
@@ -106,7 +107,7 @@ def allocate(env: Environment, release: Release, nodes: Sequence[Node]) -> Alloc
 def _short(meta: NetworkMeta, name: str, nodes: int, vips: int, short: int) -> Finding:
     if name == ADMIN:
         path, what = "master.dhcp_pool", "the DHCP pool"
-    elif meta.ip_ranges:
+    elif meta.ip_ranges or meta.notation == "ip_ranges":
         path, what = f"environment.networks.{name}.ip_ranges", "its IP ranges"
     else:
         path, what = f"environment.networks.{name}.cidr", "its CIDR"

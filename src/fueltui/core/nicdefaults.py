@@ -54,3 +54,10 @@ def default_interfaces(
             untagged.add(target)
         vlans[target] |= tags
     return assignment, findings
+
+
+def nic_sets_match(nic_sets: list[list[Nic]]) -> bool:
+    """Bulk interface editing is allowed only when the nodes have the same NICs (by name, in the
+    same order, with the PXE NIC in the same place)."""
+    shapes = {tuple((nic.name, nic.pxe) for nic in nics) for nics in nic_sets}
+    return len(shapes) <= 1

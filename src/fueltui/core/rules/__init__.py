@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from fueltui.core.answers import Answers, AnswersNode
-from fueltui.core.environment import environment_from_answers, networks_for_node
+from fueltui.core.environment import ADMIN, environment_from_answers, networks_for_node
 from fueltui.core.ipalloc import allocate
 from fueltui.core.model import Environment, Finding, Node, NodeFacts, Release, Severity
 from fueltui.core.nicdefaults import default_interfaces
@@ -91,7 +91,7 @@ def check_answers(answers: Answers) -> list[Finding]:
         )
         return findings
     env = environment_from_answers(spec, release, answers.master)
-    findings += check_networks(env, release)
+    findings += check_networks(env, release, check_admin=ADMIN in spec.networks)
     findings += check_roles(env, release, nodes)
     for i, (node, given) in enumerate(zip(nodes, answers.nodes, strict=True)):
         if given.interfaces is None and given.nics:

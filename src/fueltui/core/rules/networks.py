@@ -174,7 +174,10 @@ def network_cidrs(env: Environment, release: Release) -> dict[str, IPv4Network]:
     return found
 
 
-def check_networks(env: Environment, release: Release) -> list[Finding]:
+def check_networks(env: Environment, release: Release, check_admin: bool = False) -> list[Finding]:
+    """Every network of the mode, overlaps (admin included), Neutron / nova parameters. The admin
+    network's own settings are judged only with `check_admin` (an answers file that sets
+    `environment.networks.fuelweb_admin`); otherwise they are the master's boot options."""
     from fueltui.core.rules.params import check_params
 
     findings: list[Finding] = []
@@ -190,9 +193,10 @@ def check_networks(env: Environment, release: Release) -> list[Finding]:
             )
     release_meta = {net.name: net for net in mode_networks(release, env.mode)}
     for name in names:
-        if name == ADMIN:
+        if name == ADMIN and not check_admin:
             continue
-        findings += _check_one(env, effective_network(env, release, name), release_meta.get(name))
+        default = release.admin_network if name == ADMIN else release_meta.get(name)
+        findings += _check_one(env, effective_network(env, release, name), default)
     findings += _check_overlaps(env, release)
     findings += check_params(env, release)
     return findings

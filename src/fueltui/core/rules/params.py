@@ -57,6 +57,14 @@ def _check_floating(
     public = effective_network(env, release, PUBLIC)
     public_net = network_cidrs(env, release).get(PUBLIC)
     _, findings = check_ranges(floating, None, path, "floating")
+    if not floating:
+        findings.append(
+            _f(
+                "range-invalid",
+                path,
+                "give at least one floating range inside the public network for floating IPs",
+            )
+        )
     public_ranges = [r for r in (_range(p) for p in public.ip_ranges) if r is not None]
     gateway = parse_ip(public.gateway)
     for index, rng in _valid_indexed(floating):
@@ -170,9 +178,7 @@ def _check_internal(env: Environment, release: Release, neutron: NeutronParams, 
             )
             break
     gateway = parse_ip(neutron.internal_gateway)
-    if neutron.internal_gateway is not None and (
-        gateway is None or gateway not in internal or is_network_or_broadcast(gateway, internal)
-    ):
+    if gateway is None or gateway not in internal or is_network_or_broadcast(gateway, internal):
         findings.append(
             _f(
                 "internal-gateway-outside-cidr",
@@ -227,6 +233,8 @@ def _check_nova(env: Environment, release: Release, nova: NovaParams) -> list[Fi
                     f"{NOVA_VLAN_MIN}–{VLAN_MAX}",
                 )
             )
+        if start <= start + count - 1:
+            findings += _check_fixed_tags(env, release, start, start + count - 1)
     elif nova.net_manager == "VlanManager":
         findings.append(
             _f(
@@ -235,4 +243,21 @@ def _check_nova(env: Environment, release: Release, nova: NovaParams) -> list[Fi
                 "VlanManager needs a first fixed VLAN id",
             )
         )
+    return findings
+
+
+def _check_fixed_tags(env: Environment, release: Release, low: int, high: int) -> list[Finding]:
+    """The fixed networks' VLANs are the tenants': no other network may use one of them."""
+    findings: list[Finding] = []
+    for name in network_names(env, release):
+        vlan = effective_network(env, release, name).vlan
+        if name != "fixed" and vlan is not None and low <= vlan <= high:
+            findings.append(
+                _f(
+                    "vlan-in-segmentation-range",
+                    f"{net_path(name)}.vlan",
+                    f"{name} VLAN {vlan} is one of the fixed networks' VLANs {low}–{high}; "
+                    "pick another tag or move fixed_networks_vlan_start",
+                )
+            )
     return findings
