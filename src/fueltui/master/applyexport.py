@@ -8,12 +8,14 @@ nothing: export writes every value out, and apply keeps what the file leaves uns
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from fueltui.api.schema import ApplyResult
 from fueltui.core.answers import Answers, AnswersError, AnswersNode, dump_answers, load_answers
 from fueltui.core.environment import answers_from_environment, environment_from_answers, networks_for_node
 from fueltui.core.model import Environment, Finding, Node, NodeFacts, Release, Severity
 from fueltui.master import corerules
-from fueltui.master.errors import Invalid, NotFound, check_name
+from fueltui.master.errors import Busy, Invalid, NotFound, check_name
 from fueltui.master.store import Store
 
 
@@ -29,7 +31,14 @@ def _finding(code: str, path: str, message: str) -> Finding:
     return Finding(code=code, path=path, message=message, severity=Severity.error)
 
 
-def apply(store: Store, text: str, source: str = "<answers>", dry_run: bool = False) -> ApplyResult:
+def apply(
+    store: Store,
+    text: str,
+    source: str = "<answers>",
+    dry_run: bool = False,
+    busy: Callable[[str], object] | None = None,
+) -> ApplyResult:
+    """`busy(env_name)` is truthy while a task runs on that environment: apply waits for it."""
     try:
         answers = load_answers(text, source)
     except AnswersError as exc:
@@ -48,6 +57,11 @@ def apply(store: Store, text: str, source: str = "<answers>", dry_run: bool = Fa
     if answers.environment is not None:
         spec = answers.environment
         check_name(spec.name)
+        if busy is not None and busy(spec.name):
+            raise Busy(
+                f"environment {spec.name!r} runs a task; stop it or let it finish before applying",
+                code="environment-busy",
+            )
         try:
             release = store.release(spec.release) if spec.release else store.releases()[0]
         except NotFound as exc:

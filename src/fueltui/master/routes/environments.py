@@ -152,4 +152,7 @@ async def export_environment(request: Request, name: str) -> ExportResponse:
 
 @router.post("/apply", response_model=ApplyResult, responses=errors(404, 409, 422), tags=["environments"])
 async def apply_answers(request: Request, body: ApplyRequest) -> ApplyResult:
-    return applyexport.apply(master_of(request).store, body.answers, body.source, dry_run=body.dry_run)
+    master = master_of(request)
+    return applyexport.apply(
+        master.store, body.answers, body.source, dry_run=body.dry_run, busy=master.tasks.active_for
+    )
