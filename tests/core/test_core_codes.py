@@ -10,6 +10,7 @@ from answersbase import BASE, DELETE, changed
 from fueltui.core.answers import Answers
 from fueltui.core.model import Severity
 from fueltui.core.rules import check_answers
+from fueltui.core.rules.codes import CODES
 
 PUBLIC = "environment.networks.public"
 MGMT = "environment.networks.management"
@@ -438,3 +439,5 @@ def test_every_public_code_has_a_case() -> None:
     assert len(public) == 43  # 9 boot options, 19 networks, 6 roles, 9 interfaces and nodes
     covered = {case[0] for case in CASES} | {"role-max", "role-recommended"}  # in test_core_roles
     assert public - covered == set()
+    assert public <= set(CODES)
+    assert covered <= set(CODES)

@@ -197,3 +197,14 @@ def test_corrupted_valid_file_never_crashes(position: int, garbage: str) -> None
     text = yaml.safe_dump(BASE, sort_keys=False)
     position %= len(text)
     _ends_well(text[:position] + garbage + text[position:])
+
+
+@FAST
+@given(st.data())
+def test_every_emitted_code_is_documented(data: st.DataObject) -> None:
+    from fueltui.core.rules.codes import CODES
+
+    picks = data.draw(st.lists(st.sampled_from(TYPED), min_size=1, max_size=4, unique_by=lambda t: t[0]))
+    text = yaml.dump(changed({path: data.draw(strategy) for path, strategy in picks}), Dumper=DUMPER)
+    _, findings, _, _ = check_text(text, "prop.yaml")
+    assert {f.code for f in findings} <= set(CODES)

@@ -1,0 +1,56 @@
+"""Every finding code the core emits, with what it means. The codes are a public contract:
+other tools match on them, so a code is never renamed or reused for something else."""
+
+from __future__ import annotations
+
+CODES: dict[str, str] = {
+    # master boot options (path `master.*`)
+    "ip-invalid": "the master's address is not a usable IPv4 host address",
+    "netmask-invalid": "the master's netmask is not a contiguous mask or prefix from /2 to /30",
+    "gateway-outside-subnet": "the master's gateway is not another host of the admin subnet",
+    "hostname-invalid": "a host name (master FQDN, NTP server or node name) is not [a-z0-9-] labels",
+    "dns-invalid": "a DNS server is not an IPv4 address, or is the master itself",
+    "dns-too-many": "more than 3 upstream DNS servers",
+    "dhcp-pool-invalid": "the DHCP pool's start or end is not an address, or start is after end",
+    "dhcp-pool-outside-subnet": "the DHCP pool is not inside the admin subnet",
+    "dhcp-pool-contains-master": "the DHCP pool contains the master's own address",
+    # networks (path `environment.networks.*`, `environment.neutron.*`, `environment.nova_network.*`)
+    "cidr-invalid": "a CIDR is missing, malformed, has host bits set or a prefix outside /2–/30",
+    "cidr-overlap": "two networks' address spaces intersect (admin included)",
+    "reserved-address-space": "a CIDR lies in loopback, multicast or otherwise non-A/B/C space",
+    "gateway-outside-cidr": "a network's gateway is missing (public) or not inside its CIDR",
+    "gateway-is-network-or-broadcast": "a gateway is the network or broadcast address",
+    "gateway-in-range": "a gateway lies inside the network's own IP range",
+    "range-invalid": "an IP range is malformed or first > last (or no floating range is given)",
+    "range-outside-cidr": "an IP range is not inside its network's CIDR",
+    "range-overlap": "two ranges of one list overlap",
+    "floating-outside-public": "a floating range is not inside the public CIDR",
+    "floating-overlaps-public-range": "a floating range overlaps the public range or gateway",
+    "vlan-out-of-range": "a VLAN id is outside 1–4094 (nova-network: 2–4094)",
+    "vlan-in-segmentation-range": "a network tag is a tenant VLAN (Neutron VLAN range, nova fixed)",
+    "id-range-invalid": "the Neutron VLAN range or GRE id range is missing, reversed or out of bounds",
+    "internal-gateway-outside-cidr": "the tenant internal gateway is missing or outside the internal CIDR",
+    "internal-cidr-overlap": "the tenant internal CIDR intersects the floating range or a network",
+    "dns-duplicate": "a DNS server is listed twice",
+    "not-enough-ips": "a network's range cannot give every node (and the VIPs) an address",
+    "fixed-networks-dont-fit": "nova fixed networks (amount × size, size a power of two) exceed their CIDR",
+    # roles (path `nodes[i].roles[j]` or `nodes`)
+    "role-unknown": "a role the release does not have",
+    "role-conflict": "two roles that cannot share a node",
+    "role-min": "fewer nodes with a role than its minimum",
+    "role-max": "more nodes with a role than its maximum",
+    "role-recommended": "fewer nodes with a role than recommended (warning)",
+    "role-restricted": "a role the settings make unavailable",
+    # interfaces and nodes (path `nodes[i].*`)
+    "nic-unknown": "an interface assignment names a NIC the node does not have",
+    "network-unknown": "a network name the environment's mode does not have",
+    "admin-not-on-pxe": "the admin network is not on the NIC the node boots from",
+    "untagged-conflict": "two untagged networks on one NIC",
+    "vlan-duplicate-on-nic": "two networks with the same VLAN id on one NIC",
+    "network-unassigned": "a network the node needs is on none of its NICs",
+    "network-duplicate": "a network is assigned twice on one node",
+    "node-duplicate": "the same node (admin MAC) is listed twice",
+    "hostname-duplicate": "two nodes with the same host name",
+    # the answers file itself
+    "release-unknown": "the environment names a release that is not shipped",
+}
