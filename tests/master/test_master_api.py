@@ -339,3 +339,37 @@ async def test_boot_options_revisions(client: MasterClient) -> None:
         await client.set_boot_options(opts, revision=0)
     assert (await client.set_boot_options(opts)).revision == 2
     assert (await client.environments()) == [] and EnvStatus.new.value == "new"
+
+
+async def test_event_stream_survives_a_master_restart(master_factory) -> None:  # type: ignore[no-untyped-def]
+    first = master_factory()
+    client = await MasterClient.connect(first.base, autostart=False)
+    seen: list[str] = []
+
+    async def collect() -> None:
+        async for event in client.events():
+            seen.append(event.type)
+            if event.type == "env.changed" and "stream.reset" in seen:
+                return
+
+    collector = asyncio.ensure_future(collect())
+    try:
+        await async_wait_until(_subscribers(first, 1), what="subscribed to the first master")
+        await client.create_environment("before")
+        await async_wait_until(_truthy(lambda: "env.changed" in seen), what="first event")
+        await asyncio.to_thread(first.stop)
+        second = master_factory(base=first.base)
+        await async_wait_until(_subscribers(second, 1), timeout=10, what="resubscribed to the new master")
+        await client.create_environment("after")
+        await asyncio.wait_for(collector, 10)
+    finally:
+        collector.cancel()
+        await client.close()
+    assert seen == ["env.changed", "stream.reset", "env.changed"]
+
+
+def _truthy(condition: Callable[[], bool]) -> Callable[[], Awaitable[bool]]:
+    async def check() -> bool:
+        return condition()
+
+    return check

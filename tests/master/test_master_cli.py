@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import threading
 from pathlib import Path
 
 import pytest
@@ -10,6 +11,7 @@ from test_master_api import ANSWERS, MACS, discover
 
 from fueltui.main import main
 from masterfixtures import RunningMaster
+from polling import wait_until
 
 
 @pytest.fixture
@@ -81,3 +83,24 @@ def test_tasks_and_logs(run, master: RunningMaster) -> None:  # type: ignore[no-
     assert code == 1 and "no node named" in err
     code, _, err = run("tasks", "nope")
     assert code == 1 and "no task" in err
+
+
+def test_logs_follow_prints_new_lines_until_the_master_goes(run, master: RunningMaster, capsys) -> None:  # type: ignore[no-untyped-def]
+    discover(master, count=1)
+    master.state.tasks.write_log("feedc0de0002", MACS[0], "already there")
+    result: list[int] = []
+    follower = threading.Thread(target=lambda: result.append(run("logs", MACS[0], "--follow")[0]))
+    follower.start()
+    printed: list[str] = []
+
+    def shows(text: str) -> bool:
+        printed.append(capsys.readouterr().out)
+        return text in "".join(printed)
+
+    wait_until(lambda: shows("already there"), what="the existing line")
+    wait_until(lambda: len(master.state.events._subscribers) >= 1, what="the follower subscribed")
+    master.state.tasks.write_log("feedc0de0002", MACS[0], "new line")
+    wait_until(lambda: shows("new line"), what="the new line")
+    master.stop()
+    follower.join(10)
+    assert result == [1]
