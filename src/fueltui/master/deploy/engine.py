@@ -34,6 +34,7 @@ from fueltui.master.deploy.resume import ResumeState
 from fueltui.master.deploy.runners import NodeLost, NodeRunner
 
 LOG_BATCH = 500
+REPORT_EVERY = 0.5
 
 
 class DeploySink(Protocol):
@@ -132,7 +133,8 @@ class _NodeLog:
                     self._queue.task_done()
 
     async def flush(self) -> None:
-        await self._queue.join()
+        if not self._pump.done():
+            await self._queue.join()
 
     async def close(self) -> None:
         with contextlib.suppress(Exception):
@@ -164,6 +166,7 @@ class Orchestrator:
         self.halted: str | None = None
         self.outcomes: dict[str, NodeOutcome] = {}
         self._logs: dict[str, _NodeLog] = {}
+        self._reported = 0.0
         self._group_of: dict[str, RoleGroup | None] = {}
         for node in self.nodes.values():
             groups = graph.groups_for(node.roles)
@@ -183,7 +186,7 @@ class Orchestrator:
                 self.resume.forget(mac)  # what only an earlier deployment did
             self._logs[mac] = _NodeLog(self.sink, mac)
             await self.sink.node(mac, status="pending", progress=0, task="", message="waiting for its group")
-        await self._report()
+        await self._report(now=True)
         try:
             events = {g.id: asyncio.Event() for g in self.graph.groups}
             async with asyncio.TaskGroup() as tg:
@@ -201,7 +204,7 @@ class Orchestrator:
                 await node_log.close()
         if self.stop.is_set():
             await self._stop_unfinished("stopped by the operator before finishing")
-        await self._report()
+        await self._report(now=True)
         return self.result()
 
     async def _run_group(self, group: RoleGroup, events: dict[str, asyncio.Event]) -> None:
@@ -251,8 +254,7 @@ class Orchestrator:
             always = bool(task.parameters.get("always_run"))
             if not self.force and not always and self.resume.succeeded(mac, task.id, signature):
                 outcome.skipped += 1
-                await self._log(mac, f"--- {task.id}: done before with this configuration, skipped")
-                await self.sink.node(mac, progress=outcome.percent, task=task.id)
+                self._log(mac, f"--- {task.id}: done before with this configuration, skipped")
                 await self._report()
                 continue
             await self.sink.node(mac, task=task.id, progress=outcome.percent, message=f"running {task.id}")
@@ -262,11 +264,10 @@ class Orchestrator:
                 await self._set_status(mac, "error", f"{task.id}: {error}")
                 if node.controller and not self.halted:
                     self.halted = f"not deployed: controller {node.name} failed ({task.id})"
-                await self._report()
+                await self._report(now=True)
                 return
             outcome.done += 1
             self.resume.record(mac, task.id, signature)
-            await self.sink.node(mac, progress=outcome.percent)
             await self._report()
         if last:
             await self._set_status(mac, "ready", "deployed")
@@ -283,11 +284,9 @@ class Orchestrator:
             if attempt:
                 if self.stop.is_set():
                     break
-                await self._log(
-                    node.mac, f"--- {task.id}: retry {attempt}/{run.retries} in {run.interval:g} s"
-                )
+                self._log(node.mac, f"--- {task.id}: retry {attempt}/{run.retries} in {run.interval:g} s")
                 await asyncio.sleep(run.interval)  # the graph's retry interval, not a synchronisation
-            await self._log(node.mac, f"--- {task.id} ({task.type}) started")
+            self._log(node.mac, f"--- {task.id} ({task.type}) started")
             try:
                 error = await self._execute(node, task, run.timeout)
             except TimeoutError:
@@ -296,11 +295,10 @@ class Orchestrator:
                 error = f"node unreachable over SSH: {exc}"
             except OSError as exc:
                 error = f"{type(exc).__name__}: {exc}"
-            await self._logs[node.mac].flush()
             if error is None:
-                await self._log(node.mac, f"--- {task.id}: ok")
+                self._log(node.mac, f"--- {task.id}: ok")
                 return None
-            await self._log(node.mac, f"--- {task.id}: failed: {error}")
+            self._log(node.mac, f"--- {task.id}: failed: {error}")
         return error
 
     async def _execute(self, node: DeployNode, task: GraphTask, timeout: float) -> str | None:
@@ -393,11 +391,11 @@ class Orchestrator:
 
     # ------------------------------------------------------------------ reporting
 
-    async def _log(self, mac: str, line: str) -> None:
+    def _log(self, mac: str, line: str) -> None:
         self._logs[mac].write(line)
-        await self._logs[mac].flush()
 
     async def _set_status(self, mac: str, status: str, message: str) -> None:
+        await self._logs[mac].flush()  # a node's final word comes after its log lines
         outcome = self.outcomes[mac]
         outcome.status, outcome.message = status, message
         await self.sink.node(mac, status=status, progress=outcome.percent, message=message)
@@ -407,7 +405,12 @@ class Orchestrator:
             if outcome.status in ("pending", "deploying"):
                 await self._set_status(mac, "stopped", message)
 
-    async def _report(self) -> None:
+    async def _report(self, now: bool = False) -> None:
+        """The deployment's overall progress; at most every REPORT_EVERY s unless `now`."""
+        clock = asyncio.get_running_loop().time()
+        if not now and clock - self._reported < REPORT_EVERY:
+            return
+        self._reported = clock
         total = sum(o.total for o in self.outcomes.values())
         finished = sum(o.finished for o in self.outcomes.values())
         counts: dict[str, int] = {}
