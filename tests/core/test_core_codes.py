@@ -61,6 +61,13 @@ CASES: list[tuple[str, str, dict[str, Any], dict[str, Any], dict[str, Any]]] = [
         BASE,
     ),
     (
+        "dhcp-pool-invalid",
+        "master.dhcp_pool",
+        {"master.gateway": "10.20.0.200"},
+        {"master.gateway": "10.20.0.128"},
+        BASE,
+    ),
+    (
         "dhcp-pool-outside-subnet",
         "master.dhcp_pool.end",
         {"master.dhcp_pool.end": "10.20.1.10"},

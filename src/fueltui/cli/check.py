@@ -1,7 +1,8 @@
 """`fueltui check FILE [--json]`: validate an answers file offline.
 
 Exit 0 when there are no errors (warnings allowed), 1 when there are, 2 when the file cannot
-be read or is not an answers file (the message names file, line and field).
+be read or is not an answers file (the message names file, line and field; with --json the
+one error has the code `file-invalid`).
 """
 
 from __future__ import annotations

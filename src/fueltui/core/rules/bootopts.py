@@ -160,6 +160,15 @@ def _check_pool(
                         f"DHCP pool {key} {address} is not a host of the admin subnet {subnet}",
                     )
                 )
+    gateway = parse_ip(opts.gateway)
+    if gateway is not None and start <= gateway <= end:
+        findings.append(
+            _f(
+                "dhcp-pool-invalid",
+                pool_path,
+                f"the DHCP pool {start}–{end} contains the gateway {gateway}; a node would get its address",
+            )
+        )
     if ip is not None and start <= ip <= end:
         findings.append(
             _f(

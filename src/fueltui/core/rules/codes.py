@@ -11,7 +11,7 @@ CODES: dict[str, str] = {
     "hostname-invalid": "a host name (master FQDN, NTP server or node name) is not [a-z0-9-] labels",
     "dns-invalid": "a DNS server is not an IPv4 address, or is the master itself",
     "dns-too-many": "more than 3 upstream DNS servers",
-    "dhcp-pool-invalid": "the DHCP pool's start or end is not an address, or start is after end",
+    "dhcp-pool-invalid": "the DHCP pool has a bad address, start after end, or holds the gateway",
     "dhcp-pool-outside-subnet": "the DHCP pool is not inside the admin subnet",
     "dhcp-pool-contains-master": "the DHCP pool contains the master's own address",
     # networks (path `environment.networks.*`, `environment.neutron.*`, `environment.nova_network.*`)
