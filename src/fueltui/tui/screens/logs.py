@@ -112,9 +112,9 @@ class LogsScreen(BaseScreen):
                 break
         self.lines = lines[-MAX_LINES:]
         self.query_one("#log-title", Static).update(f"{kind} {key}: {len(self.lines)} lines")
-        self._render()
+        self._redraw()
 
-    def _render(self) -> None:
+    def _redraw(self) -> None:
         view = self.query_one("#log-lines", Log)
         view.clear()
         view.write_lines([line for line in self.lines if keep(line, self.level, self.search)])
@@ -125,7 +125,7 @@ class LogsScreen(BaseScreen):
     @on(Input.Changed, "#log-search")
     def _search(self, event: Input.Changed) -> None:
         self.search = event.value.strip()
-        self._render()
+        self._redraw()
 
     def on_master_event(self, message: MasterEvent) -> None:
         event = message.event
@@ -151,7 +151,7 @@ class LogsScreen(BaseScreen):
     def action_level(self) -> None:
         self.level = LEVELS[(LEVELS.index(self.level) + 1) % len(LEVELS)]
         self.query_one("#log-level", Static).update(f"level: {self.level}")
-        self._render()
+        self._redraw()
 
     def action_refresh(self) -> None:
         self.schedule_reload()

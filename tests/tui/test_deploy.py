@@ -1,0 +1,124 @@
+"""Page 7: deploy panes fed by the master's live stream, and reattaching with history."""
+
+from __future__ import annotations
+
+from textual.widgets import OptionList
+
+from fueltui.tui.screens.deploy import DeployScreen, grid_shape
+from fueltui.tui.widgets.nodepane import NodePane
+from polling import async_wait_until
+from tui.conftest import discover, node_mac, place
+from tui.test_environments import settle
+
+
+async def two_nodes(master, client) -> tuple[str, str]:
+    await client.create_environment("prod")
+    first, second = discover(master, 1), discover(master, 2)
+    await place(client, first, "prod", ["controller"])
+    await place(client, second, "prod", ["compute"])
+    return first, second
+
+
+def pane_text(screen: DeployScreen, mac: str) -> str:
+    pane = screen.panes().get(mac)
+    return "\n".join(pane.log_view.lines) if pane else ""
+
+
+async def test_deploy_panes_receive_streamed_lines(master, client, make_app, scripted) -> None:
+    first, second = await two_nodes(master, client)
+    app = make_app(client, start="deploy", env_name="prod")
+    async with app.run_test(size=(80, 24)) as pilot:
+        screen = app.screen
+        assert isinstance(screen, DeployScreen)
+        await settle(
+            pilot,
+            lambda: (
+                "no blocking" in str(screen.query_one("#deploy-summary").render())
+                or "blocking" in str(screen.query_one("#deploy-summary").render())
+            ),
+            "the summary",
+        )
+        await pilot.press("d")
+        await pilot.pause()
+        await pilot.press("y")
+        await settle(pilot, lambda: len(screen.panes()) == 2, "a pane per node")
+        assert screen.layout_kind == "grid"
+        await settle(
+            pilot, lambda: "says hello" in pane_text(screen, first), "the first line in node-1's pane"
+        )
+        scripted.say(second, "puppet: applying catalog on node-2")
+        await settle(
+            pilot, lambda: "applying catalog on node-2" in pane_text(screen, second), "a streamed line"
+        )
+        assert "node-2" not in pane_text(screen, first)
+        await settle(
+            pilot,
+            lambda: "puppet" in str(screen.panes()[second].query_one(".pane-head").render()),
+            "the current task in the pane head",
+        )
+        scripted.finish()
+        await settle(
+            pilot,
+            lambda: screen.deploy_task is not None and screen.deploy_task.status.value == "done",
+            "the deployment finished",
+        )
+
+
+async def test_reopening_reattaches_with_the_history(master, client, make_app, scripted) -> None:
+    first, _ = await two_nodes(master, client)
+    task = await client.deploy("prod")
+    for n in range(5):
+        scripted.say(first, f"history line {n}")
+
+    async def logged() -> bool:
+        chunk = await client.node_log(first, 0, task.id)
+        return any("history line 4" in line for line in chunk.entries)
+
+    await async_wait_until(logged, what="history on the master")
+    app = make_app(client, start="deploy", env_name="prod")
+    async with app.run_test(size=(80, 24)) as pilot:
+        screen = app.screen
+        assert isinstance(screen, DeployScreen)
+        await settle(pilot, lambda: "history line 4" in pane_text(screen, first), "the history in the pane")
+        assert "history line 0" in pane_text(screen, first)
+        scripted.say(first, "after the reattach")
+        await settle(
+            pilot, lambda: "after the reattach" in pane_text(screen, first), "live lines after reattach"
+        )
+    scripted.finish()
+
+
+async def test_many_nodes_become_a_list_with_one_pane(master, client, make_app, scripted) -> None:
+    await client.create_environment("prod")
+    for i in range(1, 7):
+        await place(client, discover(master, i), "prod", ["compute"])
+    await client.deploy("prod")
+    app = make_app(client, start="deploy", env_name="prod")
+    async with app.run_test(size=(80, 24)) as pilot:
+        screen = app.screen
+        assert isinstance(screen, DeployScreen)
+        await settle(pilot, lambda: screen.layout_kind == "list", "the list layout")
+        assert len(screen.query(NodePane)) == 1
+        listing = screen.query_one("#pane-list", OptionList)
+        listing.focus()
+        await pilot.press("down", "down")
+        await settle(pilot, lambda: screen.focused_mac == node_mac(3), "the third node focused")
+        scripted.say(node_mac(3), "line for the focused pane")
+        scripted.say(node_mac(5), "line for a hidden pane")
+        await settle(
+            pilot, lambda: "focused pane" in pane_text(screen, node_mac(3)), "line in the focused pane"
+        )
+        await settle(
+            pilot, lambda: any("hidden pane" in x for x in screen.states[node_mac(5)].lines), "buffered"
+        )
+        await pilot.press("s")
+        await settle(
+            pilot, lambda: screen.deploy_task is not None and screen.deploy_task.status.finished, "stopped"
+        )
+
+
+def test_grid_when_it_fits_list_when_it_does_not() -> None:
+    assert grid_shape(2, 80, 24) == (2, 1)
+    assert grid_shape(6, 80, 24) is None
+    assert grid_shape(30, 200, 60) == (5, 6)
+    assert grid_shape(0, 80, 24) is None

@@ -1,0 +1,65 @@
+"""Page 3: network settings with the core's findings at the field, saved on a real master."""
+
+from __future__ import annotations
+
+from textual.widgets import Input
+
+from fueltui.tui.screens.networks import NetworksScreen
+from polling import async_wait_until
+from tui.test_environments import settle
+
+PUBLIC_GW = "environment.networks.public.gateway"
+MGMT_VLAN = "environment.networks.management.vlan"
+
+
+async def opened(pilot, app) -> NetworksScreen:
+    screen = app.screen
+    assert isinstance(screen, NetworksScreen)
+    await settle(pilot, lambda: PUBLIC_GW in screen.paths, "the network form")
+    return screen
+
+
+def field(screen: NetworksScreen, path: str) -> Input:
+    return screen.query_one(f"#in-{screen.paths[path]}", Input)
+
+
+async def test_findings_appear_at_the_field_as_typed(client, make_app) -> None:
+    await client.create_environment("prod")
+    app = make_app(client, start="networks", env_name="prod")
+    async with app.run_test(size=(80, 24)) as pilot:
+        screen = await opened(pilot, app)
+        assert screen.field_codes(PUBLIC_GW) == []
+        field(screen, PUBLIC_GW).value = "10.9.9.9"
+        await pilot.pause()
+        assert any(code.startswith("gateway") for code in screen.field_codes(PUBLIC_GW))
+        field(screen, MGMT_VLAN).value = "tag"
+        await pilot.pause()
+        assert screen.field_codes(MGMT_VLAN) == ["value-invalid"]
+
+
+async def test_save_stores_the_networks_on_the_master(client, make_app) -> None:
+    await client.create_environment("prod")
+    app = make_app(client, start="networks", env_name="prod")
+    async with app.run_test(size=(80, 24)) as pilot:
+        screen = await opened(pilot, app)
+        field(screen, MGMT_VLAN).value = "201"
+        field(screen, "environment.networks.storage.vlan").value = ""
+        await pilot.press("ctrl+s")
+
+        async def saved() -> bool:
+            await pilot.pause()
+            env = (await client.environment("prod")).environment
+            return env.networks["management"].vlan == 201 and env.networks["storage"].vlan is None
+
+        await async_wait_until(saved, what="the saved networks on the master")
+
+
+async def test_save_is_refused_while_a_shape_is_wrong(client, make_app) -> None:
+    await client.create_environment("prod")
+    app = make_app(client, start="networks", env_name="prod")
+    async with app.run_test(size=(80, 24)) as pilot:
+        screen = await opened(pilot, app)
+        field(screen, "environment.neutron.floating_ranges").value = "172.16.0.130"
+        await pilot.press("ctrl+s")
+        await settle(pilot, lambda: any("Fix the marked" in n.message for n in app._notifications), "refusal")
+        assert (await client.environment("prod")).revision == 1

@@ -1,0 +1,64 @@
+"""The app shell: page keys, the command palette, help, notifications, 80×24 without a master."""
+
+from __future__ import annotations
+
+from textual.widgets import Footer, Markdown
+
+from fueltui.tui.app import PAGE_SCREENS
+from fueltui.tui.screens.help import HelpScreen
+from fueltui.tui.widgets.navbar import PAGES
+from tui.test_environments import settle
+
+
+async def test_number_keys_reach_every_page(client, make_app) -> None:
+    app = make_app(client, start="environments")
+    async with app.run_test(size=(80, 24)) as pilot:
+        for mode, key, _ in PAGES:
+            if mode == "master":
+                continue  # its form holds the focus; reached by the palette below
+            await pilot.press(key)
+            await settle(pilot, lambda m=mode: app.current_mode == m, f"page {mode}")
+            assert isinstance(app.screen, PAGE_SCREENS[mode])
+            assert app.screen.query(Footer)
+
+
+async def test_the_command_palette_reaches_a_page(client, make_app) -> None:
+    app = make_app(client, start="environments")
+    async with app.run_test(size=(80, 24)) as pilot:
+        await pilot.press("ctrl+p")
+        await pilot.press(*"Go to Master")
+        await settle(pilot, lambda: True, "typing")
+        await pilot.press("enter")
+        await settle(pilot, lambda: app.current_mode == "master", "the master page via the palette")
+
+
+async def test_help_lists_the_page_keys(client, make_app) -> None:
+    app = make_app(client, start="nodes")
+    async with app.run_test(size=(80, 24)) as pilot:
+        await pilot.press("question_mark")
+        await settle(pilot, lambda: isinstance(app.screen, HelpScreen), "the help screen")
+        body = app.screen.query_one(Markdown).source
+        assert "Space toggles" in body and "`space`" in body and "`ctrl+p`" in body
+        await pilot.press("escape")
+        await settle(pilot, lambda: not isinstance(app.screen, HelpScreen), "help closed")
+
+
+async def test_without_a_master_pages_say_so_instead_of_crashing(make_app) -> None:
+    app = make_app(None, start="nodes")
+    async with app.run_test(size=(80, 24)) as pilot:
+        await pilot.press("space", "a", "2", "n", *"x", "enter")
+        await settle(pilot, lambda: any("Not connected" in n.message for n in app._notifications), "a notice")
+        assert app.is_running
+
+
+async def test_a_failed_connection_is_a_notification(make_app) -> None:
+    from fueltui.client.errors import MasterUnavailable
+    from fueltui.tui.app import FuelApp
+
+    async def refuse() -> object:
+        raise MasterUnavailable("no master answers at /nowhere/master.sock")
+
+    app = FuelApp(connect=refuse, nics=lambda: [], cmdline=lambda: "")  # type: ignore[arg-type]
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(pilot, lambda: any("Cannot reach" in n.message for n in app._notifications), "notice")
+        assert app.is_running
