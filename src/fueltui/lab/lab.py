@@ -168,7 +168,12 @@ class Lab:
         networks: tuple[str, ...] | list[str] = DEFAULT_NETWORKS,
         start_master: bool | None = None,
         timeout: float = 60.0,
+        dhcp: bool = True,
     ) -> LabState:
+        """Build the lab (or keep it when it is up and healthy with the same shape).
+
+        `start_master`: start the lab's fueltui master (default: when it is installed);
+        without it, `dhcp` decides whether a bare dnsmasq serves the admin network."""
         check_root()
         networks = list(networks)
         if not 1 <= nodes <= MAX_NODES:
@@ -191,13 +196,13 @@ class Lab:
         if start_master is None:
             start_master = master_available()
         try:
-            return self._build(nodes, nics, networks, start_master, timeout)
+            return self._build(nodes, nics, networks, start_master, dhcp, timeout)
         except BaseException:
             self.down()
             raise
 
     def _build(
-        self, count: int, nics: int, networks: list[str], start_master: bool, timeout: float
+        self, count: int, nics: int, networks: list[str], start_master: bool, dhcp: bool, timeout: float
     ) -> LabState:
         names = self.names
         names.root.mkdir(parents=True, exist_ok=True)
@@ -220,7 +225,7 @@ class Lab:
 
         if start_master:
             state.master_pid = self._start_master()
-        else:
+        elif dhcp:
             state.dhcp_pid = self._start_dnsmasq()
         self._save(state)
 
@@ -247,7 +252,7 @@ class Lab:
         deadline = time.monotonic() + timeout
         for node in state.nodes:
             self._wait(lambda n=node: self._ready(n), deadline, f"node {node.index} to start sshd")
-        for node in state.nodes:
+        for node in state.nodes if start_master or dhcp else []:
             self._wait(
                 lambda n=node: netns.ipv4_of(n.netns, "eth0"),
                 deadline,

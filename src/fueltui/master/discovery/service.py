@@ -43,21 +43,27 @@ def _env_float(name: str, default: float) -> float:
 
 def expand_targets(targets: Iterable[str]) -> list[str]:
     """Addresses from "10.20.0.5" / "10.20.0.0/28" entries; a clear error for anything else."""
-    result: list[str] = []
+    result: dict[str, None] = {}
     for target in targets:
         text = target.strip()
         try:
             if "/" in text:
                 net = ipaddress.IPv4Network(text, strict=False)
+                if net.num_addresses > MAX_TARGETS + 2:
+                    raise OverflowError
                 hosts = [str(h) for h in net.hosts()] if net.num_addresses > 1 else [str(net.network_address)]
             else:
                 hosts = [str(ipaddress.IPv4Address(text))]
         except ValueError as exc:
             raise ValueError(f"{target!r} is not an IPv4 address or CIDR") from exc
-        result.extend(h for h in hosts if h not in result)
+        except OverflowError:
+            raise ValueError(
+                f"{target!r}: too many addresses (more than {MAX_TARGETS}); give a smaller CIDR"
+            ) from None
+        result.update(dict.fromkeys(hosts))
         if len(result) > MAX_TARGETS:
             raise ValueError(f"too many addresses (more than {MAX_TARGETS}); give a smaller CIDR")
-    return result
+    return list(result)
 
 
 class DiscoveryService:

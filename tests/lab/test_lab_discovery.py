@@ -1,0 +1,64 @@
+"""A 3-node lab, discovered by the lab's master: facts against the kernel's own view,
+DHCP leases against the pool."""
+
+from __future__ import annotations
+
+import ipaddress
+import json
+import subprocess
+
+import pytest
+
+from fueltui.lab.names import DHCP_POOL
+from fueltui.master.discovery.facts import gather_facts
+from labfixtures import LabHandle
+
+pytestmark = pytest.mark.lab
+
+STATES = {"UP": "up", "DOWN": "down", "LOWERLAYERDOWN": "down"}
+
+
+def kernel_links(netns: str) -> list[dict[str, object]]:
+    out = subprocess.run(
+        ["ip", "-n", netns, "-j", "link", "show"], capture_output=True, text=True, check=True
+    )
+    return [link for link in json.loads(out.stdout) if link.get("link_type") == "ether"]
+
+
+async def test_discovered_facts_match_ip_link_nic_by_nic(lab3: LabHandle) -> None:
+    records = {r.node.mac: r.node for r in await lab3.wait_discovered()}
+    assert len(records) == 3
+    for node in lab3.nodes:
+        discovered = records[node.admin_mac]
+        assert discovered.online and not discovered.untrusted
+        assert discovered.ip == lab3.admin_ip(node.index)
+        assert discovered.facts.hostname == f"bootstrap-{node.index}"
+        links = kernel_links(node.netns)
+        assert len(links) == 4
+        assert [n.name for n in discovered.facts.nics] == [link["ifname"] for link in links]
+        for nic, link in zip(discovered.facts.nics, links, strict=True):
+            assert nic.mac == link["address"]
+            assert nic.state == STATES.get(str(link["operstate"]), "unknown")
+            assert nic.pxe == (nic.name == "eth0")
+        assert discovered.facts.cpu.count >= 1 and discovered.facts.memory.total_bytes > 0
+        assert discovered.facts.os
+
+
+async def test_gather_facts_is_one_round_trip_from_the_master_namespace(lab3: LabHandle) -> None:
+    with lab3.in_master_ns():
+        async with lab3.fanout() as fan:
+            facts = await gather_facts(fan, lab3.admin_ip(2))
+    links = kernel_links(lab3.nodes[1].netns)
+    assert [(n.name, n.mac) for n in facts.nics] == [(link["ifname"], link["address"]) for link in links]
+    assert [n.name for n in facts.nics if n.pxe] == ["eth0"]
+
+
+def test_dhcp_leases_are_within_the_pool(lab3: LabHandle) -> None:
+    start, end = (ipaddress.IPv4Address(a) for a in DHCP_POOL)
+    addresses = [lab3.admin_ip(node.index) for node in lab3.nodes]
+    assert len(set(addresses)) == len(addresses)
+    for address in addresses:
+        assert start <= ipaddress.IPv4Address(address) <= end
+    leases = (lab3.master_state_dir / "dnsmasq.leases").read_text()
+    for node in lab3.nodes:
+        assert f"{node.admin_mac} {lab3.admin_ip(node.index)} " in leases
