@@ -132,3 +132,28 @@ def test_networks_for_node() -> None:
     assert "public" not in networks_for_node(env, RELEASE, ["compute", "cinder"])
     env.settings.assign_public_to_all_nodes = True
     assert "public" in networks_for_node(env, RELEASE, ["compute"])
+
+
+def test_admin_network_export_apply_with_and_without_master() -> None:
+    master = Answers.model_validate(BASE).master
+    assert master is not None
+    env = new_environment("demo", RELEASE, Mode.neutron_gre, master=master)
+    assert effective_network(env, RELEASE, "fuelweb_admin").ip_ranges == [("10.20.0.129", "10.20.0.254")]
+    exported = answers_from_environment(env, RELEASE, [], master=master)
+    assert exported.environment is not None and "fuelweb_admin" not in exported.environment.networks
+    loaded = load_answers(dump_answers(exported))
+    assert loaded.environment is not None
+    assert environment_from_answers(loaded.environment, RELEASE, loaded.master) == env
+    # The master moved: the environment keeps its admin network, written out explicitly.
+    moved = master.model_copy(update={"ip": "10.20.0.3"})
+    exported = answers_from_environment(env, RELEASE, [], master=moved)
+    loaded = load_answers(dump_answers(exported))
+    assert loaded.environment is not None and "fuelweb_admin" in loaded.environment.networks
+    assert environment_from_answers(loaded.environment, RELEASE, loaded.master) == env
+
+
+def test_partial_admin_network_in_answers_keeps_the_rest() -> None:
+    text = "environment: {name: d, networks: {fuelweb_admin: {ip_ranges: [[10.20.0.10, 10.20.0.99]]}}}"
+    env = environment_from_answers(load_answers(text).environment, RELEASE)  # type: ignore[arg-type]
+    admin = effective_network(env, RELEASE, "fuelweb_admin")
+    assert (admin.cidr, admin.ip_ranges) == ("10.20.0.0/24", [("10.20.0.10", "10.20.0.99")])

@@ -53,11 +53,17 @@ def _merge_params(default: P | None, given: P | None) -> P | None:
     return type(default).model_validate(merged.model_dump())
 
 
-def new_environment(name: str, release: Release, mode: Mode | str) -> Environment:
-    """A new environment with every release default of the mode filled in."""
+def new_environment(
+    name: str, release: Release, mode: Mode | str, master: BootOptions | None = None
+) -> Environment:
+    """A new environment with every release default of the mode filled in. With `master`, the
+    admin network is the master's (subnet, DHCP pool), as `environment_from_answers` makes it."""
     mode = Mode(mode)
     meta = release.modes.get(mode)
     networks = {net.name: _config_of(net) for net in mode_networks(release, mode)}
+    admin = admin_network_from_boot(master) if master is not None else None
+    if admin is not None:
+        networks[ADMIN] = admin
     return Environment(
         name=name,
         release=release.id,
@@ -87,15 +93,16 @@ def environment_from_answers(
     """The environment an answers file describes: release defaults with the file's values over
     them, key by key. Networks the mode does not know are kept, so the rules can report them.
     With `master`, the admin network follows the master's boot options."""
-    env = new_environment(spec.name, release, spec.mode)
+    env = new_environment(spec.name, release, spec.mode, master if ADMIN not in spec.networks else None)
     for name, given in spec.networks.items():
-        base = env.networks.get(name, NetworkConfig())
+        if name in env.networks:
+            base: dict[str, object] = env.networks[name].model_dump()
+        elif name == ADMIN:
+            base = _config_of(release.admin_network).model_dump()
+        else:
+            base = {}  # unknown to the mode: kept as given for the rules to report
         updates = {key: getattr(given, key) for key in given.model_fields_set}
-        env.networks[name] = NetworkConfig.model_validate({**base.model_dump(), **updates})
-    if master is not None and ADMIN not in spec.networks:
-        admin = admin_network_from_boot(master)
-        if admin is not None:
-            env.networks[ADMIN] = admin
+        env.networks[name] = NetworkConfig.model_validate({**base, **updates})
     env.neutron = _merge_params(env.neutron, spec.neutron)
     env.nova_network = _merge_params(env.nova_network, spec.nova_network)
     if spec.settings is not None:
@@ -161,15 +168,20 @@ def network_vlans(env: Environment, release: Release, name: str) -> list[int]:
 # --------------------------------------------------------------------------- export
 
 
-def answers_environment(env: Environment, release: Release) -> AnswersEnvironment:
+def answers_environment(
+    env: Environment, release: Release, master: BootOptions | None = None
+) -> AnswersEnvironment:
     """The full answers form of an environment: every key written out (`vlan: null` included),
-    so applying it gives back the same environment."""
+    so applying it gives back the same environment. The admin network is written only when it
+    is not what the master's boot options (`master`) give."""
+    admin = env.networks.get(ADMIN)
+    keep_admin = admin is not None and (master is None or admin != admin_network_from_boot(master))
     networks = {
         name: NetworkConfig(
             cidr=config.cidr, gateway=config.gateway, ip_ranges=config.ip_ranges, vlan=config.vlan
         )
         for name, config in env.networks.items()
-        if name != ADMIN
+        if name != ADMIN or keep_admin
     }
     fields: dict[str, object] = {
         "name": env.name,
@@ -199,7 +211,7 @@ def answers_from_environment(
 ) -> Answers:
     """An answers document for an environment, its nodes and optionally the master."""
     fields: dict[str, object] = {
-        "environment": answers_environment(env, release),
+        "environment": answers_environment(env, release, master),
         "nodes": [answers_node(n) for n in nodes],
     }
     if master is not None:
