@@ -30,6 +30,7 @@ pytestmark = [pytest.mark.lab, pytest.mark.timeout(240)]
 ENV = "lab"
 NAMES = {1: "controller-1", 2: "compute-1", 3: "compute-2"}
 ROLES = {1: ["controller"], 2: ["compute"], 3: ["compute"]}
+WRAPPER = "/usr/local/sbin/hostname"
 BLOCKING_HOSTNAME = """#!/bin/sh
 touch /tmp/hostname-blocked
 while [ ! -e /tmp/go ]; do sleep 0.1; done
@@ -100,7 +101,7 @@ def put_wrapper(handle: LabHandle, index: int, script: str) -> None:
         [
             "sh",
             "-c",
-            "mkdir -p /usr/local/sbin && cat > /usr/local/sbin/hostname && chmod 755 /usr/local/sbin/hostname",
+            f"mkdir -p /usr/local/sbin && cat > {WRAPPER} && chmod 755 {WRAPPER}",
         ],
         input=script,
     )
@@ -289,10 +290,14 @@ async def test_master_killed_mid_deploy_then_resume_completes(dlab: LabHandle, c
 async def test_ten_thousand_line_output_arrives_whole_and_in_order(dlab: LabHandle) -> None:
     put_wrapper(dlab, 3, LOUD_HOSTNAME)
     try:
-        done = cli(dlab, "deploy", ENV, "--wait", "--skip-verify", "--nodes", "compute-2")
+        done = cli(dlab, "deploy", ENV, "--follow", "--skip-verify", "--nodes", "compute-2")
     finally:
         remove_wrapper(dlab, 3)
     assert_ok(done)
+    followed = [
+        line.split("[compute-2] ", 1)[1] for line in done.stdout.splitlines() if "[compute-2] " in line
+    ]
+    assert [line for line in followed if line.isdigit()] == [str(n) for n in range(1, 10001)]
     client = await dlab.client()
     try:
         record = await last_deploy(client)

@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+import asyncio
+import subprocess
+import sys
+
 import pytest
 
 from fueltui.api.schema import TaskRecord
@@ -115,3 +119,22 @@ def _guards(monkeypatch: pytest.MonkeyPatch):
     before = list(checks.PREDEPLOY_CHECKS)
     yield
     assert before == checks.PREDEPLOY_CHECKS
+
+
+def fueltui(master: RunningMaster, *args: str) -> subprocess.CompletedProcess[str]:
+    argv = [sys.executable, "-m", "fueltui", "--state-dir", str(master.base), *args]
+    return subprocess.run(argv, capture_output=True, text=True, timeout=60)
+
+
+async def test_cli_reports_refusal_with_findings(master: RunningMaster, client: MasterClient) -> None:
+    await setup(master, client, [["compute"], ["compute"]])
+    for extra in ([], ["--wait"]):
+        done = await asyncio.to_thread(fueltui, master, "deploy", "prod", "--skip-verify", *extra)
+        assert done.returncode == 2, done.stdout + done.stderr
+        assert "fueltui: deploy refused" in done.stderr
+        assert "error: nodes: environment prod has no controller" in done.stderr
+    unknown = await asyncio.to_thread(fueltui, master, "deploy", "prod", "--nodes", "node-d00001,ghost")
+    assert unknown.returncode == 2 and "not nodes of prod: ghost" in unknown.stderr
+    idle = await asyncio.to_thread(fueltui, master, "stop", "prod")
+    assert idle.returncode == 2 and "runs no task" in idle.stderr
+    assert "Traceback" not in unknown.stderr + idle.stderr

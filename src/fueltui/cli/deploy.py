@@ -21,6 +21,8 @@ EXIT_OK, EXIT_FAILED, EXIT_REFUSED, EXIT_STOPPED = 0, 1, 2, 3
 POLL = 0.5
 FOLLOW_HELP = "print every node's log as it runs (implies --wait)"
 MASTER_GONE_GRACE = 60.0  # a restarting master is waited for this long
+REFUSAL_WINDOW = 5.0  # how long `deploy` without --wait waits for the pre-deploy checks
+REFUSED = "deploy refused"
 
 
 def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -130,7 +132,7 @@ async def _resolve_nodes(client: MasterClient, env: str, spec: str) -> list[str]
     if unknown or not macs:
         names = ", ".join(sorted(r.node.name for r in records)) or "none"
         what = ", ".join(unknown) or "(empty)"
-        raise ApiError(0, "unknown-nodes", f"not nodes of {env}: {what} (its nodes: {names})")
+        raise ApiError(400, "unknown-nodes", f"not nodes of {env}: {what} (its nodes: {names})")
     return macs
 
 
@@ -139,20 +141,44 @@ def _started(
 ) -> Callable[[MasterClient], Awaitable[int]]:
     async def go(client: MasterClient) -> int:
         record = await start(client)
-        print(
-            f"deploying {record.env}: task {record.id}"
-            + ("" if wait else " (fueltui deploy --wait to watch)")
-        )
+        hint = "" if wait else " (fueltui deploy --wait to watch)"
+        print(f"deploying {record.env}: task {record.id}{hint}")
         if not wait:
-            return EXIT_OK
+            return await _refused(client, record) or EXIT_OK
         return await _wait(client, record, follow)
 
     return go
 
 
+async def _refused(client: MasterClient, record: TaskRecord) -> int | None:
+    """The pre-deploy checks run first thing in the task: wait for their verdict, so a
+    refused deployment is never reported as started."""
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + REFUSAL_WINDOW
+    while loop.time() < deadline:
+        record = await client.task(record.id)
+        if record.status.finished or record.nodes:
+            break
+        await asyncio.sleep(0.1)  # polling the task's first state
+    return await _print_refusal(client, record)
+
+
+async def _print_refusal(client: MasterClient, record: TaskRecord) -> int | None:
+    if record.status != TaskStatus.error or not record.message.startswith(REFUSED):
+        return None
+    print(f"fueltui: {record.message.split(': ', 1)[0]}", file=sys.stderr)
+    log = await client.task_log(record.id)
+    for entry in log.entries:
+        text = entry.split(" ", 1)[-1]
+        if text.startswith("refused: "):
+            print(f"  error: {text.removeprefix('refused: ')}", file=sys.stderr)
+    return EXIT_REFUSED
+
+
 async def _wait(client: MasterClient, record: TaskRecord, follow: bool) -> int:
     names = {r.node.mac: r.node.name for r in await client.nodes(record.env)}
-    follower = asyncio.create_task(_follow(client, record.id, names)) if follow else None
+    offset = [0]
+    follower = asyncio.create_task(_follow(client, record.id, names, offset)) if follow else None
     seen: dict[str, str] = {}
     lost_since: float | None = None
     loop = asyncio.get_running_loop()
@@ -177,15 +203,30 @@ async def _wait(client: MasterClient, record: TaskRecord, follow: bool) -> int:
             await asyncio.sleep(POLL)  # polling the task's status
     finally:
         if follower is not None:
-            await asyncio.sleep(POLL)  # let the last log lines arrive
             follower.cancel()
             with contextlib.suppress(asyncio.CancelledError, ApiError):
                 await follower
+    if follower is not None:  # whatever the live stream had not delivered yet
+        while True:
+            chunk = await client.task_log(record.id, offset=offset[0])
+            _print_lines(chunk.entries, names)
+            offset[0] = chunk.end
+            if not chunk.has_more:
+                break
+    refused = await _print_refusal(client, record)
+    if refused is not None:
+        return refused
     return _summary(record, names)
 
 
-async def _follow(client: MasterClient, task_id: str, names: dict[str, str]) -> None:
-    async for line in client.follow_task_log(task_id):
+async def _follow(client: MasterClient, task_id: str, names: dict[str, str], offset: list[int]) -> None:
+    async for chunk in client.follow_log_chunks(f"/tasks/{task_id}/logs/follow", offset[0]):
+        _print_lines(chunk.entries, names)
+        offset[0] = chunk.end
+
+
+def _print_lines(lines: list[str], names: dict[str, str]) -> None:
+    for line in lines:
         for mac, name in names.items():
             line = line.replace(f"[{mac}]", f"[{name}]")
         print(line, flush=True)
