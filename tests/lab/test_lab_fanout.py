@@ -1,0 +1,116 @@
+"""The SSH fan-out against real sshd on lab nodes: streaming, quoting, kills, files."""
+
+from __future__ import annotations
+
+import asyncio
+import hashlib
+from pathlib import Path
+
+import pytest
+
+from fueltui.ssh.fanout import CommandTimeout, NodeUnreachable
+from labfixtures import LabHandle
+from polling import async_wait_until
+
+pytestmark = pytest.mark.lab
+
+
+def remote_procs(lab3: LabHandle, index: int, needle: str) -> list[str]:
+    out = lab3.lab.node_exec(index, ["ps", "-eo", "args"])
+    return [line for line in out.splitlines() if needle in line]
+
+
+async def test_lines_stream_to_the_callback_in_order(lab3: LabHandle) -> None:
+    seen: list[tuple[str, str]] = []
+    with lab3.in_master_ns():
+        async with lab3.fanout() as fan:
+            result = await fan.run(
+                lab3.admin_ip(1),
+                "for i in 1 2 3; do echo out$i; echo err$i >&2; done; exit 7",
+                on_line=lambda stream, line: seen.append((stream, line)),
+            )
+    assert result.exit_status == 7
+    assert result.stdout == "out1\nout2\nout3\n" and result.stderr == "err1\nerr2\nerr3\n"
+    assert [line for stream, line in seen if stream == "stdout"] == ["out1", "out2", "out3"]
+    assert [line for stream, line in seen if stream == "stderr"] == ["err1", "err2", "err3"]
+
+
+async def test_argv_is_quoted_so_nothing_is_interpreted(lab3: LabHandle) -> None:
+    hostile = ["$(touch /tmp/fanout-pwned)", "a'b\"c", "x; touch /tmp/fanout-pwned2", "line\nbreak", "`id`"]
+    with lab3.in_master_ns():
+        async with lab3.fanout() as fan:
+            result = await fan.run(lab3.admin_ip(1), ["printf", "%s\\n", *hostile])
+    assert result.ok
+    assert result.stdout == "".join(h + "\n" for h in hostile)
+    assert lab3.lab.node_exec(1, ["sh", "-c", "ls /tmp/fanout-pwned* 2>/dev/null || true"]) == ""
+
+
+async def test_one_connection_per_node_is_reused_and_nodes_run_in_parallel(lab3: LabHandle) -> None:
+    with lab3.in_master_ns():
+        async with lab3.fanout(max_concurrency=8) as fan:
+            ips = [lab3.admin_ip(n.index) for n in lab3.nodes]
+            first = await asyncio.gather(*(fan.run(ip, "echo $PPID") for ip in ips))
+            second = await asyncio.gather(*(fan.run(ip, "echo $PPID") for ip in ips))
+            conns = {ip: fan._conns[ip] for ip in ips}
+            third = await asyncio.gather(*(fan.run(ip, ["hostname"]) for ip in ips))
+            assert all(fan._conns[ip] is conns[ip] for ip in ips)
+    assert all(a.ok and b.ok for a, b in zip(first, second, strict=True))
+    assert [r.stdout.strip() for r in third] == [f"bootstrap-{n.index}" for n in lab3.nodes]
+
+
+async def test_timeout_kills_the_remote_process_group(lab3: LabHandle) -> None:
+    with lab3.in_master_ns():
+        async with lab3.fanout() as fan:
+            with pytest.raises(CommandTimeout):
+                await fan.run(lab3.admin_ip(2), "sleep 4101 & sleep 4102; echo never", timeout=0.5)
+    await async_wait_until(
+        _async(lambda: not remote_procs(lab3, 2, "sleep 410")), timeout=10, what="remote sleeps killed"
+    )
+
+
+async def test_cancellation_kills_the_remote_process(lab3: LabHandle) -> None:
+    with lab3.in_master_ns():
+        async with lab3.fanout() as fan:
+            started = asyncio.Event()
+            task = asyncio.create_task(
+                fan.run(
+                    lab3.admin_ip(3), "echo started; exec sleep 4201", on_line=lambda s, line: started.set()
+                )
+            )
+            await asyncio.wait_for(started.wait(), 10)
+            assert remote_procs(lab3, 3, "sleep 4201")
+            task.cancel()
+            with pytest.raises(asyncio.CancelledError):
+                await task
+    await async_wait_until(
+        _async(lambda: not remote_procs(lab3, 3, "sleep 4201")), timeout=10, what="remote sleep killed"
+    )
+
+
+async def test_put_file_writes_atomically_with_its_mode(lab3: LabHandle) -> None:
+    data = bytes(range(256)) * 10
+    with lab3.in_master_ns():
+        async with lab3.fanout() as fan:
+            await fan.put_file(lab3.admin_ip(1), "/etc/fueltui-test/dir/blob", data, 0o640)
+            result = await fan.run(
+                lab3.admin_ip(1),
+                ["sh", "-c", "stat -c %a /etc/fueltui-test/dir/blob; md5sum < /etc/fueltui-test/dir/blob"],
+            )
+    mode, digest = result.stdout.split()[:2]
+    assert mode == "640" and digest == hashlib.md5(data).hexdigest()
+    # The node's root is its own: the host never sees the file.
+    assert not Path("/etc/fueltui-test").exists()
+
+
+async def test_an_unreachable_node_is_a_clear_error(lab3: LabHandle) -> None:
+    with lab3.in_master_ns():
+        async with lab3.fanout(connect_timeout=2) as fan:
+            with pytest.raises(NodeUnreachable, match=r"10\.20\.0\.9"):
+                await fan.run("10.20.0.9", ["true"])
+
+
+def _async(check):  # type: ignore[no-untyped-def]
+    async def run() -> bool:
+        return bool(check())
+
+    return run

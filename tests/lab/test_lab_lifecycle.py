@@ -1,0 +1,63 @@
+"""`lab up` recovers from a half-built lab; `lab down` leaves nothing behind."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+from pathlib import Path
+
+import pytest
+
+from fueltui.lab import netns, processes
+from fueltui.lab.lab import Lab
+from labfixtures import unique_prefix
+
+pytestmark = [pytest.mark.lab, pytest.mark.skipif(os.geteuid() != 0, reason="lab tests need root")]
+
+
+def traces(lab: Lab) -> dict[str, object]:
+    root = str(lab.names.root)
+    mounts = [line for line in Path("/proc/self/mountinfo").read_text().splitlines() if root in line]
+    host_links = subprocess.run(["ip", "-o", "link"], capture_output=True, text=True, check=True).stdout
+    return {
+        "namespaces": [ns for ns in netns.list_netns() if lab.names.owns_ns(ns)],
+        "processes": processes.mentioning(root),
+        "mounts": mounts,
+        "files": lab.names.root.exists(),
+        "host links": [line for line in host_links.splitlines() if "br-admin" in line or "n1e0" in line],
+    }
+
+
+def test_up_recovers_from_a_half_built_lab_and_down_leaves_no_trace() -> None:
+    lab = Lab(unique_prefix())
+    try:
+        # What a crash half-way through `up` leaves: a master namespace, a stray node, files.
+        netns.run(["ip", "netns", "add", lab.names.master_ns])
+        netns.run(["ip", "netns", "add", lab.names.node_ns(7)])
+        lab.names.root.mkdir(parents=True)
+        (lab.names.root / "lab.json").write_text("{not json")
+        state = lab.up(nodes=2, nics=2, start_master=False)
+        assert [n.index for n in state.nodes] == [1, 2]
+        assert lab.names.node_ns(7) not in netns.list_netns()
+        assert lab.healthy()
+        assert lab.up(nodes=2, nics=2, start_master=False).nodes[0].pid == state.nodes[0].pid  # kept
+        assert lab.node_exec(1, ["hostname"]).strip() == "bootstrap-1"
+        assert traces(lab)["processes"]
+    finally:
+        lab.down()
+    assert traces(lab) == {"namespaces": [], "processes": [], "mounts": [], "files": False, "host links": []}
+
+
+def test_nodes_write_into_their_own_root_only() -> None:
+    lab = Lab(unique_prefix())
+    try:
+        lab.up(nodes=2, nics=1, start_master=False)
+        lab.node_exec(1, ["sh", "-c", "echo one > /etc/fueltui-node-marker"])
+        assert lab.node_exec(1, ["cat", "/etc/fueltui-node-marker"]).strip() == "one"
+        assert (
+            lab.node_exec(2, ["sh", "-c", "cat /etc/fueltui-node-marker 2>/dev/null || echo absent"]).strip()
+            == "absent"
+        )
+        assert not Path("/etc/fueltui-node-marker").exists()
+    finally:
+        lab.down()

@@ -1,0 +1,118 @@
+"""Liveness and trust on real nodes: leases start discovery, a dead sshd means offline,
+a replaced host key means untrusted and nothing runs until the key is accepted."""
+
+from __future__ import annotations
+
+import ipaddress
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+
+from fueltui.lab.lab import lab_boot_options
+from fueltui.lab.names import DHCP_POOL
+from fueltui.master.discovery.service import DiscoveryService
+from fueltui.master.store import Store
+from fueltui.ssh.hostkeys import HostKeyChanged
+from labfixtures import LabHandle
+from polling import async_wait_until
+
+pytestmark = pytest.mark.lab
+
+FAST = {"FUELTUI_POLL_INTERVAL": "0.5", "FUELTUI_OFFLINE_AFTER": "2"}
+
+
+def _node(store: Store, mac: str):  # type: ignore[no-untyped-def]
+    return store.node(mac).node
+
+
+async def test_leases_trigger_discovery_and_a_dead_sshd_goes_offline(
+    make_lab: Callable[..., LabHandle], tmp_path: Path
+) -> None:
+    lab = make_lab(nodes=2, master=False, dhcp=False)
+    store = Store(tmp_path / "fueltui.db")
+    store.set_boot_options(lab_boot_options(), 0)
+    with lab.in_master_ns():
+        service = DiscoveryService(store, lab.master_state_dir, poll_interval=0.3, offline_after=1.5)
+        await service.start()
+        try:
+
+            async def both_online() -> bool:
+                return sum(r.node.online for r in store.nodes()) == 2
+
+            await async_wait_until(both_online, timeout=30, what="both nodes discovered from their leases")
+            assert service.dhcp is not None
+            start, end = (ipaddress.IPv4Address(a) for a in DHCP_POOL)
+            for lease in service.dhcp.leases():
+                assert start <= ipaddress.IPv4Address(lease.ip) <= end
+            assert {lease.mac for lease in service.dhcp.leases()} == {n.admin_mac for n in lab.nodes}
+
+            lab.lab.kill_sshd(2)
+            dead, alive = lab.nodes[1].admin_mac, lab.nodes[0].admin_mac
+
+            async def offline() -> bool:
+                return not _node(store, dead).online
+
+            await async_wait_until(offline, timeout=1.5 + 5, what="node with dead sshd offline")
+            assert _node(store, alive).online
+        finally:
+            await service.stop()
+            store.close()
+
+
+async def test_replaced_host_key_is_untrusted_until_accepted(
+    make_lab: Callable[..., LabHandle], tmp_path: Path
+) -> None:
+    lab = make_lab(nodes=1, master=False, dhcp=False)
+    store = Store(tmp_path / "fueltui.db")
+    store.set_boot_options(lab_boot_options(), 0)
+    mac = lab.nodes[0].admin_mac
+    with lab.in_master_ns():
+        service = DiscoveryService(store, lab.master_state_dir, poll_interval=0.3, offline_after=30)
+        await service.start()
+        try:
+
+            async def discovered() -> bool:
+                return any(r.node.online for r in store.nodes())
+
+            await async_wait_until(discovered, timeout=30, what="node discovered")
+            ip = lab.admin_ip(1)
+            lab.lab.replace_host_key(1)
+
+            async def untrusted() -> bool:
+                return _node(store, mac).untrusted
+
+            await async_wait_until(untrusted, timeout=10, what="node marked untrusted")
+            assert "host key" in (_node(store, mac).error or "")
+            with pytest.raises(HostKeyChanged, match="changed"):
+                await service.fanout.run(ip, ["touch", "/tmp/ran-on-untrusted"])
+            assert lab.lab.node_exec(1, ["sh", "-c", "ls /tmp/ran-on-untrusted 2>/dev/null || true"]) == ""
+
+            assert service.accept_host_key(mac)
+
+            async def trusted_again() -> bool:
+                node = _node(store, mac)
+                return not node.untrusted and node.online and node.error is None
+
+            await async_wait_until(trusted_again, timeout=10, what="node trusted after accepting its key")
+            assert (await service.fanout.run(ip, ["true"])).ok
+        finally:
+            await service.stop()
+            store.close()
+
+
+async def test_the_lab_master_marks_untrusted_and_offline_nodes(make_lab: Callable[..., LabHandle]) -> None:
+    lab = make_lab(nodes=2, master_env=FAST)
+    lab.lab.replace_host_key(1)
+    lab.lab.kill_sshd(2)
+    client = await lab.client()
+    try:
+
+        async def both_flagged() -> bool:
+            nodes = {r.node.mac: r.node for r in await client.nodes()}
+            first, second = nodes[lab.nodes[0].admin_mac], nodes[lab.nodes[1].admin_mac]
+            return first.untrusted and not second.online
+
+        await async_wait_until(both_flagged, timeout=20, what="node 1 untrusted and node 2 offline")
+    finally:
+        await client.close()
