@@ -373,3 +373,18 @@ def _truthy(condition: Callable[[], bool]) -> Callable[[], Awaitable[bool]]:
         return condition()
 
     return check
+
+
+async def test_apply_findings_point_at_the_files_nodes(master: RunningMaster, client: MasterClient) -> None:
+    discover(master)
+    await client.apply(ANSWERS, source="lab.yaml")
+    bad = ANSWERS.replace("cidr: 172.16.0.0/24", "cidr: 172.16.0.0/33").replace(
+        "[compute]", "[compute, wizard]"
+    )
+    with pytest.raises(ApiError) as refused:
+        await client.apply(bad, source="lab.yaml")
+    paths = {f.path for f in refused.value.findings if f.severity == "error"}
+    assert any(p.endswith("networks.public.cidr") for p in paths), paths
+    assert "nodes[1].roles[1]" in paths  # the file's second node, its second role
+    assert len(refused.value.findings) == len({(f.code, f.path, f.message) for f in refused.value.findings})
+    assert (await client.environment("lab")).revision == 1  # nothing changed

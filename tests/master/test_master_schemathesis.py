@@ -16,7 +16,7 @@ from fueltui.master import tasks
 from fueltui.master.tasks import TaskContext
 from masterfixtures import RunningMaster
 
-MAX_EXAMPLES = 8
+MAX_EXAMPLES = 6
 STREAMS = ("/events", "/logs/follow")
 # No server error, and every answer is what the document promises (status, type, body).
 CHECKS = [

@@ -8,7 +8,9 @@ nothing: export writes every value out, and apply keeps what the file leaves uns
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
+from dataclasses import dataclass, field
 
 from fueltui.api.schema import ApplyResult
 from fueltui.core.answers import Answers, AnswersError, AnswersNode, dump_answers, load_answers
@@ -27,6 +29,9 @@ def export(store: Store, name: str) -> str:
     return dump_answers(answers)
 
 
+_NODE_PATH = re.compile(r"^nodes\[(\d+)\](.*)$")
+
+
 def _finding(code: str, path: str, message: str) -> Finding:
     return Finding(code=code, path=path, message=message, severity=Severity.error)
 
@@ -43,7 +48,7 @@ def apply(
         answers = load_answers(text, source)
     except AnswersError as exc:
         raise Invalid(str(exc), code="answers-invalid") from None
-    findings = corerules.answers_findings(answers)
+    findings: list[Finding] = []
     changes: list[str] = []
     boot = store.boot_options()
     master_opts = answers.master or boot.options
@@ -81,12 +86,13 @@ def apply(
             "nodes can only be applied together with their environment", code="answers-no-environment"
         )
 
-    node_writes, new_nodes, node_findings, node_changes = _plan_nodes(store, answers, env, release)
-    findings += node_findings
-    changes += node_changes
+    plan = _plan_nodes(store, answers, env, release)
+    node_writes, new_nodes = plan.writes, plan.new
+    findings += plan.findings
+    changes += plan.changes
     if env is not None and release is not None:
-        target_nodes = _nodes_after(store, env.name, node_writes, new_nodes)
-        findings += corerules.environment_findings(env, release, target_nodes)
+        findings += _judge(store, env, release, plan.aligned)
+    findings = list({(f.code, f.path, f.message): f for f in findings}.values())
     errors = corerules.errors(findings)
     if errors:
         raise Invalid(
@@ -103,26 +109,38 @@ def apply(
         env_revision,
         [(node, rev) for node, rev in node_writes],
         new_nodes=new_nodes,
-        boot=(answers.master, boot.revision) if "master boot options" in changes else None,
+        boot=(answers.master, boot.revision) if answers.master and "master boot options" in changes else None,
     )
     name = env.name if env else None
     return ApplyResult(environment=name, created=created, changes=changes, findings=findings)
 
 
+@dataclass
+class _NodePlan:
+    writes: list[tuple[Node, int]] = field(default_factory=list)
+    new: list[Node] = field(default_factory=list)
+    findings: list[Finding] = field(default_factory=list)
+    changes: list[str] = field(default_factory=list)
+    aligned: list[Node] = field(default_factory=list)  # one per node of the file, in its order
+
+
+def _placeholder(spec: AnswersNode) -> Node:
+    """A node the file names but the master cannot use; still counted for the role rules."""
+    return Node(mac=spec.mac, name=spec.name or "", roles=list(spec.roles))
+
+
 def _plan_nodes(
     store: Store, answers: Answers, env: Environment | None, release: Release | None
-) -> tuple[list[tuple[Node, int]], list[Node], list[Finding], list[str]]:
-    writes: list[tuple[Node, int]] = []
-    new: list[Node] = []
-    findings: list[Finding] = []
-    changes: list[str] = []
+) -> _NodePlan:
+    plan = _NodePlan()
     if env is None or release is None:
-        return writes, new, findings, changes
+        return plan
     seen: set[str] = set()
     for index, spec in enumerate(answers.nodes):
         path = f"nodes[{index}]"
         if spec.mac in seen:
-            findings.append(_finding("node-duplicate", path, f"node {spec.mac} is listed twice"))
+            plan.findings.append(_finding("node-duplicate", path, f"node {spec.mac} is listed twice"))
+            plan.aligned.append(_placeholder(spec))
             continue
         seen.add(spec.mac)
         try:
@@ -130,35 +148,55 @@ def _plan_nodes(
             before, revision = record.node, record.revision
         except NotFound:
             if not spec.nics:
-                findings.append(
+                plan.findings.append(
                     _finding(
                         "node-unknown",
                         f"{path}.mac",
                         f"no node with admin MAC {spec.mac} has been discovered; boot it, or list its nics",
                     )
                 )
+                plan.aligned.append(_placeholder(spec))
                 continue
-            before, revision = (
-                Node(mac=spec.mac, name=spec.name or spec.mac, facts=NodeFacts(nics=spec.nics)),
-                -1,
-            )
+            before = Node(mac=spec.mac, name=spec.name or spec.mac, facts=NodeFacts(nics=spec.nics))
+            revision = -1
         if before.environment not in (None, env.name):
-            findings.append(
+            plan.findings.append(
                 _finding(
                     "node-in-other-environment",
                     path,
                     f"node {spec.mac} belongs to environment {before.environment!r}; remove it there first",
                 )
             )
+            plan.aligned.append(_placeholder(spec))
             continue
         after = _node_after(before, spec, env, release)
+        plan.aligned.append(after)
         if revision < 0:
-            new.append(after)
-            changes.append(f"node {after.name} ({after.mac}) added")
+            plan.new.append(after)
+            plan.changes.append(f"node {after.name} ({after.mac}) added")
         elif after != before:
-            writes.append((after, revision))
-            changes.append(f"node {after.name} ({after.mac}) updated")
-    return writes, new, findings, changes
+            plan.writes.append((after, revision))
+            plan.changes.append(f"node {after.name} ({after.mac}) updated")
+    return plan
+
+
+def _judge(store: Store, env: Environment, release: Release, aligned: list[Node]) -> list[Finding]:
+    """The core rules on the environment with the file's nodes first (so `nodes[i]` in a
+    finding is the file's i-th node) and then the nodes already assigned but not in the file."""
+    named = {node.mac for node in aligned}
+    extras = [r.node for r in store.nodes(environment=env.name) if r.node.mac not in named]
+    findings = corerules.environment_findings(env, release, [*aligned, *extras])
+    if not extras:
+        return findings
+    moved = []
+    for finding in findings:
+        match = _NODE_PATH.match(finding.path)
+        if match and int(match.group(1)) >= len(aligned):
+            extra = extras[int(match.group(1)) - len(aligned)]
+            path = f"node {extra.name} ({extra.mac}, assigned, not in the file){match.group(2)}"
+            finding = finding.model_copy(update={"path": path})
+        moved.append(finding)
+    return moved
 
 
 def _node_after(node: Node, spec: AnswersNode, env: Environment, release: Release) -> Node:
@@ -176,12 +214,3 @@ def _node_after(node: Node, spec: AnswersNode, env: Environment, release: Releas
             "interfaces": {nic: list(nets) for nic, nets in interfaces.items()},
         }
     )
-
-
-def _nodes_after(store: Store, env_name: str, writes: list[tuple[Node, int]], new: list[Node]) -> list[Node]:
-    by_mac = {r.node.mac: r.node for r in store.nodes(environment=env_name)}
-    for node, _ in writes:
-        by_mac[node.mac] = node
-    for node in new:
-        by_mac[node.mac] = node
-    return [by_mac[mac] for mac in sorted(by_mac)]
