@@ -6,6 +6,7 @@ from __future__ import annotations
 import ipaddress
 import json
 import subprocess
+import sys
 
 import pytest
 
@@ -62,3 +63,32 @@ def test_dhcp_leases_are_within_the_pool(lab3: LabHandle) -> None:
     leases = (lab3.master_state_dir / "dnsmasq.leases").read_text()
     for node in lab3.nodes:
         assert f"{node.admin_mac} {lab3.admin_ip(node.index)} " in leases
+
+
+def fueltui(lab3: LabHandle, *args: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "fueltui", "--state-dir", str(lab3.master_state_dir), *args],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+
+
+def test_fueltui_key_prints_the_key_the_nodes_trust(lab3: LabHandle) -> None:
+    done = fueltui(lab3, "key")
+    assert done.returncode == 0, done.stderr
+    key = done.stdout.strip()
+    assert key.startswith("ssh-ed25519 ")
+    assert lab3.lab.node_exec(1, ["cat", "/etc/fueltui-node/authorized_keys"]).strip() == key
+    private = lab3.master_state_dir / "ssh" / "id_ed25519"
+    assert private.stat().st_mode & 0o777 == 0o600
+
+
+def test_fueltui_discover_reports_found_and_silent_addresses(lab3: LabHandle) -> None:
+    done = fueltui(lab3, "discover", lab3.admin_ip(1), "10.20.0.3")
+    assert done.returncode == 1, done.stderr
+    assert lab3.nodes[0].admin_mac in done.stdout
+    assert "10.20.0.3: no host answers at this address" in done.stdout
+    bad = fueltui(lab3, "discover", "10.20.0.3;reboot")
+    assert bad.returncode == 2 and "not an IPv4 address" in bad.stderr

@@ -12,6 +12,7 @@ from __future__ import annotations
 import asyncio
 import base64
 import contextlib
+import errno
 import shlex
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
@@ -36,6 +37,7 @@ class FanoutError(Exception):
 
     def __init__(self, host: str, message: str) -> None:
         self.host = host
+        self.reason = message
         super().__init__(f"{host}: {message}")
 
 
@@ -77,6 +79,24 @@ def remote_command(argv: Sequence[str] | str) -> str:
     if not argv:
         raise ValueError("empty command")
     return "exec " + shlex.join(argv)
+
+
+_ERRNO_TEXT = {
+    errno.EHOSTUNREACH: "no host answers at this address",
+    errno.ECONNREFUSED: "connection refused (no SSH server listening)",
+    errno.ENETUNREACH: "network unreachable from the master",
+    errno.ETIMEDOUT: "connection timed out",
+}
+
+
+def _describe(exc: BaseException) -> str:
+    if isinstance(exc, TimeoutError):
+        return "connection timed out"
+    if isinstance(exc, asyncssh.PermissionDenied):
+        return "the node refused the master's SSH key (is it in the bootstrap image's authorized_keys?)"
+    if isinstance(exc, OSError) and exc.errno in _ERRNO_TEXT:
+        return _ERRNO_TEXT[exc.errno]
+    return str(exc) or type(exc).__name__
 
 
 class _PinningClient(asyncssh.SSHClient):
@@ -179,7 +199,7 @@ class Fanout:
                 self._untrusted.add(host)
                 self._raise_changed(host)
             except (TimeoutError, OSError, asyncssh.Error) as exc:
-                raise NodeUnreachable(host, str(exc) or type(exc).__name__) from exc
+                raise NodeUnreachable(host, _describe(exc)) from exc
             self._conns[host] = conn
             return conn
 

@@ -229,8 +229,8 @@ class DiscoveryService:
         for done, (ip, task) in enumerate(tasks, start=1):
             outcome = await task
             if isinstance(outcome, Exception):
-                failed[ip] = str(outcome)
-                await ctx.log(None, f"{ip}: {outcome}")
+                failed[ip] = str(getattr(outcome, "reason", None) or outcome)
+                await ctx.log(None, f"{ip}: {failed[ip]}")
             elif isinstance(outcome, NodeRecord):
                 mac = outcome.node.mac
                 found.append(mac)
