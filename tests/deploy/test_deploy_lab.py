@@ -176,6 +176,7 @@ async def test_deploy_wait_configures_every_node_as_allocated(dlab: LabHandle, c
     assert "via 172.16.0.1 dev eth2" in routes
 
     record = await last_deploy(client)
+    assert {mac: n.progress for mac, n in record.nodes.items()} == {n.admin_mac: 100 for n in dlab.nodes}
     health = record.result["health"]
     assert isinstance(health, list) and all(entry["ok"] for entry in health)
     configs = build_node_configs(env, release, nodes, allocation.addresses)
@@ -237,6 +238,33 @@ async def test_stop_midway_then_deploy_again_skips_finished_tasks(
     assert (controller["skipped"], controller["done"]) == (4, 5)  # 4 finished before the stop
     log = await client.node_log(mac_of(dlab, 1), task_id=again.id)
     assert sum("done before with this configuration, skipped" in line for line in log.entries) == 4
+
+
+async def test_stop_now_kills_the_running_command_and_keeps_the_environment(
+    dlab: LabHandle, client: MasterClient
+) -> None:
+    put_wrapper(dlab, 1, BLOCKING_HOSTNAME)
+    try:
+        task = await client.deploy(ENV, nodes=[mac_of(dlab, i) for i in (1, 2, 3)], skip_verify=True)
+        await wait_blocked(dlab, 1)
+        assert_ok(cli(dlab, "stop", ENV, "--now"))
+        record = await finished(client, task.id, timeout=30)
+
+        async def wrapper_gone() -> bool:
+            found = dlab.lab.node_exec(1, ["pgrep", "-f", WRAPPER], check=False)
+            return found.strip() == ""
+
+        await async_wait_until(wrapper_gone, timeout=15, what="the killed command to be gone from the node")
+    finally:
+        remove_wrapper(dlab, 1)
+    assert record.status.value == "stopped"
+    assert record.nodes[mac_of(dlab, 1)].status == "stopped"
+    assert (await client.environment(ENV)).environment.status.value == "stopped"
+    done = cli(dlab, "deploy", ENV, "--wait", "--skip-verify")
+    assert_ok(done)
+    nodes = (await last_deploy(client)).result["nodes"]
+    assert isinstance(nodes, dict)
+    assert nodes[mac_of(dlab, 1)]["skipped"] == 3  # set_hostname was killed: it runs again
 
 
 async def test_sshd_killed_mid_task_is_a_clear_node_error(dlab: LabHandle, client: MasterClient) -> None:
@@ -301,6 +329,7 @@ async def test_ten_thousand_line_output_arrives_whole_and_in_order(dlab: LabHand
     client = await dlab.client()
     try:
         record = await last_deploy(client)
+        assert list(record.nodes) == [mac_of(dlab, 3)]  # a subset: the other nodes were not touched
         lines: list[str] = []
         offset = 0
         while True:
