@@ -51,8 +51,14 @@ class NetnsFanout:
         self.commands.append((host, list(argv)))
         proc = await asyncio.create_subprocess_exec(
             "ip", "netns", "exec", host, *local,
+            stdin=asyncio.subprocess.DEVNULL if input is None else asyncio.subprocess.PIPE,
             stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE,
         )  # fmt: skip
+        if proc.stdin is not None:
+            with contextlib.suppress(ConnectionError):
+                proc.stdin.write((input or "").encode())
+                await proc.stdin.drain()
+            proc.stdin.close()
         out: list[str] = []
         err: list[str] = []
 

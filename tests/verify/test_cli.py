@@ -60,6 +60,7 @@ def lab_master(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[tupl
     if os.geteuid() != 0:
         pytest.skip("needs root for network namespaces")
     base = tmp_path / "state"
+    monkeypatch.setenv("FUELTUI_STATE_DIR", str(base))  # main() sets it; restored after the test
     monkeypatch.setenv("FUELTUI_NO_DISCOVERY", "1")
     monkeypatch.setattr(verify_task, "fanout_factory", lambda _state: NetnsFanout(tmp_path / "nodes"))
     closet = Closet("c")
@@ -93,7 +94,7 @@ def test_cli_exit_codes_follow_what_was_heard(
     closet.unplug("n1", "eth3")
     assert main(["--state-dir", str(base), "verify", "demo", "--wait", "--json"]) == 1
     out = json.loads(capsys.readouterr().out)
-    assert out["ok"] is False
+    assert out["ok"] is False and out["errors"] == {}
     assert [(m["node"], m["nic"], m["network"], m["missing"]) for m in out["missing"]] == [
         ("node-1", "eth3", "public", ["node-2", "node-3"])
     ]

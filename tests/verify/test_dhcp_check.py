@@ -85,7 +85,6 @@ class Dnsmasq:
                 f"--interface={iface}",
                 "--bind-interfaces",
                 "--except-interface=lo",
-                "--no-ping",
                 f"--dhcp-range={first},{last},255.255.255.0,1h",
                 f"--dhcp-leasefile={workdir / 'leases'}",
                 f"--pid-file={workdir / 'pid'}",
@@ -114,7 +113,7 @@ def closet() -> Iterator[Closet]:
         box.close()
 
 
-def run_check(ns: str) -> tuple[int, list[dict[str, str]]]:
+def run_check(ns: str, timeout: float = 1.0) -> tuple[int, list[dict[str, str]]]:
     done = subprocess.run(
         [
             "ip",
@@ -127,7 +126,7 @@ def run_check(ns: str) -> tuple[int, list[dict[str, str]]]:
             "--iface",
             "eth0",
             "--timeout",
-            "1",
+            str(timeout),
         ],
         capture_output=True,
         text=True,
@@ -149,7 +148,8 @@ def test_a_rogue_dnsmasq_on_the_admin_bridge_is_named_and_ours_is_not(closet: Cl
     try:
         assert run_check(master) == (0, [])  # our own server alone: nothing foreign
         servers.append(Dnsmasq(rogue, "eth0", "10.20.0.50", "10.20.0.60", tmp_path / "rogue"))
-        code, found = wait_until(lambda: (r := run_check(master))[1] and r, what="the rogue DHCP server")
+        # A default dnsmasq pings an address before offering it: the check waits long enough.
+        code, found = wait_until(lambda: (r := run_check(master, 4.0))[1] and r, what="the rogue DHCP server")
     finally:
         for server in servers:
             server.stop()

@@ -211,3 +211,35 @@ def test_listener_brings_a_down_nic_up_and_back_down(closet: Closet, tmp_path: P
     assert result["heard"]["eth0"]["42"] == [["n2", "eth0"]]
     state = json.loads(sh("ip", "-n", ns1, "-j", "link", "show", "eth0").stdout)[0]
     assert "UP" not in state["flags"]
+
+
+@pytest.mark.lab
+def test_listeners_send_on_the_go_file_and_end_once_everything_expected_was_heard(
+    closet: Closet, tmp_path: Path
+) -> None:
+    spaces = {n: closet.node(n, {"eth0": "br0", "eth1": "br1"}) for n in ("n1", "n2")}
+    listeners = {}
+    for n, ns in spaces.items():
+        peer = "n2" if n == "n1" else "n1"
+        expect = tmp_path / f"{n}.expect"
+        expect.write_text(json.dumps({"eth0": {"0": [[peer, "eth0"]]}, "eth1": {"101": [[peer, "eth1"]]}}))
+        listeners[n] = Listener(
+            ns, n, ["eth0", "eth1"], tmp_path / f"{n}.stop",
+            "--go-file", str(tmp_path / "go"), "--expect-file", str(expect), "--grace", "60",
+            "--send", "eth0=0", "--send", "eth1=0,101",
+        )  # fmt: skip
+    try:
+        (tmp_path / "go").touch()
+        for listener in listeners.values():
+            listener.proc.wait(timeout=20)  # ends by itself, long before the 60 s grace
+            listener._reader.join(timeout=5)
+    finally:
+        for listener in listeners.values():
+            listener.kill()
+    for n, listener in listeners.items():
+        peer = "n2" if n == "n1" else "n1"
+        assert any(x.startswith("SENT ") for x in listener.lines)
+        result = json.loads(next(x for x in listener.lines if x.startswith("RESULT ")).split(" ", 1)[1])
+        assert result["heard"]["eth1"]["101"] == [[peer, "eth1"]]
+        assert result["errors"] == {}
+    assert not (tmp_path / "n1.expect").exists()  # the listener cleans up after itself

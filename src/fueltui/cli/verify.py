@@ -98,6 +98,7 @@ def as_json(record: TaskRecord) -> dict[str, object]:
         "dhcp": result.get("dhcp", []),
         "skipped": result.get("skipped", {}),
         "errors": result.get("errors", {}),
+        "heard": result.get("heard", {}),
         "seconds": result.get("seconds"),
     }
 

@@ -4,12 +4,15 @@
 Standard library only: nodes run whatever Python their bootstrap image has.
 
     probe_agent.py listen --id VID --node NODE --nics eth0,eth1 --stop-file PATH [--timeout S] [--up]
+                          [--go-file PATH --send eth0=0,101 ... --expect-file PATH --grace S]
     probe_agent.py send   --id VID --node NODE --nic eth0=0,101 --nic eth1=0 [--repeat N] [--interval S]
     probe_agent.py stop   --stop-file PATH
 
 `listen` binds a raw AF_PACKET socket on each NIC, prints `READY {...}` once every socket is
 bound, `HEARD nic vlan sender sender_nic` the first time it hears a peer on a NIC and VLAN,
-and `RESULT {...}` when the stop file appears (or the timeout passes). `send` broadcasts
+and `RESULT {...}` when the stop file appears (or the timeout passes). Given a go file, it
+sends its own probes (`SENT {...}`) when that file appears, then ends by itself once it has
+heard every probe of its expectation file, or the grace period is over. `send` broadcasts
 probe frames on each NIC: VLAN 0 untagged, any other 802.1Q-tagged. A frame carries the
 verification id, the sender node and its NIC. A tag may reach a listener inside the frame
 or, stripped by the kernel, in PACKET_AUXDATA: both are read.
@@ -138,12 +141,31 @@ def emit(*words: object) -> None:
 # --------------------------------------------------------------------------- listen
 
 
+def load_expectations(path: str | None) -> set[tuple[str, int, str, str]]:
+    """(NIC, VLAN, peer, peer NIC) from a JSON file `{nic: {vlan: [[peer, peer_nic], ...]}}`."""
+    if not path:
+        return set()
+    with open(path) as handle:
+        data = json.load(handle)
+    return {
+        (str(nic), int(vlan), str(peer), str(peer_nic))
+        for nic, per_vlan in data.items()
+        for vlan, peers in per_vlan.items()
+        for peer, peer_nic in peers
+    }
+
+
 def listen(args: argparse.Namespace) -> int:
+    """Listen until the stop file appears or the timeout passes; with a go file, send this
+    node's probes when it appears, then stop once every expected probe was heard or the
+    grace period after sending is over (no stop round trip needed)."""
     nics = [n for n in args.nics.split(",") if n]
     errors: dict[str, str] = {}
     raised: list[str] = []
     sockets: dict[int, tuple[str, socket.socket]] = {}
     heard: dict[str, dict[int, set[tuple[str, str]]]] = {nic: {} for nic in nics}
+    outstanding = load_expectations(args.expect_file)
+    expecting = bool(args.expect_file)
     try:
         for nic in nics:
             try:
@@ -157,14 +179,27 @@ def listen(args: argparse.Namespace) -> int:
             except OSError as exc:
                 errors[nic] = exc.strerror or str(exc)
         emit("READY", json.dumps({"errors": errors}))
-        deadline = time.monotonic() + args.timeout
-        while time.monotonic() < deadline and not os.path.exists(args.stop_file):
-            ready, _, _ = select.select(list(sockets), [], [], 0.05)
+        started = time.monotonic()
+        sent_at: float | None = None
+        while time.monotonic() < started + args.timeout and not os.path.exists(args.stop_file):
+            now = time.monotonic()
+            if args.go_file and sent_at is None:
+                if os.path.exists(args.go_file):
+                    # Sending from the listener spares the node a second Python start-up.
+                    report = send_probes(args.id, args.node, args.send, args.repeat, args.interval)
+                    emit("SENT", json.dumps(report, sort_keys=True))
+                    sent_at = time.monotonic()
+                elif now > started + args.go_timeout:
+                    errors["*"] = f"no signal to send within {args.go_timeout:g} s"
+                    break
+            if sent_at is not None and ((expecting and not outstanding) or now > sent_at + args.grace):
+                break
+            ready, _, _ = select.select(list(sockets), [], [], 0.02)
             for fd in ready:
                 nic, sock = sockets[fd]
-                _drain(sock, nic, args, heard[nic])
+                _drain(sock, nic, args, heard[nic], outstanding)
         for nic, sock in sockets.values():
-            _drain(sock, nic, args, heard[nic])
+            _drain(sock, nic, args, heard[nic], outstanding)
     finally:
         for _, sock in sockets.values():
             sock.close()
@@ -173,7 +208,9 @@ def listen(args: argparse.Namespace) -> int:
                 put_down(nic)
             except OSError as exc:
                 errors.setdefault(nic, f"could not be put back down: {exc.strerror}")
-        _remove(args.stop_file)
+        for path in (args.stop_file, args.go_file, args.expect_file):
+            if path:
+                _remove(path)
     result = {
         nic: {str(vlan): sorted([list(p) for p in peers]) for vlan, peers in sorted(per_vlan.items())}
         for nic, per_vlan in heard.items()
@@ -183,7 +220,11 @@ def listen(args: argparse.Namespace) -> int:
 
 
 def _drain(
-    sock: socket.socket, nic: str, args: argparse.Namespace, heard: dict[int, set[tuple[str, str]]]
+    sock: socket.socket,
+    nic: str,
+    args: argparse.Namespace,
+    heard: dict[int, set[tuple[str, str]]],
+    outstanding: set[tuple[str, int, str, str]],
 ) -> None:
     while True:
         try:
@@ -204,6 +245,7 @@ def _drain(
         peers = heard.setdefault(vlan, set())
         if (sender, sender_nic) not in peers:
             peers.add((sender, sender_nic))
+            outstanding.discard((nic, vlan, sender, sender_nic))
             emit("HEARD", nic, vlan, sender, sender_nic)
 
 
@@ -224,12 +266,15 @@ def parse_nic_spec(spec: str) -> tuple[str, list[int]]:
     return nic, numbers
 
 
-def send(args: argparse.Namespace) -> int:
+def send_probes(
+    vid: str, node: str, specs: list[tuple[str, list[int]]], repeat: int, interval: float
+) -> dict:
+    """Broadcast the probe frames of every NIC spec, `repeat` rounds; what was sent, what failed."""
     errors: dict[str, str] = {}
-    frames: list[tuple[socket.socket, bytes]] = []
+    frames: list[tuple[str, socket.socket, bytes]] = []
     sockets: list[socket.socket] = []
     try:
-        for nic, vlans in args.nic:
+        for nic, vlans in specs:
             try:
                 mac = nic_mac(nic)
                 sock = socket.socket(socket.AF_PACKET, socket.SOCK_RAW, 0)  # protocol 0: send only
@@ -239,22 +284,27 @@ def send(args: argparse.Namespace) -> int:
                 errors[nic] = exc.strerror or str(exc)
                 continue
             for vlan in vlans:
-                payload = {"id": args.id, "node": args.node, "nic": nic, "vlan": vlan}
-                frames.append((sock, build_frame(mac, vlan, payload)))
+                payload = {"id": vid, "node": node, "nic": nic, "vlan": vlan}
+                frames.append((nic, sock, build_frame(mac, vlan, payload)))
         sent = 0
-        for round_ in range(args.repeat):
+        for round_ in range(repeat):
             if round_:
-                time.sleep(args.interval)  # spacing between rounds so one lost burst is not fatal
-            for sock, frame in frames:
+                time.sleep(interval)  # spacing between rounds so one lost burst is not fatal
+            for nic, sock, frame in frames:
                 try:
                     sock.send(frame)
                     sent += 1
                 except OSError as exc:
-                    errors.setdefault(sock.getsockname()[0], exc.strerror or str(exc))
+                    errors.setdefault(nic, exc.strerror or str(exc))
     finally:
         for sock in sockets:
             sock.close()
-    emit("SENT", json.dumps({"frames": sent, "errors": errors}, sort_keys=True))
+    return {"frames": sent, "errors": errors}
+
+
+def send(args: argparse.Namespace) -> int:
+    report = send_probes(args.id, args.node, args.nic, args.repeat, args.interval)
+    emit("SENT", json.dumps(report, sort_keys=True))
     return 0
 
 
@@ -277,6 +327,13 @@ def build_parser() -> argparse.ArgumentParser:
     p_listen.add_argument("--stop-file", required=True)
     p_listen.add_argument("--timeout", type=float, default=120.0)
     p_listen.add_argument("--up", action="store_true", help="bring down NICs up while listening")
+    p_listen.add_argument("--go-file", help="when this file appears, send the --send probes")
+    p_listen.add_argument("--send", action="append", type=parse_nic_spec, default=[], help="NIC=VLAN,VLAN")
+    p_listen.add_argument("--repeat", type=int, default=3)
+    p_listen.add_argument("--interval", type=float, default=0.05)
+    p_listen.add_argument("--expect-file", help="JSON {nic: {vlan: [[peer, peer_nic]]}}: stop once all heard")
+    p_listen.add_argument("--grace", type=float, default=2.0, help="seconds to wait for probes after sending")
+    p_listen.add_argument("--go-timeout", type=float, default=30.0, help="give up when no go file comes")
     p_listen.set_defaults(func=listen)
     p_send = sub.add_parser("send")
     p_send.add_argument("--id", required=True)

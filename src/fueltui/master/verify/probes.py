@@ -1,17 +1,19 @@
-"""The three phases of a probe run over the SSH fan-out: listen, send, collect.
+"""The phases of a probe run over the SSH fan-out: listen, send, collect.
 
-Every node gets the probe agent as a file, starts listening on its NICs and says READY;
-only when every listener is ready do the nodes send, so no probe is lost to a listener that
-was not yet there. Listeners report each new peer as it is heard (`HEARD` lines), which
-ends the collect phase as soon as everything expected has arrived; otherwise it ends after
-a short grace period. Then a stop file ends each listener, whose final `RESULT` line is the
-authoritative record of what it heard.
+Two SSH round trips per node, because on a busy master each one costs. The first ships
+the probe agent and the node's expectations (on stdin, written to files on the node by a
+few lines of Python) and starts the listener, which says READY once its sockets are bound.
+Only when every listener is ready does the master tell them (a "go" file) to send, so no
+probe is lost to a listener that was not yet there. Each listener then ends by itself: as
+soon as it has heard every probe it expects, or after a short grace period for the ones
+that never come (that is what verification finds). Its final `RESULT` line is the record
+of what it heard. A listener that does not end in time is told to stop (a stop file), then
+killed.
 """
 
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import json
 import time
 from collections.abc import Awaitable, Callable, Sequence
@@ -25,8 +27,26 @@ AGENT_SOURCE = Path(__file__).with_name("probe_agent.py")
 REMOTE_DIR = "/run/fueltui/verify"
 REMOTE_AGENT = f"{REMOTE_DIR}/probe_agent.py"
 
+# Runs on the node: writes the agent and the expectations from stdin, then runs the agent
+# (as a file) in the same interpreter. argv: DIR EXPECT_FILE AGENT_ARGS...
+BOOT = (
+    "import json,os,runpy,sys\n"
+    "d,e=sys.argv[1],sys.argv[2]\n"
+    "os.makedirs(d,mode=0o700,exist_ok=True)\n"
+    "p=json.load(sys.stdin)\n"
+    "a=os.path.join(d,'probe_agent.py')\n"
+    "for path,text in ((a,p['agent']),(e,json.dumps(p['expect']))):\n"
+    "    t='%s.%d'%(path,os.getpid())\n"
+    "    fd=os.open(t,os.O_WRONLY|os.O_CREAT|os.O_TRUNC,0o700)\n"
+    "    with os.fdopen(fd,'w') as f: f.write(text)\n"
+    "    os.replace(t,path)\n"
+    "sys.argv=[a]+sys.argv[3:]\n"
+    "runpy.run_path(a,run_name='__main__')\n"
+)
+
 Log = Callable[[str | None, str], Awaitable[None]]
 Progress = Callable[[int, str], Awaitable[None]]
+Expectation = tuple[str, str, int, str, str]  # listener, NIC, VLAN, peer, peer NIC
 
 
 class RunResultLike(Protocol):
@@ -45,13 +65,11 @@ class FanoutLike(Protocol):
         input: str | None = None,
     ) -> RunResultLike: ...
 
-    async def put_file(self, host: str, path: str, data: bytes, mode: int = 0o644) -> None: ...
-
 
 @dataclass
 class Timing:
-    ready_timeout: float = 20.0  # every listener bound
-    grace: float = 2.0  # after the last send, for probes still on their way
+    ready_timeout: float = 30.0  # every listener bound
+    grace: float = 1.5  # after sending, for probes still on their way
     listen_timeout: float = 120.0  # a listener never outlives this, even if the master died
 
 
@@ -60,6 +78,8 @@ class NodeRun:
     mac: str
     host: str
     ready: asyncio.Event = field(default_factory=asyncio.Event)
+    sent: asyncio.Event = field(default_factory=asyncio.Event)
+    sent_report: dict[str, object] = field(default_factory=dict)
     heard: dict[str, dict[int, set[tuple[str, str]]]] = field(default_factory=dict)
     errors: dict[str, str] = field(default_factory=dict)
     failure: str | None = None
@@ -85,11 +105,12 @@ class ProbeRun:
         self.timing = timing or Timing()
         self.nodes = {n.node: NodeRun(n.node, hosts[n.node]) for n in plan.nodes}
         self.stop_file = f"{REMOTE_DIR}/{verification_id}.stop"
-        self._outstanding = self._expected()
-        self._complete = asyncio.Event()
+        self.go_file = f"{REMOTE_DIR}/{verification_id}.go"
+        self.expect_file = f"{REMOTE_DIR}/{verification_id}.expect"
+        self.expected = self._expected()
 
-    def _expected(self) -> set[tuple[str, str, int, str, str]]:
-        """(listener, NIC, VLAN, peer, peer NIC) for every probe the plan expects to be heard."""
+    def _expected(self) -> set[Expectation]:
+        """Every probe the plan expects some listener to hear."""
         carriers: dict[tuple[str, int], list[tuple[str, str]]] = {}
         for node in self.plan.nodes:
             for nic in node.nics:
@@ -104,32 +125,37 @@ class ProbeRun:
             if peer != listener
         }
 
+    def _expect_for(self, mac: str) -> dict[str, dict[str, list[list[str]]]]:
+        found: dict[str, dict[str, list[list[str]]]] = {}
+        for listener, nic, vlan, peer, p_nic in sorted(self.expected):
+            if listener == mac:
+                found.setdefault(nic, {}).setdefault(str(vlan), []).append([peer, p_nic])
+        return found
+
     # ------------------------------------------------------------------ phases
 
     async def run(self) -> dict[str, dict[str, dict[int, set[tuple[str, str]]]]]:
         """What every node heard; nodes whose listener failed heard nothing."""
         started = time.monotonic()
         try:
-            await self._gather(self._upload)
-            await self.progress(15, "probe agent on every node")
             for node in self.nodes.values():
                 node.listener = asyncio.create_task(self._listen(node))
-            await self._wait_ready()
-            await self.progress(35, "listening on every NIC")
-            await self._gather(self._send)
-            await self.progress(60, "probes sent")
-            # Some probes never arrive: that is what verification finds.
-            with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(self._complete.wait(), self.timing.grace)
-            await self.progress(80, "collecting")
-            await self._gather(self._stop)
+            await self._wait_all("ready", lambda n: n.ready, "the probe listener was not ready")
+            await self._phase(35, "listening on every NIC", started)
+            await self._gather(self._go)
+            await self._wait_all("sent", lambda n: n.sent, "the probe listener did not send its probes")
+            await self._phase(60, "probes sent", started)
             await self._collect()
+            await self._phase(90, "results collected", started)
         finally:
             for node in self.nodes.values():
                 if node.listener is not None and not node.listener.done():
                     node.listener.cancel()
-        await self.log(None, f"probe run finished in {time.monotonic() - started:.2f} s")
         return {mac: node.heard for mac, node in self.nodes.items()}
+
+    async def _phase(self, progress: int, what: str, started: float) -> None:
+        await self.progress(progress, what)
+        await self.log(None, f"{what} (+{time.monotonic() - started:.2f} s)")
 
     async def _gather(self, step: Callable[[NodeRun], Awaitable[None]]) -> None:
         async def guarded(node: NodeRun) -> None:
@@ -138,13 +164,15 @@ class ProbeRun:
             try:
                 await step(node)
             except Exception as exc:  # one node's failure must not stop the others
-                node.failure = str(exc) or type(exc).__name__
-                await self.log(node.mac, f"verification: {node.failure}")
+                await self._fail(node, str(exc) or type(exc).__name__)
 
         await asyncio.gather(*(guarded(n) for n in self.nodes.values()))
 
-    async def _upload(self, node: NodeRun) -> None:
-        await self.fanout.put_file(node.host, REMOTE_AGENT, AGENT_SOURCE.read_bytes(), 0o700)
+    async def _fail(self, node: NodeRun, reason: str) -> None:
+        node.failure = reason
+        await self.log(node.mac, f"verification: {reason}")
+        if node.listener is not None and not node.listener.done():
+            node.listener.cancel()  # the fan-out kills the remote listener
 
     def _plan_nics(self, mac: str) -> list[tuple[str, list[int]]]:
         plan = self.plan.node(mac)
@@ -153,14 +181,20 @@ class ProbeRun:
     async def _listen(self, node: NodeRun) -> RunResultLike:
         nics = ",".join(name for name, _ in self._plan_nics(node.mac))
         argv = [
-            "python3", "-I", REMOTE_AGENT, "listen", "--id", self.vid, "--node", node.mac, "--nics", nics,
-            "--stop-file", self.stop_file, "--timeout", f"{self.timing.listen_timeout:g}", "--up",
+            "python3", "-I", "-c", BOOT, REMOTE_DIR, self.expect_file,
+            "listen", "--id", self.vid, "--node", node.mac, "--nics", nics, "--up",
+            "--stop-file", self.stop_file, "--go-file", self.go_file, "--expect-file", self.expect_file,
+            "--grace", f"{self.timing.grace:g}", "--timeout", f"{self.timing.listen_timeout:g}",
         ]  # fmt: skip
+        for nic, vlans in self._plan_nics(node.mac):
+            argv += ["--send", f"{nic}={','.join(str(v) for v in vlans)}"]
+        payload = json.dumps({"agent": AGENT_SOURCE.read_text(), "expect": self._expect_for(node.mac)})
         return await self.fanout.run(
             node.host,
             argv,
             on_line=lambda stream, line: self._on_line(node, stream, line),
             timeout=self.timing.listen_timeout + 10,
+            input=payload,
         )
 
     def _on_line(self, node: NodeRun, stream: str, line: str) -> None:
@@ -168,77 +202,80 @@ class ProbeRun:
             return
         word, _, rest = line.partition(" ")
         if word == "READY":
-            node.errors.update(_json_dict(rest).get("errors", {}))
+            node.errors.update(_json_dict(rest).get("errors", {}))  # type: ignore[arg-type]
             node.ready.set()
-        elif word == "HEARD":
-            parts = rest.split(" ")
-            if len(parts) == 4 and parts[1].isdigit():
-                nic, vlan, peer, peer_nic = parts[0], int(parts[1]), parts[2], parts[3]
-                self._outstanding.discard((node.mac, nic, vlan, peer, peer_nic))
-                if not self._outstanding:
-                    self._complete.set()
+        elif word == "SENT":
+            node.sent_report = _json_dict(rest)
+            node.sent.set()
 
-    async def _wait_ready(self) -> None:
+    async def _wait_all(self, what: str, event: Callable[[NodeRun], asyncio.Event], failure: str) -> None:
         async def one(node: NodeRun) -> None:
             assert node.listener is not None
-            waiter = asyncio.create_task(node.ready.wait())
+            waiter = asyncio.create_task(event(node).wait())
             done, _ = await asyncio.wait(
                 {waiter, node.listener},
                 timeout=self.timing.ready_timeout,
                 return_when=asyncio.FIRST_COMPLETED,
             )
             waiter.cancel()
-            if node.ready.is_set():
-                if node.errors:
-                    await self.log(node.mac, f"verification: cannot listen on {_describe(node.errors)}")
-                return
-            if node.listener in done:
-                node.failure = _failure(node.listener, "the probe listener ended before it was ready")
+            if event(node).is_set():
+                await self._report(node, what)
+            elif node.listener in done:
+                await self._fail(node, _failure(node.listener, f"{failure}: it ended"))
             else:
-                node.failure = f"the probe listener was not ready within {self.timing.ready_timeout:g} s"
-                node.listener.cancel()
-            await self.log(node.mac, f"verification: {node.failure}")
+                await self._fail(node, f"{failure} within {self.timing.ready_timeout:g} s")
 
         await asyncio.gather(*(one(n) for n in self.nodes.values() if n.failure is None))
 
-    async def _send(self, node: NodeRun) -> None:
-        argv = ["python3", "-I", REMOTE_AGENT, "send", "--id", self.vid, "--node", node.mac]
-        for nic, vlans in self._plan_nics(node.mac):
-            argv += ["--nic", f"{nic}={','.join(str(v) for v in vlans)}"]
-        result = await self.fanout.run(node.host, argv, timeout=30)
-        sent = _json_dict(result.stdout.partition("SENT ")[2])
-        if result.exit_status != 0 or not sent:
-            raise RuntimeError(f"sending probes failed: {result.stderr.strip() or result.exit_status}")
-        if sent.get("errors"):
-            await self.log(node.mac, f"verification: cannot send on {_describe(sent['errors'])}")
-        await self.log(node.mac, f"verification: sent {sent.get('frames', 0)} probe frames")
+    async def _report(self, node: NodeRun, what: str) -> None:
+        if what == "ready" and node.errors:
+            await self.log(node.mac, f"verification: cannot listen on {_describe(node.errors)}")
+        if what == "sent":
+            report = node.sent_report
+            if report.get("errors"):
+                await self.log(node.mac, f"verification: cannot send on {_describe(report['errors'])}")
+            await self.log(node.mac, f"verification: sent {report.get('frames', 0)} probe frames")
 
-    async def _stop(self, node: NodeRun) -> None:
-        argv = ["python3", "-I", REMOTE_AGENT, "stop", "--stop-file", self.stop_file]
-        result = await self.fanout.run(node.host, argv, timeout=15)
+    async def _go(self, node: NodeRun) -> None:
+        """Tell the node's listener to send its probes (every listener is ready by now)."""
+        result = await self.fanout.run(node.host, ["touch", self.go_file], timeout=15)
         if result.exit_status != 0:
-            raise RuntimeError(f"cannot stop the listener: {result.stderr.strip() or result.exit_status}")
+            raise RuntimeError(f"cannot start sending: {result.stderr.strip() or result.exit_status}")
 
     async def _collect(self) -> None:
+        """Listeners end by themselves within the grace period; a late one is stopped."""
+
         async def one(node: NodeRun) -> None:
             if node.listener is None or node.failure is not None:
                 return
-            try:
-                result = await asyncio.wait_for(asyncio.shield(node.listener), 15)
-            except Exception as exc:
-                node.failure = f"no result from the probe listener: {exc or type(exc).__name__}"
-                await self.log(node.mac, f"verification: {node.failure}")
+            result = None
+            for attempt in range(2):
+                try:
+                    result = await asyncio.wait_for(asyncio.shield(node.listener), self.timing.grace + 10)
+                    break
+                except TimeoutError:
+                    if attempt == 0:
+                        await self.fanout.run(node.host, ["touch", self.stop_file], timeout=15)
+                except Exception as exc:
+                    await self._fail(node, f"no result from the probe listener: {exc or type(exc).__name__}")
+                    return
+            if result is None:
+                await self._fail(node, "the probe listener did not end")
                 return
             line = next((x for x in result.stdout.splitlines() if x.startswith("RESULT ")), "")
+            if not line:
+                detail = result.stderr.strip().splitlines()[-1:] or [f"exit status {result.exit_status}"]
+                await self._fail(node, f"the probe listener gave no result ({detail[0]})")
+                return
             report = _json_dict(line.partition(" ")[2])
-            for nic, per_vlan in dict(report.get("heard", {})).items():
+            heard = report.get("heard")
+            for nic, per_vlan in (heard if isinstance(heard, dict) else {}).items():
                 node.heard[nic] = {
                     int(v): {(str(p[0]), str(p[1])) for p in peers} for v, peers in per_vlan.items()
                 }
-            node.errors.update(report.get("errors", {}))
-            if not line:
-                node.failure = "the probe listener gave no result"
-                await self.log(node.mac, f"verification: {node.failure}")
+            errors = report.get("errors")
+            if isinstance(errors, dict):
+                node.errors.update(errors)
 
         await asyncio.gather(*(one(n) for n in self.nodes.values()))
 

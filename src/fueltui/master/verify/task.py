@@ -3,7 +3,8 @@
 Params: `nodes` — admin MACs to verify (default: every node of the environment). Result:
 `ok` (every expected peer heard, every node probed), `missing` (list of
 `{node, node_mac, nic, mac, network, vlan, missing}`, see `fueltui.core.verifyplan`),
-`dhcp` (foreign DHCP servers `{address, mac, offered}`), `signature` (of the network
+`dhcp` (foreign DHCP servers `{address, mac, offered}`), `heard` (node name -> NIC -> VLAN
+-> the "peer/NIC" it heard), `signature` (of the network
 settings and NIC assignments verified, for the deploy gate), `plan`, `skipped` (nodes not
 probed: offline, untrusted, without address), `errors` (per node), `seconds`.
 """
@@ -23,7 +24,8 @@ from fueltui.master.verify.dhcp_check import check_dhcp_async
 from fueltui.master.verify.probes import FanoutLike, ProbeRun, Timing
 
 KIND = "verify"
-DHCP_TIMEOUT = float(os.environ.get("FUELTUI_VERIFY_DHCP_TIMEOUT", "2.5"))
+# Long enough for servers that ping an address before offering it (dnsmasq waits up to 3 s).
+DHCP_TIMEOUT = float(os.environ.get("FUELTUI_VERIFY_DHCP_TIMEOUT", "4"))
 
 
 def _shared_fanout(state_dir: Path) -> FanoutLike:
@@ -100,6 +102,17 @@ async def handle_verify(ctx: TaskContext) -> dict[str, object]:
     dhcp, dhcp_error = await dhcp_job
 
     missing = compare(plan, heard)
+    names = {n.mac: n.name for n in probed}
+    heard_by_name = {
+        names[mac]: {
+            nic: {
+                str(vlan): sorted(f"{names.get(p, p)}/{p_nic}" for p, p_nic in peers)
+                for vlan, peers in vlans.items()
+            }
+            for nic, vlans in sorted(per_nic.items())
+        }
+        for mac, per_nic in heard.items()
+    }
     errors = {
         n.name: {"failure": run.nodes[n.mac].failure, "nics": run.nodes[n.mac].errors}
         for n in probed
@@ -137,6 +150,7 @@ async def handle_verify(ctx: TaskContext) -> dict[str, object]:
         "dhcp_error": dhcp_error,
         "signature": signature,
         "plan": plan.model_dump(),
+        "heard": heard_by_name,
         "skipped": skipped,
         "errors": errors,
         "seconds": round(time.monotonic() - started, 3),
