@@ -7,21 +7,17 @@ so everything from the master's task framework to the panes is the real thing.""
 
 from __future__ import annotations
 
-import asyncio
-import queue
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass, field
 from pathlib import Path
 
 import pytest
 
 from fueltui.client.api import MasterClient
 from fueltui.core.model import Cpu, Disk, Memory, Nic, NodeFacts
-from fueltui.master import tasks as master_tasks
-from fueltui.master.tasks import TaskContext
 from fueltui.tui.app import FuelApp
 from fueltui.tui.hostinfo import HostNic
 from masterfixtures import RunningMaster
+from tui.recorded import Script, install_scripted_handlers
 
 HOST_NICS = [HostNic("eth0", "52:54:00:00:00:01", ["10.20.0.2/24"]), HostNic("eth1", "52:54:00:00:00:02", [])]
 CMDLINE = (
@@ -91,54 +87,11 @@ def make_app(tmp_path: Path) -> Callable[..., FuelApp]:
     return build
 
 
-@dataclass
-class Script:
-    """What the scripted task handlers do: lines to log, progress to report, a result to return."""
-
-    lines: queue.Queue[tuple[str | None, str] | None] = field(default_factory=queue.Queue)
-    result: dict[str, object] = field(default_factory=dict)
-    started: list[str] = field(default_factory=list)
-
-    def say(self, mac: str | None, line: str) -> None:
-        self.lines.put((mac, line))
-
-    def finish(self) -> None:
-        self.lines.put(None)
-
-
 @pytest.fixture
 def scripted(master: RunningMaster) -> Iterator[Script]:
+    """Deploy and verify run scripted handlers for the test (the real ones need SSH)."""
     script = Script()
-
-    async def handler(ctx: TaskContext) -> dict[str, object]:
-        script.started.append(ctx.task_id)
-        macs = [r.node.mac for r in ctx.store.nodes(ctx.env_name)]
-        for mac in macs:
-            await ctx.set_node(mac, status="running", progress=10, task="hello")
-            await ctx.log(mac, f"{mac} says hello")
-        while not ctx.stop_requested.is_set():
-            try:
-                item = script.lines.get_nowait()
-            except queue.Empty:
-                await asyncio.sleep(0.02)  # polling interval for the test's queue
-                continue
-            if item is None:
-                break
-            mac, line = item
-            await ctx.log(mac, line)
-            if mac is not None:
-                await ctx.set_node(mac, status="running", progress=50, task=line.split()[0])
-        for mac in macs:
-            await ctx.set_node(mac, status="done", progress=100, task="finished")
-        await ctx.set_progress(100, "scripted run finished")
-        return dict(script.result)
-
-    saved = {kind: master_tasks._HANDLERS.get(kind) for kind in ("deploy", "verify")}
-    for kind in saved:
-        master_tasks.register_task_kind(kind, handler)
+    restore = install_scripted_handlers(script)
     yield script
-    for kind, original in saved.items():
-        if original is None:
-            master_tasks._HANDLERS.pop(kind, None)
-        else:
-            master_tasks.register_task_kind(kind, original)
+    script.finish()
+    restore()

@@ -33,7 +33,7 @@ class BaseScreen(Screen[None]):
     def compose(self) -> ComposeResult:
         yield NavBar(self.MODE, id="navbar")
         yield from self.compose_body()
-        yield Footer()
+        yield Footer(compact=True)
 
     def compose_body(self) -> ComposeResult:
         yield from ()

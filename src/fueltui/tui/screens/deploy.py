@@ -57,7 +57,7 @@ class DeployScreen(BaseScreen):
         Binding("s", "stop(False)", "Stop"),
         Binding("k", "stop(True)", "Stop now"),
         Binding("r", "resume", "Resume"),
-        Binding("t", "retry", "Retry failed"),
+        Binding("t", "retry", "Retry"),
     ]
 
     def __init__(self) -> None:
@@ -145,7 +145,7 @@ class DeployScreen(BaseScreen):
         done = sum(1 for s in self.states.values() if s.status in ("done", "ready"))
         failed = sum(1 for s in self.states.values() if s.status == "error")
         label.update(
-            f"{status_mark(task.status.value)} {task.id} {task.status.value} {task.progress}%  "
+            f"{status_mark(task.status.value)} deploy {task.status.value} {task.progress}%  "
             f"nodes ✓{done} ✗{failed} of {len(self.states)}"
         )
         bar.update(progress=task.progress)

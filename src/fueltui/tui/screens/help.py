@@ -19,8 +19,8 @@ class HelpScreen(ModalScreen[None]):
         self._keys = keys
 
     def compose(self) -> ComposeResult:
-        table = "\n".join(f"| `{key}` | {what} |" for key, what in self._keys)
-        body = f"# {self._title}\n\n{self._text}\n\n| key | action |\n|---|---|\n{table}\n"
+        keys = "\n".join(f"- `{key}` {what}" for key, what in self._keys)
+        body = f"# {self._title}\n\n{self._text}\n\n## Keys\n\n{keys}\n"
         with VerticalScroll(id="help-box"):
             yield Markdown(body)
             yield Static("Esc, q or ? closes this help.", classes="hint")

@@ -70,9 +70,7 @@ class LogsScreen(BaseScreen):
         options.append(Option("── tasks", disabled=True))
         for task in sorted(tasks, key=lambda t: t.created, reverse=True):
             when = task.created.strftime("%m-%d %H:%M")
-            options.append(
-                Option(f"{task.kind} {task.id[:8]} {task.status.value} {when}", id=f"task:{task.id}")
-            )
+            options.append(Option(f"{task.kind} {task.status.value} {when}", id=f"task:{task.id}"))
         listing.add_options([o for o in options if o is not None])
         if current is not None and current < listing.option_count:
             listing.highlighted = current

@@ -107,7 +107,7 @@ class MasterSetupScreen(BaseScreen):
     )
     BINDINGS = [
         Binding("ctrl+s", "apply", "Apply", priority=True),
-        Binding("ctrl+t", "flavor", "Netplan/networkd", priority=True),
+        Binding("ctrl+t", "flavor", "Flavour", priority=True),
         Binding("ctrl+r", "reset", "Reset", priority=True),
     ]
 

@@ -49,7 +49,7 @@ class NodesScreen(BaseScreen):
     BINDINGS = [
         Binding("space", "toggle_role", "Role"),
         Binding("m", "mark", "Mark"),
-        Binding("a", "add", "Add to env"),
+        Binding("a", "add", "Add"),
         Binding("x", "remove", "Remove"),
         Binding("e", "rename", "Rename"),
     ]

@@ -59,7 +59,8 @@ class VerifyScreen(BaseScreen):
             bar.update(progress=0)
             table.clear(columns=True)
             return
-        status.update(f"{status_mark(task.status.value)} {task.id} {task.status.value}: {task.message}")
+        summary = task.result.get("summary") or task.message
+        status.update(f"{status_mark(task.status.value)} verify {task.status.value}: {summary}")
         bar.update(progress=task.progress)
         if not task.status.finished:
             return

@@ -16,7 +16,10 @@ UNASSIGNED = ""
 
 class NicColumn(Widget):
     DEFAULT_CSS = """
-    NicColumn { width: 1fr; min-width: 19; height: 1fr; border: round $primary; padding: 0 1; }
+    NicColumn {
+        width: 1fr; min-width: 19; height: 1fr; border: round $primary; padding: 0;
+        text-wrap: nowrap; text-overflow: ellipsis;
+    }
     NicColumn.-target { border: double $accent; }
     """
 
@@ -47,21 +50,22 @@ class NicColumn(Widget):
         text = Text(no_wrap=True, overflow="ellipsis")
         if self.nic is None:
             text.append("not assigned\n", style="bold")
-            text.append("drop here to\nremove\n")
+            text.append("drop here to\nunassign\n")
         else:
             nic = self.nic
             text.append(nic.name + (" PXE" if nic.pxe else "") + "\n", style="bold")
             text.append(nic.mac + "\n")
-            speed = f"{nic.speed_mbps} Mb/s" if nic.speed_mbps else "speed ?"
+            mbps = nic.speed_mbps
+            speed = "?" if not mbps else f"{mbps // 1000}G" if mbps >= 1000 else f"{mbps}M"
             text.append(f"{speed} link {nic.state}\n")
-        text.append("─" * 16 + "\n", style="dim")
+        text.append("─" * 17 + "\n", style="dim")
         for row, net in enumerate(self.networks):
             if net == self.picked:
-                text.append(f"◆ {net} (moving)\n", style="dim italic")
+                text.append(f"◇ {net}\n", style="dim italic")
             elif row == self.cursor:
                 text.append(f"▶ {net}\n", style="bold reverse")
             else:
                 text.append(f"  {net}\n")
         if self.incoming is not None:
-            text.append(f"◆ {self.incoming} ← drop\n", style="bold reverse")
+            text.append(f"◆ {self.incoming} ←\n", style="bold reverse")
         return text

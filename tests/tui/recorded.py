@@ -1,0 +1,216 @@
+"""A recorded environment to load into a real master: an answers file, the facts discovery
+would have found, and scripted deploy/verify runs whose logs and results look like a lab's.
+
+Used by the snapshot tests and by `scripts/screenshots.py`, so every screen can be seen and
+checked without a lab. Deploy and verify need SSH to real nodes; their handlers are swapped
+for scripted ones (and put back) so the master's task framework, logs and events stay real."""
+
+from __future__ import annotations
+
+import asyncio
+import queue
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+from fueltui.client.api import MasterClient
+from fueltui.core.model import Cpu, Disk, Memory, Nic, NodeFacts, SystemInfo
+from fueltui.core.verifyplan import Missing, build_plan
+from fueltui.master import tasks as master_tasks
+from fueltui.master.store import Store
+from fueltui.master.tasks import TaskContext
+
+ANSWERS = """\
+master:
+  interface: eth0
+  ip: 10.20.0.2
+  netmask: 255.255.255.0
+  gateway: 10.20.0.1
+  dns: [10.20.0.1]
+  hostname: fuel.example.com
+  ntp: [pool.ntp.org]
+  dhcp_pool: {start: 10.20.0.129, end: 10.20.0.254}
+environment:
+  name: lab
+  mode: neutron-gre
+nodes:
+  - {mac: "52:54:00:aa:00:01", name: ctl-1, roles: [controller],
+     interfaces: {eth0: [fuelweb_admin, management, storage, private], eth1: [public]}}
+  - {mac: "52:54:00:aa:00:02", name: cmp-1, roles: [compute],
+     interfaces: {eth0: [fuelweb_admin, management, storage, private]}}
+  - {mac: "52:54:00:aa:00:03", name: cmp-2, roles: [compute],
+     interfaces: {eth0: [fuelweb_admin, management, storage, private]}}
+  - {mac: "52:54:00:aa:00:04", name: vol-1, roles: [cinder],
+     interfaces: {eth0: [fuelweb_admin, management, storage, private]}}
+"""
+
+# (index, CPUs, RAM GiB, disks GiB); node 5 is discovered but not in the environment.
+MACHINES = [
+    (1, 8, 32, [200]),
+    (2, 16, 64, [400]),
+    (3, 16, 64, [400]),
+    (4, 4, 16, [100, 2000, 2000]),
+    (5, 4, 8, [50]),
+]
+
+DEPLOY_LINES = [
+    "provision: partitioning /dev/vda",
+    "provision: installing Ubuntu 24.04 base system",
+    "provision: rebooting into the installed system",
+    "deploy: hiera: writing /etc/fueltui/node.yaml",
+    "deploy: netconfig: bringing up br-mgmt, br-storage",
+    "deploy: WARNING: mirror slow, retrying apt-get update",
+    "deploy: apt: installing openstack packages",
+]
+
+
+def mac_of(index: int) -> str:
+    return f"52:54:00:aa:00:{index:02x}"
+
+
+def facts_of(index: int, cpus: int, ram: int, disks: list[int]) -> NodeFacts:
+    return NodeFacts(
+        nics=[
+            Nic(name="eth0", mac=mac_of(index), pxe=True, state="up", speed_mbps=10000, driver="virtio_net"),
+            Nic(
+                name="eth1",
+                mac=f"52:54:00:bb:00:{index:02x}",
+                state="up",
+                speed_mbps=10000,
+                driver="virtio_net",
+            ),
+            Nic(
+                name="eth2", mac=f"52:54:00:cc:00:{index:02x}", state="down", speed_mbps=1000, driver="e1000"
+            ),
+        ],
+        cpu=Cpu(model="Intel Xeon Gold 6230", count=cpus),
+        memory=Memory(total_bytes=ram << 30),
+        disks=[Disk(name=f"vd{'abc'[i]}", size_bytes=size << 30) for i, size in enumerate(disks)],
+        system=SystemInfo(manufacturer="QEMU", product="Standard PC (Q35)"),
+        os="Ubuntu 24.04 LTS",
+        hostname=f"bootstrap-{index}",
+    )
+
+
+def discover_machines(store: Store) -> None:
+    for index, cpus, ram, disks in MACHINES:
+        store.upsert_discovered(mac_of(index), f"10.20.0.{128 + index}", facts_of(index, cpus, ram, disks))
+
+
+@dataclass
+class Script:
+    """What the scripted handlers do: lines to log (fed by the caller), a result to return."""
+
+    lines: queue.Queue[tuple[str | None, str] | None] = field(default_factory=queue.Queue)
+    result: dict[str, object] = field(default_factory=dict)
+    started: list[str] = field(default_factory=list)
+    fail: set[str] = field(default_factory=set)  # MACs that end in error
+
+    def say(self, mac: str | None, line: str) -> None:
+        self.lines.put((mac, line))
+
+    def finish(self) -> None:
+        self.lines.put(None)
+
+
+def install_scripted_handlers(
+    script: Script, kinds: tuple[str, ...] = ("deploy", "verify")
+) -> Callable[[], None]:
+    """Swap the handlers of `kinds` for scripted ones; returns the function that restores them."""
+
+    async def handler(ctx: TaskContext) -> dict[str, object]:
+        script.started.append(ctx.task_id)
+        macs = [r.node.mac for r in ctx.store.nodes(ctx.env_name)]
+        for mac in macs:
+            await ctx.set_node(mac, status="running", progress=10, task="hello")
+            await ctx.log(mac, f"{mac} says hello")
+        while not ctx.stop_requested.is_set():
+            try:
+                item = script.lines.get_nowait()
+            except queue.Empty:
+                await asyncio.sleep(0.02)  # polling interval for the caller's queue
+                continue
+            if item is None:
+                break
+            mac, line = item
+            await ctx.log(mac, line)
+            if mac is not None:
+                await ctx.set_node(mac, status="running", progress=50, task=line.split(":")[0])
+        for mac in macs:
+            if mac in script.fail:
+                await ctx.set_node(
+                    mac, status="error", progress=80, task="netconfig", message="br-mgmt has no link"
+                )
+            else:
+                await ctx.set_node(mac, status="done", progress=100, task="finished")
+        await ctx.set_progress(100, str(script.result.get("summary", "finished")))
+        return dict(script.result)
+
+    saved = {kind: master_tasks._HANDLERS.get(kind) for kind in kinds}
+    for kind in kinds:
+        master_tasks.register_task_kind(kind, handler)
+
+    def restore() -> None:
+        for kind, original in saved.items():
+            if original is None:
+                master_tasks._HANDLERS.pop(kind, None)
+            else:
+                master_tasks.register_task_kind(kind, original)
+
+    return restore
+
+
+async def _wait_finished(client: MasterClient, task_id: str) -> None:
+    for _ in range(500):
+        if (await client.task(task_id)).status.finished:
+            return
+        await asyncio.sleep(0.02)  # polling interval: the task runs in the master's thread
+    raise TimeoutError(f"task {task_id} did not finish")
+
+
+async def load_recorded(client: MasterClient, store: Store) -> None:
+    """Fill an empty master with the recorded environment, one verification and one deploy."""
+    discover_machines(store)
+    result = await client.apply(ANSWERS, source="recorded.yaml")
+    if any(f.severity == "error" for f in result.findings):
+        raise RuntimeError(f"the recorded answers have errors: {result.findings}")
+    script = Script()
+    restore = install_scripted_handlers(script)
+    try:
+        env = (await client.environment("lab")).environment
+        nodes = [r.node for r in await client.nodes()]
+        from fueltui.core.releases import default_release
+
+        plan = build_plan(env, default_release(), nodes)
+        gap = Missing(
+            node="cmp-2",
+            node_mac=mac_of(3),
+            nic="eth0",
+            mac=mac_of(3),
+            network="storage",
+            vlan=102,
+            missing=["ctl-1", "cmp-1", "vol-1"],
+        )
+        script.result = {
+            "ok": False,
+            "summary": "1 NIC/network pair missed peers",
+            "plan": plan.model_dump(),
+            "missing": [gap.model_dump()],
+            "dhcp": [],
+            "dhcp_error": None,
+            "skipped": [],
+            "errors": {},
+        }
+        verify = await client.verify("lab")
+        script.finish()
+        await _wait_finished(client, verify.id)
+        script.result = {"summary": "3 of 4 nodes deployed"}
+        script.fail = {mac_of(3)}
+        deploy = await client.deploy("lab", skip_verify=True)
+        for line in DEPLOY_LINES:
+            for index, *_ in MACHINES[:4]:
+                script.say(mac_of(index), line)
+        script.say(mac_of(3), "deploy: ERROR: netconfig: br-mgmt has no carrier on eth0")
+        script.finish()
+        await _wait_finished(client, deploy.id)
+    finally:
+        restore()
