@@ -139,6 +139,13 @@ CASES: list[tuple[str, str, dict[str, Any], dict[str, Any], dict[str, Any]]] = [
         BASE,
     ),
     (
+        "gateway-outside-cidr",  # public needs a gateway
+        f"{PUBLIC}.gateway",
+        {f"{PUBLIC}.gateway": None},
+        {f"{MGMT}.gateway": None},
+        BASE,
+    ),
+    (
         "gateway-is-network-or-broadcast",
         f"{PUBLIC}.gateway",
         {f"{PUBLIC}.gateway": "172.16.0.255"},
