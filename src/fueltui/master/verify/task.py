@@ -6,7 +6,8 @@ Params: `nodes` — admin MACs to verify (default: every node of the environment
 `dhcp` (foreign DHCP servers `{address, mac, offered}`), `heard` (node name -> NIC -> VLAN
 -> the "peer/NIC" it heard), `signature` (of the network
 settings and NIC assignments verified, for the deploy gate), `plan`, `skipped` (nodes not
-probed: offline, untrusted, without address), `errors` (per node), `seconds`.
+probed: offline, untrusted, without address), `errors` (per node), `seconds` (in all),
+`probe_seconds` (the L2 probes alone; the DHCP check runs alongside).
 """
 
 from __future__ import annotations
@@ -94,7 +95,9 @@ async def handle_verify(ctx: TaskContext) -> dict[str, object]:
             ctx.set_progress,
             timing,
         )
+        probe_started = time.monotonic()
         heard = await run.run()
+        probe_seconds = time.monotonic() - probe_started
     finally:
         close = getattr(fanout, "close", None)
         if close is not None and fanout_factory is not _shared_fanout:
@@ -154,6 +157,7 @@ async def handle_verify(ctx: TaskContext) -> dict[str, object]:
         "skipped": skipped,
         "errors": errors,
         "seconds": round(time.monotonic() - started, 3),
+        "probe_seconds": round(probe_seconds, 3),
     }
 
 
