@@ -144,6 +144,7 @@ def create_app(
             await master.tasks.shutdown()
             master.events.close()
             master.store.close()
+            master.logs.close()
 
     app = FastAPI(
         title="fueltui master",

@@ -10,6 +10,8 @@ from __future__ import annotations
 
 import os
 import re
+import threading
+from collections import OrderedDict
 from pathlib import Path
 
 from fueltui.api.schema import LogChunk
@@ -20,8 +22,12 @@ _TASK_ID = re.compile(r"^[A-Za-z0-9_.-]{1,64}$")
 
 
 class LogFiles:
+    MAX_OPEN = 128
+
     def __init__(self, root: Path) -> None:
         self.root = root
+        self._open: OrderedDict[Path, int] = OrderedDict()  # recently written files stay open
+        self._lock = threading.Lock()
         (root / "nodes").mkdir(parents=True, exist_ok=True)
         (root / "tasks").mkdir(parents=True, exist_ok=True)
 
@@ -36,14 +42,22 @@ class LogFiles:
         return self.root / "tasks" / task_id / f"{normalize_mac(mac)}.log"
 
     def append(self, path: Path, lines: list[str]) -> None:
-        path.parent.mkdir(parents=True, exist_ok=True)
         data = "".join(line.replace("\r", "") + "\n" for line in lines).encode("utf-8", "replace")
-        # O_APPEND: concurrent writers never interleave inside a line.
-        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o600)
-        try:
+        with self._lock:
+            fd = self._open.pop(path, None)
+            if fd is None:
+                path.parent.mkdir(parents=True, exist_ok=True)
+                # O_APPEND: concurrent writers never interleave inside a line.
+                fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o600)
+            self._open[path] = fd
+            while len(self._open) > self.MAX_OPEN:
+                os.close(self._open.popitem(last=False)[1])
             os.write(fd, data)
-        finally:
-            os.close(fd)
+
+    def close(self) -> None:
+        with self._lock:
+            while self._open:
+                os.close(self._open.popitem()[1])
 
 
 def read_chunk(path: Path, offset: int = 0, limit: int = MAX_CHUNK, tail: int | None = None) -> LogChunk:

@@ -122,6 +122,7 @@ class TaskManager:
         self.logs = logs
         self._running: dict[str, tuple[asyncio.Task[None], TaskContext]] = {}
         self._shutting_down = False
+        self._indexed: set[tuple[str, str]] = set()
 
     def activate(self) -> list[TaskRecord]:
         """Become the manager `start_task` uses; mark what a dead master left as interrupted."""
@@ -155,7 +156,9 @@ class TaskManager:
         if mac is not None:
             self.logs.append(self.logs.node_path(mac), [f"{stamp} {text}" for text in lines])
             self.logs.append(self.logs.task_path(task_id, mac), [f"{stamp} {text}" for text in lines])
-            self.store.index_log(task_id, mac, self.logs.task_path(task_id, mac))
+            if (task_id, mac) not in self._indexed:
+                self.store.index_log(task_id, mac, self.logs.task_path(task_id, mac))
+                self._indexed.add((task_id, mac))
             self.logs.append(self.logs.task_path(task_id), [f"{stamp} [{mac}] {text}" for text in lines])
         else:
             self.logs.append(self.logs.task_path(task_id), [f"{stamp} {text}" for text in lines])
