@@ -157,3 +157,11 @@ def test_partial_admin_network_in_answers_keeps_the_rest() -> None:
     env = environment_from_answers(load_answers(text).environment, RELEASE)  # type: ignore[arg-type]
     admin = effective_network(env, RELEASE, "fuelweb_admin")
     assert (admin.cidr, admin.ip_ranges) == ("10.20.0.0/24", [("10.20.0.10", "10.20.0.99")])
+
+
+def test_a_prefix_length_written_as_a_number_is_accepted() -> None:
+    text = "master: {ip: 10.20.0.2, netmask: 24, dhcp_pool: {start: 10.20.0.129, end: 10.20.0.254}}"
+    master = load_answers(text).master
+    assert master is not None and master.netmask == "24"
+    with pytest.raises(AnswersError, match="master.hostname: expected text, not 12; put the value in quotes"):
+        load_answers(text.replace("netmask: 24", "hostname: 12"))

@@ -189,6 +189,8 @@ def _describe(error: Any) -> str:
         return f"unknown key {loc[-1]!r} (check the spelling; unknown keys are not allowed)"
     if kind == "missing":
         return "this key is required"
+    if kind == "string_type":
+        return f"expected text, not {error.get('input')!r}; put the value in quotes"
     message = str(error.get("msg", "invalid value"))
     return message.removeprefix("Value error, ")
 

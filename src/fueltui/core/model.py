@@ -11,7 +11,7 @@ from __future__ import annotations
 from enum import StrEnum
 from typing import Annotated, Literal
 
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, field_validator
 
 
 class Strict(BaseModel):
@@ -68,6 +68,12 @@ class BootOptions(Strict):
     hostname: str = "fuel.domain.tld"
     ntp: list[str] = Field(default_factory=list)
     dhcp_pool: DhcpPool
+
+    @field_validator("netmask", mode="before")
+    @classmethod
+    def _prefix_as_text(cls, value: object) -> object:
+        # `netmask: 24` in YAML is a number; it means the prefix length "24".
+        return str(value) if isinstance(value, int) and not isinstance(value, bool) else value
 
 
 # --------------------------------------------------------------------------- release
