@@ -33,7 +33,6 @@ class Recorder:
 
     async def log(self, mac: str | None, lines: list[str]) -> None:
         self.logs.setdefault(mac, []).extend(lines)
-        await asyncio.sleep(0)  # a real sink awaits I/O; let other work interleave
 
     async def node(self, mac: str, **changes: object) -> None:
         state = self.states.setdefault(mac, {})

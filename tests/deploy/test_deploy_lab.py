@@ -342,3 +342,14 @@ async def test_ten_thousand_line_output_arrives_whole_and_in_order(dlab: LabHand
         await client.close()
     numbers = [line for line in lines if line.isdigit()]
     assert numbers == [str(n) for n in range(1, 10001)]
+
+
+async def test_changed_host_key_is_refused_for_that_node(dlab: LabHandle, client: MasterClient) -> None:
+    # Last test of the module: compute-2 stays untrusted afterwards.
+    dlab.lab.replace_host_key(3)
+    done = cli(dlab, "deploy", ENV, "--wait", "--skip-verify", "--nodes", "compute-2")
+    assert done.returncode == 1, done.stdout + done.stderr
+    record = await last_deploy(client)
+    node = record.nodes[mac_of(dlab, 3)]
+    assert node.status == "error" and "host key" in node.message and "changed" in node.message
+    assert node.progress == 0  # not one task ran on a node that may be an impostor

@@ -295,6 +295,8 @@ class Orchestrator:
                 error = f"node unreachable over SSH: {exc}"
             except OSError as exc:
                 error = f"{type(exc).__name__}: {exc}"
+            except Exception as exc:  # one node's surprise must not take the others down
+                error = f"internal error: {type(exc).__name__}: {exc}"
             if error is None:
                 self._log(node.mac, f"--- {task.id}: ok")
                 return None

@@ -32,6 +32,15 @@ class NodeRunner(Protocol):
     async def put_file(self, path: str, data: bytes, mode: int) -> None: ...
 
 
+def _unreachable() -> tuple[type[Exception], ...]:
+    """What the SSH layer raises when a node cannot be worked on (a changed host key too:
+    the node is refused, loudly, and the deployment says so for that node)."""
+    from fueltui.ssh.fanout import FanoutError
+    from fueltui.ssh.hostkeys import HostKeyChanged
+
+    return (FanoutError, HostKeyChanged)
+
+
 class FanoutRunner:
     """One node reached through `fueltui.ssh.fanout.Fanout`."""
 
@@ -40,24 +49,22 @@ class FanoutRunner:
         self.host = host
 
     async def run(self, command: str, on_line: LineCallback, timeout: float | None) -> int:
-        from fueltui.ssh.fanout import FanoutError
-
         try:
             result = await self.fanout.run(self.host, command, on_line, timeout)  # type: ignore[attr-defined]
         except TimeoutError:
             raise
-        except FanoutError as exc:
+        except _unreachable() as exc:
             raise NodeLost(str(exc)) from exc
         if result.exit_status is None:
             return 128 + 9 if result.signal else 255
         return int(result.exit_status)
 
     async def put_file(self, path: str, data: bytes, mode: int) -> None:
-        from fueltui.ssh.fanout import FanoutError
-
         try:
             await self.fanout.put_file(self.host, path, data, mode)  # type: ignore[attr-defined]
-        except FanoutError as exc:
+        except TimeoutError:
+            raise
+        except _unreachable() as exc:
             raise NodeLost(str(exc)) from exc
 
 
