@@ -28,7 +28,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Protocol
 
-from fueltui.core.graph import Graph, GraphTask, RoleGroup, task_signature
+from fueltui.core.graph import Graph, RoleGroup, task_signature
+from fueltui.core.model import GraphTask
 from fueltui.core.nodeconfig import NodeConfig, config_hash, parse_health_line, render
 from fueltui.master.deploy.resume import ResumeState
 from fueltui.master.deploy.runners import NodeLost, NodeRunner
