@@ -108,3 +108,13 @@ async def test_autostart_kill9_restart_resume(clean_state: Path) -> None:
     wait_until(lambda: _gone(new_pid), timeout=10, what="master stopped")
     assert not statedir.socket_path(base).exists()
     assert await asyncio.to_thread(main, ["master", "status"]) == 3
+
+
+async def test_no_autostart_for_the_lab(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    monkeypatch.delenv("FUELTUI_STATE_DIR", raising=False)
+    monkeypatch.setenv("FUELTUI_LAB", "1")
+    monkeypatch.setenv("FUELTUI_LAB_STATE_DIR", str(tmp_path / "lab-master"))
+    with pytest.raises(MasterUnavailable) as err:
+        await MasterClient.connect()
+    assert "fueltui lab up" in err.value.message
+    assert not (tmp_path / "lab-master").exists()

@@ -98,6 +98,11 @@ class MasterClient:
         client = cls.for_socket(base)
         if await client.alive():
             return client
+        if autostart and os.environ.get("FUELTUI_LAB") == "1" and base == statedir.lab_state_dir():
+            await client.close()  # the lab's master lives in the lab's namespace: `lab up` starts it
+            raise MasterUnavailable(
+                f"the lab's master is not running ({base}); start the lab with `fueltui lab up`"
+            )
         if not autostart:
             await client.close()
             raise MasterUnavailable(
