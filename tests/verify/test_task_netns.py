@@ -126,3 +126,27 @@ async def test_needs_two_online_nodes(closet: Closet, manager: TaskManager) -> N
     done = await verify(manager)
     assert done.status == TaskStatus.error
     assert "at least two online nodes" in done.message
+
+
+async def test_deploy_pre_checks_refuse_unverified_networks(closet: Closet, manager: TaskManager) -> None:
+    from fueltui.master.deploy.checks import PredeployContext, networks_verified
+
+    wire(closet, manager.store)
+
+    def gate_codes(skip: bool = False) -> list[str]:
+        env = manager.store.environment("demo").environment
+        nodes = [r.node for r in manager.store.nodes("demo")]
+        release = manager.store.release(env.release)
+        ctx = PredeployContext(manager.store, env, release, nodes, nodes, {"skip_verify": skip})
+        return [f.code for f in networks_verified(ctx)]
+
+    assert gate_codes() == ["network-not-verified"]
+    assert gate_codes(skip=True) == []
+    assert (await verify(manager)).result["ok"] is True
+    assert gate_codes() == []
+    # A NIC assignment changes: verified no more.
+    record = manager.store.node("52:54:00:00:03:00")
+    moved = record.node.model_copy(update={"interfaces": {"eth0": ["fuelweb_admin", "private", "public"]}})
+    manager.store.update_node(moved, record.revision)
+    assert gate_codes() == ["network-not-verified"]
+    assert "--skip-verify" in (gate.skip_note(manager.store, "demo") or "")
