@@ -127,7 +127,7 @@ def check_drop(
 
 def check_nodes(nodes: Sequence[Node], names_given: Sequence[bool] | None = None) -> list[Finding]:
     """The same node (admin MAC) twice, two nodes with one host name, invalid host names.
-    `names_given[i]` False means node i has no name of its own (not judged)."""
+    An empty name, or `names_given[i]` False, means node i has no name of its own (not judged)."""
     findings: list[Finding] = []
     macs: dict[str, int] = {}
     names: dict[str, int] = {}
@@ -142,7 +142,7 @@ def check_nodes(nodes: Sequence[Node], names_given: Sequence[bool] | None = None
             )
         else:
             macs[node.mac] = i
-        if names_given is not None and not names_given[i]:
+        if not node.name or (names_given is not None and not names_given[i]):
             continue
         if not is_hostname(node.name):
             findings.append(
