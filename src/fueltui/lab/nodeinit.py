@@ -61,6 +61,11 @@ printf '%s' "$SSHD_CONFIG" > "$R/etc/fueltui-node/sshd_config"
 printf '%s' "$UDHCPC_SCRIPT" > "$R/etc/fueltui-node/udhcpc.sh"
 chmod 0755 "$R/etc/fueltui-node/udhcpc.sh"
 printf '%s\n' "$H" > "$R/etc/hostname"
+# A bootstrap image's root has no shell start-up files; the host's (pyenv, cargo...) would
+# run on every SSH command and make the lab slower than real nodes.
+for f in .bashrc .profile .bash_profile .bash_login; do
+  if [ -e "$R/root/$f" ]; then : > "$R/root/$f"; fi
+done
 printf '%s' "$H" > /proc/sys/kernel/hostname
 mkdir -p "$R/.oldroot"
 cd "$R"

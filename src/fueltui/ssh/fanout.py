@@ -148,6 +148,15 @@ class Fanout:
             keepalive_interval=keepalive_interval,
             keepalive_count_max=keepalive_count_max,
             server_host_key_algs=["ssh-ed25519"],
+            # Cheap, modern algorithms first (AES-GCM runs in OpenSSL); no GSSAPI probing.
+            kex_algs=["curve25519-sha256", "curve25519-sha256@libssh.org", "ecdh-sha2-nistp256"],
+            encryption_algs=[
+                "aes128-gcm@openssh.com",
+                "aes256-gcm@openssh.com",
+                "chacha20-poly1305@openssh.com",
+            ],
+            compression_algs=["none"],
+            gss_host=None,
         )
 
     @classmethod

@@ -1,0 +1,298 @@
+"""SSH fan-out benchmark: fueltui's asyncssh Fanout against parallel-ssh and Ansible ad-hoc.
+
+    sudo python bench/fanout.py [--nodes 50] [--no-record]
+
+Builds a lab of N namespace nodes (real sshd), then runs `uname -a` and the facts script on
+every node with each tool, from inside the lab's master namespace, each tool in its own
+process: wall time, CPU time (user+sys of the whole process tree) and peak memory (sum of
+the tree's RSS, sampled). Ansible runs `ansible all -m command` / `-m script` with forks=N.
+The table is printed and written to docs/benchmarks.md under "## SSH fan-out".
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import os
+import platform
+import shlex
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+SECTION = "## SSH fan-out"
+TOOLS = ("fueltui", "parallel-ssh", "ansible")
+TASKS = ("uname", "facts")
+BOUNDARY = "fueltui-bench0123456789"
+
+
+# ---------------------------------------------------------------------------- workers
+# Run as `--worker TOOL TASK HOSTS_FILE KEY` inside the master namespace; print one JSON line.
+
+
+def facts_command() -> str:
+    from fueltui.master.discovery.facts_script import FACTS_SCRIPT
+
+    return shlex.join(["sh", "-c", FACTS_SCRIPT, "sh", BOUNDARY])
+
+
+def worker_fueltui(task: str, hosts: list[str], key: Path) -> int:
+    from fueltui.master.discovery.facts import gather_facts
+    from fueltui.ssh.fanout import Fanout
+    from fueltui.ssh.hostkeys import HostKeyStore
+
+    async def main() -> int:
+        pins = HostKeyStore(Path(tempfile.mkdtemp()) / "known_hosts.json")
+        async with Fanout(key, pins, max_concurrency=len(hosts)) as fan:
+            if task == "uname":
+                results = await asyncio.gather(
+                    *(fan.run(h, ["uname", "-a"]) for h in hosts), return_exceptions=True
+                )
+                return sum(
+                    1 for r in results if not isinstance(r, BaseException) and r.ok and "Linux" in r.stdout
+                )
+            facts = await asyncio.gather(*(gather_facts(fan, h) for h in hosts), return_exceptions=True)
+            return sum(1 for f in facts if not isinstance(f, BaseException) and f.nics)
+
+    return asyncio.run(main())
+
+
+def worker_pssh(task: str, hosts: list[str], key: Path) -> int:
+    from pssh.clients import ParallelSSHClient
+
+    client = ParallelSSHClient(
+        hosts, user="root", pkey=str(key), pool_size=len(hosts), num_retries=1, timeout=30
+    )
+    command = "uname -a" if task == "uname" else facts_command()
+    output = client.run_command(command, stop_on_errors=False)
+    client.join(output)
+    ok = 0
+    for host_out in output:
+        text = "\n".join(host_out.stdout or [])
+        if host_out.exit_code == 0 and ("Linux" in text if task == "uname" else f"{BOUNDARY} end" in text):
+            ok += 1
+    return ok
+
+
+def worker_ansible(task: str, hosts: list[str], key: Path) -> int:
+    work = Path(tempfile.mkdtemp(prefix="fueltui-ansible-"))
+    inventory = work / "inventory"
+    inventory.write_text(
+        "[nodes]\n" + "\n".join(hosts) + "\n[nodes:vars]\nansible_user=root\n"
+        f"ansible_ssh_private_key_file={key}\nansible_python_interpreter=/usr/bin/python3\n"
+    )
+    if task == "uname":
+        module = ["-m", "command", "-a", "uname -a"]
+    else:
+        from fueltui.master.discovery.facts_script import FACTS_SCRIPT
+
+        script = work / "facts.sh"
+        script.write_text("#!/bin/sh\n" + FACTS_SCRIPT)
+        module = ["-m", "script", "-a", f"{script} {BOUNDARY}"]
+    env = {
+        **os.environ,
+        "ANSIBLE_HOST_KEY_CHECKING": "False",
+        "ANSIBLE_LOCAL_TEMP": str(work / "tmp"),
+        "ANSIBLE_HOME": str(work / "home"),
+        "ANSIBLE_SSH_ARGS": "-o UserKnownHostsFile=/dev/null -o StrictHostKeyChecking=no",
+        "ANSIBLE_LOAD_CALLBACK_PLUGINS": "0",
+    }
+    argv = ["ansible", "all", "-i", str(inventory), *module, "-f", str(len(hosts)), "-o"]
+    done = subprocess.run(argv, capture_output=True, text=True, env=env, check=False)
+    marker = "Linux" if task == "uname" else f"{BOUNDARY} end"
+    return sum(
+        1 for line in done.stdout.splitlines() if ("CHANGED" in line or "SUCCESS" in line) and marker in line
+    )
+
+
+WORKERS = {"fueltui": worker_fueltui, "parallel-ssh": worker_pssh, "ansible": worker_ansible}
+
+
+# ---------------------------------------------------------------------------- measuring
+
+
+def tree_rss_kb(pid: int) -> int:
+    total, stack = 0, [pid]
+    while stack:
+        current = stack.pop()
+        try:
+            for line in Path(f"/proc/{current}/status").read_text().splitlines():
+                if line.startswith("VmRSS:"):
+                    total += int(line.split()[1])
+            for task in Path(f"/proc/{current}/task").iterdir():
+                stack.extend(int(c) for c in (task / "children").read_text().split())
+        except (OSError, ValueError):
+            continue
+    return total
+
+
+@dataclass
+class Measure:
+    tool: str
+    task: str
+    ok: int
+    wall: float
+    cpu: float
+    peak_mb: float
+
+
+def measure(tool: str, task: str, netns: str, hosts_file: Path, key: Path) -> Measure:
+    argv = [
+        "ip",
+        "netns",
+        "exec",
+        netns,
+        sys.executable,
+        __file__,
+        "--worker",
+        tool,
+        task,
+        str(hosts_file),
+        str(key),
+    ]
+    start = time.monotonic()
+    proc = subprocess.Popen(argv, stdout=subprocess.PIPE, text=True, cwd=ROOT)
+    peak = 0
+    stop = threading.Event()
+
+    def sample() -> None:
+        nonlocal peak
+        while not stop.is_set():
+            peak = max(peak, tree_rss_kb(proc.pid))
+            stop.wait(0.02)
+
+    sampler = threading.Thread(target=sample, daemon=True)
+    sampler.start()
+    out = proc.stdout.read() if proc.stdout else ""
+    _, status, usage = os.wait4(proc.pid, 0)
+    wall = time.monotonic() - start
+    stop.set()
+    sampler.join()
+    proc.returncode = os.waitstatus_to_exitcode(status)
+    try:
+        ok = int(json.loads(out.strip().splitlines()[-1])["ok"])
+    except (ValueError, IndexError, KeyError):
+        ok = 0
+    return Measure(tool, task, ok, wall, usage.ru_utime + usage.ru_stime, peak / 1024)
+
+
+# ---------------------------------------------------------------------------- report
+
+
+def table(results: list[Measure], nodes: int) -> str:
+    base = {(m.task): m for m in results if m.tool == "fueltui"}
+    rows = [
+        "| task | tool | nodes ok | wall (s) | CPU (s) | peak RSS (MB) | wall vs fueltui | CPU vs fueltui |",
+        "|---|---|---|---|---|---|---|---|",
+    ]
+    for m in results:
+        ref = base.get(m.task)
+        wall_ratio = f"{m.wall / ref.wall:.1f}x" if ref and ref.wall else "-"
+        cpu_ratio = f"{m.cpu / ref.cpu:.1f}x" if ref and ref.cpu else "-"
+        rows.append(
+            f"| {m.task} | {m.tool} | {m.ok}/{nodes} | {m.wall:.2f} | {m.cpu:.2f} | {m.peak_mb:.0f} "
+            f"| {wall_ratio} | {cpu_ratio} |"
+        )
+    return "\n".join(rows)
+
+
+def record(text: str, path: Path) -> None:
+    """Replace (or add) only the "## SSH fan-out" section; other sections are others'."""
+    old = path.read_text() if path.exists() else "# Benchmarks\n"
+    lines = old.splitlines()
+    start = next((i for i, line in enumerate(lines) if line.strip() == SECTION), None)
+    if start is None:
+        new = old.rstrip("\n") + "\n\n" + text.rstrip("\n") + "\n"
+    else:
+        end = next((i for i in range(start + 1, len(lines)) if lines[i].startswith("## ")), len(lines))
+        new = (
+            "\n".join([*lines[:start], *text.rstrip("\n").splitlines(), "", *lines[end:]]).rstrip("\n") + "\n"
+        )
+    tmp = path.with_name(f".{path.name}.tmp")
+    tmp.write_text(new)
+    os.replace(tmp, path)
+
+
+def section(results: list[Measure], nodes: int, nics: int, repeat: int) -> str:
+    when = datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC")
+    return f"""{SECTION}
+
+`sudo python bench/fanout.py --nodes {nodes}` — {when}, {os.cpu_count()} CPUs (shared with other work),
+Linux {platform.release()}, Python {platform.python_version()}. {nodes} lab nodes (network namespaces,
+{nics} NICs each, real OpenSSH sshd, ed25519 keys); every tool runs from the lab master's namespace in
+its own process, cold (no connection reused between runs); each row is the median of {repeat} runs.
+`uname` runs `uname -a`; `facts` runs fueltui's facts script (one round trip; Ansible ships it with
+`-m script`). Ansible: `ansible all -m command|script -f {nodes}`. parallel-ssh:
+`ParallelSSHClient(pool_size={nodes})` (libssh2). CPU is user+sys of the whole process tree
+(Ansible's forks and ssh clients included); peak RSS is the tree's sampled sum.
+
+{table(results, nodes)}
+"""
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument("--nodes", type=int, default=50, help="lab nodes (default 50, up to 200)")
+    parser.add_argument("--nics", type=int, default=2, help="NICs per node (default 2)")
+    parser.add_argument(
+        "--tools", default=",".join(TOOLS), help="comma-separated subset of " + ",".join(TOOLS)
+    )
+    parser.add_argument("--repeat", type=int, default=3, help="runs per row; the median is kept (default 3)")
+    parser.add_argument("--prefix", default="bench", help="lab prefix (default bench)")
+    parser.add_argument("--keep", action="store_true", help="leave the lab up afterwards")
+    parser.add_argument("--no-record", action="store_true", help="do not write docs/benchmarks.md")
+    parser.add_argument("--worker", nargs=4, metavar=("TOOL", "TASK", "HOSTS", "KEY"), help=argparse.SUPPRESS)
+    args = parser.parse_args()
+    if args.worker:
+        tool, task, hosts_file, key = args.worker
+        hosts = Path(hosts_file).read_text().split()
+        print(json.dumps({"ok": WORKERS[tool](task, hosts, Path(key))}))
+        return 0
+
+    sys.path.insert(0, str(ROOT / "src"))
+    from fueltui.lab.lab import Lab, check_root
+    from fueltui.ssh.keys import key_path
+
+    check_root()
+    if not 1 <= args.nodes <= 200:
+        parser.error("--nodes must be between 1 and 200")
+    tools = [t for t in args.tools.split(",") if t]
+    lab = Lab(args.prefix)
+    try:
+        print(f"building a lab of {args.nodes} nodes...", file=sys.stderr)
+        t0 = time.monotonic()
+        lab.up(nodes=args.nodes, nics=args.nics, start_master=False, timeout=max(60.0, args.nodes * 2.0))
+        print(f"lab up in {time.monotonic() - t0:.1f} s", file=sys.stderr)
+        hosts = [row.admin_ip for row in lab.status() if row.admin_ip]
+        hosts_file = lab.names.root / "bench-hosts"
+        hosts_file.write_text("\n".join(hosts) + "\n")
+        key = key_path(lab.master_state_dir)
+        results = []
+        for task in TASKS:
+            for tool in tools:
+                runs = []
+                for attempt in range(args.repeat):
+                    print(f"  {task:6} {tool} ({attempt + 1}/{args.repeat})...", file=sys.stderr)
+                    runs.append(measure(tool, task, lab.names.master_ns, hosts_file, key))
+                results.append(sorted(runs, key=lambda m: m.wall)[len(runs) // 2])  # the median run
+    finally:
+        if not args.keep:
+            lab.down()
+    print(table(results, args.nodes))
+    if not args.no_record:
+        record(section(results, args.nodes, args.nics, args.repeat), ROOT / "docs" / "benchmarks.md")
+        print(f"recorded in {ROOT / 'docs' / 'benchmarks.md'}", file=sys.stderr)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
