@@ -16,10 +16,11 @@ from contextlib import contextmanager
 from datetime import UTC, datetime
 from pathlib import Path
 
-from fueltui.api.schema import BootOptionsRecord, EnvironmentRecord, NodeRecord, TaskRecord, TaskStatus
+from fueltui.api.schema import BootOptionsRecord, EnvironmentRecord, NodeRecord
 from fueltui.core.model import BootOptions, Environment, Node, NodeFacts, Release, normalize_mac
 from fueltui.core.releases import shipped_releases
 from fueltui.master.errors import Conflict, NotFound
+from fueltui.master.storetasks import TaskRows
 
 Publish = Callable[[str, dict[str, object]], None]
 
@@ -47,7 +48,7 @@ def _no_events(_type: str, _data: dict[str, object]) -> None:
     return None
 
 
-class Store:
+class Store(TaskRows):
     def __init__(self, path: Path, publish: Publish | None = None) -> None:
         self.path = path
         self.publish: Publish = publish or _no_events
@@ -347,70 +348,6 @@ class Store:
             if db.execute("DELETE FROM nodes WHERE mac = ?", (key,)).rowcount == 0:
                 raise NotFound(f"no node {mac!r}", code="node-not-found")
         self.publish("node.deleted", {"mac": key})
-
-    # ------------------------------------------------------------------ tasks
-
-    def save_task(self, task: TaskRecord) -> None:
-        with self.transaction() as db:
-            db.execute(
-                "INSERT OR REPLACE INTO tasks (id, kind, env, status, created, data)"
-                " VALUES (?, ?, ?, ?, ?, ?)",
-                (
-                    task.id,
-                    task.kind,
-                    task.env,
-                    task.status.value,
-                    task.created.isoformat(),
-                    task.model_dump_json(),
-                ),
-            )
-
-    def task(self, task_id: str) -> TaskRecord:
-        rows = self._rows("SELECT data FROM tasks WHERE id = ?", task_id)
-        if not rows:
-            raise NotFound(f"no task {task_id!r}", code="task-not-found")
-        return TaskRecord.model_validate_json(str(rows[0][0]))
-
-    def tasks(self, env: str | None = None) -> list[TaskRecord]:
-        if env is None:
-            rows = self._rows("SELECT data FROM tasks ORDER BY created, id")
-        else:
-            rows = self._rows("SELECT data FROM tasks WHERE env = ? ORDER BY created, id", env)
-        return [TaskRecord.model_validate_json(str(r[0])) for r in rows]
-
-    def interrupt_running(self) -> list[TaskRecord]:
-        """At start-up: tasks a previous master left pending or running did not finish."""
-        stamp = now()
-        changed = []
-        with self.transaction() as db:
-            for (data,) in db.execute(
-                "SELECT data FROM tasks WHERE status IN ('pending', 'running')"
-            ).fetchall():
-                task = TaskRecord.model_validate_json(data)
-                task = task.model_copy(
-                    update={
-                        "status": TaskStatus.interrupted,
-                        "finished": stamp,
-                        "message": "the master stopped while this task ran; resume it to continue",
-                    }
-                )
-                db.execute(
-                    "UPDATE tasks SET status = ?, data = ? WHERE id = ?",
-                    (task.status.value, task.model_dump_json(), task.id),
-                )
-                changed.append(task)
-        return changed
-
-    # ------------------------------------------------------------------ log index
-
-    def index_log(self, task_id: str, mac: str, path: Path) -> None:
-        with self.transaction() as db:
-            db.execute(
-                "INSERT OR IGNORE INTO logs (task_id, mac, path) VALUES (?, ?, ?)", (task_id, mac, str(path))
-            )
-
-    def task_log_macs(self, task_id: str) -> list[str]:
-        return [str(r[0]) for r in self._rows("SELECT mac FROM logs WHERE task_id = ? ORDER BY mac", task_id)]
 
 
 def _mac_key(mac: str) -> str:

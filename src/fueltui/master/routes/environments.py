@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import os
+
 from fastapi import APIRouter, Query, Request, Response
 
 from fueltui.api.schema import (
@@ -29,8 +31,6 @@ router = APIRouter()
 
 @router.get("/master", response_model=MasterStatus, tags=["master"])
 async def master_status(request: Request) -> MasterStatus:
-    import os
-
     master = master_of(request)
     return MasterStatus(
         version=VERSION,
