@@ -282,8 +282,7 @@ async def test_sshd_killed_mid_task_is_a_clear_node_error(dlab: LabHandle, clien
     assert node.status == "error"
     assert "set_hostname" in node.message and "unreachable over SSH" in node.message
     assert (await client.node(mac_of(dlab, 2))).node.status.value == "error"
-
-    assert_ok(cli(dlab, "retry", ENV, "--wait"))
+    # Left in error on purpose: the next test redeploys every node.
 
 
 async def test_master_killed_mid_deploy_then_resume_completes(dlab: LabHandle, client: MasterClient) -> None:

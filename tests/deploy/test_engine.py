@@ -11,6 +11,7 @@ import pytest
 from enginekit import make_kit
 
 from fueltui.core.nodeconfig import NetworkScheme, Peer
+from fueltui.master.deploy.runners import LocalRunner
 from polling import async_wait_until
 
 LAB = [
@@ -262,3 +263,31 @@ async def test_health_check_leaves_out_peers_that_failed(tmp_path: Path) -> None
     assert isinstance(health, list)
     assert sorted((h["from"], h["peer"]) for h in health) == [("cmp-1", "ctl-1"), ("ctl-1", "cmp-1")]
     assert result["health_ok"] is False  # not every node is ready
+
+
+async def test_sync_copies_a_master_directory_onto_the_node(tmp_path: Path) -> None:
+    source = tmp_path / "modules"
+    (source / "sub").mkdir(parents=True)
+    (source / "sub" / "file.txt").write_text("payload\n")
+    target = tmp_path / "target"
+    tasks = f"- {{id: s, type: sync, roles: ['*'], parameters: {{src: '{source}', dst: '{target}'}}}}"
+    kit = make_kit(tmp_path, tasks, LAB[:1])
+    kit.nodes[0].runner = LocalRunner(env={"NODE": "ctl-1"})  # absolute paths on this host's /tmp
+    result = await kit.orchestrator().run()
+    assert result["ready"] is True, kit.log("ctl-1")
+    assert (target / "sub" / "file.txt").read_text() == "payload\n"
+
+
+async def test_reboot_waits_for_a_new_boot_id(tmp_path: Path) -> None:
+    tasks = """
+- {id: r, type: reboot, roles: ["*"], parameters: {timeout: 10, poll: 0.1,
+   boot_id_cmd: 'cat "$ROOT/boot_id"', cmd: 'echo second > "$ROOT/boot_id"'}}
+- {id: stuck, type: reboot, roles: ["*"], requires: [r], parameters: {timeout: 0.5, poll: 0.1,
+   boot_id_cmd: 'cat "$ROOT/boot_id"', cmd: 'true'}}
+"""
+    kit = make_kit(tmp_path, tasks, LAB[:1])
+    (tmp_path / "ctl-1" / "boot_id").write_text("first\n")
+    await kit.orchestrator().run()
+    assert "the node is back" in kit.log("ctl-1")
+    assert kit.status("ctl-1") == "error"
+    assert "stuck: did not come back within 0.5 s" in str(kit.recorder.states[kit.nodes[0].mac]["message"])

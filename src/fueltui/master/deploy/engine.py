@@ -20,12 +20,8 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import hashlib
-import io
-import shlex
-import tarfile
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import Protocol
 
 from fueltui.core.graph import Graph, RoleGroup, task_signature
@@ -33,6 +29,7 @@ from fueltui.core.model import GraphTask
 from fueltui.core.nodeconfig import NodeConfig, config_hash, parse_health_line, render
 from fueltui.master.deploy.resume import ResumeState
 from fueltui.master.deploy.runners import NodeLost, NodeRunner
+from fueltui.master.deploy.tasktypes import run_task
 
 LOG_BATCH = 500
 REPORT_EVERY = 0.5
@@ -305,9 +302,8 @@ class Orchestrator:
         return error
 
     async def _execute(self, node: DeployNode, task: GraphTask, timeout: float) -> str | None:
-        params = task.parameters
         node_log = self._logs[node.mac]
-        collect = params.get("collect") == "health"
+        collect = task.parameters.get("collect") == "health"
         outcome = self.outcomes[node.mac]
         if collect:
             outcome.health = []
@@ -320,35 +316,15 @@ class Orchestrator:
                 if entry is not None:
                     outcome.health.append({"from": node.name, **entry})
 
-        if task.type in ("shell", "master_shell"):
-            command = str(params["cmd"])
-            cwd = params.get("cwd")
-            if isinstance(cwd, str):
-                command = f"cd {shlex.quote(cwd)} && {command}"
-            runner = node.runner
-            if task.type == "master_shell":
-                if self.master_runner is None:
-                    return "this orchestrator cannot run commands on the master"
-                runner = self.master_runner(node)
-            status = await runner.run(command, on_line, timeout)
-            return None if status == 0 else f"exited with status {status}"
-        if task.type == "upload_file":
-            source = params.get("source")
-            data = (
-                render(str(source), self._config_for(node, str(source)))
-                if source
-                else str(params.get("data", ""))
-            )
-            await asyncio.wait_for(
-                node.runner.put_file(str(params["path"]), data.encode(), _mode(params)), timeout
-            )
-            on_line("stdout", f"wrote {params['path']} ({len(data.encode())} bytes)")
-            return None
-        if task.type == "sync":
-            return await self._sync(node, task, timeout, on_line)
-        if task.type == "reboot":
-            return await self._reboot(node, task, timeout, on_line)
-        return f"task type {task.type} does not run on nodes"
+        master = self.master_runner(node) if self.master_runner is not None else None
+        return await run_task(
+            task,
+            node.runner,
+            master,
+            lambda source: render(source, self._config_for(node, source)),
+            timeout,
+            on_line,
+        )
 
     def _config_for(self, node: DeployNode, source: str) -> NodeConfig:
         """The health check leaves out peers that failed in this run: their addresses were
@@ -357,40 +333,8 @@ class Orchestrator:
         if source != "healthcheck_script" or not failed:
             return node.config
         outcome = self.outcomes[node.mac]
-        left_out = [p.name for p in node.config.peers if p.mac in failed]
-        outcome.health_skipped = left_out
+        outcome.health_skipped = [p.name for p in node.config.peers if p.mac in failed]
         return node.config.model_copy(update={"peers": [p for p in node.config.peers if p.mac not in failed]})
-
-    async def _sync(
-        self, node: DeployNode, task: GraphTask, timeout: float, on_line: Callable[[str, str], None]
-    ) -> str | None:
-        src, dst = Path(str(task.parameters["src"])), str(task.parameters["dst"])
-        if not src.is_dir():
-            return f"{src} is not a directory on the master"
-        buffer = io.BytesIO()
-        with tarfile.open(fileobj=buffer, mode="w:gz") as tar:
-            tar.add(src, arcname=".")
-        temp = f"/tmp/fueltui-sync-{task.id}.tar.gz"
-        await asyncio.wait_for(node.runner.put_file(temp, buffer.getvalue(), 0o600), timeout)
-        q = shlex.quote
-        command = f"mkdir -p {q(dst)} && tar -xzf {q(temp)} -C {q(dst)} && rm -f {q(temp)}"
-        status = await node.runner.run(command, on_line, timeout)
-        return None if status == 0 else f"unpacking into {dst} exited with status {status}"
-
-    async def _reboot(
-        self, node: DeployNode, task: GraphTask, timeout: float, on_line: Callable[[str, str], None]
-    ) -> str | None:
-        command = str(task.parameters.get("cmd", "systemctl reboot"))
-        with contextlib.suppress(NodeLost, TimeoutError):
-            await node.runner.run(command, on_line, 30)
-        loop = asyncio.get_running_loop()
-        deadline = loop.time() + timeout
-        while loop.time() < deadline:
-            await asyncio.sleep(2)  # polling the node until it answers again
-            with contextlib.suppress(NodeLost, TimeoutError):
-                if await node.runner.run("true", on_line, 10) == 0:
-                    return None
-        return f"did not come back within {timeout:g} s"
 
     # ------------------------------------------------------------------ reporting
 
@@ -439,10 +383,3 @@ class Orchestrator:
             "skipped": sum(o.skipped for o in self.outcomes.values()),
             "ran": sum(o.done for o in self.outcomes.values()),
         }
-
-
-def _mode(params: dict[str, object]) -> int:
-    value = params.get("mode", 0o644)
-    if isinstance(value, str):
-        return int(value, 8)
-    return value if isinstance(value, int) else 0o644

@@ -1,0 +1,106 @@
+"""How each kind of node task runs: shell, master_shell, upload_file, sync, reboot.
+
+Each returns None on success or one sentence saying why it failed; a timeout raises
+`TimeoutError` and a node that cannot be reached raises `NodeLost` (the orchestrator turns
+both into the node's error and decides about retries).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import io
+import secrets
+import shlex
+import tarfile
+from collections.abc import Callable
+from pathlib import Path
+
+from fueltui.core.model import GraphTask
+from fueltui.master.deploy.runners import LineCallback, NodeLost, NodeRunner
+
+BOOT_ID = "cat /proc/sys/kernel/random/boot_id"
+
+
+async def run_task(
+    task: GraphTask,
+    runner: NodeRunner,
+    master_runner: NodeRunner | None,
+    render: Callable[[str], str],
+    timeout: float,
+    on_line: LineCallback,
+) -> str | None:
+    """Run one attempt of `task`; `render(source)` gives an upload's rendered content."""
+    params = task.parameters
+    if task.type in ("shell", "master_shell"):
+        command = str(params["cmd"])
+        cwd = params.get("cwd")
+        if isinstance(cwd, str):
+            command = f"cd {shlex.quote(cwd)} && {command}"
+        if task.type == "master_shell":
+            if master_runner is None:
+                return "this orchestrator cannot run commands on the master"
+            runner = master_runner
+        status = await runner.run(command, on_line, timeout)
+        return None if status == 0 else f"exited with status {status}"
+    if task.type == "upload_file":
+        source = params.get("source")
+        data = (render(str(source)) if source else str(params.get("data", ""))).encode()
+        await asyncio.wait_for(runner.put_file(str(params["path"]), data, file_mode(params)), timeout)
+        on_line("stdout", f"wrote {params['path']} ({len(data)} bytes)")
+        return None
+    if task.type == "sync":
+        return await _sync(task, runner, timeout, on_line)
+    if task.type == "reboot":
+        return await _reboot(task, runner, timeout, on_line)
+    return f"task type {task.type} does not run on nodes"
+
+
+async def _sync(task: GraphTask, runner: NodeRunner, timeout: float, on_line: LineCallback) -> str | None:
+    """Copy a directory of the master onto the node (shipped as one tar file)."""
+    src, dst = Path(str(task.parameters["src"])), str(task.parameters["dst"])
+    if not src.is_dir():
+        return f"{src} is not a directory on the master"
+    buffer = io.BytesIO()
+    with tarfile.open(fileobj=buffer, mode="w:gz") as tar:
+        tar.add(src, arcname=".")
+    temp = f"/tmp/fueltui-sync-{secrets.token_hex(6)}.tar.gz"
+    await asyncio.wait_for(runner.put_file(temp, buffer.getvalue(), 0o600), timeout)
+    q = shlex.quote
+    command = f"mkdir -p {q(dst)} && tar -xzf {q(temp)} -C {q(dst)}; rc=$?; rm -f {q(temp)}; exit $rc"
+    status = await runner.run(command, on_line, timeout)
+    return None if status == 0 else f"unpacking into {dst} exited with status {status}"
+
+
+async def _reboot(task: GraphTask, runner: NodeRunner, timeout: float, on_line: LineCallback) -> str | None:
+    """Reboot and wait until the node answers with a new boot id (not merely still up)."""
+    boot_id_cmd = str(task.parameters.get("boot_id_cmd", BOOT_ID))
+    before = await _read(runner, boot_id_cmd)
+    if not before:
+        return "cannot read the node's boot id"
+    with contextlib.suppress(NodeLost, TimeoutError):
+        await runner.run(str(task.parameters.get("cmd", "systemctl reboot")), on_line, 30)
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + timeout
+    poll = float(str(task.parameters.get("poll", 2)))
+    while loop.time() < deadline:
+        await asyncio.sleep(poll)  # polling the node until it is back
+        with contextlib.suppress(NodeLost, TimeoutError):
+            now = await _read(runner, boot_id_cmd)
+            if now and now != before:
+                on_line("stdout", "the node is back")
+                return None
+    return f"did not come back within {timeout:g} s"
+
+
+async def _read(runner: NodeRunner, command: str) -> str:
+    lines: list[str] = []
+    status = await runner.run(command, lambda _stream, line: lines.append(line), 10)
+    return "\n".join(lines).strip() if status == 0 else ""
+
+
+def file_mode(params: dict[str, object]) -> int:
+    value = params.get("mode", 0o644)
+    if isinstance(value, str):
+        return int(value, 8)
+    return value if isinstance(value, int) else 0o644
