@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 import textwrap
 
 import pytest
@@ -171,3 +172,32 @@ def test_a_prefix_length_written_as_a_number_is_accepted() -> None:
     assert master is not None and master.netmask == "24"
     with pytest.raises(AnswersError, match=r"master\.hostname: expected text, not 12; put the value in"):
         load_answers(text.replace("netmask: 24", "hostname: 12"))
+
+
+def _alias_bomb(levels: int) -> str:
+    names = [f"l{i}" for i in range(levels + 1)]
+    lines = [f"{names[0]}: &{names[0]} [x, x, x, x, x, x, x, x, x]"]
+    lines += [f"{n}: &{n} [{', '.join([f'*{p}'] * 9)}]" for p, n in itertools.pairwise(names)]
+    return "\n".join(lines) + "\n"
+
+
+@pytest.mark.parametrize(
+    ("text", "words"),
+    [
+        (_alias_bomb(8), "expands to more than"),
+        ("nodes: &n [*n]\n", "refers to itself"),
+        ("[" * 5000 + "]" * 5000, ""),
+    ],
+)
+def test_hostile_yaml_is_refused_quickly(text: str, words: str) -> None:
+    with pytest.raises(AnswersError, match=words):
+        load_answers(text, "hostile.yaml")
+
+
+def test_huge_fixed_network_amount_stays_cheap() -> None:
+    text = "environment: {name: n, mode: nova-network, nova_network: {net_manager: VlanManager, "
+    text += "fixed_networks_amount: 1000000000}}"
+    from fueltui.core.rules import check_answers
+
+    codes = {f.code for f in check_answers(load_answers(text))}
+    assert {"vlan-out-of-range", "fixed-networks-dont-fit"} <= codes

@@ -126,6 +126,28 @@ class SourceMap:
 
 
 Loc = tuple[int | str, ...]
+MAX_NODES = 100_000  # a whole installation is far smaller; aliases can expand a tiny file enormously
+
+
+class _RecursiveAlias(Exception):
+    pass
+
+
+def _expanded_size(node: yaml.Node, seen: dict[int, int]) -> int:
+    """How many values the document has once aliases are expanded (memoised per node)."""
+    known = seen.get(id(node))
+    if known is not None:
+        if known < 0:
+            raise _RecursiveAlias
+        return known
+    seen[id(node)] = -1  # being counted: meeting it again below is an alias to itself
+    size = 1
+    if isinstance(node, yaml.MappingNode):
+        size += sum(_expanded_size(k, seen) + _expanded_size(v, seen) for k, v in node.value)
+    elif isinstance(node, yaml.SequenceNode):
+        size += sum(_expanded_size(item, seen) for item in node.value)
+    seen[id(node)] = size
+    return size
 
 
 def _duplicate_key(node: yaml.Node, loc: Loc = ()) -> tuple[Loc, int] | None:
@@ -175,7 +197,17 @@ def compose(text: str, source: str = "<answers>") -> tuple[Any, SourceMap]:
         if loader is not None:
             loader.dispose()
     if node is not None:
-        duplicate = _duplicate_key(node)
+        try:
+            size = _expanded_size(node, {})
+            duplicate = _duplicate_key(node) if size <= MAX_NODES else None
+        except (_RecursiveAlias, RecursionError):
+            raise AnswersError(
+                source, None, "", "an alias refers to itself, or nesting is too deep"
+            ) from None
+        if size > MAX_NODES:
+            raise AnswersError(
+                source, None, "", f"the file expands to more than {MAX_NODES} values (aliases?)"
+            )
         if duplicate:
             loc, line = duplicate
             raise AnswersError(source, line, format_path(loc), "this key is given twice; keep one")

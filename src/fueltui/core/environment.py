@@ -29,6 +29,7 @@ from fueltui.core.model import (
 ADMIN = "fuelweb_admin"
 PUBLIC = "public"
 CONFIG_KEYS = ("cidr", "gateway", "ip_ranges", "vlan")
+VLAN_ID_LIMIT = 4094
 
 
 def mode_networks(release: Release, mode: Mode) -> list[NetworkMeta]:
@@ -161,7 +162,7 @@ def network_vlans(env: Environment, release: Release, name: str) -> list[int]:
     if name == "fixed" and nova is not None and nova.fixed_networks_vlan_start is not None:
         start = nova.fixed_networks_vlan_start
         count = nova.fixed_networks_amount if nova.net_manager == "VlanManager" else 1
-        return list(range(start, start + max(count, 1)))
+        return list(range(start, min(start + max(count, 1), VLAN_ID_LIMIT + 1)))  # beyond 4094: not tags
     return [meta.vlan] if meta.vlan is not None else []
 
 
