@@ -116,3 +116,43 @@ async def test_the_lab_master_marks_untrusted_and_offline_nodes(make_lab: Callab
         await async_wait_until(both_flagged, timeout=20, what="node 1 untrusted and node 2 offline")
     finally:
         await client.close()
+
+
+async def test_a_node_back_at_another_address_with_another_key_is_untrusted(
+    make_lab: Callable[..., LabHandle], tmp_path: Path
+) -> None:
+    lab = make_lab(nodes=1, master=False, dhcp=False)
+    store = Store(tmp_path / "fueltui.db")
+    store.set_boot_options(lab_boot_options(), 0)
+    mac = lab.nodes[0].admin_mac
+    with lab.in_master_ns():
+        service = DiscoveryService(store, lab.master_state_dir, poll_interval=60, offline_after=120)
+        await service.start()
+        try:
+
+            async def discovered() -> bool:
+                return any(r.node.online for r in store.nodes())
+
+            await async_wait_until(discovered, timeout=30, what="node discovered")
+            lab.lab.node_exec(1, ["sh", "-c", "kill $(cat /run/udhcpc.eth0.pid)"])
+            lab.lab.replace_host_key(1)
+            lab.lab.node_exec(1, ["ip", "addr", "flush", "dev", "eth0"])
+            lab.lab.node_exec(1, ["ip", "addr", "add", "10.20.0.200/24", "dev", "eth0"])
+
+            outcome = (await service.discover(["10.20.0.200"]))["10.20.0.200"]
+            assert isinstance(outcome, HostKeyChanged)
+            assert _node(store, mac).untrusted
+            with pytest.raises(HostKeyChanged):
+                await service.fanout.run("10.20.0.200", ["touch", "/tmp/ran-on-impostor"])
+            assert lab.lab.node_exec(1, ["sh", "-c", "ls /tmp/ran-on-impostor 2>/dev/null || true"]) == ""
+
+            assert service.accept_host_key(mac)
+
+            async def trusted_at_new_address() -> bool:
+                node = _node(store, mac)
+                return not node.untrusted and node.ip == "10.20.0.200"
+
+            await async_wait_until(trusted_at_new_address, timeout=10, what="node trusted at its new address")
+        finally:
+            await service.stop()
+            store.close()

@@ -180,6 +180,23 @@ class Fanout:
             self._untrusted.discard(host)
         return accepted
 
+    def server_host_key(self, host: str) -> str | None:
+        """The host key ("ssh-ed25519 AAAA...") of the open connection to `host`, if any."""
+        conn = self._conns.get(host)
+        key = conn.get_server_host_key() if conn is not None else None
+        if key is None:
+            return None
+        data: bytes = key.export_public_key("openssh")
+        return " ".join(data.decode().split()[:2])
+
+    async def distrust(self, host: str, pinned: str, offered: str) -> HostKeyChanged:
+        """Refuse `host` from now on: it showed `offered` where the node's pinned key is
+        `pinned` (e.g. the same node, by MAC, back at another address with another key)."""
+        pending = self.host_keys.refuse(host, pinned, offered)
+        self._untrusted.add(host)
+        await self.disconnect(host)
+        return HostKeyChanged(host, pending.pinned, pending.offered)
+
     # ------------------------------------------------------------------ connections
 
     def _forget(self, host: str) -> None:

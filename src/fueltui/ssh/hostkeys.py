@@ -110,6 +110,31 @@ class HostKeyStore:
             self._pending[host] = PendingKey(host, fingerprint(pinned), fingerprint(text), text)
             return False
 
+    def check_text(self, name: str, key_text: str) -> str | None:
+        """Pin `key_text` under `name` on first sight; return the other pinned key if it differs."""
+        text = " ".join(key_text.split()[:2])
+        with self._lock:
+            self._load()
+            pinned = self._pins.get(name)
+            if pinned is None:
+                self._pins[name] = text
+                self._save()
+                return None
+            return None if pinned == text else pinned
+
+    def refuse(self, host: str, pinned: str, offered: str) -> PendingKey:
+        """Record that `host` offered `offered` where `pinned` was expected (accept() pins it)."""
+        pending = PendingKey(host, fingerprint(pinned), fingerprint(offered), " ".join(offered.split()[:2]))
+        with self._lock:
+            self._pending[host] = pending
+        return pending
+
+    def pin(self, name: str, key_text: str) -> None:
+        with self._lock:
+            self._load()
+            self._pins[name] = " ".join(key_text.split()[:2])
+            self._save()
+
     def accept(self, host: str) -> bool:
         """Pin the key last offered by `host` (after a refusal). False if none is pending."""
         with self._lock:

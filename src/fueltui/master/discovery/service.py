@@ -90,6 +90,7 @@ class DiscoveryService:
         self._dhcp_revision = -1
         self._inflight: dict[str, asyncio.Task[object]] = {}
         self._last_seen: dict[str, float] = {}
+        self._refused_at: dict[str, str] = {}  # node MAC -> address where its key was refused
         self._started = time.monotonic()
         self._poller: asyncio.Task[None] | None = None
 
@@ -202,11 +203,30 @@ class DiscoveryService:
         node_mac = admin.mac if admin is not None else mac
         if node_mac is None:
             return FactsError(f"{ip}: no NIC holds the address it was reached on")
+        refused = await self._check_node_key(ip, node_mac)
+        if refused is not None:
+            return refused
         record = self.store.upsert_discovered(node_mac, ip, facts)
         if record.node.untrusted:
             record = self.store.set_node_untrusted(node_mac, False, None)
         self._last_seen[record.node.mac] = time.monotonic()
         return record
+
+    async def _check_node_key(self, ip: str, mac: str) -> HostKeyChanged | None:
+        """Pins are kept per address (by the fan-out) and per node: a node that comes back
+        at another address must still show the key it had."""
+        offered = self.fanout.server_host_key(ip)
+        if offered is None:
+            return None
+        pinned = self.fanout.host_keys.check_text(f"node:{mac}", offered)
+        if pinned is None:
+            return None
+        exc = await self.fanout.distrust(ip, pinned, offered)
+        self._refused_at[mac] = ip
+        log.error("%s", exc)
+        with contextlib.suppress(MasterError):
+            self.store.set_node_untrusted(mac, True, str(exc))
+        return exc
 
     async def discover(self, targets: Iterable[str]) -> dict[str, object]:
         addresses = expand_targets(targets)
@@ -241,9 +261,11 @@ class DiscoveryService:
     def accept_host_key(self, mac: str) -> bool:
         """The operator accepts the new host key a node offered; it is polled again at once."""
         record = self.store.node(mac)
-        ip = record.node.ip
-        if ip is None or not self.fanout.accept_host_key(ip):
+        ip = self._refused_at.pop(record.node.mac, None) or record.node.ip
+        pending = self.fanout.host_keys.pending().get(ip or "")
+        if ip is None or pending is None or not self.fanout.accept_host_key(ip):
             return False
+        self.fanout.host_keys.pin(f"node:{record.node.mac}", pending.offered_key)
         self.store.set_node_untrusted(record.node.mac, False, None)
         self.schedule(ip, record.node.mac)
         return True
