@@ -59,6 +59,7 @@ def test_foreign_frames_are_ignored() -> None:
 def test_nic_specs() -> None:
     assert agent.parse_nic_spec("eth1=101,0,101") == ("eth1", [0, 101])
     assert agent.parse_nic_spec("eth0") == ("eth0", [0])
+    assert agent.parse_nic_spec("we=ird,nic=0,7") == ("we=ird,nic", [0, 7])
     with pytest.raises(Exception, match="bad NIC spec"):
         agent.parse_nic_spec("eth0=5000")
 

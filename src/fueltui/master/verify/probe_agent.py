@@ -3,7 +3,7 @@
 
 Standard library only: nodes run whatever Python their bootstrap image has.
 
-    probe_agent.py listen --id VID --node NODE --nics eth0,eth1 --stop-file PATH [--timeout S] [--up]
+    probe_agent.py listen --id VID --node NODE [--nics eth0,eth1] --stop-file PATH [--timeout S] [--up]
                           [--go-file PATH --send eth0=0,101 ... --expect-file PATH --grace S]
     probe_agent.py send   --id VID --node NODE --nic eth0=0,101 --nic eth1=0 [--repeat N] [--interval S]
     probe_agent.py stop   --stop-file PATH
@@ -159,7 +159,8 @@ def listen(args: argparse.Namespace) -> int:
     """Listen until the stop file appears or the timeout passes; with a go file, send this
     node's probes when it appears, then stop once every expected probe was heard or the
     grace period after sending is over (no stop round trip needed)."""
-    nics = [n for n in args.nics.split(",") if n]
+    # Without --nics, listen where this node sends (NIC names may hold a comma; specs can't split them).
+    nics = [n for n in args.nics.split(",") if n] if args.nics else [nic for nic, _ in args.send]
     errors: dict[str, str] = {}
     raised: list[str] = []
     sockets: dict[int, tuple[str, socket.socket]] = {}
@@ -259,7 +260,7 @@ def _remove(path: str) -> None:
 
 def parse_nic_spec(spec: str) -> tuple[str, list[int]]:
     """`eth1=0,101` -> ("eth1", [0, 101]); a NIC alone sends untagged."""
-    nic, _, vlans = spec.partition("=")
+    nic, _, vlans = spec.rpartition("=") if "=" in spec else (spec, "", "")
     numbers = sorted({int(v) for v in vlans.split(",") if v.strip()} or {0})
     if not nic or any(v < 0 or v > 4094 for v in numbers):
         raise argparse.ArgumentTypeError(f"bad NIC spec {spec!r} (expected NIC=VLAN,VLAN)")
@@ -323,7 +324,7 @@ def build_parser() -> argparse.ArgumentParser:
     p_listen = sub.add_parser("listen")
     p_listen.add_argument("--id", required=True)
     p_listen.add_argument("--node", required=True)
-    p_listen.add_argument("--nics", required=True, help="comma-separated NIC names")
+    p_listen.add_argument("--nics", help="comma-separated NIC names (default: the NICs of --send)")
     p_listen.add_argument("--stop-file", required=True)
     p_listen.add_argument("--timeout", type=float, default=120.0)
     p_listen.add_argument("--up", action="store_true", help="bring down NICs up while listening")

@@ -179,10 +179,9 @@ class ProbeRun:
         return [(nic.nic, nic.vlans) for nic in plan.nics] if plan is not None else []
 
     async def _listen(self, node: NodeRun) -> RunResultLike:
-        nics = ",".join(name for name, _ in self._plan_nics(node.mac))
         argv = [
             "python3", "-I", "-c", BOOT, REMOTE_DIR, self.expect_file,
-            "listen", "--id", self.vid, "--node", node.mac, "--nics", nics, "--up",
+            "listen", "--id", self.vid, "--node", node.mac, "--up",
             "--stop-file", self.stop_file, "--go-file", self.go_file, "--expect-file", self.expect_file,
             "--grace", f"{self.timing.grace:g}", "--timeout", f"{self.timing.listen_timeout:g}",
         ]  # fmt: skip
