@@ -69,7 +69,9 @@ class FanoutLike(Protocol):
 @dataclass
 class Timing:
     ready_timeout: float = 30.0  # every listener bound
-    grace: float = 1.5  # after sending, for probes still on their way
+    # After sending, for probes still on their way: it also absorbs the spread between the
+    # nodes' "go" signals on a busy master. Only a failing run waits it out.
+    grace: float = 3.0
     listen_timeout: float = 120.0  # a listener never outlives this, even if the master died
 
 
