@@ -15,7 +15,7 @@ from fueltui.core.answers import AnswersError, SourceMap, load_answers
 from fueltui.core.rules.codes import CODES
 
 DUMPER = getattr(yaml, "CSafeDumper", yaml.SafeDumper)
-FAST = settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+FAST = settings(max_examples=100, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 
 ip = st.one_of(
     st.ip_addresses(v=4).map(str),
