@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
 import threading
 from pathlib import Path
@@ -9,9 +10,11 @@ from pathlib import Path
 import pytest
 from test_master_api import ANSWERS, MACS, discover
 
+from fueltui.client.api import MasterClient
 from fueltui.main import main
+from fueltui.master.tasks import TaskContext, register_task_kind
 from masterfixtures import RunningMaster
-from polling import wait_until
+from polling import async_wait_until, wait_until
 
 
 @pytest.fixture
@@ -83,6 +86,38 @@ def test_tasks_and_logs(run, master: RunningMaster) -> None:  # type: ignore[no-
     assert code == 1 and "no node named" in err
     code, _, err = run("tasks", "nope")
     assert code == 1 and "no task" in err
+    assert run("tasks", "--stop")[0] == 2
+
+
+def test_task_listing_details_and_refused_resume(run, master: RunningMaster) -> None:  # type: ignore[no-untyped-def]
+    discover(master, count=1)
+
+    async def handler(ctx: TaskContext) -> dict[str, object]:
+        await ctx.set_node(MACS[0], status="ready", progress=100, task="done-step", message="fine")
+        return {}
+
+    register_task_kind("cli-test", handler)
+
+    async def start() -> str:
+        async with await MasterClient.connect(master.base, autostart=False) as client:
+            await client.create_environment("prod")
+            task = await client.start_task("cli-test", "prod")
+
+            async def finished() -> bool:
+                return (await client.task(task.id)).status.finished
+
+            await async_wait_until(finished, what="task finished")
+            return task.id
+
+    task_id = asyncio.run(start())
+    code, out, _ = run("tasks", "--env", "prod")
+    assert code == 0 and task_id in out and "cli-test" in out and "done" in out
+    code, out, _ = run("tasks", task_id)
+    assert code == 0 and f"task {task_id}  cli-test  env prod  done  100%" in out and "done-step" in out
+    code, out, _ = run("tasks", task_id, "--json")
+    assert json.loads(out)["nodes"][MACS[0]]["message"] == "fine"
+    code, _, err = run("tasks", task_id, "--resume")
+    assert code == 1 and "nothing to resume" in err
 
 
 def test_logs_follow_prints_new_lines_until_the_master_goes(run, master: RunningMaster, capsys) -> None:  # type: ignore[no-untyped-def]

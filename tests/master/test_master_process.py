@@ -84,7 +84,9 @@ async def test_autostart_kill9_restart_resume(clean_state: Path) -> None:
     finally:
         await client.close()
 
-    client = await MasterClient.connect(base)  # a new master on the same state
+    assert await asyncio.to_thread(main, ["master", "start"]) == 0  # a new master, same state
+    assert await asyncio.to_thread(main, ["master", "status"]) == 0
+    client = await MasterClient.connect(base, autostart=False)
     try:
         assert (await client.status()).pid != pid
         assert [e.environment.name for e in await client.environments()] == ["prod"]

@@ -52,7 +52,7 @@ class _Unset:
 
 UNSET = _Unset()
 
-STARTUP_TIMEOUT = 20.0
+STARTUP_TIMEOUT = 60.0  # generous: a loaded machine imports slowly
 RECONNECT_DELAY = 0.5
 
 

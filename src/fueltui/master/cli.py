@@ -111,7 +111,7 @@ def cmd_start(args: argparse.Namespace) -> int:
     async def wait() -> MasterClient:
         return await MasterClient.connect(base, autostart=False)
 
-    deadline = time.monotonic() + 20
+    deadline = time.monotonic() + 60  # generous: a loaded machine imports slowly
     while True:
         try:
             client = asyncio.run(wait())
