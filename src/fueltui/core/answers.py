@@ -222,7 +222,9 @@ def _describe(error: Any) -> str:
     if kind == "missing":
         return "this key is required"
     if kind == "string_type":
-        return f"expected text, not {error.get('input')!r}; put the value in quotes"
+        shown = repr(error.get("input"))
+        shown = shown if len(shown) <= 40 else shown[:37] + "..."
+        return f"expected text, not {shown}; put the value in quotes"
     message = str(error.get("msg", "invalid value"))
     return message.removeprefix("Value error, ")
 
