@@ -4,12 +4,13 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import AsyncIterator, Callable
+from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
 
-from fueltui.api.schema import TaskStatus
-from fueltui.core.model import Environment, Mode
+from fueltui.api.schema import TaskRecord, TaskStatus
+from fueltui.core.model import Environment, EnvStatus, Mode
 from fueltui.master.errors import Busy, NotFound
 from fueltui.master.events import EventBus
 from fueltui.master.logfiles import LogFiles, read_chunk
@@ -128,3 +129,17 @@ async def test_shutdown_marks_running_tasks_interrupted(manager: TaskManager) ->
     await _until(lambda: manager.store.task(record.id).status == TaskStatus.running)
     await manager.shutdown()
     assert manager.store.task(record.id).status == TaskStatus.interrupted
+
+
+async def test_restart_leaves_no_environment_deploying(tmp_path: Path) -> None:
+    bus = EventBus()
+    store = Store(tmp_path / "db2", publish=bus.publish)
+    store.create_environment(Environment(name="prod", release="x", mode=Mode.neutron_vlan))
+    store.set_environment_status("prod", EnvStatus.deploying)
+    stamp = datetime.now(UTC)
+    store.save_task(TaskRecord(id="t1", kind="deploy", env="prod", status=TaskStatus.running, created=stamp))
+    store.save_task(TaskRecord(id="t2", kind="deploy", env="gone", status=TaskStatus.running, created=stamp))
+    mgr = TaskManager(store, bus, tmp_path, LogFiles(tmp_path / "logs2"))
+    assert sorted(t.id for t in mgr.activate()) == ["t1", "t2"]
+    assert store.environment("prod").environment.status == EnvStatus.stopped
+    await mgr.shutdown()

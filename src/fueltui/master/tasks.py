@@ -18,6 +18,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from fueltui.api.schema import NodeProgress, TaskRecord, TaskStatus
+from fueltui.core.model import EnvStatus
 from fueltui.master.errors import Busy, MasterError, NotFound
 from fueltui.master.events import EventBus
 from fueltui.master.logfiles import LogFiles
@@ -131,7 +132,17 @@ class TaskManager:
         interrupted = self.store.interrupt_running()
         for task in interrupted:
             self.events.publish("task.finished", {"id": task.id, "status": task.status.value})
+            if task.env is not None:
+                self._not_deploying(task.env)
         return interrupted
+
+    def _not_deploying(self, env_name: str) -> None:
+        """No task runs after a restart, so an environment cannot still be `deploying`."""
+        try:
+            if self.store.environment(env_name).environment.status == EnvStatus.deploying:
+                self.store.set_environment_status(env_name, EnvStatus.stopped)
+        except NotFound:
+            pass  # deleted meanwhile
 
     # ------------------------------------------------------------------ records
 
