@@ -255,6 +255,8 @@ class TaskManager:
         )
         ctx._record = final
         self.save(final)
+        if status == TaskStatus.interrupted and final.env is not None:
+            self._not_deploying(final.env)
         self.events.publish("task.finished", {"id": final.id, "status": status.value, "env": final.env})
 
     async def stop(self, task_id: str, now: bool = False) -> TaskRecord:
