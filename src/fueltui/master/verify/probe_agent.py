@@ -103,7 +103,7 @@ def aux_vlan_of(ancdata: list[tuple[int, int, bytes]]) -> int | None:
         if level == SOL_PACKET and kind == PACKET_AUXDATA and len(value) >= AUXDATA.size:
             status, _len, _snap, _mac, _net, tci, _tpid = AUXDATA.unpack_from(value)
             if status & TP_STATUS_VLAN_VALID:
-                return tci & 0x0FFF
+                return int(tci) & 0x0FFF
     return None
 
 
@@ -269,7 +269,7 @@ def parse_nic_spec(spec: str) -> tuple[str, list[int]]:
 
 def send_probes(
     vid: str, node: str, specs: list[tuple[str, list[int]]], repeat: int, interval: float
-) -> dict:
+) -> dict[str, object]:
     """Broadcast the probe frames of every NIC spec, `repeat` rounds; what was sent, what failed."""
     errors: dict[str, str] = {}
     frames: list[tuple[str, socket.socket, bytes]] = []

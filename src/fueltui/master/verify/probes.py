@@ -203,7 +203,9 @@ class ProbeRun:
             return
         word, _, rest = line.partition(" ")
         if word == "READY":
-            node.errors.update(_json_dict(rest).get("errors", {}))  # type: ignore[arg-type]
+            errors = _json_dict(rest).get("errors")
+            if isinstance(errors, dict):
+                node.errors.update({str(k): str(v) for k, v in errors.items()})
             node.ready.set()
         elif word == "SENT":
             node.sent_report = _json_dict(rest)
@@ -276,7 +278,7 @@ class ProbeRun:
                 }
             errors = report.get("errors")
             if isinstance(errors, dict):
-                node.errors.update(errors)
+                node.errors.update({str(k): str(v) for k, v in errors.items()})
 
         await asyncio.gather(*(one(n) for n in self.nodes.values()))
 
