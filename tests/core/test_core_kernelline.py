@@ -51,7 +51,8 @@ def test_render_exact_line() -> None:
     [
         ("quiet splash", "no ip="),
         ("ip=dhcp", "not a static address"),
-        ("ip=10.0.0.2::10.0.0.1:255.255.255.0:h:eth0:off", "not a static address"),
+        ("ip=:::::eth0:dhcp", "not a static address"),
+        ("ip=10.0.0.2::10.0.0.1:255.255.255.0:h:eth0:dhcp", "not a static address"),
         ("ip=10.0.0.2 netmask=junk", "cannot derive a DHCP pool"),
     ],
 )
@@ -102,12 +103,29 @@ def test_round_trip_is_exact(
         ntp=ntp,
         dhcp_pool=DhcpPool(start=start, end=end),
     )
+    if ":" in ip:
+        with pytest.raises(ValueError, match="field separator"):
+            render_boot_line(opts)
+        return
     line = render_boot_line(opts)
     try:
         parsed = parse_boot_line(f"BOOT_IMAGE=/vmlinuz {line} quiet")
     except ValueError:
         # only an ip that is not static is refused
-        assert ip in ("dhcp", "on", "any", "auto") or ":" in ip
+        assert ip in ("dhcp", "on", "any", "auto", "bootp", "rarp", "off", "none")
         return
     assert parsed == opts
     assert render_boot_line(parsed) == line
+
+
+def test_parse_the_kernel_s_static_ip_form() -> None:
+    opts = parse_boot_line("ip=10.20.0.2::10.20.0.1:255.255.255.0:fuel.lab.local:enp1s0:off dns1=10.20.0.1")
+    assert (opts.ip, opts.gateway, opts.netmask, opts.hostname, opts.interface) == (
+        "10.20.0.2",
+        "10.20.0.1",
+        "255.255.255.0",
+        "fuel.lab.local",
+        "enp1s0",
+    )
+    assert opts.dhcp_pool == DhcpPool(start="10.20.0.129", end="10.20.0.254")
+    assert parse_boot_line("ip=10.20.0.2:::255.255.0.0::: hostname=x.y").hostname == "x.y"

@@ -7,7 +7,9 @@ Rendered keys, in this order:
     dhcp_pool_start=10.20.0.129 dhcp_pool_end=10.20.0.254
 
 `ip gw dns1-3 netmask hostname` are Fuel's; `iface`, `ntpN` and `dhcp_pool_start/end` are
-fueltui's. `gw`, `dnsN`, `ntpN` are left out when empty. Parsing ignores every other argument
+fueltui's. Parsing also takes the kernel's own static form
+`ip=<client>:<server>:<gw>:<netmask>:<hostname>:<device>:off` (separate keys win over it).
+`gw`, `dnsN`, `ntpN` are left out when empty. Parsing ignores every other argument
 (BOOT_IMAGE=, quiet, showmenu=yes, …); the last of a repeated key wins. When the line has no
 pool, Fuel's default is taken: the upper half of the admin subnet (.129–.254 in a /24). Values
 are kept as written, so `parse_boot_line(render_boot_line(o)) == o` and rendering a parsed
@@ -33,6 +35,8 @@ def _value(key: str, value: str) -> str:
 
 
 def render_boot_line(opts: BootOptions) -> str:
+    if ":" in opts.ip:  # would read back as the kernel's ip=<client>:<server>:... form
+        raise ValueError(f"ip={opts.ip!r} cannot go on a kernel line (':' is the kernel's field separator)")
     parts = [_value("ip", opts.ip)]
     if opts.gateway is not None:
         parts.append(_value("gw", opts.gateway))
@@ -71,10 +75,12 @@ def parse_boot_line(text: str) -> BootOptions:
             found[key] = value
     if "ip" not in found:
         raise ValueError("the kernel line has no ip= (e.g. ip=10.20.0.2): the master needs a static address")
-    if found["ip"] in ("dhcp", "on", "any", "auto") or ":" in found["ip"]:
+    if ":" in found["ip"]:
+        _kernel_ip(found)
+    if found["ip"] in ("", "dhcp", "on", "any", "auto", "bootp", "rarp", "off", "none"):
         raise ValueError(
-            f"ip={found['ip']} is not a static address; make the admin NIC static, e.g. ip=10.20.0.2 "
-            "netmask=255.255.255.0"
+            f"ip={found['ip'] or '(empty)'} is not a static address; make the admin NIC static, e.g. "
+            "ip=10.20.0.2 netmask=255.255.255.0"
         )
     fields: dict[str, object] = {"ip": found["ip"]}
     for key, field in (
@@ -93,3 +99,16 @@ def parse_boot_line(text: str) -> BootOptions:
         netmask = found.get("netmask", BootOptions.model_fields["netmask"].default)
         fields["dhcp_pool"] = default_pool(found["ip"], str(netmask))
     return BootOptions.model_validate(fields)
+
+
+def _kernel_ip(found: dict[str, str]) -> None:
+    """The kernel's own form, ip=<client>:<server>:<gw>:<netmask>:<hostname>:<device>:<autoconf>,
+    spread into the keys above; keys given separately (gw=, netmask=, ...) win."""
+    parts = (found["ip"].split(":") + [""] * 7)[:7]
+    client, _server, gateway, netmask, hostname, device, autoconf = parts
+    if autoconf not in ("", "off", "none"):
+        client = autoconf  # a DHCP/BOOTP configuration: refused by the caller
+    found["ip"] = client
+    for key, value in (("gw", gateway), ("netmask", netmask), ("hostname", hostname), ("iface", device)):
+        if value and key not in found:
+            found[key] = value
