@@ -17,7 +17,8 @@ from fueltui.core.model import Environment, Finding, Nic, Release, Severity
 def default_interfaces(
     nics: list[Nic], networks: list[str], env: Environment, release: Release
 ) -> tuple[dict[str, list[str]], list[Finding]]:
-    """(NIC name -> networks, warnings) for a node with `nics` that must carry `networks`."""
+    """(NIC name -> networks, warnings) for a node with `nics` that must carry `networks`.
+    Warning paths are relative to the node (`interfaces.eth0`): prefix them with `nodes[i].`."""
     if not nics:
         return {}, []
     known = network_names(env, release)
