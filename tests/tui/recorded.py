@@ -214,3 +214,62 @@ async def load_recorded(client: MasterClient, store: Store) -> None:
         await _wait_finished(client, deploy.id)
     finally:
         restore()
+
+
+# --------------------------------------------------------------------------- what to show
+
+
+@dataclass(frozen=True)
+class Shot:
+    """One picture: the page, when its data is there, what to do before, keys to press."""
+
+    page: str
+    ready: Callable[[object], object]
+    before: Callable[[object], object] | None = None
+    press: tuple[str, ...] = ()
+
+
+def _rows(selector: str, count: int) -> Callable[[object], bool]:
+    def check(app: object) -> bool:
+        from textual.widgets import DataTable
+
+        return app.screen.query_one(selector, DataTable).row_count >= count  # type: ignore[attr-defined]
+
+    return check
+
+
+def _cursor_on_blocked_role(app: object) -> None:
+    from textual.widgets import DataTable
+
+    screen = app.screen  # type: ignore[attr-defined]
+    table = screen.query_one("#nodes-table", DataTable)
+    table.focus()
+    row = next(i for i, r in enumerate(screen.records) if "controller" in r.node.roles)
+    table.move_cursor(row=row, column=6 + screen.roles.index("compute"))
+
+
+def _show_failed_node_log(app: object) -> None:
+    listing = app.screen.query_one("#log-sources")  # type: ignore[attr-defined]
+    listing.focus()
+    wanted = f"node:{mac_of(3)}"
+    listing.highlighted = next(
+        i for i in range(listing.option_count) if listing.get_option_at_index(i).id == wanted
+    )
+
+
+SHOTS: dict[str, Shot] = {
+    "master": Shot("master", lambda app: True),
+    "environments": Shot("environments", _rows("#env-table", 1)),
+    "networks": Shot("networks", lambda app: app.screen.paths),  # type: ignore[attr-defined]
+    "nodes": Shot("nodes", _rows("#nodes-table", 5), _cursor_on_blocked_role),
+    "interfaces": Shot("interfaces", lambda app: app.screen.targets, press=("enter", "right")),  # type: ignore[attr-defined]
+    "verify": Shot("verify", _rows("#verify-table", 4)),
+    "deploy": Shot("deploy", lambda app: app.screen.layout_kind in ("grid", "list")),  # type: ignore[attr-defined]
+    "logs": Shot(
+        "logs",
+        lambda app: app.screen.query_one("#log-sources").option_count > 3,  # type: ignore[attr-defined]
+        _show_failed_node_log,
+        press=("_", "_"),
+    ),
+    "help": Shot("nodes", _rows("#nodes-table", 5), press=("question_mark",)),
+}

@@ -25,6 +25,8 @@ from fueltui.tui.screens.confirm import ConfirmScreen
 from fueltui.tui.widgets.field import finding_text
 from fueltui.tui.widgets.nodepane import PANE_LINES, NodeLines, NodePane, status_mark
 
+# The tail of each node's log fetched on reattach (bytes; ~160 per line covers a full pane).
+HISTORY_BYTES = PANE_LINES * 160
 PANE_WIDTH = 38
 PANE_HEIGHT = 8
 RESERVED_ROWS = 6  # nav bar, summary, overall progress, footer
@@ -101,7 +103,7 @@ class DeployScreen(BaseScreen):
         for mac, progress in task.nodes.items():
             state = NodeLines()
             self._apply_progress(state, progress)
-            chunk = await self.call(master.node_log(mac, 0, task.id, tail=PANE_LINES))
+            chunk = await self.call(master.node_log(mac, 0, task.id, tail=HISTORY_BYTES))
             if chunk is not None:
                 state.lines.extend(chunk.entries)
             states[mac] = state

@@ -129,7 +129,7 @@ class MasterSetupScreen(BaseScreen):
         values = self._values_of(opts)
         with Vertical(id="master-body"):
             with VerticalScroll(id="master-form"):
-                yield Label(f"Admin interface  ({self._source})", classes="section")
+                yield Label(f"Admin interface  ({self._source})", classes="section", id="iface-source")
                 yield Select(
                     choices, value=opts.interface, allow_blank=False, id="in-interface", compact=True
                 )
@@ -169,6 +169,8 @@ class MasterSetupScreen(BaseScreen):
         stored = await self.call(master.boot_options())
         if stored is not None and stored.options is not None:
             self.fill(stored.options)
+            self._source = "as stored on the master"
+            self.query_one("#iface-source", Label).update(f"Admin interface  ({self._source})")
 
     def fill(self, opts: BootOptions) -> None:
         for key, value in self._values_of(opts).items():

@@ -51,7 +51,7 @@ class NodePane(Vertical):
     NodePane.-focused { border: double $accent; }
     NodePane > .pane-head { height: 1; }
     NodePane > ProgressBar { height: 1; }
-    NodePane > Log { height: 1fr; }
+    NodePane > Log { height: 1fr; scrollbar-size-horizontal: 0; }
     """
 
     def __init__(self, mac: str, name: str, state: NodeLines) -> None:
@@ -59,6 +59,7 @@ class NodePane(Vertical):
         self.mac = mac
         self.node_name = name
         self.lines_state = state
+        self._filled = False
 
     def compose(self) -> ComposeResult:
         yield Static(self._head(), classes="pane-head", markup=False)
@@ -66,8 +67,13 @@ class NodePane(Vertical):
         yield Log(max_lines=PANE_LINES, auto_scroll=True)
 
     def on_mount(self) -> None:
-        self.query_one(Log).write_lines(self.lines_state.lines)
         self.update_status()
+        # After the first layout, so the log knows its height and ends scrolled to the bottom.
+        self.call_after_refresh(self._fill)
+
+    def _fill(self) -> None:
+        self.query_one(Log).write_lines(list(self.lines_state.lines))
+        self._filled = True
 
     def _head(self) -> Text:
         state = self.lines_state
@@ -86,7 +92,9 @@ class NodePane(Vertical):
         self.set_class(self.lines_state.status == "error", "-error")
 
     def write_lines(self, lines: Iterable[str]) -> None:
-        self.query_one(Log).write_lines(lines)
+        """Lines already in the node's buffer; before the first fill they arrive with it."""
+        if self._filled:
+            self.query_one(Log).write_lines(lines)
 
     @property
     def log_view(self) -> Log:
