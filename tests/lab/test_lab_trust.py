@@ -4,6 +4,8 @@ a replaced host key means untrusted and nothing runs until the key is accepted."
 from __future__ import annotations
 
 import ipaddress
+import subprocess
+import sys
 from collections.abc import Callable
 from pathlib import Path
 
@@ -114,6 +116,25 @@ async def test_the_lab_master_marks_untrusted_and_offline_nodes(make_lab: Callab
             return first.untrusted and not second.online
 
         await async_wait_until(both_flagged, timeout=20, what="node 1 untrusted and node 2 offline")
+        first = lab.nodes[0].admin_mac
+        assert "fueltui discover --accept" in ((await client.node(first)).node.error or "")
+
+        accept = [sys.executable, "-m", "fueltui", "--state-dir", str(lab.master_state_dir), "discover"]
+        done = subprocess.run(
+            [*accept, "--accept", first], capture_output=True, text=True, timeout=60, check=False
+        )
+        assert done.returncode == 0, done.stderr
+        assert first in done.stdout
+
+        async def trusted_again() -> bool:
+            node = (await client.node(first)).node
+            return not node.untrusted and node.online
+
+        await async_wait_until(trusted_again, timeout=20, what="node 1 trusted after --accept")
+        again = subprocess.run(
+            [*accept, "--accept", first], capture_output=True, text=True, timeout=60, check=False
+        )
+        assert again.returncode == 1 and "no refused host key" in again.stderr
     finally:
         await client.close()
 

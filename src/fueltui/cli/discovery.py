@@ -18,6 +18,7 @@ from fueltui.cli.common import EXIT_ERROR, EXIT_OK, EXIT_REFUSED, fail, with_cli
 from fueltui.client.api import MasterClient
 
 POLL = 0.2
+ACCEPT_KIND = "accept-host-key"  # the master's task kind (fueltui.master.discovery.service)
 
 
 def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -28,7 +29,12 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
         help="discover nodes at these addresses now (DHCP leases are discovered by themselves)",
     )
     discover.add_argument(
-        "targets", nargs="+", metavar="ADDR|CIDR", help="e.g. 10.20.0.130 or 10.20.0.128/25"
+        "targets", nargs="*", metavar="ADDR|CIDR", help="e.g. 10.20.0.130 or 10.20.0.128/25"
+    )
+    discover.add_argument(
+        "--accept",
+        metavar="NODE",
+        help="accept the new host key a node (admin MAC or address) offered, after checking it",
     )
     discover.add_argument("--json", action="store_true", help="print the result as JSON")
     discover.add_argument("--no-wait", action="store_true", help="start discovery and return")
@@ -72,6 +78,12 @@ def _check_targets(targets: list[str]) -> str | None:
 
 
 def cmd_discover(args: argparse.Namespace) -> int:
+    if args.accept:
+        return _accept(args.accept)
+    if not args.targets:
+        return fail(
+            "give addresses or CIDRs to discover (DHCP leases are discovered by themselves)", EXIT_REFUSED
+        )
     problem = _check_targets(args.targets)
     if problem:
         return fail(problem, EXIT_REFUSED)
@@ -81,11 +93,27 @@ def cmd_discover(args: argparse.Namespace) -> int:
         if args.no_wait:
             print(f"discovery started: task {record.id}")
             return EXIT_OK
-        while not record.status.finished:
-            await asyncio.sleep(POLL)  # polling the master for the task's state
-            record = await client.task(record.id)
+        record = await _finish(client, record)
         print(json.dumps(_as_json(record), indent=2) if args.json else _render(record))
         return EXIT_OK if record.status == TaskStatus.done and not record.result.get("failed") else EXIT_ERROR
+
+    return with_client(work)
+
+
+async def _finish(client: MasterClient, record: TaskRecord) -> TaskRecord:
+    while not record.status.finished:
+        await asyncio.sleep(POLL)  # polling the master for the task's state
+        record = await client.task(record.id)
+    return record
+
+
+def _accept(node: str) -> int:
+    async def work(client: MasterClient) -> int:
+        record = await _finish(client, await client.start_task(ACCEPT_KIND, None, {"node": node}))
+        if record.status != TaskStatus.done:
+            return fail(record.message or f"could not accept the key of {node}")
+        print(f"accepted the new host key of {record.result.get('accepted', node)}")
+        return EXIT_OK
 
     return with_client(work)
 

@@ -226,6 +226,11 @@ class Fanout:
                 self._raise_changed(host)
             except (TimeoutError, OSError, asyncssh.Error) as exc:
                 raise NodeUnreachable(host, _describe(exc)) from exc
+            try:
+                await asyncio.to_thread(self.host_keys.flush)  # the pin is on disk before any use
+            except BaseException:
+                conn.close()
+                raise
             self._conns[host] = conn
             return conn
 

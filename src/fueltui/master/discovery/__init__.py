@@ -1,6 +1,31 @@
-"""Node discovery: DHCP on the admin network, facts over SSH, polling for liveness."""
+"""Node discovery: DHCP on the admin network, facts over SSH, polling for liveness.
 
-from fueltui.master.discovery.facts import FactsError, gather_facts, parse_facts
-from fueltui.master.discovery.service import DiscoveryService, expand_targets
+Names are imported on first use so that `fueltui.master.discovery.facts` alone (the
+benchmark, the deploy checks) does not pull in the master's store and task framework.
+"""
+
+from __future__ import annotations
+
+import importlib
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from fueltui.master.discovery.facts import FactsError, gather_facts, parse_facts
+    from fueltui.master.discovery.service import DiscoveryService, expand_targets
 
 __all__ = ["DiscoveryService", "FactsError", "expand_targets", "gather_facts", "parse_facts"]
+
+_HOMES = {
+    "DiscoveryService": "service",
+    "expand_targets": "service",
+    "FactsError": "facts",
+    "gather_facts": "facts",
+    "parse_facts": "facts",
+}
+
+
+def __getattr__(name: str) -> object:
+    home = _HOMES.get(name)
+    if home is None:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    return getattr(importlib.import_module(f"{__name__}.{home}"), name)

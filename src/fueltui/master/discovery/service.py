@@ -31,6 +31,7 @@ log = logging.getLogger(__name__)
 POLL_INTERVAL = 30.0  # Fuel's agent reported every 30 s...
 OFFLINE_AFTER = 180.0  # ...and a node silent for 3 minutes was offline
 MAX_TARGETS = 4096
+ACCEPT_KIND = "accept-host-key"  # params {"node": MAC or address}
 LAB_BOOT_ENV = "FUELTUI_LAB_BOOT_OPTIONS"  # JSON boot options the lab hands its master
 
 
@@ -106,6 +107,7 @@ class DiscoveryService:
         from fueltui.master.tasks import register_task_kind
 
         register_task_kind("discover", self._discover_task)
+        register_task_kind(ACCEPT_KIND, self._accept_task)
         # asyncssh logs every connection at INFO; a poll every 30 s would flood the master's log.
         logging.getLogger("asyncssh").setLevel(logging.WARNING)
         self._started = time.monotonic()
@@ -257,6 +259,20 @@ class DiscoveryService:
                 await ctx.log(mac, f"discovered {mac} at {ip}")
             await ctx.set_progress(100 * done // max(1, len(addresses)), f"{done}/{len(addresses)} addresses")
         return {"found": found, "failed": failed}
+
+    async def _accept_task(self, ctx: object) -> dict[str, object]:
+        from fueltui.master.tasks import TaskContext, TaskFailed
+
+        assert isinstance(ctx, TaskContext)
+        wanted = str(ctx.params.get("node") or "").strip().lower()
+        match = [r.node.mac for r in self.store.nodes() if wanted in (r.node.mac, r.node.ip)]
+        match += [m for m, ip in self._refused_at.items() if ip == wanted and m not in match]
+        if not match:
+            raise TaskFailed(f"no node {wanted!r} (give its admin MAC or address)")
+        if not self.accept_host_key(match[0]):
+            raise TaskFailed(f"node {match[0]} has no refused host key to accept")
+        await ctx.log(match[0], "new host key accepted by the operator")
+        return {"accepted": match[0]}
 
     def accept_host_key(self, mac: str) -> bool:
         """The operator accepts the new host key a node offered; it is polled again at once."""
