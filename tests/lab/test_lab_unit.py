@@ -162,3 +162,13 @@ def test_targets_expand_and_refuse_junk() -> None:
         expand_targets(["10.20.0.5; rm -rf /"])
     with pytest.raises(ValueError, match="too many"):
         expand_targets(["10.0.0.0/8"])
+
+
+def test_a_lab_only_claims_processes_under_its_own_root() -> None:
+    from fueltui.lab.processes import names_path
+
+    assert names_path("/run/fueltui-lab/ft/nodes/1", "/run/fueltui-lab/ft")
+    assert names_path("--conf-file=/run/fueltui-lab/ft/dnsmasq.conf", "/run/fueltui-lab/ft")
+    assert names_path("/run/fueltui-lab/ft", "/run/fueltui-lab/ft")
+    assert not names_path("/run/fueltui-lab/ftdev/nodes/1", "/run/fueltui-lab/ft")
+    assert not names_path("--state-dir=/run/fueltui-lab/ft2", "/run/fueltui-lab/ft")

@@ -11,13 +11,12 @@ master namespace has no route out. Files live under /run/fueltui-lab/P.
 from __future__ import annotations
 
 import importlib.util
-import json
 import os
 import shutil
 import subprocess
 import sys
 import time
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict
 from pathlib import Path
 
 from fueltui.core.model import BootOptions, DhcpPool
@@ -37,9 +36,12 @@ from fueltui.lab.names import (
     peer_name,
 )
 from fueltui.lab.nodeinit import NODE_INIT, SSHD_CONFIG, UDHCPC_SCRIPT
+from fueltui.lab.state import LabNode, LabState, NodeRow, write_json
 from fueltui.master.discovery.dnsmasq import dnsmasq_argv, render_config
 from fueltui.master.discovery.service import LAB_BOOT_ENV
 from fueltui.ssh.keys import ensure_master_key, public_key_path
+
+__all__ = ["Lab", "LabNode", "LabState", "NodeRow", "check_root", "lab_boot_options"]
 
 MAX_NODES = 250
 
@@ -63,54 +65,6 @@ def lab_boot_options() -> BootOptions:
     )
 
 
-@dataclass
-class LabNode:
-    index: int
-    netns: str
-    hostname: str
-    macs: list[str]
-    pid: int  # `unshare` on the host; the node's PID 1 is its child
-
-    @property
-    def admin_mac(self) -> str:
-        return self.macs[0]
-
-
-@dataclass
-class LabState:
-    prefix: str
-    networks: list[str]
-    nics: int
-    nodes: list[LabNode] = field(default_factory=list)
-    master_pid: int | None = None
-    dhcp_pid: int | None = None  # standalone dnsmasq when no fueltui master is available
-
-    @classmethod
-    def from_json(cls, text: str) -> LabState:
-        raw = json.loads(text)
-        raw["nodes"] = [LabNode(**n) for n in raw.get("nodes", [])]
-        return cls(**raw)
-
-
-@dataclass
-class NodeRow:
-    index: int
-    hostname: str
-    netns: str
-    alive: bool
-    admin_ip: str | None
-    macs: list[str]
-
-
-def _write_json(path: Path, data: object) -> None:
-    tmp = path.with_name(f".{path.name}.tmp")
-    with open(tmp, "w") as handle:
-        json.dump(data, handle, indent=1)
-        handle.flush()
-        os.fsync(handle.fileno())
-    os.replace(tmp, path)
-
-
 def master_available() -> bool:
     return importlib.util.find_spec("fueltui.master.cli") is not None
 
@@ -132,7 +86,7 @@ class Lab:
             return None
 
     def _save(self, state: LabState) -> None:
-        _write_json(self.names.state_file, asdict(state))
+        write_json(self.names.state_file, asdict(state))
 
     @property
     def master_state_dir(self) -> Path:

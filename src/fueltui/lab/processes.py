@@ -45,15 +45,21 @@ def _ancestors() -> set[int]:
     return result
 
 
-def mentioning(text: str) -> list[int]:
-    """Processes whose command line names `text` (the lab root): everything a lab started
-    carries its root in its arguments, which makes a lost state file recoverable."""
+def names_path(arg: str, root: str) -> bool:
+    """Does one argument name `root` or a path under it? ("/run/x/ft" must not match "/run/x/ftdev")."""
+    root = root.rstrip("/")
+    return arg == root or arg.endswith("=" + root) or root + "/" in arg
+
+
+def mentioning(root: str) -> list[int]:
+    """Processes whose command line names the lab root or a path under it: everything a lab
+    started carries its root in its arguments, which makes a lost state file recoverable."""
     own = _ancestors()
     found = []
     for entry in Path("/proc").iterdir():
         if not entry.name.isdigit() or int(entry.name) in own:
             continue
-        if any(text in arg for arg in cmdline(int(entry.name))):
+        if any(names_path(arg, root) for arg in cmdline(int(entry.name))):
             found.append(int(entry.name))
     return found
 
