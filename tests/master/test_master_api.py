@@ -263,7 +263,14 @@ async def test_stop_resume_and_plugin_routes(master: RunningMaster, client: Mast
     with pytest.raises(NotFoundError) as no_task:
         await client.retry("prod")
     assert no_task.value.code == "no-task"
+    discover(master, count=1)
+    node = await client.update_node(MACS[0], (await client.node(MACS[0])).revision, environment="prod")
     task = await client.deploy("prod", nodes=[MACS[0]], skip_verify=True)
+    with pytest.raises(ConflictError) as fixed:
+        await client.update_node(MACS[0], node.revision, roles=["compute"])
+    assert fixed.value.code == "environment-busy"
+    renamed = await client.update_node(MACS[0], node.revision, name="still-renamable")
+    assert renamed.node.name == "still-renamable"
     assert task.params == {"nodes": [MACS[0]], "skip_verify": True}
 
     async def waiting() -> bool:

@@ -35,10 +35,6 @@ async def update_node(request: Request, mac: str, body: NodeUpdate) -> NodeRecor
         updates["name"] = body.name.strip() or node.name
     environment = node.environment
     if "environment" in given and body.environment != node.environment:
-        if node.environment is not None and master.tasks.active_for(node.environment):
-            raise Busy(
-                f"environment {node.environment!r} runs a task; stop it first", code="environment-busy"
-            )
         if body.environment is not None:
             store.environment(body.environment)
         environment = body.environment
@@ -61,6 +57,17 @@ async def update_node(request: Request, mac: str, body: NodeUpdate) -> NodeRecor
             raise Invalid(f"node {node.name} has no NIC {', '.join(unknown)}", code="unknown-nic")
         updates["interfaces"] = {nic: list(nets) for nic, nets in body.interfaces.items()}
     changed = Node.model_validate({**node.model_dump(), **updates})
+    moved = (changed.environment, changed.roles, changed.interfaces) != (
+        node.environment,
+        node.roles,
+        node.interfaces,
+    )
+    for env_name in {node.environment, changed.environment}:
+        if moved and env_name is not None and master.tasks.active_for(env_name):
+            raise Busy(
+                f"environment {env_name!r} runs a task; its nodes' roles and networks wait until it ends",
+                code="environment-busy",
+            )
     if changed == node:
         if body.revision != record.revision:
             return store.update_node(changed, body.revision)  # a stale revision is still refused
