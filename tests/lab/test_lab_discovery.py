@@ -92,3 +92,24 @@ def test_fueltui_discover_reports_found_and_silent_addresses(lab3: LabHandle) ->
     assert "10.20.0.3: no host answers at this address" in done.stdout
     bad = fueltui(lab3, "discover", "10.20.0.3;reboot")
     assert bad.returncode == 2 and "not an IPv4 address" in bad.stderr
+
+
+def ip_json(netns: str, *args: str) -> list[dict[str, object]]:
+    out = subprocess.run(["ip", "-n", netns, "-j", *args], capture_output=True, text=True, check=True).stdout
+    data: list[dict[str, object]] = json.loads(out)
+    return data
+
+
+def test_the_lab_has_no_way_out_to_the_host_network(lab3: LabHandle) -> None:
+    # The admin network only: no default route from the master or any node.
+    assert [r["dst"] for r in ip_json(lab3.master_ns, "route")] == ["10.20.0.0/24"]
+    for node in lab3.nodes:
+        assert all(r["dst"] != "default" for r in ip_json(node.netns, "route"))
+    master_links = ip_json(lab3.master_ns, "-d", "link")
+    kinds = {(link.get("linkinfo") or {}).get("info_kind") for link in master_links if link["ifname"] != "lo"}
+    assert kinds == {"bridge", "veth"}
+    for link in master_links:
+        if (link.get("linkinfo") or {}).get("info_kind") == "veth":
+            assert link.get("link_netnsid") is not None  # its peer is in a node namespace, not the host's
+    host = subprocess.run(["ip", "-o", "link"], capture_output=True, text=True, check=True).stdout
+    assert "br-admin" not in host and f"{lab3.prefix}-" not in host
