@@ -251,6 +251,11 @@ column is a second round in the same process over the connections the first roun
 the master works (ad-hoc Ansible has no such mode).
 
 {table(results, nodes)}
+
+Cold rows include each tool's interpreter start and imports (fueltui's facts row also imports
+pydantic for the facts model); the master pays those once and then works like the last column.
+On a shared 2-CPU machine the rows vary by ±20 % between runs; most of the wall time is the
+nodes' sshd (one fork and key exchange per connection) and the facts script itself.
 """
 
 
