@@ -10,6 +10,7 @@ import pytest
 
 from fueltui.api.schema import TaskRecord
 from fueltui.client.api import MasterClient
+from fueltui.client.errors import ApiError
 from fueltui.core.model import Finding, Nic, NodeFacts
 from fueltui.master.deploy import checks
 from fueltui.master.deploy import task as deploy_task
@@ -47,13 +48,16 @@ async def finished(client: MasterClient, task: TaskRecord) -> TaskRecord:
 
 
 async def refused_message(client: MasterClient, skip_verify: bool = True) -> str:
-    """The task's message and the findings it logged."""
-    record = await finished(client, await client.deploy("prod", skip_verify=skip_verify))
-    assert record.status.value == "error"
-    assert record.nodes == {}  # no node was touched
-    log = await client.task_log(record.id)
-    assert record.message.startswith("deploy refused: ")
-    return "\n".join([record.message, *log.entries])
+    """The refusal's message and its findings: a 422 before any task exists."""
+    before = await client.tasks("prod")
+    with pytest.raises(ApiError) as caught:
+        await client.deploy("prod", skip_verify=skip_verify)
+    error = caught.value
+    assert error.status == 422
+    assert error.code == "deploy-refused"
+    assert error.message.startswith("deploy refused: ")
+    assert await client.tasks("prod") == before  # no task was created, no node was touched
+    return "\n".join([error.message, *(f"refused: {f.path}: {f.message}" for f in error.findings)])
 
 
 async def test_no_controller_is_refused(master: RunningMaster, client: MasterClient) -> None:

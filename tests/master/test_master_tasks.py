@@ -143,3 +143,39 @@ async def test_restart_leaves_no_environment_deploying(tmp_path: Path) -> None:
     assert sorted(t.id for t in mgr.activate()) == ["t1", "t2"]
     assert store.environment("prod").environment.status == EnvStatus.stopped
     await mgr.shutdown()
+
+
+async def test_the_handlers_last_message_and_a_failed_result_are_kept(manager: TaskManager) -> None:
+    async def fine(ctx: TaskContext) -> dict[str, object]:
+        await ctx.set_progress(100, "every NIC heard every peer")
+        return {}
+
+    async def failing(ctx: TaskContext) -> dict[str, object]:
+        raise TaskFailed("not ready: comp-1 (error)", result={"ready": False, "nodes": {"comp-1": "error"}})
+
+    register_task_kind("t-msg", fine)
+    register_task_kind("t-fail", failing)
+    record = await start_task("t-msg", "prod", {})
+    await manager.wait(record.id)
+    assert manager.store.task(record.id).message == "every NIC heard every peer"
+    record = await start_task("t-fail", "prod", {})
+    await manager.wait(record.id)
+    failed = manager.store.task(record.id)
+    assert failed.status == TaskStatus.error
+    assert failed.message == "not ready: comp-1 (error)"
+    assert failed.result == {"ready": False, "nodes": {"comp-1": "error"}}
+
+
+async def test_a_precheck_refuses_before_any_task_exists(manager: TaskManager) -> None:
+    from fueltui.master.errors import Invalid
+
+    async def never(ctx: TaskContext) -> dict[str, object]:
+        raise AssertionError("a refused task must not run")
+
+    def refuse(store: Store, env: str | None, params: dict[str, object]) -> None:
+        raise Invalid("refused: no controller", code="deploy-refused")
+
+    register_task_kind("t-refused", never, precheck=refuse)
+    with pytest.raises(Invalid):
+        await start_task("t-refused", "prod", {})
+    assert [t for t in manager.store.tasks("prod") if t.kind == "t-refused"] == []

@@ -28,7 +28,14 @@ log = logging.getLogger(__name__)
 
 
 class TaskFailed(Exception):
-    """Raise from a handler to end the task in `error` with this message (no traceback)."""
+    """Raise from a handler to end the task in `error` with this message (no traceback).
+
+    `result`, when given, is kept as the task's result: a failed deploy still reports
+    every node's outcome and every health pair."""
+
+    def __init__(self, message: str, result: dict[str, object] | None = None) -> None:
+        super().__init__(message)
+        self.result = result
 
 
 class TaskContext:
@@ -88,13 +95,21 @@ class TaskContext:
 
 
 TaskHandler = Callable[[TaskContext], Awaitable[dict[str, object]]]
+# Runs before a task of its kind is created; raises a MasterError (e.g. `Invalid` with
+# findings) to refuse the request outright, so a refused deploy is a 422, not a failed task.
+TaskPrecheck = Callable[[Store, str | None, dict[str, object]], object]
 
 _HANDLERS: dict[str, TaskHandler] = {}
+_PRECHECKS: dict[str, TaskPrecheck] = {}
 _current: TaskManager | None = None
 
 
-def register_task_kind(kind: str, handler: TaskHandler) -> None:
+def register_task_kind(kind: str, handler: TaskHandler, precheck: TaskPrecheck | None = None) -> None:
     _HANDLERS[kind] = handler
+    if precheck is None:
+        _PRECHECKS.pop(kind, None)
+    else:
+        _PRECHECKS[kind] = precheck
 
 
 def task_kinds() -> list[str]:
@@ -199,6 +214,9 @@ class TaskManager:
                     f"environment {env_name!r} already runs task {busy.id} ({busy.kind}); stop it first",
                     code="environment-busy",
                 )
+        precheck = _PRECHECKS.get(kind)
+        if precheck is not None and resumed_from is None:
+            precheck(self.store, env_name, dict(params))
         record = TaskRecord(
             id=secrets.token_hex(6),
             kind=kind,
@@ -225,7 +243,7 @@ class TaskManager:
     async def _run(self, ctx: TaskContext, handler: TaskHandler) -> None:
         ctx._record = ctx.record.model_copy(update={"status": TaskStatus.running, "started": _now()})
         self.save(ctx.record)
-        status, message, result = TaskStatus.done, ctx.record.message, {}
+        status, message, result = TaskStatus.done, None, {}
         try:
             result = await handler(ctx)
             if ctx.stop_requested.is_set():
@@ -236,7 +254,7 @@ class TaskManager:
             else:
                 status, message = TaskStatus.stopped, "stopped by the operator (running work killed)"
         except TaskFailed as exc:
-            status, message = TaskStatus.error, str(exc)
+            status, message, result = TaskStatus.error, str(exc), exc.result or {}
         except MasterError as exc:
             status, message = TaskStatus.error, exc.message
         except Exception as exc:
@@ -247,7 +265,7 @@ class TaskManager:
         final = ctx.record.model_copy(
             update={
                 "status": status,
-                "message": message,
+                "message": ctx.record.message if message is None else message,  # the handler's last word
                 "result": dict(result or {}),
                 "finished": _now(),
                 "progress": 100 if status == TaskStatus.done else ctx.record.progress,

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 
 def register() -> None:
-    from fueltui.master.deploy.task import KIND, handle_deploy
+    from fueltui.master.deploy.task import KIND, handle_deploy, refuse_early
     from fueltui.master.tasks import register_task_kind
 
-    register_task_kind(KIND, handle_deploy)
+    register_task_kind(KIND, handle_deploy, precheck=refuse_early)

@@ -105,6 +105,12 @@ def precheck(store: Store, env_name: str, params: dict[str, object]) -> Predeplo
     return pctx
 
 
+def refuse_early(store: Store, env_name: str | None, params: dict[str, object]) -> None:
+    """The API's check before a deploy task is created: a refusal is a 422 with findings."""
+    if env_name is not None:
+        precheck(store, env_name, params)
+
+
 def set_env_status(store: Store, env_name: str, status: EnvStatus) -> None:
     for _ in range(5):  # an operator may be editing at the same time: reread and try again
         record = store.environment(env_name)
@@ -196,11 +202,10 @@ async def handle_deploy(ctx: TaskContext) -> dict[str, object]:
     set_env_status(ctx.store, pctx.env.name, EnvStatus.error)
     failed = [o for o in orchestrator.outcomes.values() if o.status != "ready"]
     names = ", ".join(f"{o.name} ({o.status})" for o in failed) or "the health check"
-    error = TaskFailed(
-        (result["halted"] and f"{result['halted']}; not ready: {names}") or f"not ready: {names}"
+    raise TaskFailed(
+        (result["halted"] and f"{result['halted']}; not ready: {names}") or f"not ready: {names}",
+        result=result,
     )
-    error.result = result  # type: ignore[attr-defined]  # kept if the task framework supports it
-    raise error
 
 
 def _skip_note(ctx: TaskContext) -> str | None:

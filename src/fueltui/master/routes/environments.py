@@ -85,7 +85,7 @@ async def create_environment(request: Request, body: EnvironmentCreate) -> Envir
     if mode not in release.modes:
         known = ", ".join(m.value for m in release.modes)
         raise Invalid(f"release {release.id} has no mode {mode.value} (it has {known})", code="unknown-mode")
-    return store.create_environment(new_environment(name, release, mode))
+    return store.create_environment(new_environment(name, release, mode, master=store.boot_options().options))
 
 
 @router.get(
