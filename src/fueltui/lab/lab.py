@@ -25,6 +25,7 @@ from fueltui.lab.names import (
     ADMIN_PREFIXLEN,
     DEFAULT_NETWORKS,
     DHCP_POOL,
+    LARGE_DHCP_POOL,
     MASTER_ADMIN_IP,
     LabError,
     LabNames,
@@ -43,7 +44,7 @@ from fueltui.ssh.keys import ensure_master_key, public_key_path
 
 __all__ = ["Lab", "LabNode", "LabState", "NodeRow", "check_root", "lab_boot_options"]
 
-MAX_NODES = 250
+MAX_NODES = 250  # the admin /24 has 252 addresses for nodes
 
 
 def check_root(euid: int | None = None) -> None:
@@ -55,13 +56,16 @@ def check_root(euid: int | None = None) -> None:
         )
 
 
-def lab_boot_options() -> BootOptions:
+def lab_boot_options(nodes: int = 0) -> BootOptions:
+    """The lab master's boot options: Fuel's pool (.129-.254, 126 nodes) unless the lab has
+    more nodes than that, then the whole admin /24 past the master."""
+    start, end = DHCP_POOL if nodes <= 126 else LARGE_DHCP_POOL
     return BootOptions(
         interface=bridge_name("admin"),
         ip=MASTER_ADMIN_IP,
         netmask=str(ADMIN_PREFIXLEN),
         hostname="fuel.lab",
-        dhcp_pool=DhcpPool(start=DHCP_POOL[0], end=DHCP_POOL[1]),
+        dhcp_pool=DhcpPool(start=start, end=end),
     )
 
 
@@ -178,9 +182,9 @@ class Lab:
         netns.ip_batch(cmds, master)
 
         if start_master:
-            state.master_pid = self._start_master()
+            state.master_pid = self._start_master(count)
         elif dhcp:
-            state.dhcp_pid = self._start_dnsmasq()
+            state.dhcp_pid = self._start_dnsmasq(count)
         self._save(state)
 
         attach: list[str] = []
@@ -255,13 +259,13 @@ class Lab:
         env = {"FUELTUI_NODE_INIT": NODE_INIT, "SSHD_CONFIG": SSHD_CONFIG, "UDHCPC_SCRIPT": UDHCPC_SCRIPT}
         return self._spawn(argv, f"node-{index}.log", env)
 
-    def _start_master(self) -> int:
+    def _start_master(self, nodes: int) -> int:
         state_dir = self.names.master_state
         argv = ["ip", "netns", "exec", self.names.master_ns, sys.executable, "-m", "fueltui"]
         argv += ["--state-dir", str(state_dir), "master", "run"]
         env = {
             "FUELTUI_LAB_PREFIX": self.names.prefix,
-            LAB_BOOT_ENV: lab_boot_options().model_dump_json(),
+            LAB_BOOT_ENV: lab_boot_options(nodes).model_dump_json(),
             **self.master_env,
         }
         pid = self._spawn(argv, "master.log", env)
@@ -274,10 +278,10 @@ class Lab:
             time.sleep(0.05)  # polling interval
         return pid
 
-    def _start_dnsmasq(self) -> int:
+    def _start_dnsmasq(self, nodes: int) -> int:
         conf = self.names.root / "dnsmasq.conf"
         leases = self.names.root / "dnsmasq.leases"
-        conf.write_text(render_config(lab_boot_options(), bridge_name("admin"), leases))
+        conf.write_text(render_config(lab_boot_options(nodes), bridge_name("admin"), leases))
         return self._spawn(["ip", "netns", "exec", self.names.master_ns, *dnsmasq_argv(conf)], "dnsmasq.log")
 
     # ------------------------------------------------------------------ nodes

@@ -12,7 +12,8 @@ LAB_BASE = Path("/run/fueltui-lab")
 DEFAULT_NETWORKS = ("admin", "management", "public", "storage")
 MASTER_ADMIN_IP = "10.20.0.2"
 ADMIN_PREFIXLEN = 24
-DHCP_POOL = ("10.20.0.129", "10.20.0.254")
+DHCP_POOL = ("10.20.0.129", "10.20.0.254")  # Fuel's default
+LARGE_DHCP_POOL = ("10.20.0.3", "10.20.0.254")  # labs of more than 126 nodes
 _PREFIX_RE = re.compile(r"^[a-z][a-z0-9]{0,7}$")
 
 
