@@ -41,12 +41,13 @@ from fueltui.lab.names import LAB_BASE
 from fueltui.ssh.fanout import Fanout
 
 T = TypeVar("T")
-_TEST_PREFIX = re.compile(r"^t(\d+)[a-z]$")
-_tags = iter("abcdefghijklmnopqrstuvwxyz")
+_TEST_PREFIX = re.compile(r"^t(\d+)[a-z]{1,2}$")
+_tags = (a + b for a in "abcdefghijklmnopqrstuvwxyz" for b in "abcdefghijklmnopqrstuvwxyz")
+_cleaned: list[bool] = []  # stale labs of dead runs are removed once per session
 
 
 def unique_prefix() -> str:
-    return f"t{os.getpid() % 1000000}{next(_tags)}"
+    return f"t{os.getpid()}{next(_tags)}"
 
 
 def _pid_alive(pid: int) -> bool:
@@ -150,6 +151,9 @@ def _build(
 ) -> LabHandle:
     if os.geteuid() != 0:
         pytest.skip("lab tests need root (network namespaces, mounts)")
+    if not _cleaned:
+        _cleaned.append(True)
+        remove_stale_test_labs()
     lab = Lab(unique_prefix(), master_env=master_env)
     try:
         state = lab.up(nodes=nodes, nics=nics, start_master=master, timeout=60, dhcp=dhcp)
@@ -168,7 +172,6 @@ def _teardown(handle: LabHandle) -> None:
 
 @pytest.fixture(scope="session")
 def lab3() -> Iterator[LabHandle]:
-    remove_stale_test_labs()
     handle = _build(3, 4, True, None, True)
     try:
         yield handle

@@ -33,7 +33,7 @@ def test_lab_up_as_non_root_is_a_clear_error(
     assert lab_cli is not None
 
 
-@pytest.mark.parametrize("prefix", ["", "ft-x", "FT", "1ab", "abcdefghi", "a b"])
+@pytest.mark.parametrize("prefix", ["", "ft-x", "FT", "1ab", "abcdefghijklm", "a b"])
 def test_lab_prefix_must_be_short_and_plain(prefix: str) -> None:
     with pytest.raises(LabError):
         check_prefix(prefix)

@@ -14,7 +14,7 @@ MASTER_ADMIN_IP = "10.20.0.2"
 ADMIN_PREFIXLEN = 24
 DHCP_POOL = ("10.20.0.129", "10.20.0.254")  # Fuel's default
 LARGE_DHCP_POOL = ("10.20.0.3", "10.20.0.254")  # labs of more than 126 nodes
-_PREFIX_RE = re.compile(r"^[a-z][a-z0-9]{0,7}$")
+_PREFIX_RE = re.compile(r"^[a-z][a-z0-9]{0,11}$")
 
 
 class LabError(Exception):
@@ -26,7 +26,7 @@ def check_prefix(prefix: str) -> str:
     # prefix would let one lab's names match another's.
     if not _PREFIX_RE.match(prefix):
         raise LabError(
-            f"lab prefix {prefix!r} must be 1-8 lower-case letters or digits, starting with a letter"
+            f"lab prefix {prefix!r} must be 1-12 lower-case letters or digits, starting with a letter"
         )
     return prefix
 
