@@ -58,8 +58,8 @@ def test_core_imports_without_textual() -> None:
                 return None
 
         sys.meta_path.insert(0, Block())
-        import fueltui.core, fueltui.api
-        for pkg in (fueltui.core, fueltui.api):
+        import fueltui.core, fueltui.api, fueltui.ssh
+        for pkg in (fueltui.core, fueltui.api, fueltui.ssh):
             for info in pkgutil.walk_packages(pkg.__path__, pkg.__name__ + "."):
                 importlib.import_module(info.name)
         assert "textual" not in sys.modules

@@ -128,10 +128,11 @@ def test_network_script_untagged_in_lab_and_tagged_otherwise() -> None:
 def test_hostile_names_are_quoted_in_scripts() -> None:
     cfgs = lab_configs()
     cfg = cfgs[MACS[0]]
-    evil = cfg.model_copy(update={"name": "x; touch /tmp/pwned", "nics": ["eth0", "e$(id)"]})
+    evil = cfg.model_copy(update={"name": "x\ntouch /tmp/pwned; $(id)", "nics": ["eth0", "e$(id)"]})
     script = render_network_script(evil)
     assert "ip link set dev 'e$(id)' up" in script
-    assert "# x; touch /tmp/pwned" in script.splitlines()[1]  # a comment, never a command
+    assert script.splitlines()[1] == "# x?touch??tmp?pwned????id?: network set-up by fueltui"  # one line
+    assert not any(line.startswith("touch") for line in script.splitlines())
     subprocess.run(["sh", "-n"], input=script, text=True, check=True)
 
 
@@ -171,6 +172,7 @@ def test_health_script_reports_reachable_peer() -> None:
     assert done.stdout.split() == ["FUELTUI-HEALTH", "ok", "management", "compute-1", "127.0.0.1"]
 
 
+@pytest.mark.lab
 @pytest.mark.skipif(os.geteuid() != 0, reason="needs root for an empty network namespace")
 def test_health_script_reports_unreachable_peer_and_fails() -> None:
     # A fresh network namespace has its loopback down: nothing answers, nothing leaves the host.

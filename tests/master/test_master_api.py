@@ -395,3 +395,16 @@ async def test_apply_findings_point_at_the_files_nodes(master: RunningMaster, cl
     assert "nodes[1].roles[1]" in paths  # the file's second node, its second role
     assert len(refused.value.findings) == len({(f.code, f.path, f.message) for f in refused.value.findings})
     assert (await client.environment("lab")).revision == 1  # nothing changed
+
+
+async def test_a_node_name_that_cannot_be_a_hostname_is_refused(
+    master: RunningMaster, client: MasterClient
+) -> None:
+    discover(master, 1)
+    record = (await client.nodes())[0]
+    for bad in ("ctrl 1", "x\nrm -rf /", "$(id)", "-dash"):
+        with pytest.raises(ApiError) as refused:
+            await client.update_node(record.node.mac, record.revision, name=bad)
+        assert refused.value.status == 422
+        assert "name" in refused.value.message
+    assert (await client.node(record.node.mac)).node.name == record.node.name  # nothing changed

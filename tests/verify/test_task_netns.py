@@ -150,3 +150,15 @@ async def test_deploy_pre_checks_refuse_unverified_networks(closet: Closet, mana
     manager.store.update_node(moved, record.revision)
     assert gate_codes() == ["network-not-verified"]
     assert "--skip-verify" in (gate.skip_note(manager.store, "demo") or "")
+
+
+async def test_a_verification_of_some_nodes_does_not_open_the_gate(
+    closet: Closet, manager: TaskManager
+) -> None:
+    nodes = wire(closet, manager.store)
+    record = await start_task("verify", "demo", {"nodes": [nodes[0].mac, nodes[1].mac]})
+    await manager.wait(record.id)
+    done = manager.store.task(record.id)
+    assert done.status == TaskStatus.done and done.result["ok"] is True, done.result
+    assert done.result["complete"] is False and done.result["signature"] is None
+    assert [f.code for f in gate.verification_findings(manager.store, "demo")] == ["network-not-verified"]

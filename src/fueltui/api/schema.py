@@ -134,7 +134,10 @@ class NodeUpdate(Wire):
     """Fields to change on a node; a field left out is kept, `environment: null` unassigns."""
 
     revision: int = Field(ge=0)
-    name: str | None = Field(default=None, min_length=1, max_length=64)
+    # A node's name becomes its hostname: letters, digits, '-', '.', '_' only.
+    name: str | None = Field(
+        default=None, min_length=1, max_length=64, pattern=r"^[A-Za-z0-9][A-Za-z0-9._-]*$"
+    )
     environment: str | None = None
     roles: list[str] | None = None
     interfaces: dict[str, list[str]] | None = None

@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import hashlib
 import ipaddress
+import re
 import shlex
 from collections.abc import Iterable, Mapping
 
@@ -28,6 +29,12 @@ from fueltui.core.environment import ADMIN, PUBLIC, effective_network
 from fueltui.core.model import Environment, Node, Release, Strict
 
 HEALTH_MARK = "FUELTUI-HEALTH"
+
+
+def _comment(text: str) -> str:
+    """Text safe inside a `#` comment of a generated script: one line, no control characters.
+    Names are checked long before (hostname-invalid), but a script must not depend on that."""
+    return re.sub(r"[^A-Za-z0-9._-]", "?", text)
 
 
 class NetworkScheme(Strict):
@@ -200,7 +207,7 @@ def render_netplan(cfg: NodeConfig) -> str:
     network: dict[str, object] = {"version": 2, "renderer": "networkd", "ethernets": ethernets}
     if vlans:
         network["vlans"] = vlans
-    header = f"# {cfg.name}: networks as fueltui assigned them (tagged networks on VLAN devices).\n"
+    header = f"# {_comment(cfg.name)}: networks as fueltui assigned them (tagged networks on VLAN devices).\n"
     return header + yaml.safe_dump({"network": network}, sort_keys=False)
 
 
@@ -208,7 +215,7 @@ def render_network_script(cfg: NodeConfig) -> str:
     """Bring every NIC up, put each network's address on its device, set the default route.
     Idempotent: `ip addr replace` and `ip route replace` may run again on resume."""
     q = shlex.quote
-    lines = ["#!/bin/sh", f"# {cfg.name}: network set-up by fueltui", "set -e"]
+    lines = ["#!/bin/sh", f"# {_comment(cfg.name)}: network set-up by fueltui", "set -e"]
     for nic in cfg.nics:
         lines.append(f"ip link set dev {q(nic)} up")
     for item in cfg.networks:
@@ -248,7 +255,7 @@ def render_healthcheck_script(cfg: NodeConfig) -> str:
     q = shlex.quote
     lines = [
         "#!/bin/sh",
-        f"# {cfg.name}: reach every peer on every shared network",
+        f"# {_comment(cfg.name)}: reach every peer on every shared network",
         "rc=0",
         "check() {",
         "  n=0",

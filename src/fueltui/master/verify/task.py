@@ -78,7 +78,10 @@ async def handle_verify(ctx: TaskContext) -> dict[str, object]:
             f"{len(probed)} can be probed{also}"
         )
     plan = build_plan(env, release, probed)
-    signature = network_signature(env, all_nodes)
+    # Only a verification of every node of the environment opens the deploy gate: a run on
+    # `--nodes A,B` says nothing about the wiring of the others.
+    complete = {n.mac for n in probed} == {n.mac for n in all_nodes}
+    signature = network_signature(env, all_nodes) if complete else None
     await ctx.set_progress(5, f"verifying {len(probed)} nodes")
     for node in probed:
         await ctx.set_node(node.mac, status="running", progress=0, task="verify networks")
@@ -152,6 +155,7 @@ async def handle_verify(ctx: TaskContext) -> dict[str, object]:
         "dhcp": dhcp,
         "dhcp_error": dhcp_error,
         "signature": signature,
+        "complete": complete,
         "plan": plan.model_dump(),
         "heard": heard_by_name,
         "skipped": skipped,
