@@ -54,10 +54,11 @@ def addresses(netns: str) -> list[dict[str, object]]:
 
 def ipv4_of(netns: str, ifname: str) -> str | None:
     for entry in addresses(netns):
-        if entry.get("ifname") != ifname:
+        infos = entry.get("addr_info")
+        if entry.get("ifname") != ifname or not isinstance(infos, list):
             continue
-        for info in entry.get("addr_info", []):  # type: ignore[union-attr]
-            if info.get("family") == "inet":
+        for info in infos:
+            if isinstance(info, dict) and info.get("family") == "inet":
                 return str(info["local"])
     return None
 

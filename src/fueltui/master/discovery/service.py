@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import functools
 import ipaddress
 import logging
 import os
@@ -172,9 +173,7 @@ class DiscoveryService:
         if task is None or task.done():
             task = asyncio.create_task(self.discover_host(ip, mac), name=f"discover-{ip}")
             self._inflight[ip] = task
-            task.add_done_callback(
-                lambda t, ip=ip: self._inflight.pop(ip, None) if self._inflight.get(ip) is t else None
-            )
+            task.add_done_callback(functools.partial(self._done, ip))
         return task
 
     def _done(self, ip: str, task: asyncio.Task[object]) -> None:
