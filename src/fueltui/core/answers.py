@@ -174,7 +174,7 @@ def _duplicate_key(node: yaml.Node, loc: Loc = ()) -> tuple[Loc, int] | None:
 _LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 
 
-def compose(text: str, source: str = "<answers>") -> tuple[Any, SourceMap]:
+def compose(text: str, source: str = "<answers>") -> tuple[object, SourceMap]:
     """Parse YAML text into (data, source map); raises AnswersError for text that is not YAML."""
     loader: yaml.SafeLoader | yaml.CSafeLoader | None = None
     try:
