@@ -15,6 +15,7 @@ from fueltui.lab.lab import lab_boot_options
 from fueltui.lab.names import DHCP_POOL
 from fueltui.master.discovery.service import DiscoveryService
 from fueltui.master.store import Store
+from fueltui.ssh.fanout import Fanout
 from fueltui.ssh.hostkeys import HostKeyChanged
 from labfixtures import LabHandle
 from polling import async_wait_until
@@ -165,6 +166,9 @@ async def test_a_node_back_at_another_address_with_another_key_is_untrusted(
             assert _node(store, mac).untrusted
             with pytest.raises(HostKeyChanged):
                 await service.fanout.run("10.20.0.200", ["touch", "/tmp/ran-on-impostor"])
+            async with Fanout.from_state_dir(lab.master_state_dir) as other:  # e.g. a deploy task's
+                with pytest.raises(HostKeyChanged):
+                    await other.run("10.20.0.200", ["touch", "/tmp/ran-on-impostor"])
             assert lab.lab.node_exec(1, ["sh", "-c", "ls /tmp/ran-on-impostor 2>/dev/null || true"]) == ""
 
             assert service.accept_host_key(mac)

@@ -193,6 +193,9 @@ class Fanout:
         """Refuse `host` from now on: it showed `offered` where the node's pinned key is
         `pinned` (e.g. the same node, by MAC, back at another address with another key)."""
         pending = self.host_keys.refuse(host, pinned, offered)
+        # The address itself now expects the node's key, so any other Fanout on the same
+        # pin file (a deploy task's, say) refuses it too.
+        self.host_keys.pin(host, pinned)
         self._untrusted.add(host)
         await self.disconnect(host)
         return HostKeyChanged(host, pending.pinned, pending.offered)
