@@ -10,6 +10,8 @@ import pytest
 
 from fueltui.lab import netns, processes
 from fueltui.lab.lab import Lab
+from fueltui.lab.names import node_mac
+from fueltui.main import main
 from labfixtures import unique_prefix
 
 pytestmark = [pytest.mark.lab, pytest.mark.skipif(os.geteuid() != 0, reason="lab tests need root")]
@@ -61,3 +63,21 @@ def test_nodes_write_into_their_own_root_only() -> None:
         assert not Path("/etc/fueltui-node-marker").exists()
     finally:
         lab.down()
+
+
+def test_lab_commands_up_status_down(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+
+    prefix = unique_prefix()
+    monkeypatch.setenv("FUELTUI_LAB_PREFIX", prefix)
+    try:
+        assert main(["lab", "up", "--nodes", "2", "--nics", "2", "--no-master"]) == 0
+        assert main(["lab", "status"]) == 0
+        out = capsys.readouterr().out
+        assert "bootstrap-2" in out and node_mac(2, 1) in out and "10.20.0." in out
+    finally:
+        assert main(["lab", "down"]) == 0
+    assert main(["lab", "status"]) == 1
+    assert "is not up" in capsys.readouterr().out
+    assert not Lab(prefix).names.root.exists()
