@@ -114,3 +114,19 @@ def _async(check):  # type: ignore[no-untyped-def]
         return bool(check())
 
     return run
+
+
+async def test_nodes_accept_the_master_key_only(lab3: LabHandle, tmp_path: Path) -> None:
+    import asyncssh
+
+    from fueltui.ssh.fanout import Fanout
+    from fueltui.ssh.hostkeys import HostKeyStore
+
+    stranger = tmp_path / "id_ed25519"
+    stranger.write_bytes(asyncssh.generate_private_key("ssh-ed25519").export_private_key())
+    with lab3.in_master_ns():
+        async with Fanout(stranger, HostKeyStore(tmp_path / "pins.json"), connect_timeout=5) as fan:
+            with pytest.raises(NodeUnreachable, match="refused the master's SSH key"):
+                await fan.run(lab3.admin_ip(1), ["true"])
+    config = lab3.lab.node_exec(1, ["cat", "/etc/fueltui-node/sshd_config"])
+    assert "PasswordAuthentication no" in config and "KbdInteractiveAuthentication no" in config

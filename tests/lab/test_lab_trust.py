@@ -50,6 +50,17 @@ async def test_leases_trigger_discovery_and_a_dead_sshd_goes_offline(
                 assert start <= ipaddress.IPv4Address(lease.ip) <= end
             assert {lease.mac for lease in service.dhcp.leases()} == {n.admin_mac for n in lab.nodes}
 
+            # dnsmasq is supervised: killed, it comes back.
+            first = service.dhcp._proc
+            assert first is not None
+            first.kill()
+
+            async def dhcp_back() -> bool:
+                proc = service.dhcp._proc if service.dhcp else None
+                return proc is not None and proc is not first and proc.returncode is None
+
+            await async_wait_until(dhcp_back, timeout=10, what="dnsmasq restarted")
+
             lab.lab.kill_sshd(2)
             dead, alive = lab.nodes[1].admin_mac, lab.nodes[0].admin_mac
 
