@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import sys
 
+from fueltui.lab import processes
 from fueltui.lab.lab import Lab, check_root
 from fueltui.lab.names import DEFAULT_NETWORKS, LabError
 
@@ -79,6 +80,13 @@ def _status(args: argparse.Namespace) -> int:
 
 
 def _print_status(lab: Lab) -> int:
+    state = lab.state()
+    if state is not None and state.master_pid is not None:
+        alive = processes.alive(state.master_pid)
+        where = lab.master_state_dir / "master.sock"
+        print(f"master: {'running' if alive else 'DOWN'} (pid {state.master_pid}), socket {where}")
+    elif state is not None and state.dhcp_pid is not None:
+        print(f"master: none; DHCP only (dnsmasq pid {state.dhcp_pid})")
     rows = lab.status()
     print(f"{'NODE':<14} {'STATE':<6} {'ADMIN IP':<15} MACS (eth0..)")
     for row in rows:
