@@ -3,6 +3,7 @@
 - `lab3` (session): 3 nodes × 4 NICs (eth0..eth3 on admin, management, public, storage),
   the lab's fueltui master running in its namespace, all 3 nodes discovered. Shared by
   every test of the run: do not break its nodes (use `make_lab` for that).
+- `lab3_module` (module): the same, private to one test module (pristine nodes).
 - `make_lab` (function): `make_lab(nodes=1, nics=4, master=True, master_env=None,
   wait_discovered=True, dhcp=True)` builds a private lab, torn down when the test ends
   (master=False: no fueltui master; dhcp=False as well: nobody serves DHCP yet).
@@ -172,6 +173,17 @@ def _teardown(handle: LabHandle) -> None:
 
 @pytest.fixture(scope="session")
 def lab3() -> Iterator[LabHandle]:
+    handle = _build(3, 4, True, None, True)
+    try:
+        yield handle
+    finally:
+        _teardown(handle)
+
+
+@pytest.fixture(scope="module")
+def lab3_module() -> Iterator[LabHandle]:
+    """Like `lab3`, but private to one test module: pristine nodes that no other module's
+    tests (a deploy, say) have changed."""
     handle = _build(3, 4, True, None, True)
     try:
         yield handle

@@ -1,5 +1,6 @@
 """A 3-node lab, discovered by the lab's master: facts against the kernel's own view,
-DHCP leases against the pool."""
+DHCP leases against the pool. Comparisons with the kernel use a lab private to this module
+(`lab3_module`): the shared `lab3` may have been deployed to by other tests."""
 
 from __future__ import annotations
 
@@ -26,13 +27,14 @@ def kernel_links(netns: str) -> list[dict[str, object]]:
     return [link for link in json.loads(out.stdout) if link.get("link_type") == "ether"]
 
 
-async def test_discovered_facts_match_ip_link_nic_by_nic(lab3: LabHandle) -> None:
-    records = {r.node.mac: r.node for r in await lab3.wait_discovered()}
+async def test_discovered_facts_match_ip_link_nic_by_nic(lab3_module: LabHandle) -> None:
+    lab = lab3_module
+    records = {r.node.mac: r.node for r in await lab.wait_discovered()}
     assert len(records) == 3
-    for node in lab3.nodes:
+    for node in lab.nodes:
         discovered = records[node.admin_mac]
         assert discovered.online and not discovered.untrusted
-        assert discovered.ip == lab3.admin_ip(node.index)
+        assert discovered.ip == lab.admin_ip(node.index)
         assert discovered.facts.hostname == f"bootstrap-{node.index}"
         links = kernel_links(node.netns)
         assert len(links) == 4
@@ -45,24 +47,26 @@ async def test_discovered_facts_match_ip_link_nic_by_nic(lab3: LabHandle) -> Non
         assert discovered.facts.os
 
 
-async def test_gather_facts_is_one_round_trip_from_the_master_namespace(lab3: LabHandle) -> None:
-    with lab3.in_master_ns():
-        async with lab3.fanout() as fan:
-            facts = await gather_facts(fan, lab3.admin_ip(2))
-    links = kernel_links(lab3.nodes[1].netns)
+async def test_gather_facts_is_one_round_trip_from_the_master_namespace(lab3_module: LabHandle) -> None:
+    lab = lab3_module
+    with lab.in_master_ns():
+        async with lab.fanout() as fan:
+            facts = await gather_facts(fan, lab.admin_ip(2))
+    links = kernel_links(lab.nodes[1].netns)
     assert [(n.name, n.mac) for n in facts.nics] == [(link["ifname"], link["address"]) for link in links]
     assert [n.name for n in facts.nics if n.pxe] == ["eth0"]
 
 
-def test_dhcp_leases_are_within_the_pool(lab3: LabHandle) -> None:
+def test_dhcp_leases_are_within_the_pool(lab3_module: LabHandle) -> None:
+    lab = lab3_module
     start, end = (ipaddress.IPv4Address(a) for a in DHCP_POOL)
-    addresses = [lab3.admin_ip(node.index) for node in lab3.nodes]
+    addresses = [lab.admin_ip(node.index) for node in lab.nodes]
     assert len(set(addresses)) == len(addresses)
     for address in addresses:
         assert start <= ipaddress.IPv4Address(address) <= end
-    leases = (lab3.master_state_dir / "dnsmasq.leases").read_text()
-    for node in lab3.nodes:
-        assert f"{node.admin_mac} {lab3.admin_ip(node.index)} " in leases
+    leases = (lab.master_state_dir / "dnsmasq.leases").read_text()
+    for node in lab.nodes:
+        assert f"{node.admin_mac} {lab.admin_ip(node.index)} " in leases
 
 
 def fueltui(lab3: LabHandle, *args: str) -> subprocess.CompletedProcess[str]:
@@ -100,16 +104,17 @@ def ip_json(netns: str, *args: str) -> list[dict[str, object]]:
     return data
 
 
-def test_the_lab_has_no_way_out_to_the_host_network(lab3: LabHandle) -> None:
+def test_the_lab_has_no_way_out_to_the_host_network(lab3_module: LabHandle) -> None:
+    lab = lab3_module
     # The admin network only: no default route from the master or any node.
-    assert [r["dst"] for r in ip_json(lab3.master_ns, "route")] == ["10.20.0.0/24"]
-    for node in lab3.nodes:
+    assert [r["dst"] for r in ip_json(lab.master_ns, "route")] == ["10.20.0.0/24"]
+    for node in lab.nodes:
         assert all(r["dst"] != "default" for r in ip_json(node.netns, "route"))
-    master_links = ip_json(lab3.master_ns, "-d", "link")
+    master_links = ip_json(lab.master_ns, "-d", "link")
     kinds = {(link.get("linkinfo") or {}).get("info_kind") for link in master_links if link["ifname"] != "lo"}
     assert kinds == {"bridge", "veth"}
     for link in master_links:
         if (link.get("linkinfo") or {}).get("info_kind") == "veth":
             assert link.get("link_netnsid") is not None  # its peer is in a node namespace, not the host's
     host = subprocess.run(["ip", "-o", "link"], capture_output=True, text=True, check=True).stdout
-    assert "br-admin" not in host and f"{lab3.prefix}-" not in host
+    assert "br-admin" not in host and f"{lab.prefix}-" not in host
