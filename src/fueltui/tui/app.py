@@ -19,9 +19,10 @@ from textual.binding import Binding
 from textual.screen import Screen
 from textual.worker import Worker, WorkerState
 
+from fueltui.api.schema import Event
 from fueltui.tui.backend import MasterAPI, describe_error
 from fueltui.tui.hostinfo import HostNic, host_nics, read_cmdline
-from fueltui.tui.messages import MasterConnected, MasterEvent
+from fueltui.tui.messages import MasterConnected, MasterEvent, MasterLogLines
 from fueltui.tui.screens.base import BaseScreen
 from fueltui.tui.screens.deploy import DeployScreen
 from fueltui.tui.screens.environments import EnvironmentsScreen
@@ -48,6 +49,7 @@ PAGE_SCREENS: dict[str, type[BaseScreen]] = {
 }
 
 Connector = Callable[[], Awaitable[MasterAPI]]
+LOG_BATCH_SECONDS = 0.05  # live log lines are delivered to the page at most this late
 
 
 class FuelApp(App[int]):
@@ -79,6 +81,7 @@ class FuelApp(App[int]):
         self.cmdline = cmdline
         self.start_page = start
         self.env_name: str | None = env_name
+        self._log_lines: list[Event] = []
         self.selected_macs: list[str] = []  # rows marked on the nodes page, for bulk NIC edits
         self.last_verify: str | None = None
         self.theme = os.environ.get("FUELTUI_THEME", "ansi-dark")
@@ -112,6 +115,10 @@ class FuelApp(App[int]):
             try:
                 async for event in self.master.events():
                     delay = 0.5
+                    if event.type == "task.log":
+                        self._queue_log_line(event)
+                        continue
+                    self._flush_log_lines()  # keep the order: lines before what followed them
                     self._broadcast(MasterEvent(event))
             except asyncio.CancelledError:
                 raise
@@ -120,7 +127,17 @@ class FuelApp(App[int]):
             await asyncio.sleep(delay)  # back-off before reconnecting the stream
             delay = min(delay * 2, 5.0)
 
-    def _broadcast(self, message: MasterEvent | MasterConnected) -> None:
+    def _queue_log_line(self, event: Event) -> None:
+        self._log_lines.append(event)
+        if len(self._log_lines) == 1:
+            self.set_timer(LOG_BATCH_SECONDS, self._flush_log_lines)
+
+    def _flush_log_lines(self) -> None:
+        if self._log_lines:
+            batch, self._log_lines = self._log_lines, []
+            self._broadcast(MasterLogLines(batch))
+
+    def _broadcast(self, message: MasterEvent | MasterConnected | MasterLogLines) -> None:
         screen = self.screen
         if isinstance(screen, BaseScreen):
             screen.post_message(message)

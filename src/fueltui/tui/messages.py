@@ -15,6 +15,15 @@ class MasterEvent(Message):
         self.event = event
 
 
+class MasterLogLines(Message):
+    """Consecutive `task.log` events gathered for a moment: a flood of lines costs one message
+    per batch instead of one per line."""
+
+    def __init__(self, events: list[Event]) -> None:
+        super().__init__()
+        self.events = events
+
+
 class MasterConnected(Message):
     """The app reached the master; screens that were waiting can load."""
 

@@ -9,7 +9,7 @@ from textual.app import ComposeResult
 from textual.screen import Screen
 from textual.widgets import Footer
 
-from fueltui.tui.messages import MasterConnected, MasterEvent
+from fueltui.tui.messages import MasterConnected, MasterEvent, MasterLogLines
 from fueltui.tui.widgets.navbar import NavBar
 
 if TYPE_CHECKING:
@@ -59,6 +59,10 @@ class BaseScreen(Screen[None]):
 
     def on_master_event(self, message: MasterEvent) -> None:
         """Live updates; pages that care override this."""
+
+    def on_master_log_lines(self, message: MasterLogLines) -> None:
+        for event in message.events:
+            self.on_master_event(MasterEvent(event))
 
     # helpers for subclasses -----------------------------------------------------------
 

@@ -14,12 +14,13 @@ from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Grid, Horizontal, Vertical
+from textual.timer import Timer
 from textual.widgets import OptionList, ProgressBar, Static
 from textual.widgets.option_list import Option
 
 from fueltui.api.schema import NodeProgress, TaskRecord, TaskStatus
 from fueltui.core.model import Finding, Severity
-from fueltui.tui.messages import MasterEvent
+from fueltui.tui.messages import MasterEvent, MasterLogLines
 from fueltui.tui.screens.base import BaseScreen
 from fueltui.tui.screens.confirm import ConfirmScreen
 from fueltui.tui.widgets.field import finding_text
@@ -28,6 +29,9 @@ from fueltui.tui.widgets.nodepane import PANE_LINES, NodeLines, NodePane, status
 # The tail of each node's log fetched on reattach (bytes; ~160 per line covers a full pane).
 HISTORY_BYTES = PANE_LINES * 160
 PANE_WIDTH = 38
+FAST_FLUSH = 0.03  # seconds between writes to the panes when a few nodes are busy
+SLOW_FLUSH = 0.3  # ... and when many are: nobody reads 50 panes at 30 frames a second
+MANY_PANES = 8
 PANE_HEIGHT = 8
 RESERVED_ROWS = 6  # nav bar, summary, overall progress, footer
 
@@ -70,6 +74,8 @@ class DeployScreen(BaseScreen):
         self.focused_mac: str | None = None
         self.layout_kind = ""
         self.findings: list[Finding] = []
+        self._dirty: set[str] = set()  # nodes with lines not yet written to their pane
+        self._flush_timer: Timer | None = None
 
     def compose_body(self) -> ComposeResult:
         yield Static("Choose an environment on page 2.", id="deploy-summary", markup=False)
@@ -105,7 +111,7 @@ class DeployScreen(BaseScreen):
             self._apply_progress(state, progress)
             chunk = await self.call(master.node_log(mac, 0, task.id, tail=HISTORY_BYTES))
             if chunk is not None:
-                state.lines.extend(chunk.entries)
+                state.add(chunk.entries)
             states[mac] = state
         self.deploy_task, self.states = task, states
         await self._layout(force=True)
@@ -198,19 +204,45 @@ class DeployScreen(BaseScreen):
         self.run_worker(self._layout, exclusive=True, group="layout", exit_on_error=False)
 
     @on(OptionList.OptionHighlighted, "#pane-list")
-    async def _switch_pane(self, event: OptionList.OptionHighlighted) -> None:
+    def _switch_pane(self, event: OptionList.OptionHighlighted) -> None:
         mac = event.option.id
         if mac is None or mac == self.focused_mac or mac not in self.states:
             return
         self.focused_mac = mac
         for pane in self.query(NodePane):
-            await pane.remove()
-        pane = NodePane(mac, self.names.get(mac, mac), self.states[mac])
-        pane.add_class("-focused")
-        await self.query_one("#pane-row", Horizontal).mount(pane)
+            pane.show_node(mac, self.names.get(mac, mac), self.states[mac])
 
     def panes(self) -> dict[str, NodePane]:
         return {pane.mac: pane for pane in self.query(NodePane)}
+
+    def on_master_log_lines(self, message: MasterLogLines) -> None:
+        """A batch of lines: into the buffers first, then one write per pane."""
+        message.prevent_default()  # BaseScreen's line-by-line fallback would feed them twice
+        task = self.deploy_task
+        if task is None:
+            return
+        for event in message.events:
+            if event.data.get("id") == task.id:
+                self.feed(str(event.data.get("mac") or ""), [str(event.data.get("line", ""))])
+        self.schedule_flush()
+
+    def schedule_flush(self) -> None:
+        """Write new lines soon. A log growing changes its size, and Textual lays out the whole
+        screen for that; with dozens of panes on screen the writes are spaced further apart."""
+        if self._flush_timer is None:
+            many = len(self._dirty) > MANY_PANES
+            self._flush_timer = self.set_timer(SLOW_FLUSH if many else FAST_FLUSH, self.flush)
+
+    def flush(self) -> None:
+        self._flush_timer = None
+        if not self._dirty:
+            return
+        dirty, self._dirty = self._dirty, set()
+        panes = self.panes()
+        for mac in dirty:
+            pane = panes.get(mac)
+            if pane is not None:
+                pane.catch_up()
 
     # live updates ---------------------------------------------------------------------------
 
@@ -232,6 +264,7 @@ class DeployScreen(BaseScreen):
             return
         if event.type == "task.log":
             self.feed(str(data.get("mac") or ""), [str(data.get("line", ""))])
+            self.schedule_flush()
         elif event.type == "task.progress":
             self.progress(data)
         elif event.type == "task.finished":
@@ -239,16 +272,14 @@ class DeployScreen(BaseScreen):
             self._overall()
 
     def feed(self, mac: str, lines: list[str]) -> None:
-        """Append live lines to a node's pane (and its buffer when the pane is not shown)."""
+        """Append live lines to a node's buffer; `flush` writes them to its pane if shown."""
         state = self.states.get(mac)
         if state is None:
             return
         stamp = datetime.now(UTC).strftime("%H:%M:%S")
         stamped = [f"{stamp} {line}" for line in lines]
-        state.lines.extend(stamped)
-        pane = self.panes().get(mac)
-        if pane is not None:
-            pane.write_lines(stamped)
+        state.add(stamped)
+        self._dirty.add(mac)
 
     def progress(self, data: dict[str, object]) -> None:
         task = self.deploy_task

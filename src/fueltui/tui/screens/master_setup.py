@@ -157,7 +157,7 @@ class MasterSetupScreen(BaseScreen):
         }
 
     def on_mount(self) -> None:
-        super().on_mount()
+        # BaseScreen.on_mount runs too: Textual calls the handler of every class in the MRO.
         self.revalidate()
 
     async def reload(self) -> None:

@@ -6,7 +6,6 @@ the master and the logs page reads it from there."""
 from __future__ import annotations
 
 from collections import deque
-from collections.abc import Iterable
 
 from rich.text import Text
 from textual.app import ComposeResult
@@ -42,6 +41,11 @@ class NodeLines:
         self.progress = 0
         self.task: str | None = None
         self.message = ""
+        self.total = 0  # lines ever added; a pane compares it with what it has written
+
+    def add(self, lines: list[str]) -> None:
+        self.lines.extend(lines)
+        self.total += len(lines)
 
 
 class NodePane(Vertical):
@@ -60,6 +64,7 @@ class NodePane(Vertical):
         self.node_name = name
         self.lines_state = state
         self._filled = False
+        self._written = 0
 
     def compose(self) -> ComposeResult:
         yield Static(self._head(), classes="pane-head", markup=False)
@@ -73,6 +78,7 @@ class NodePane(Vertical):
 
     def _fill(self) -> None:
         self.query_one(Log).write_lines(list(self.lines_state.lines))
+        self._written = self.lines_state.total
         self._filled = True
 
     def _head(self) -> Text:
@@ -91,10 +97,23 @@ class NodePane(Vertical):
         self.query_one(ProgressBar).update(progress=self.lines_state.progress)
         self.set_class(self.lines_state.status == "error", "-error")
 
-    def write_lines(self, lines: Iterable[str]) -> None:
-        """Lines already in the node's buffer; before the first fill they arrive with it."""
-        if self._filled:
-            self.query_one(Log).write_lines(lines)
+    def show_node(self, mac: str, name: str, state: NodeLines) -> None:
+        """Switch the pane to another node: one log view whose source changes, not a new widget."""
+        self.mac, self.node_name, self.lines_state = mac, name, state
+        log = self.query_one(Log)
+        log.clear()
+        log.write_lines(list(state.lines))
+        self._written = state.total
+        self.update_status()
+
+    def catch_up(self) -> None:
+        """Write the node's lines this pane has not shown yet (all of them arrive with the fill)."""
+        state = self.lines_state
+        missing = min(state.total - self._written, len(state.lines))
+        if not self._filled or missing <= 0:
+            return
+        self.query_one(Log).write_lines(list(state.lines)[-missing:])
+        self._written = state.total
 
     @property
     def log_view(self) -> Log:
