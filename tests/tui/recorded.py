@@ -245,7 +245,7 @@ def _cursor_on_blocked_role(app: object) -> None:
     table = screen.query_one("#nodes-table", DataTable)
     table.focus()
     row = next(i for i, r in enumerate(screen.records) if "controller" in r.node.roles)
-    table.move_cursor(row=row, column=6 + screen.roles.index("compute"))
+    table.move_cursor(row=row, column=screen.fixed_count + screen.roles.index("compute"))
 
 
 def _show_failed_node_log(app: object) -> None:

@@ -8,8 +8,6 @@ from polling import async_wait_until
 from tui.conftest import discover, node_mac, place
 from tui.test_environments import settle
 
-ROLE_COLUMN_OFFSET = 6  # mark, name, MAC, status, online, env
-
 
 async def loaded(pilot, app, rows: int) -> DataTable:
     table = app.screen.query_one("#nodes-table", DataTable)
@@ -20,7 +18,7 @@ async def loaded(pilot, app, rows: int) -> DataTable:
 
 
 def role_col(app, role: str) -> int:
-    return ROLE_COLUMN_OFFSET + app.screen.roles.index(role)
+    return app.screen.fixed_count + app.screen.roles.index(role)
 
 
 async def test_role_grid_refuses_compute_on_a_controller(master, client, make_app) -> None:
@@ -90,3 +88,15 @@ async def test_add_rename_and_live_discovery(master, client, make_app) -> None:
         await async_wait_until(renamed, what="node renamed")
         discover(master, 7)  # found by discovery while the page is open
         await loaded(pilot, app, 2)
+
+
+async def test_a_wide_terminal_shows_the_facts_as_columns(master, client, make_app) -> None:
+    await client.create_environment("prod")
+    await place(client, discover(master, 1), "prod", ["controller"])
+    app = make_app(client, start="nodes", env_name="prod")
+    async with app.run_test(size=(200, 60)) as pilot:
+        table = await loaded(pilot, app, 1)
+        labels = [str(c.label) for c in table.ordered_columns]
+        assert labels[6:11] == ["IP", "CPU", "RAM", "Disks", "NICs"]
+        assert str(table.get_cell_at((0, 6))) == "10.20.0.129" and str(table.get_cell_at((0, 8))) == "8G"
+        assert app.screen.fixed_count == 11

@@ -84,7 +84,9 @@ class FuelApp(App[int]):
         self._log_lines: list[Event] = []
         self.selected_macs: list[str] = []  # rows marked on the nodes page, for bulk NIC edits
         self.last_verify: str | None = None
-        self.theme = os.environ.get("FUELTUI_THEME", "ansi-dark")
+        # The terminal's own 16 colours by default: readable on the Linux console and over SSH.
+        theme = os.environ.get("FUELTUI_THEME", "ansi-dark")
+        self.theme = theme if theme in self.available_themes else "ansi-dark"
 
     # lifecycle ------------------------------------------------------------------------
 

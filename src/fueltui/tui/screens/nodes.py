@@ -19,9 +19,11 @@ from fueltui.core.releases import get_release
 from fueltui.tui.messages import MasterEvent
 from fueltui.tui.screens.base import BaseScreen
 from fueltui.tui.screens.prompt import PromptScreen
-from fueltui.tui.widgets.nodeinfo import node_details, online_mark
+from fueltui.tui.widgets.nodeinfo import gib, node_details, online_mark
 
 FIXED_COLUMNS = ("", "Name", "MAC", "Status", "On", "Env")
+WIDE_COLUMNS = ("IP", "CPU", "RAM", "Disks", "NICs")  # shown when the terminal is wide enough
+WIDE_FROM = 130
 
 
 def role_blockers(role: str, node_roles: list[str], env: Environment, release: Release) -> str | None:
@@ -61,6 +63,8 @@ class NodesScreen(BaseScreen):
         self.release: Release | None = None
         self.roles: list[str] = []
         self.marked: set[str] = set()
+        self.fixed_count = len(FIXED_COLUMNS)
+        self._wide = False
 
     def compose_body(self) -> ComposeResult:
         with Vertical(id="nodes-body"):
@@ -109,18 +113,29 @@ class NodesScreen(BaseScreen):
         row, column = table.cursor_coordinate
         table.clear(columns=True)
         self.roles = list(self.release.roles) if self.release else []
-        table.add_columns(*FIXED_COLUMNS, *(r[:4] for r in self.roles))
+        wide = self.size.width >= WIDE_FROM
+        self.fixed_count = len(FIXED_COLUMNS) + (len(WIDE_COLUMNS) if wide else 0)
+        table.add_columns(*FIXED_COLUMNS, *(WIDE_COLUMNS if wide else ()), *(r[:4] for r in self.roles))
         for record in self.records:
             node = record.node
             mark = "✓" if node.mac in self.marked else ""
             fixed = [
                 mark,
                 node.name,
-                node.mac[-8:],
+                node.mac if wide else node.mac[-8:],
                 node.status.value,
                 online_mark(node),
                 node.environment or "—",
             ]
+            if wide:
+                facts = node.facts
+                fixed += [
+                    node.ip or "—",
+                    str(facts.cpu.count),
+                    gib(facts.memory.total_bytes),
+                    " ".join(gib(d.size_bytes) for d in facts.disks),
+                    str(len(facts.nics)),
+                ]
             table.add_row(*fixed, *(self.cell(node, role) for role in self.roles), key=node.mac)
         if self.records:
             table.move_cursor(row=min(row, len(self.records) - 1), column=column)
@@ -142,7 +157,7 @@ class NodesScreen(BaseScreen):
             return None, None
         row, column = table.cursor_coordinate
         node = self.records[min(row, len(self.records) - 1)].node
-        index = column - len(FIXED_COLUMNS)
+        index = column - self.fixed_count
         role = self.roles[index] if 0 <= index < len(self.roles) else None
         return node, role
 
@@ -161,6 +176,11 @@ class NodesScreen(BaseScreen):
                 if blocker:
                     reason = f"[-] {meta.name} is not possible on {node.name}: {blocker}"
         self.query_one("#role-reason", Static).update(reason)
+
+    def on_resize(self) -> None:
+        if (self.size.width >= WIDE_FROM) != self._wide:
+            self._wide = self.size.width >= WIDE_FROM
+            self._fill()
 
     @on(DataTable.CellHighlighted, "#nodes-table")
     def _moved(self) -> None:
