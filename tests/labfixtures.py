@@ -218,3 +218,8 @@ def make_lab() -> Iterator[Callable[..., LabHandle]]:
                 errors.append(exc)
         if errors:
             raise errors[0]
+
+
+# Public names for modules that build their own module-scoped lab (see tests/deploy).
+build_lab = _build
+teardown_lab = _teardown

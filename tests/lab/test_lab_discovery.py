@@ -7,11 +7,11 @@ from __future__ import annotations
 import ipaddress
 import json
 import subprocess
-import sys
 
 import pytest
 
 from fueltui.lab.names import DHCP_POOL
+from fueltui.main import main
 from fueltui.master.discovery.facts import gather_facts
 from labfixtures import LabHandle
 
@@ -69,33 +69,42 @@ def test_dhcp_leases_are_within_the_pool(lab3_module: LabHandle) -> None:
         assert f"{node.admin_mac} {lab.admin_ip(node.index)} " in leases
 
 
-def fueltui(lab3: LabHandle, *args: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [sys.executable, "-m", "fueltui", "--state-dir", str(lab3.master_state_dir), *args],
-        capture_output=True,
-        text=True,
-        timeout=60,
-        check=False,
-    )
+def fueltui(
+    lab3: LabHandle, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str], *args: str
+) -> tuple[int, str, str]:
+    """Run a `fueltui` command in this process against the lab's master."""
+    monkeypatch.setenv("FUELTUI_STATE_DIR", str(lab3.master_state_dir))
+    capsys.readouterr()
+    code = main(list(args))
+    out, err = capsys.readouterr()
+    return code, out, err
 
 
-def test_fueltui_key_prints_the_key_the_nodes_trust(lab3: LabHandle) -> None:
-    done = fueltui(lab3, "key")
-    assert done.returncode == 0, done.stderr
-    key = done.stdout.strip()
+def test_fueltui_key_prints_the_key_the_nodes_trust(
+    lab3: LabHandle, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    code, out, err = fueltui(lab3, monkeypatch, capsys, "key")
+    assert code == 0, err
+    key = out.strip()
     assert key.startswith("ssh-ed25519 ")
     assert lab3.lab.node_exec(1, ["cat", "/etc/fueltui-node/authorized_keys"]).strip() == key
     private = lab3.master_state_dir / "ssh" / "id_ed25519"
     assert private.stat().st_mode & 0o777 == 0o600
 
 
-def test_fueltui_discover_reports_found_and_silent_addresses(lab3: LabHandle) -> None:
-    done = fueltui(lab3, "discover", lab3.admin_ip(1), "10.20.0.3")
-    assert done.returncode == 1, done.stderr
-    assert lab3.nodes[0].admin_mac in done.stdout
-    assert "10.20.0.3: no host answers at this address" in done.stdout
-    bad = fueltui(lab3, "discover", "10.20.0.3;reboot")
-    assert bad.returncode == 2 and "not an IPv4 address" in bad.stderr
+def test_fueltui_discover_reports_found_and_silent_addresses(
+    lab3: LabHandle, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    code, out, err = fueltui(lab3, monkeypatch, capsys, "discover", lab3.admin_ip(1), "10.20.0.3")
+    assert code == 1, err
+    assert lab3.nodes[0].admin_mac in out
+    assert "10.20.0.3: no host answers at this address" in out
+    code, out, _ = fueltui(lab3, monkeypatch, capsys, "discover", "--json", lab3.admin_ip(2))
+    assert code == 0 and json.loads(out)["found"] == [lab3.nodes[1].admin_mac]
+    code, _, err = fueltui(lab3, monkeypatch, capsys, "discover", "10.20.0.3;reboot")
+    assert code == 2 and "not an IPv4 address" in err
+    code, _, err = fueltui(lab3, monkeypatch, capsys, "discover")
+    assert code == 2 and "give addresses" in err
 
 
 def ip_json(netns: str, *args: str) -> list[dict[str, object]]:
