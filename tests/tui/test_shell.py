@@ -22,6 +22,16 @@ async def test_number_keys_reach_every_page(client, make_app) -> None:
             assert app.screen.query(Footer)
 
 
+async def test_function_keys_leave_a_form(client, make_app) -> None:
+    app = make_app(client, start="master")
+    async with app.run_test(size=(80, 24)) as pilot:
+        app.screen.query_one("#in-hostname").focus()
+        await pilot.press("4")
+        assert app.current_mode == "master"  # a digit is typed into the field
+        await pilot.press("f5")
+        await settle(pilot, lambda: app.current_mode == "nodes", "the nodes page via F5")
+
+
 async def test_the_command_palette_reaches_a_page(client, make_app) -> None:
     app = make_app(client, start="environments")
     async with app.run_test(size=(80, 24)) as pilot:
@@ -38,7 +48,7 @@ async def test_help_lists_the_page_keys(client, make_app) -> None:
         await pilot.press("question_mark")
         await settle(pilot, lambda: isinstance(app.screen, HelpScreen), "the help screen")
         body = app.screen.query_one(Markdown).source
-        assert "Space toggles" in body and "`space`" in body and "`ctrl+p`" in body
+        assert "Space toggles" in body and "`space`" in body and "`ctrl+p`" in body and "F5" in body
         await pilot.press("escape")
         await settle(pilot, lambda: not isinstance(app.screen, HelpScreen), "help closed")
 

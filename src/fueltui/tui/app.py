@@ -58,6 +58,11 @@ class FuelApp(App[int]):
     MODES = dict(PAGE_SCREENS)  # type: ignore[arg-type]
     BINDINGS = [
         *(Binding(key, f"goto('{mode}')", label, show=False) for mode, key, label in PAGES),
+        # F2–F9 reach the pages from inside a form too, where digits are typed into the field.
+        *(
+            Binding(f"f{index + 2}", f"goto('{mode}')", label, show=False, priority=True)
+            for index, (mode, _, label) in enumerate(PAGES)
+        ),
         Binding("question_mark,f1", "help", "Help", key_display="?"),
         Binding("ctrl+q", "quit", "Quit", priority=True),
     ]
@@ -185,8 +190,8 @@ class FuelApp(App[int]):
         for binding in screen.BINDINGS:
             if isinstance(binding, Binding) and binding.description:
                 keys.append((binding.key_display or binding.key, binding.description))
-        keys += [(key, f"go to {label}") for _, key, label in PAGES]
-        keys += [("ctrl+p", "command palette"), ("?", "this help"), ("ctrl+q", "quit")]
+        keys += [(f"{key} or F{i + 2}", f"go to {label}") for i, (_, key, label) in enumerate(PAGES)]
+        keys += [("ctrl+p", "command palette"), ("? or F1", "this help"), ("ctrl+q", "quit")]
         self.push_screen(HelpScreen(screen.TITLE, screen.HELP, keys))
 
     def get_system_commands(self, screen: Screen[object]) -> Iterable[SystemCommand]:

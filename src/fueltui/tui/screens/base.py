@@ -58,7 +58,9 @@ class BaseScreen(Screen[None]):
         self.run_worker(self.reload, exclusive=True, group="reload", exit_on_error=False)
 
     def on_master_event(self, message: MasterEvent) -> None:
-        """Live updates; pages that care override this."""
+        """Live updates; pages add their own handler (Textual calls this one for every page too)."""
+        if message.event.type == "stream.reset":  # a restarted master: events were lost
+            self.schedule_reload()
 
     def on_master_log_lines(self, message: MasterLogLines) -> None:
         for event in message.events:
