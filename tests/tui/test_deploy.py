@@ -117,6 +117,17 @@ async def test_many_nodes_become_a_list_with_one_pane(master, client, make_app, 
         )
 
 
+async def test_the_summary_follows_changes_and_shows_blocking_findings(master, client, make_app) -> None:
+    await client.create_environment("prod")
+    app = make_app(client, start="deploy", env_name="prod")
+    async with app.run_test(size=(80, 24)) as pilot:
+        summary = app.screen.query_one("#deploy-summary")
+        await settle(pilot, lambda: "blocking finding" in str(summary.render()), "the blocking findings")
+        assert "0 node(s)" in str(summary.render())
+        await place(client, discover(master, 1), "prod", ["controller"])
+        await settle(pilot, lambda: "1 node(s)" in str(summary.render()), "the summary after a node joined")
+
+
 def test_grid_when_it_fits_list_when_it_does_not() -> None:
     assert grid_shape(2, 80, 24) == (2, 1)
     assert grid_shape(6, 80, 24) is None

@@ -91,15 +91,10 @@ class DeployScreen(BaseScreen):
         name = self.fuel.env_name
         if master is None or name is None:
             return
-        findings = await self.call(master.findings(name))
-        self.findings = findings or []
-        nodes = await self.call(master.nodes()) or []
-        self.names = {r.node.mac: r.node.name for r in nodes}
-        members = [r.node for r in nodes if r.node.environment == name]
+        await self.refresh_summary()
         tasks = await self.call(master.tasks(name)) or []
         deploys = [t for t in tasks if t.kind == "deploy"]
         task = deploys[-1] if deploys else None
-        self._summary(len(members), sorted({role for n in members for role in n.roles}))
         if task is None:
             self.deploy_task, self.states = None, {}
             await self._layout(force=True)
@@ -116,6 +111,18 @@ class DeployScreen(BaseScreen):
         self.deploy_task, self.states = task, states
         await self._layout(force=True)
         self._overall()
+
+    async def refresh_summary(self) -> None:
+        """The pre-deploy summary only: cheap enough to follow every node or env change."""
+        master = self.fuel.master
+        name = self.fuel.env_name
+        if master is None or name is None:
+            return
+        self.findings = await self.call(master.findings(name)) or []
+        nodes = await self.call(master.nodes()) or []
+        self.names = {r.node.mac: r.node.name for r in nodes}
+        members = [r.node for r in nodes if r.node.environment == name]
+        self._summary(len(members), sorted({role for n in members for role in n.roles}))
 
     def _summary(self, count: int, roles: list[str]) -> None:
         errors = [f for f in self.findings if f.severity == Severity.error]
@@ -258,6 +265,9 @@ class DeployScreen(BaseScreen):
             and data.get("env") == self.fuel.env_name
         ):
             self.schedule_reload()
+            return
+        if event.type.startswith(("node.", "env.")):
+            self.run_worker(self.refresh_summary, exclusive=True, group="summary", exit_on_error=False)
             return
         task = self.deploy_task
         if task is None or data.get("id") != task.id:
