@@ -63,3 +63,19 @@ async def test_save_is_refused_while_a_shape_is_wrong(client, make_app) -> None:
         await pilot.press("ctrl+s")
         await settle(pilot, lambda: any("Fix the marked" in n.message for n in app._notifications), "refusal")
         assert (await client.environment("prod")).revision == 1
+
+
+async def test_leaving_the_page_keeps_unsaved_edits(client, make_app) -> None:
+    await client.create_environment("prod")
+    app = make_app(client, start="networks", env_name="prod")
+    async with app.run_test(size=(80, 24)) as pilot:
+        screen = await opened(pilot, app)
+        assert not screen.has_unsaved()
+        field(screen, MGMT_VLAN).value = "333"
+        await pilot.pause()
+        await pilot.press("f3")  # environments
+        await settle(pilot, lambda: app.current_mode == "environments", "another page")
+        await pilot.press("f4")
+        await settle(pilot, lambda: app.current_mode == "networks", "back")
+        await pilot.pause()
+        assert field(screen, MGMT_VLAN).value == "333" and screen.has_unsaved()

@@ -44,8 +44,16 @@ class BaseScreen(Screen[None]):
 
     def on_screen_resume(self) -> None:
         self.query_one(NavBar).env_name = self.fuel.env_name
-        if self.fuel.master is not None:
-            self.schedule_reload()
+        if self.fuel.master is None:
+            return
+        if self.has_unsaved():  # coming back to a page must not throw away what was typed
+            self.notify("Your unsaved changes on this page are kept.", timeout=3)
+            return
+        self.schedule_reload()
+
+    def has_unsaved(self) -> bool:
+        """Edits not yet stored on the master; pages with forms say so."""
+        return False
 
     def on_master_connected(self, _: MasterConnected) -> None:
         self.schedule_reload()

@@ -313,6 +313,13 @@ class InterfacesScreen(BaseScreen):
         self.dirty = False
         self.schedule_reload()
 
+    def has_unsaved(self) -> bool:
+        return (
+            self.dirty
+            and self.env_record is not None
+            and self.env_record.environment.name == self.fuel.env_name
+        )
+
     def action_node(self, step: int) -> None:
         if self.members:
             self.index = (self.index + step) % len(self.members)

@@ -282,6 +282,14 @@ class NetworksScreen(BaseScreen):
 
     # actions ----------------------------------------------------------------------------
 
+    def has_unsaved(self) -> bool:
+        if self.record is None or self.release is None or not self.paths:
+            return False
+        if self.record.environment.name != self.fuel.env_name:
+            return False  # another environment was chosen meanwhile
+        env, shapes = self.read_form()
+        return bool(shapes) or env != self.record.environment
+
     def action_revert(self) -> None:
         self.schedule_reload()
 
