@@ -72,3 +72,27 @@ async def test_a_failed_connection_is_a_notification(make_app) -> None:
     async with app.run_test(size=(80, 24)) as pilot:
         await settle(pilot, lambda: any("Cannot reach" in n.message for n in app._notifications), "notice")
         assert app.is_running
+
+
+async def test_a_reopened_tui_lands_where_it_was(client, tmp_path) -> None:
+    from fueltui.tui.app import FuelApp
+
+    await client.create_environment("prod")
+    state = tmp_path / "ui" / "tui.json"
+
+    def build() -> FuelApp:
+        return FuelApp(client, root=tmp_path / "root", nics=lambda: [], cmdline=lambda: "", ui_state=state)
+
+    first = build()
+    async with first.run_test(size=(80, 24)) as pilot:
+        first.choose_environment("prod")
+        await pilot.press("f8")  # deploy
+        await settle(pilot, lambda: first.current_mode == "deploy", "the deploy page")
+    again = build()
+    async with again.run_test(size=(80, 24)) as pilot:
+        await settle(pilot, lambda: again.current_mode == "deploy", "back on the deploy page")
+        assert again.env_name == "prod"
+    state.write_text("{not json")
+    fresh = build()
+    async with fresh.run_test(size=(80, 24)) as pilot:
+        await settle(pilot, lambda: fresh.current_mode == "master", "a fresh start")

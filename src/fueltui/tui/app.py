@@ -19,7 +19,9 @@ from textual.binding import Binding
 from textual.screen import Screen
 from textual.worker import Worker, WorkerState
 
+from fueltui import statedir
 from fueltui.api.schema import Event
+from fueltui.tui import uistate
 from fueltui.tui.backend import MasterAPI, describe_error
 from fueltui.tui.hostinfo import HostNic, host_nics, read_cmdline
 from fueltui.tui.messages import MasterConnected, MasterEvent, MasterLogLines
@@ -77,6 +79,7 @@ class FuelApp(App[int]):
         cmdline: Callable[[], str] = read_cmdline,
         start: str = "master",
         env_name: str | None = None,
+        ui_state: Path | None = None,
     ) -> None:
         super().__init__()
         self.master: MasterAPI | None = master
@@ -84,6 +87,11 @@ class FuelApp(App[int]):
         self.root = root
         self.host_nics = nics
         self.cmdline = cmdline
+        self.ui_state = ui_state  # where the page and environment are remembered (None: nowhere)
+        if ui_state is not None:
+            remembered = uistate.load(ui_state)
+            start = remembered.page if remembered.page in PAGE_SCREENS else start
+            env_name = env_name or remembered.env
         self.start_page = start
         self.env_name: str | None = env_name
         self._log_lines: list[Event] = []
@@ -175,12 +183,20 @@ class FuelApp(App[int]):
         self.env_name = name
         for navbar in self.screen.query(NavBar):
             navbar.env_name = name
+        self._remember()
+
+    def _remember(self) -> None:
+        if self.ui_state is not None:
+            uistate.save(
+                self.ui_state, uistate.UiState(page=self.current_mode or "master", env=self.env_name)
+            )
 
     # actions --------------------------------------------------------------------------
 
     async def action_goto(self, mode: str) -> None:
         if mode in PAGE_SCREENS and self.current_mode != mode:
             await self.switch_mode(mode)
+            self._remember()
 
     def action_help(self) -> None:
         screen = self.screen
@@ -217,6 +233,10 @@ def run(args: argparse.Namespace) -> int:
         client: MasterAPI = await MasterClient.connect(autostart=True)
         return client
 
-    app = FuelApp(connect=connect, root=Path(getattr(args, "root", "/") or "/"))
+    app = FuelApp(
+        connect=connect,
+        root=Path(getattr(args, "root", "/") or "/"),
+        ui_state=statedir.state_dir() / "tui.json",
+    )
     app.run()
     return app.return_code or 0
