@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import pytest
 from textual.widgets import Input
 
 from fueltui.tui.screens.networks import NetworksScreen
@@ -79,3 +80,27 @@ async def test_leaving_the_page_keeps_unsaved_edits(client, make_app) -> None:
         await settle(pilot, lambda: app.current_mode == "networks", "back")
         await pilot.pause()
         assert field(screen, MGMT_VLAN).value == "333" and screen.has_unsaved()
+
+
+@pytest.mark.parametrize("mode", ["neutron-vlan", "nova-network"])
+async def test_every_mode_has_its_form_and_saves_unchanged(client, make_app, mode: str) -> None:
+    await client.create_environment("env", mode=mode)
+    app = make_app(client, start="networks", env_name="env")
+    async with app.run_test(size=(80, 24)) as pilot:
+        screen = app.screen
+        assert isinstance(screen, NetworksScreen)
+        await settle(pilot, lambda: "environment.networks.management.vlan" in screen.paths, "the form")
+        expected = (
+            "environment.neutron.vlan_range"
+            if mode == "neutron-vlan"
+            else "environment.nova_network.net_manager"
+        )
+        assert expected in screen.paths
+        assert screen.read_form() == ((await client.environment("env")).environment, [])
+        await pilot.press("ctrl+s")
+
+        async def saved() -> bool:
+            await pilot.pause()
+            return (await client.environment("env")).revision == 2
+
+        await async_wait_until(saved, what="an unchanged save")
