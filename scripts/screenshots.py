@@ -13,15 +13,19 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import itertools
 import shutil
 import sys
 import tempfile
+from datetime import UTC, datetime
 from pathlib import Path
+from types import SimpleNamespace
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT / "tests"))
 
 from fueltui.client.api import MasterClient  # noqa: E402
+from fueltui.master import tasks as master_tasks  # noqa: E402
 from fueltui.master.server import MasterServer, ThreadedMaster  # noqa: E402
 from fueltui.tui.app import FuelApp  # noqa: E402
 from fueltui.tui.hostinfo import HostNic  # noqa: E402
@@ -68,7 +72,15 @@ async def shoot(base: Path, name: str, shot: Shot, out: Path, size: tuple[int, i
     return Path(path)
 
 
+def pin_the_master_clock() -> None:
+    """Task ids and log stamps fixed, so re-running the script changes no picture by itself."""
+    counter = itertools.count(1)
+    master_tasks.secrets = SimpleNamespace(token_hex=lambda n=6: f"{next(counter):0{2 * n}x}")  # type: ignore[attr-defined]
+    master_tasks._now = lambda: datetime(2026, 1, 2, 3, 4, 5, tzinfo=UTC)  # type: ignore[attr-defined]
+
+
 async def main_async(out: Path, size: tuple[int, int]) -> list[Path]:
+    pin_the_master_clock()
     base = Path(tempfile.mkdtemp(prefix="ft-shots-", dir="/tmp"))
     master = ThreadedMaster(MasterServer(base, None, discovery=False))
     master.start()
