@@ -295,8 +295,7 @@ async def test_master_killed_mid_deploy_then_resume_completes(dlab: LabHandle, c
         assert state is not None and state.master_pid is not None
         processes.kill([state.master_pid, *processes.children(state.master_pid)])  # as a crash would
         dlab.lab.names.master_state.joinpath("master.sock").unlink(missing_ok=True)
-        state.master_pid = dlab.lab._start_master()
-        dlab.lab._save(state)
+        dlab.lab.restart_master()
     finally:
         remove_wrapper(dlab, 1)
     fresh = await dlab.client()

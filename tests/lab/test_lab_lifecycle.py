@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import shlex
 import subprocess
 from pathlib import Path
 
@@ -61,6 +62,27 @@ def test_nodes_write_into_their_own_root_only() -> None:
             == "absent"
         )
         assert not Path("/etc/fueltui-node-marker").exists()
+    finally:
+        lab.down()
+
+
+def test_nodes_see_neither_the_hosts_disks_nor_its_secrets() -> None:
+    host_secrets = [p for p in ("/etc/ssh/ssh_host_ed25519_key", "/root/.ssh") if Path(p).exists()]
+    lab = Lab(unique_prefix())
+    try:
+        lab.up(nodes=1, nics=1, start_master=False)
+        devices = lab.node_exec(1, ["ls", "/dev"]).split()
+        assert {"null", "zero", "urandom", "tty", "pts", "ptmx"} <= set(devices)
+        host_disks = [d for d in os.listdir("/dev") if d.startswith(("sd", "vd", "nvme", "xvd", "loop"))]
+        assert host_disks and not set(host_disks) & set(devices)  # the host has disks; the node sees none
+        for secret in [*host_secrets, lab.names.root.as_posix(), "/var/lib/fueltui"]:
+            seen = lab.node_exec(
+                1, ["sh", "-c", f"test -e {shlex.quote(secret)} && echo visible || echo hidden"]
+            )
+            assert seen.strip() == "hidden", secret
+        assert all(Path(p).exists() for p in host_secrets)  # hidden on the node, untouched on the host
+        hashes = lab.node_exec(1, ["cut", "-d:", "-f2", "/etc/shadow"]).split()
+        assert hashes and set(hashes) == {"*"}  # no password hash of the host reaches a node
     finally:
         lab.down()
 

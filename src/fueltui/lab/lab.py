@@ -259,6 +259,15 @@ class Lab:
         env = {"FUELTUI_NODE_INIT": NODE_INIT, "SSHD_CONFIG": SSHD_CONFIG, "UDHCPC_SCRIPT": UDHCPC_SCRIPT}
         return self._spawn(argv, f"node-{index}.log", env)
 
+    def restart_master(self) -> int:
+        """Start the lab's master again (after it died or was killed); returns its pid."""
+        state = self.state()
+        if state is None:
+            raise LabError(f"lab {self.names.prefix!r} is not up")
+        state.master_pid = self._start_master(len(state.nodes))
+        self._save(state)
+        return state.master_pid
+
     def _start_master(self, nodes: int) -> int:
         state_dir = self.names.master_state
         argv = ["ip", "netns", "exec", self.names.master_ns, sys.executable, "-m", "fueltui"]

@@ -48,10 +48,28 @@ mount -t overlay overlay -o "lowerdir=/,upperdir=$D/upper,workdir=$D/work" "$D/r
 R=$D/root
 mount -t proc proc "$R/proc"
 mount -t sysfs sysfs "$R/sys"
-mount --rbind /dev "$R/dev"
+# A /dev of the node's own: the few character devices a server needs and private ptys —
+# never the host's disks, whatever a deploy writes to /dev.
+mount -t tmpfs -o mode=0755,size=64k dev "$R/dev"
+for dev in null zero full random urandom tty; do
+  : > "$R/dev/$dev"
+  mount --bind "/dev/$dev" "$R/dev/$dev"
+done
+mkdir -p "$R/dev/pts" "$R/dev/shm"
+mount -t devpts -o newinstance,ptmxmode=0666,mode=0620 devpts "$R/dev/pts"
+ln -s pts/ptmx "$R/dev/ptmx"
+ln -s /proc/self/fd "$R/dev/fd"
 mount -t tmpfs -o mode=1777 shm "$R/dev/shm"
 mount -t tmpfs -o mode=0755 run "$R/run"
 mount -t tmpfs -o mode=1777 tmp "$R/tmp"
+# The host's secrets stay on the host: whiteouts in the node's upper layer hide them (the
+# host's files are untouched). /run, where the lab keeps its masters' keys, is a fresh tmpfs.
+rm -rf "$R/etc/ssh/ssh_host_"* "$R/root/.ssh" "$R/root/.local/state/fueltui" "$R/var/lib/fueltui" \
+    "$R/home"
+# No password hashes on a node (sshd needs the accounts, not their passwords): '*' matches none.
+sed -E 's/^([^:]*):[^:]*:/\1:*:/' /etc/shadow > "$R/etc/shadow.fueltui"
+mv "$R/etc/shadow.fueltui" "$R/etc/shadow"
+chmod 0640 "$R/etc/shadow"
 mkdir -p "$R/etc/fueltui-node" "$R/run/sshd"
 chmod 0755 "$R/etc/fueltui-node"
 install -m 0600 "$K" "$R/etc/fueltui-node/authorized_keys"
