@@ -66,8 +66,14 @@ async def shoot(base: Path, name: str, shot: Shot, out: Path, size: tuple[int, i
             shot.before(app)
         for key in shot.press:
             await pilot.pause() if key == "_" else await pilot.press(key)
-        await pilot.wait_for_scheduled_animations()
-        await pilot.pause()
+        previous = None
+        for _ in range(100):  # until two pictures in a row agree: late messages land first
+            await pilot.wait_for_scheduled_animations()
+            await pilot.pause()
+            current = app.export_screenshot()
+            if current == previous:
+                break
+            previous = current
         path = app.save_screenshot(filename=f"{name}.svg", path=str(out))
     return Path(path)
 

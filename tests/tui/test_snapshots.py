@@ -55,6 +55,22 @@ def app_for(master: RunningMaster, page: str) -> FuelApp:
     return app
 
 
+async def settled(pilot: Pilot) -> None:
+    """Wait until two pictures in a row are the same: late messages on a loaded machine land
+    before the snapshot is taken, not in it."""
+    previous = None
+
+    async def same() -> bool:
+        nonlocal previous
+        await pilot.pause()
+        await pilot.wait_for_scheduled_animations()
+        current = pilot.app.export_screenshot()
+        stable, previous = current == previous, current
+        return stable
+
+    await async_wait_until(same, what="a settled screen")
+
+
 def prepare(shot: Shot):
     async def run_before(pilot: Pilot) -> None:
         app = pilot.app
@@ -69,7 +85,7 @@ def prepare(shot: Shot):
             shot.before(app)
         for field in app.screen.query(Input):
             field.cursor_blink = False
-        await pilot.pause()
+        await settled(pilot)
 
     return run_before
 
