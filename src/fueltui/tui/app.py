@@ -57,7 +57,7 @@ LOG_BATCH_SECONDS = 0.05  # live log lines are delivered to the page at most thi
 class FuelApp(App[int]):
     TITLE = "fueltui"
     CSS_PATH = "app.tcss"
-    MODES = dict(PAGE_SCREENS)  # type: ignore[arg-type]
+    MODES = dict(PAGE_SCREENS)
     BINDINGS = [
         *(Binding(key, f"goto('{mode}')", label, show=False) for mode, key, label in PAGES),
         # F2–F9 reach the pages from inside a form too, where digits are typed into the field.
