@@ -50,6 +50,11 @@ async def test_keyboard_refuses_admin_off_the_pxe_nic(master, client, make_app) 
         assert screen.last_refusal is not None and screen.last_refusal.code == "admin-not-on-pxe"
         assert screen.assignment["eth0"] == ["fuelweb_admin"]
         assert any(n.title == "Refused: admin-not-on-pxe" for n in app._notifications)
+        # public is untagged like the admin network: it cannot join it on eth0
+        screen.col, screen.row = column_of(screen, "eth1").index, 0
+        await pilot.press("enter", "left", "enter")
+        assert screen.last_refusal is not None and screen.last_refusal.code == "untagged-conflict"
+        assert screen.assignment["eth1"] == ["public"]
         # a legal move by keys: public from eth1 to eth2
         screen.col, screen.row = column_of(screen, "eth1").index, 0
         await pilot.press("enter", "right", "enter")
