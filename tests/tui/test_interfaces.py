@@ -16,20 +16,20 @@ GRE_DEFAULTS = {
 
 
 async def open_map(
-    master, client, make_app, roles: list[str], interfaces: dict[str, list[str]] | None = None
+    master, client, make_app, roles: list[str], interfaces: dict[str, list[str]] | None = None, nics: int = 3
 ):
     await client.create_environment("prod")
-    await place(client, discover(master, 1), "prod", roles, interfaces)
+    await place(client, discover(master, 1, nics=nics), "prod", roles, interfaces)
     return make_app(client, start="interfaces", env_name="prod")
 
 
-async def columns_ready(pilot, app) -> InterfacesScreen:
+async def columns_ready(pilot, app, nics: int = 3) -> InterfacesScreen:
     screen = app.screen
     assert isinstance(screen, InterfacesScreen)
 
     async def ready() -> bool:
         await pilot.pause()
-        return len(screen.query(NicColumn)) == 4
+        return len(screen.query(NicColumn)) == nics + 1
 
     await async_wait_until(ready, what="the NIC columns")
     return screen
@@ -41,10 +41,10 @@ def column_of(screen: InterfacesScreen, nic: str) -> NicColumn:
 
 async def test_keyboard_refuses_admin_off_the_pxe_nic(master, client, make_app) -> None:
     app = await open_map(
-        master, client, make_app, ["controller"], {"eth0": ["fuelweb_admin"], "eth1": ["public"]}
+        master, client, make_app, ["controller"], {"eth0": ["fuelweb_admin"], "eth1": ["public"]}, nics=4
     )
     async with app.run_test(size=(80, 24)) as pilot:
-        screen = await columns_ready(pilot, app)
+        screen = await columns_ready(pilot, app, nics=4)
         screen.col, screen.row = column_of(screen, "eth0").index, 0
         await pilot.press("enter", "right", "right", "enter")
         assert screen.last_refusal is not None and screen.last_refusal.code == "admin-not-on-pxe"
@@ -63,10 +63,10 @@ async def test_keyboard_refuses_admin_off_the_pxe_nic(master, client, make_app) 
 
 async def test_mouse_drag_refuses_admin_off_the_pxe_nic(master, client, make_app) -> None:
     app = await open_map(
-        master, client, make_app, ["controller"], {"eth0": ["fuelweb_admin"], "eth1": ["public"]}
+        master, client, make_app, ["controller"], {"eth0": ["fuelweb_admin"], "eth1": ["public"]}, nics=4
     )
     async with app.run_test(size=(80, 24)) as pilot:
-        screen = await columns_ready(pilot, app)
+        screen = await columns_ready(pilot, app, nics=4)
         eth0, eth2 = column_of(screen, "eth0"), column_of(screen, "eth2")
         chip = (
             eth0.content_region.x - eth0.region.x + 1,
@@ -84,6 +84,28 @@ async def test_mouse_drag_refuses_admin_off_the_pxe_nic(master, client, make_app
         await pilot.hover(eth2, offset=(3, 3))
         await pilot.mouse_up(eth2, offset=(3, 3))
         assert screen.assignment["eth2"] == ["public"]
+
+
+async def test_every_nic_column_fits_at_80x24(master, client, make_app) -> None:
+    app = await open_map(master, client, make_app, ["controller"], {"eth0": ["fuelweb_admin"]}, nics=4)
+    async with app.run_test(size=(80, 24)) as pilot:
+        screen = await columns_ready(pilot, app, nics=4)
+        await pilot.pause()
+        columns = sorted(screen.query(NicColumn), key=lambda c: c.index)
+        assert [c.nic_name for c in columns] == ["", "eth0", "eth1", "eth2", "eth3"]
+        for column in columns:
+            assert column.region.width >= 14, (column.nic_name, column.region)
+            assert column.region.x >= 0 and column.region.right <= 80, (column.nic_name, column.region)
+        # the "not assigned" column is the narrow one; the NICs share the rest
+        assert columns[0].region.width < min(c.region.width for c in columns[1:])
+        for column in columns[1:]:
+            lines = column.render().plain.splitlines()
+            assert lines[0].startswith(column.nic_name)
+            assert column.nic is not None and column.nic.mac[-8:] in lines[1]
+            assert all(len(line) <= column.content_size.width for line in lines[:3]), lines
+        chips = column_of(screen, "eth0").render().plain.splitlines()[HEADER_LINES:]
+        assert any(line.strip("▶◇ ") == "fuelweb_admin" for line in chips), chips
+        assert all(len(line) <= column_of(screen, "eth0").content_size.width for line in chips)
 
 
 async def test_defaults_then_apply_store_the_mapping(master, client, make_app) -> None:
@@ -135,3 +157,17 @@ async def test_bulk_applies_to_every_marked_node(master, client, make_app) -> No
             return all([(await client.node(node_mac(i))).node.interfaces for i in (1, 2)])
 
         await async_wait_until(both, what="both nodes' interfaces stored")
+
+
+async def test_too_many_nics_scroll_to_the_cursor(master, client, make_app) -> None:
+    app = await open_map(master, client, make_app, ["controller"], {"eth0": ["fuelweb_admin"]}, nics=6)
+    async with app.run_test(size=(80, 24)) as pilot:
+        screen = await columns_ready(pilot, app, nics=6)
+        await pilot.pause()
+        columns = sorted(screen.query(NicColumn), key=lambda c: c.index)
+        assert all(c.region.width <= 16 for c in columns), [c.region for c in columns]
+        await pilot.press(*["right"] * (6 - screen.col))  # onto eth5, past the right edge
+        await pilot.pause()
+        last = columns[-1]
+        assert screen.col == last.index
+        assert last.region.x >= 0 and last.region.right <= 80, last.region

@@ -19,7 +19,7 @@ from fueltui.core.model import Environment, Finding, Nic, Node, Release
 from fueltui.core.releases import get_release
 from fueltui.tui.messages import MasterEvent
 from fueltui.tui.screens.base import BaseScreen
-from fueltui.tui.widgets.niccolumn import UNASSIGNED, NicColumn
+from fueltui.tui.widgets.niccolumn import NIC_MIN_WIDTH, UNASSIGNED, UNASSIGNED_WIDTH, NicColumn
 
 
 def check_drop(node: Node, after: dict[str, list[str]], env: Environment, release: Release) -> Finding | None:
@@ -152,8 +152,22 @@ class InterfacesScreen(BaseScreen):
             f"{names}{bulk} — roles: {', '.join(node.roles) or 'none'}"
         )
         self.col = min(max(self.col, 0), len(columns) - 1)
+        self._fit_columns()
         nic_map.focus()
         self._draw()
+
+    def _fit_columns(self) -> None:
+        """Columns share the width (1fr); when even their minimum does not fit, they keep that
+        minimum and the map scrolls (a 1fr column would otherwise take the whole width)."""
+        columns = self.columns()
+        nics = [c for c in columns if c.nic is not None]
+        unassigned = UNASSIGNED_WIDTH if len(columns) > len(nics) else 0
+        crowded = unassigned + len(nics) * NIC_MIN_WIDTH > self.size.width
+        for column in nics:
+            column.styles.width = NIC_MIN_WIDTH if crowded else "1fr"
+
+    def on_resize(self) -> None:
+        self._fit_columns()
 
     def columns(self) -> list[NicColumn]:
         return list(self.query(NicColumn))
@@ -172,6 +186,8 @@ class InterfacesScreen(BaseScreen):
             incoming = picked_net if here and self.picked and not from_here else None
             cursor = min(self.row, len(nets) - 1) if here and not self.picked and nets else None
             column.show(nets, cursor, picked_net if from_here else None, incoming)
+            if here:  # with more NICs than the width holds, the map scrolls to the cursor
+                self.query_one("#nic-map", NicMap).scroll_to_widget(column, animate=False)
         status = "Unsaved changes — ctrl+s applies." if self.dirty else ""
         if self.picked:
             status = f"Carrying {self.picked[0]}: ←/→ choose a NIC, Enter drops, Esc cancels."

@@ -12,19 +12,23 @@ from fueltui.core.model import Nic
 
 HEADER_LINES = 4  # name, MAC, speed + link, rule
 UNASSIGNED = ""
+NIC_MIN_WIDTH = 14
+UNASSIGNED_WIDTH = 15
+ROOMY = 17  # content width that holds a full MAC; narrower columns show its last three octets
 
 
 class NicColumn(Widget):
-    DEFAULT_CSS = """
-    NicColumn {
-        width: 1fr; min-width: 19; height: 1fr; border: round $primary; padding: 0;
+    DEFAULT_CSS = f"""
+    NicColumn {{
+        width: 1fr; min-width: {NIC_MIN_WIDTH}; height: 1fr; border: round $primary; padding: 0;
         text-wrap: nowrap; text-overflow: ellipsis;
-    }
-    NicColumn.-target { border: double $accent; }
+    }}
+    NicColumn.-unassigned {{ width: {UNASSIGNED_WIDTH}; min-width: {UNASSIGNED_WIDTH}; }}
+    NicColumn.-target {{ border: double $accent; }}
     """
 
     def __init__(self, nic: Nic | None, index: int) -> None:
-        super().__init__(classes=f"nic-{index}")
+        super().__init__(classes=f"nic-{index}" + (" -unassigned" if nic is None else ""))
         self.nic = nic
         self.index = index
         self.networks: list[str] = []
@@ -47,6 +51,9 @@ class NicColumn(Widget):
         return row if 0 <= row < len(self.networks) else None
 
     def render(self) -> Text:
+        width = self.content_size.width or ROOMY
+        roomy = width >= ROOMY
+        gap = " " if roomy else ""  # narrow: the marker sits against the name, keeping it whole
         text = Text(no_wrap=True, overflow="ellipsis")
         if self.nic is None:
             text.append("not assigned\n", style="bold")
@@ -54,18 +61,18 @@ class NicColumn(Widget):
         else:
             nic = self.nic
             text.append(nic.name + (" PXE" if nic.pxe else "") + "\n", style="bold")
-            text.append(nic.mac + "\n")
+            text.append((nic.mac if roomy else "…" + nic.mac[-8:]) + "\n")
             mbps = nic.speed_mbps
             speed = "?" if not mbps else f"{mbps // 1000}G" if mbps >= 1000 else f"{mbps}M"
             text.append(f"{speed} link {nic.state}\n")
-        text.append("─" * 17 + "\n", style="dim")
+        text.append("─" * width + "\n", style="dim")
         for row, net in enumerate(self.networks):
             if net == self.picked:
-                text.append(f"◇ {net}\n", style="dim italic")
+                text.append(f"◇{gap}{net}\n", style="dim italic")
             elif row == self.cursor:
-                text.append(f"▶ {net}\n", style="bold reverse")
+                text.append(f"▶{gap}{net}\n", style="bold reverse")
             else:
-                text.append(f"  {net}\n")
+                text.append(f" {gap}{net}\n")
         if self.incoming is not None:
-            text.append(f"◆ {self.incoming} ←\n", style="bold reverse")
+            text.append(f"◆{gap}{self.incoming}{' ←' if roomy else ''}\n", style="bold reverse")
         return text
