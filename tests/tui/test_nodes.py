@@ -76,7 +76,10 @@ async def test_add_rename_and_live_discovery(master, client, make_app) -> None:
             return (await client.node(node_mac(1))).node.environment == "prod"
 
         await async_wait_until(added, what="node added to prod")
-        await settle(pilot, lambda: str(table.get_cell_at((0, 5))) == "prod", "the env column updated")
+        # a member gets role cells (MAC and Env are in the detail line at 80 columns)
+        await settle(
+            pilot, lambda: str(table.get_cell_at((0, role_col(app, "controller")))) == "[ ]", "role cells"
+        )
         await pilot.press("e")
         await pilot.pause()
         app.screen.query_one("#prompt-input").value = ""
@@ -100,3 +103,39 @@ async def test_a_wide_terminal_shows_the_facts_as_columns(master, client, make_a
         assert labels[6:11] == ["IP", "CPU", "RAM", "Disks", "NICs"]
         assert str(table.get_cell_at((0, 6))) == "10.20.0.129" and str(table.get_cell_at((0, 8))) == "8G"
         assert app.screen.fixed_count == 11
+
+
+def visible_lines(widget) -> list[str]:
+    """The text a widget shows on the terminal now (its viewport, after scrolling)."""
+    from textual.geometry import Region
+
+    return [strip.text for strip in widget.render_lines(Region(0, 0, widget.size.width, widget.size.height))]
+
+
+async def test_names_and_status_readable_at_80x24(master, client, make_app) -> None:
+    await client.create_environment("demo-cloud")
+    app = make_app(client, start="nodes", env_name="demo-cloud")
+    async with app.run_test(size=(80, 24)) as pilot:
+        # nodes arrive and change while the page is open, as during a real discovery
+        for i in (1, 2, 3):
+            mac = discover(master, i, nics=4)
+            await place(client, mac, "demo-cloud", ["compute"])
+            record = await client.node(mac)
+            await client.update_node(mac, record.revision, name=f"compute-node-{i}")
+        table = await loaded(pilot, app, 3)
+        await settle(
+            pilot, lambda: "compute-node-3" in [r.node.name for r in app.screen.records], "the new names"
+        )
+        await pilot.pause()
+        lines = visible_lines(table)
+        shown = "\n".join(lines)
+        for i in (1, 2, 3):
+            assert f"compute-node-{i}" in shown, shown
+        assert "discover" in shown, shown
+        # MAC and Env give way at 80 columns: the detail line under the table carries them
+        assert "MAC" not in lines[0] and "Env" not in lines[0], lines[0]
+        detail = str(app.screen.query_one("#node-detail", Static).render())
+        assert node_mac(1) in detail and "demo-cloud" in detail, detail
+        # every role column is on the screen, not scrolled off to the right
+        for role in app.screen.roles:
+            assert app.screen.role_header(role) in lines[0], (role, lines[0])

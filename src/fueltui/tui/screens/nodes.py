@@ -22,8 +22,14 @@ from fueltui.tui.screens.prompt import PromptScreen
 from fueltui.tui.widgets.nodeinfo import gib, node_details, online_mark
 
 FIXED_COLUMNS = ("", "Name", "MAC", "Status", "On", "Env")
+NARROW_COLUMNS = ("", "Name", "Status", "On")  # MAC and Env are in the detail line below
 WIDE_COLUMNS = ("IP", "CPU", "RAM", "Disks", "NICs")  # shown when the terminal is wide enough
+MEDIUM_FROM = 100
 WIDE_FROM = 130
+
+
+def layout_for(width: int) -> str:
+    return "wide" if width >= WIDE_FROM else "medium" if width >= MEDIUM_FROM else "narrow"
 
 
 def role_blockers(role: str, node_roles: list[str], env: Environment, release: Release) -> str | None:
@@ -64,7 +70,7 @@ class NodesScreen(BaseScreen):
         self.roles: list[str] = []
         self.marked: set[str] = set()
         self.fixed_count = len(FIXED_COLUMNS)
-        self._wide = False
+        self._layout = ""
 
     def compose_body(self) -> ComposeResult:
         with Vertical(id="nodes-body"):
@@ -108,34 +114,53 @@ class NodesScreen(BaseScreen):
             return Text("[-]", style="dim")
         return Text("[ ]")
 
+    @staticmethod
+    def role_header(role: str) -> str:
+        return role[:4]
+
+    def _fixed_cells(self, node: Node, layout: str) -> dict[str, str]:
+        cells = {
+            "": "✓" if node.mac in self.marked else "",
+            "Name": node.name,
+            "MAC": node.mac if layout == "wide" else node.mac[-8:],
+            "Status": node.status.value,
+            "On": online_mark(node),
+            "Env": node.environment or "—",
+        }
+        if layout == "wide":
+            facts = node.facts
+            cells |= {
+                "IP": node.ip or "—",
+                "CPU": str(facts.cpu.count),
+                "RAM": gib(facts.memory.total_bytes),
+                "Disks": " ".join(gib(d.size_bytes) for d in facts.disks),
+                "NICs": str(len(facts.nics)),
+            }
+        return cells
+
     def _fill(self) -> None:
         table = self.query_one("#nodes-table", DataTable)
         row, column = table.cursor_coordinate
         table.clear(columns=True)
         self.roles = list(self.release.roles) if self.release else []
-        wide = self.size.width >= WIDE_FROM
-        self.fixed_count = len(FIXED_COLUMNS) + (len(WIDE_COLUMNS) if wide else 0)
-        table.add_columns(*FIXED_COLUMNS, *(WIDE_COLUMNS if wide else ()), *(r[:4] for r in self.roles))
-        for record in self.records:
+        layout = self._layout = layout_for(self.size.width)
+        labels = {
+            "wide": (*FIXED_COLUMNS, *WIDE_COLUMNS),
+            "medium": FIXED_COLUMNS,
+            "narrow": NARROW_COLUMNS,
+        }[layout]
+        self.fixed_count = len(labels)
+        rows = [self._fixed_cells(record.node, layout) for record in self.records]
+        # Widths are set from the content here, not measured later by the table: a name is
+        # never cut to its header's width, whatever order the refreshes come in.
+        for label in labels:
+            width = max([len(label), *(len(cells[label]) for cells in rows)])
+            table.add_column(label, width=width)
+        for role in self.roles:
+            table.add_column(self.role_header(role), width=max(3, len(self.role_header(role))))
+        for record, cells in zip(self.records, rows, strict=True):
             node = record.node
-            mark = "✓" if node.mac in self.marked else ""
-            fixed = [
-                mark,
-                node.name,
-                node.mac if wide else node.mac[-8:],
-                node.status.value,
-                online_mark(node),
-                node.environment or "—",
-            ]
-            if wide:
-                facts = node.facts
-                fixed += [
-                    node.ip or "—",
-                    str(facts.cpu.count),
-                    gib(facts.memory.total_bytes),
-                    " ".join(gib(d.size_bytes) for d in facts.disks),
-                    str(len(facts.nics)),
-                ]
+            fixed = [cells[label] for label in labels]
             table.add_row(*fixed, *(self.cell(node, role) for role in self.roles), key=node.mac)
         if self.records:
             table.move_cursor(row=min(row, len(self.records) - 1), column=column)
@@ -178,8 +203,7 @@ class NodesScreen(BaseScreen):
         self.query_one("#role-reason", Static).update(reason)
 
     def on_resize(self) -> None:
-        if (self.size.width >= WIDE_FROM) != self._wide:
-            self._wide = self.size.width >= WIDE_FROM
+        if layout_for(self.size.width) != self._layout:
             self._fill()
 
     @on(DataTable.CellHighlighted, "#nodes-table")

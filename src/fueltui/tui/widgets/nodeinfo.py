@@ -14,7 +14,7 @@ def node_details(node: Node) -> str:
     disks = " ".join(f"{d.name}:{gib(d.size_bytes)}" for d in facts.disks) or "no disks"
     nics = " ".join(f"{n.name}{'*' if n.pxe else ''}" for n in facts.nics) or "no NICs"
     return (
-        f"{node.name}  {node.mac}  ip {node.ip or '—'}  cpu {facts.cpu.count}"
+        f"{node.name}  {node.mac}  env {node.environment or '—'}  ip {node.ip or '—'}  cpu {facts.cpu.count}"
         f"  ram {gib(facts.memory.total_bytes)}"
         f"  disks {disks}  nics {nics} (* = PXE)"
     )
