@@ -60,3 +60,28 @@ async def test_a_new_environment_appears_live(client, make_app) -> None:
         await pilot.pause()
         await client.create_environment("from-the-cli")
         await settle(pilot, lambda: table.row_count == 1, "the environment created elsewhere")
+
+
+async def test_the_only_environment_is_chosen_automatically(master, client, make_app) -> None:
+    from fueltui.tui.screens.interfaces import InterfacesScreen
+    from fueltui.tui.widgets.niccolumn import NicColumn
+    from tui.conftest import discover, place
+
+    await client.create_environment("prod")
+    await place(client, discover(master, 1), "prod", ["compute"])
+    app = make_app(client, start="interfaces")
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(pilot, lambda: app.env_name == "prod", "prod chosen by itself")
+        screen = app.screen
+        assert isinstance(screen, InterfacesScreen)
+        await settle(pilot, lambda: len(screen.query(NicColumn)) == 4, "the node's NICs, no 'choose' hint")
+        assert "env: prod" in str(screen.query_one("#navbar").render())
+
+
+async def test_a_first_environment_made_elsewhere_is_chosen(client, make_app) -> None:
+    app = make_app(client, start="nodes")
+    async with app.run_test(size=(80, 24)) as pilot:
+        await pilot.pause()
+        assert app.env_name is None
+        await client.create_environment("from-the-cli")
+        await settle(pilot, lambda: app.env_name == "from-the-cli", "the new, only environment chosen")

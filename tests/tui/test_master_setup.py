@@ -133,3 +133,59 @@ async def test_prefill_falls_back_to_the_nic_state(tmp_path: Path) -> None:
         assert isinstance(screen, MasterSetupScreen)
         assert screen.query_one("#in-ip", Input).value == "10.20.0.2"
         assert screen.options is not None and screen.options.interface == "eth0"
+
+
+def visible_text(widget) -> str:
+    from textual.geometry import Region
+
+    strips = widget.render_lines(Region(0, 0, widget.size.width, widget.size.height))
+    return " ".join(strip.text.strip() for strip in strips)
+
+
+async def test_a_fresh_machine_gets_a_consistent_prefill(tmp_path: Path) -> None:
+    fresh = [HostNic("eth0", "52:54:00:00:00:01", ["192.0.2.2/24"]), HostNic("eth1", None, [])]
+    app = FuelApp(
+        root=tmp_path,
+        nics=lambda: fresh,
+        cmdline=lambda: "BOOT_IMAGE=/vmlinuz root=/dev/sda1 quiet",
+        gateway=lambda: "192.0.2.1",
+        start="master",
+    )
+    async with app.run_test(size=(80, 24)) as pilot:
+        screen = app.screen
+        assert isinstance(screen, MasterSetupScreen)
+        await pilot.pause()
+        values = {
+            key: screen.query_one(f"#in-{key}", Input).value
+            for key in ("ip", "gateway", "pool_start", "pool_end")
+        }
+        assert values == {
+            "ip": "192.0.2.2",
+            "gateway": "192.0.2.1",
+            "pool_start": "192.0.2.129",
+            "pool_end": "192.0.2.254",
+        }
+        assert screen.findings == []  # the operator's first screen shows no finding
+        assert "(from eth0's current address)" in visible_text(screen.query_one("#iface-source"))
+        # a default route off the NIC's subnet is not offered as its gateway
+        app.host_gateway = lambda: "10.0.0.1"
+        await pilot.press("ctrl+r")
+        await pilot.pause()
+        assert screen.query_one("#in-gateway", Input).value == ""
+        assert screen.query_one("#in-pool_start", Input).value == "192.0.2.129"
+        assert [f.code for f in screen.findings if f.severity == "error"] == []
+
+
+async def test_the_kernel_line_wins_over_the_nic_state(tmp_path: Path) -> None:
+    app = FuelApp(
+        root=tmp_path,
+        nics=lambda: NICS,
+        cmdline=lambda: CMDLINE,
+        gateway=lambda: "10.20.0.99",
+        start="master",
+    )
+    async with app.run_test(size=(80, 24)) as pilot:
+        screen = app.screen
+        await pilot.pause()
+        assert screen.query_one("#in-gateway", Input).value == "10.20.0.1"
+        assert "(from /proc/cmdline)" in visible_text(screen.query_one("#iface-source"))

@@ -23,7 +23,7 @@ from fueltui import statedir
 from fueltui.api.schema import Event
 from fueltui.tui import uistate
 from fueltui.tui.backend import MasterAPI, describe_error
-from fueltui.tui.hostinfo import HostNic, host_nics, read_cmdline
+from fueltui.tui.hostinfo import HostNic, default_gateway, host_nics, read_cmdline
 from fueltui.tui.messages import MasterConnected, MasterEvent, MasterLogLines
 from fueltui.tui.screens.base import BaseScreen
 from fueltui.tui.screens.deploy import DeployScreen
@@ -77,6 +77,7 @@ class FuelApp(App[int]):
         root: Path = Path("/"),
         nics: Callable[[], list[HostNic]] = host_nics,
         cmdline: Callable[[], str] = read_cmdline,
+        gateway: Callable[[], str | None] = default_gateway,
         start: str = "master",
         env_name: str | None = None,
         ui_state: Path | None = None,
@@ -87,6 +88,7 @@ class FuelApp(App[int]):
         self.root = root
         self.host_nics = nics
         self.cmdline = cmdline
+        self.host_gateway = gateway
         self.ui_state = ui_state  # where the page and environment are remembered (None: nowhere)
         if ui_state is not None:
             remembered = uistate.load(ui_state)
@@ -108,6 +110,7 @@ class FuelApp(App[int]):
         if self.master is None and self._connect is not None:
             self.connect_master()
         elif self.master is not None:
+            self.choose_only_environment()
             self.follow_events()
 
     @work(exclusive=True, group="connect", exit_on_error=False)
@@ -120,7 +123,22 @@ class FuelApp(App[int]):
             return
         self.notify("Connected to the master.", timeout=2)
         self._broadcast(MasterConnected())
+        self.choose_only_environment()
         self.follow_events()
+
+    @work(exclusive=True, group="only-env", exit_on_error=False)
+    async def choose_only_environment(self) -> None:
+        """With exactly one environment there is nothing to choose: work on it."""
+        if self.master is None or self.env_name is not None:
+            return
+        records = await self.call(self.master.environments())
+        if records is None or len(records) != 1 or self.env_name is not None:
+            return
+        self.choose_environment(records[0].environment.name)
+        for candidate in reversed(self.screen_stack):
+            if isinstance(candidate, BaseScreen):
+                candidate.schedule_reload()
+                break
 
     @work(exclusive=True, group="events", exit_on_error=False)
     async def follow_events(self) -> None:
@@ -134,6 +152,8 @@ class FuelApp(App[int]):
                         self._queue_log_line(event)
                         continue
                     self._flush_log_lines()  # keep the order: lines before what followed them
+                    if event.type.startswith("env.") and self.env_name is None:
+                        self.choose_only_environment()
                     self._broadcast(MasterEvent(event))
             except asyncio.CancelledError:
                 raise

@@ -44,6 +44,15 @@ def host_nics() -> list[HostNic]:
     return nics
 
 
+def default_gateway() -> str | None:
+    """The host's IPv4 default route, if it has one (read from the routing table, no traffic)."""
+    try:
+        route = netifaces.gateways().get("default", {}).get(netifaces.AF_INET)
+    except (OSError, ValueError):
+        return None
+    return str(route[0]) if route else None
+
+
 def read_cmdline(path: Path = Path("/proc/cmdline")) -> str:
     try:
         return path.read_text(encoding="utf-8", errors="replace")

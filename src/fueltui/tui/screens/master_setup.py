@@ -19,6 +19,7 @@ from textual.containers import Vertical, VerticalScroll
 from textual.widgets import Input, Label, Select, Static
 
 from fueltui.core import masterfiles
+from fueltui.core.bootdefaults import FUEL_DEFAULTS, default_boot_options_for
 from fueltui.core.model import BootOptions, DhcpPool, Finding, Severity
 from fueltui.tui.hostinfo import HostNic
 from fueltui.tui.screens.base import BaseScreen
@@ -35,16 +36,6 @@ FIELDS: tuple[tuple[str, str, str], ...] = (
     ("ntp", "NTP", "ntp"),
     ("pool_start", "Pool start", "dhcp_pool.start"),
     ("pool_end", "Pool end", "dhcp_pool.end"),
-)
-
-FUEL_DEFAULTS = BootOptions(
-    interface="eth0",
-    ip="10.20.0.2",
-    netmask="255.255.255.0",
-    gateway="10.20.0.1",
-    dns=[],
-    hostname="fuel.domain.tld",
-    dhcp_pool=DhcpPool(start="10.20.0.129", end="10.20.0.254"),
 )
 
 
@@ -81,8 +72,9 @@ def field_for_path(path: str) -> str | None:
     return None
 
 
-def initial_options(cmdline: str, nics: list[HostNic]) -> tuple[BootOptions, str]:
-    """Boot options from the kernel line when it carries them, else from the NICs' state."""
+def initial_options(cmdline: str, nics: list[HostNic], gateway: str | None = None) -> tuple[BootOptions, str]:
+    """Boot options from the kernel line when it carries them, else derived from the first
+    configured NIC's address (and the host's default route, when it is on that subnet)."""
     try:
         return parse_boot_line(cmdline), "from /proc/cmdline"
     except (ValueError, ImportError):
@@ -92,8 +84,8 @@ def initial_options(cmdline: str, nics: list[HostNic]) -> tuple[BootOptions, str
         first = nics[0].name if nics else FUEL_DEFAULTS.interface
         return FUEL_DEFAULTS.model_copy(update={"interface": first}), "Fuel defaults"
     ip, _, prefix = configured.addresses[0].partition("/")
-    update = {"interface": configured.name, "ip": ip, "netmask": prefix or FUEL_DEFAULTS.netmask}
-    return FUEL_DEFAULTS.model_copy(update=update), f"from {configured.name}'s current address"
+    opts = default_boot_options_for(ip, prefix or "24", gateway, interface=configured.name)
+    return opts, f"from {configured.name}'s current address"
 
 
 class MasterSetupScreen(BaseScreen):
@@ -121,7 +113,7 @@ class MasterSetupScreen(BaseScreen):
 
     def compose_body(self) -> ComposeResult:
         self._nics = self.fuel.host_nics()
-        opts, self._source = initial_options(self.fuel.cmdline(), self._nics)
+        opts, self._source = self._initial()
         names = [nic.name for nic in self._nics]
         choices = [(nic.label, nic.name) for nic in self._nics]
         if opts.interface not in names:
@@ -129,7 +121,8 @@ class MasterSetupScreen(BaseScreen):
         values = self._values_of(opts)
         with Vertical(id="master-body"):
             with VerticalScroll(id="master-form"):
-                yield Label(f"Admin interface  ({self._source})", classes="section", id="iface-source")
+                yield Label("Admin interface", classes="section")
+                yield Static(f"({self._source})", classes="hint", id="iface-source", markup=False)
                 yield Select(
                     choices, value=opts.interface, allow_blank=False, id="in-interface", compact=True
                 )
@@ -170,7 +163,13 @@ class MasterSetupScreen(BaseScreen):
         if stored is not None and stored.options is not None:
             self.fill(stored.options)
             self._source = "as stored on the master"
-            self.query_one("#iface-source", Label).update(f"Admin interface  ({self._source})")
+            self._show_source()
+
+    def _initial(self) -> tuple[BootOptions, str]:
+        return initial_options(self.fuel.cmdline(), self._nics, self.fuel.host_gateway())
+
+    def _show_source(self) -> None:
+        self.query_one("#iface-source", Static).update(f"({self._source})")
 
     def fill(self, opts: BootOptions) -> None:
         for key, value in self._values_of(opts).items():
@@ -244,8 +243,9 @@ class MasterSetupScreen(BaseScreen):
         self.revalidate()
 
     def action_reset(self) -> None:
-        opts, self._source = initial_options(self.fuel.cmdline(), self._nics)
+        opts, self._source = self._initial()
         self.fill(opts)
+        self._show_source()
 
     def action_apply(self) -> None:
         self.revalidate()
