@@ -9,13 +9,17 @@ from __future__ import annotations
 import argparse
 import asyncio
 import os
+import time
+import traceback
 from collections.abc import Awaitable, Callable, Iterable
 from pathlib import Path
-from typing import TypeVar
+from typing import Any, TypeVar
 
 from textual import work
 from textual.app import App, SystemCommand
 from textual.binding import Binding
+from textual.dom import DOMNode
+from textual.message import Message
 from textual.screen import Screen
 from textual.worker import Worker, WorkerState
 
@@ -52,6 +56,10 @@ PAGE_SCREENS: dict[str, type[BaseScreen]] = {
 
 Connector = Callable[[], Awaitable[MasterAPI]]
 LOG_BATCH_SECONDS = 0.05  # live log lines are delivered to the page at most this late
+# More unexpected errors than this within the window is a crash loop: Textual's own exit (with
+# the traceback printed after the screen is restored) is then the sensible end.
+GUARD_BUDGET = 10
+GUARD_WINDOW_SECONDS = 10.0
 
 
 class FuelApp(App[int]):
@@ -99,6 +107,8 @@ class FuelApp(App[int]):
         self._log_lines: list[Event] = []
         self.selected_macs: list[str] = []  # rows marked on the nodes page, for bulk NIC edits
         self.last_verify: str | None = None
+        self.guarded_errors: list[BaseException] = []  # unexpected errors shown as notifications
+        self._guard_times: list[float] = []
         # The terminal's own 16 colours by default: readable on the Linux console and over SSH.
         theme = os.environ.get("FUELTUI_THEME", "ansi-dark")
         self.theme = theme if theme in self.available_themes else "ansi-dark"
@@ -186,6 +196,49 @@ class FuelApp(App[int]):
         """A background job that failed says so in a notification instead of vanishing."""
         if event.state == WorkerState.ERROR and event.worker.error is not None:
             self.notify(describe_error(event.worker.error), title="Error", severity="error", timeout=8)
+
+    # the guard: an unexpected error is a notification, never a traceback ----------------
+
+    def guard(self, error: BaseException) -> bool:
+        """Show an error no handler expected as a notification and keep going; False when the
+        app cannot go on (not running, or a crash loop) and Textual's exit should follow."""
+        now = time.monotonic()
+        self._guard_times = [t for t in self._guard_times if now - t < GUARD_WINDOW_SECONDS] + [now]
+        if not self.is_running or not self.screen_stack or len(self._guard_times) > GUARD_BUDGET:
+            return False
+        self.guarded_errors.append(error)
+        self.log.error("".join(traceback.format_exception(error)))
+        try:
+            self.notify(
+                f"{type(error).__name__}: {error}\nNot completed; everything else still works.",
+                title="Unexpected error",
+                severity="error",
+                timeout=10,
+                markup=False,
+            )
+        except Exception:
+            return False
+        return True
+
+    def _handle_exception(self, error: Exception) -> None:
+        if not self.guard(error):
+            super()._handle_exception(error)
+
+    async def _dispatch_action(self, namespace: DOMNode, action_name: str, params: Any) -> bool:
+        try:
+            return await super()._dispatch_action(namespace, action_name, params)
+        except Exception as error:
+            if not self.guard(error):
+                raise
+            return True
+
+    async def _dispatch_message(self, message: Message) -> None:
+        # Caught here, the app's own message loop keeps running (Textual would stop it).
+        try:
+            await super()._dispatch_message(message)
+        except Exception as error:
+            if not self.guard(error):
+                raise
 
     async def call(self, awaitable: Awaitable[T]) -> T | None:
         """Await a master call; any failure is shown as a notification."""

@@ -6,6 +6,7 @@ from collections.abc import Awaitable
 from typing import TYPE_CHECKING, TypeVar
 
 from textual.app import ComposeResult
+from textual.message import Message
 from textual.screen import Screen
 from textual.widgets import Footer
 
@@ -29,6 +30,15 @@ class BaseScreen(Screen[None]):
     @property
     def fuel(self) -> FuelApp:
         return self.app  # type: ignore[return-value]
+
+    async def _dispatch_message(self, message: Message) -> None:
+        # A failing handler of the page becomes a notification (the app's guard) and the
+        # page keeps handling messages; Textual would stop the page's message loop.
+        try:
+            await super()._dispatch_message(message)
+        except Exception as error:
+            if not self.fuel.guard(error):
+                raise
 
     def compose(self) -> ComposeResult:
         yield NavBar(self.MODE, id="navbar")
