@@ -189,3 +189,29 @@ async def test_the_kernel_line_wins_over_the_nic_state(tmp_path: Path) -> None:
         await pilot.pause()
         assert screen.query_one("#in-gateway", Input).value == "10.20.0.1"
         assert "(from /proc/cmdline)" in visible_text(screen.query_one("#iface-source"))
+
+
+async def test_hostnamectl_runs_without_blocking_the_screen(tmp_path: Path, monkeypatch) -> None:
+    """A stand-in hostnamectl first in PATH waits for the test's go-ahead: if the call blocked
+    the event loop, the key press below could not be handled and the test would time out."""
+    from fueltui.tui.screens.master_setup import set_live_hostname
+
+    bindir, go, out = tmp_path / "bin", tmp_path / "go", tmp_path / "args"
+    bindir.mkdir()
+    tool = bindir / "hostnamectl"
+    tool.write_text(
+        f'#!/bin/sh\nfor i in $(seq 200); do [ -e "{go}" ] && break; sleep 0.05; done\necho "$@" > "{out}"\n'
+    )
+    tool.chmod(0o755)
+    monkeypatch.setenv("PATH", f"{bindir}:/usr/bin:/bin")
+    app = make_app(tmp_path)
+    async with app.run_test(size=(80, 24)) as pilot:
+        screen = app.screen
+        assert isinstance(screen, MasterSetupScreen)
+        worker = screen.run_worker(set_live_hostname("master"), exit_on_error=False)
+        await pilot.press("ctrl+t")  # handled while hostnamectl still runs
+        assert screen.flavor == "networkd" and not out.exists()
+        go.touch()
+        await worker.wait()
+        assert worker.result == " hostname applied."
+    assert out.read_text().split() == ["set-hostname", "master"]

@@ -6,9 +6,9 @@ findings under each field and the preview of the kernel line and of the files Ap
 
 from __future__ import annotations
 
+import asyncio
 import re
 import shutil
-import subprocess
 from pathlib import Path
 
 from rich.text import Text
@@ -86,6 +86,28 @@ def initial_options(cmdline: str, nics: list[HostNic], gateway: str | None = Non
     ip, _, prefix = configured.addresses[0].partition("/")
     opts = default_boot_options_for(ip, prefix or "24", gateway, interface=configured.name)
     return opts, f"from {configured.name}'s current address"
+
+
+async def set_live_hostname(hostname: str) -> str:
+    """`hostnamectl set-hostname`, awaited without blocking the screen; what to tell the operator."""
+    tool = shutil.which("hostnamectl")
+    if tool is None:
+        return ""
+    try:
+        proc = await asyncio.create_subprocess_exec(
+            tool,
+            "set-hostname",
+            hostname,
+            stdin=asyncio.subprocess.DEVNULL,
+            stdout=asyncio.subprocess.DEVNULL,
+            stderr=asyncio.subprocess.PIPE,
+        )
+        _, err = await proc.communicate()
+    except OSError as exc:
+        return f" hostnamectl: {exc}"
+    if proc.returncode == 0:
+        return " hostname applied."
+    return f" hostnamectl: {err.decode(errors='replace').strip()}"
 
 
 class MasterSetupScreen(BaseScreen):
@@ -279,15 +301,8 @@ class MasterSetupScreen(BaseScreen):
         except OSError as exc:
             self.notify(f"Could not write under {root}: {exc}", severity="error")
             return
-        live = ""
-        if root == Path("/") and shutil.which("hostnamectl"):
-            # Only on the real root: a test or a staged root must never touch the host.
-            result = subprocess.run(
-                ["hostnamectl", "set-hostname", opts.hostname], capture_output=True, text=True, check=False
-            )
-            live = (
-                " hostname applied." if result.returncode == 0 else f" hostnamectl: {result.stderr.strip()}"
-            )
+        # Only on the real root: a test or a staged root must never touch the host.
+        live = await set_live_hostname(opts.hostname) if root == Path("/") else ""
         master = self.fuel.master
         if master is not None:
             await self.call(master.set_boot_options(opts))
