@@ -171,3 +171,19 @@ async def test_too_many_nics_scroll_to_the_cursor(master, client, make_app) -> N
         last = columns[-1]
         assert screen.col == last.index
         assert last.region.x >= 0 and last.region.right <= 80, last.region
+
+
+def screen_lines(app) -> list[str]:
+    """The terminal's lines as the operator sees them."""
+    return [strip.text for strip in app.screen._compositor.render_strips()]
+
+
+async def test_the_footer_shows_the_arrow_move(master, client, make_app) -> None:
+    app = await open_map(master, client, make_app, ["controller"], {"eth0": ["fuelweb_admin"]})
+    async with app.run_test(size=(80, 24)) as pilot:
+        await columns_ready(pilot, app)
+        await pilot.pause()
+        footer = screen_lines(app)[-1]
+        assert "←→ Move" in footer, footer
+        assert "Pick/drop" in footer and "Apply" in footer and "[] Node" in footer, footer
+        assert "Move l Defaults" in footer and "? Help" in footer, footer

@@ -40,6 +40,10 @@ def nic_set(node: Node) -> tuple[str, ...]:
     return tuple(sorted(nic.name for nic in node.facts.nics))
 
 
+MOVE = Binding.Group("Move", compact=True)
+NODE = Binding.Group("Node", compact=True)
+
+
 class NicMap(Horizontal, can_focus=True):
     """The row of NIC columns; focusable so the arrow keys reach the page."""
 
@@ -57,14 +61,15 @@ class InterfacesScreen(BaseScreen):
     BINDINGS = [
         Binding("enter", "pick_or_drop", "Pick/drop"),
         Binding("escape", "cancel", "Cancel", show=False),
-        Binding("left", "move(-1, 0)", "←", show=False),
-        Binding("right", "move(1, 0)", "→", show=False),
-        Binding("up", "move(0, -1)", "↑", show=False),
-        Binding("down", "move(0, 1)", "↓", show=False),
+        # shown once in the footer as "←→ Move"; ↑↓ pick the chip and are in the help
+        Binding("left", "move(-1, 0)", "Move left", key_display="←", group=MOVE),
+        Binding("right", "move(1, 0)", "Move right", key_display="→", group=MOVE),
+        Binding("up", "move(0, -1)", "Up", key_display="↑", show=False),
+        Binding("down", "move(0, 1)", "Down", key_display="↓", show=False),
         Binding("l", "defaults", "Defaults"),
         Binding("ctrl+s", "apply", "Apply", priority=True),
-        Binding("left_square_bracket", "node(-1)", "Prev node", key_display="["),
-        Binding("right_square_bracket", "node(1)", "Next node", key_display="]"),
+        Binding("left_square_bracket", "node(-1)", "Prev node", key_display="[", group=NODE),
+        Binding("right_square_bracket", "node(1)", "Next node", key_display="]", group=NODE),
     ]
 
     def __init__(self) -> None:
