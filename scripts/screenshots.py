@@ -50,6 +50,7 @@ async def shoot(base: Path, name: str, shot: Shot, out: Path, size: tuple[int, i
         root=Path("/"),  # shown in the preview only: no Apply is pressed here
         nics=lambda: HOST_NICS,
         cmdline=lambda: CMDLINE,
+        gateway=lambda: None,
         start=shot.page,
         env_name="lab",
     )

@@ -48,6 +48,7 @@ def app_for(master: RunningMaster, page: str) -> FuelApp:
         root=FIXED_ROOT,
         nics=lambda: HOST_NICS,
         cmdline=lambda: CMDLINE,
+        gateway=lambda: None,
         start=page,
         env_name="lab",
     )
@@ -93,9 +94,13 @@ def prepare(shot: Shot):
 @pytest.mark.parametrize("name", [name for name in SHOTS if name != "master"])
 def test_page(name: str, snap_compare, recorded) -> None:
     shot = SHOTS[name]
-    assert snap_compare(app_for(recorded, shot.page), run_before=prepare(shot), press=shot.press)
+    app = app_for(recorded, shot.page)
+    assert snap_compare(app, run_before=prepare(shot), press=shot.press)
+    assert not app.guarded_errors
 
 
 def test_master_setup(snap_compare, master) -> None:
     shot = SHOTS["master"]
-    assert snap_compare(app_for(master, "master"), run_before=prepare(shot))
+    app = app_for(master, "master")
+    assert snap_compare(app, run_before=prepare(shot))
+    assert not app.guarded_errors
