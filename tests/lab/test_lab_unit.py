@@ -5,13 +5,13 @@ from __future__ import annotations
 import pytest
 
 from fueltui.core.model import BootOptions, DhcpPool
+from fueltui.core.targets import expand_targets
 from fueltui.lab import cli as lab_cli
 from fueltui.lab.lab import check_root
 from fueltui.lab.names import LabError, LabNames, check_prefix
 from fueltui.main import main
 from fueltui.master.discovery.dnsmasq import DhcpConfigError, parse_ack, parse_lease_file, render_config
 from fueltui.master.discovery.facts import FactsError, parse_facts, split_sections
-from fueltui.master.discovery.service import expand_targets
 
 B = "fueltui-0123456789abcdef"
 

@@ -9,13 +9,13 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import ipaddress
 import json
 
 from fueltui import statedir
 from fueltui.api.schema import TaskRecord, TaskStatus
 from fueltui.cli.common import EXIT_ERROR, EXIT_OK, EXIT_REFUSED, fail, with_client
 from fueltui.client.api import MasterClient
+from fueltui.core.targets import expand_targets
 
 POLL = 0.2
 ACCEPT_KIND = "accept-host-key"  # the master's task kind (fueltui.master.discovery.service)
@@ -66,14 +66,10 @@ def cmd_key(args: argparse.Namespace) -> int:
 
 
 def _check_targets(targets: list[str]) -> str | None:
-    for target in targets:
-        try:
-            if "/" in target:
-                ipaddress.IPv4Network(target, strict=False)
-            else:
-                ipaddress.IPv4Address(target)
-        except ValueError:
-            return f"{target!r} is not an IPv4 address or CIDR (e.g. 10.20.0.130 or 10.20.0.128/25)"
+    try:
+        expand_targets(targets)
+    except ValueError as exc:
+        return f"{exc} (e.g. 10.20.0.130 or 10.20.0.128/25)"
     return None
 
 

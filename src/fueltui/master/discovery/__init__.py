@@ -10,8 +10,9 @@ import importlib
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
+    from fueltui.core.targets import expand_targets
     from fueltui.master.discovery.facts import FactsError, gather_facts, parse_facts
-    from fueltui.master.discovery.service import DiscoveryService, expand_targets
+    from fueltui.master.discovery.service import DiscoveryService
 
 __all__ = ["DiscoveryService", "FactsError", "expand_targets", "gather_facts", "parse_facts"]
 

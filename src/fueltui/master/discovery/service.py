@@ -10,7 +10,6 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import functools
-import ipaddress
 import logging
 import os
 import time
@@ -19,6 +18,7 @@ from pathlib import Path
 
 from fueltui.api.schema import NodeRecord
 from fueltui.core.model import BootOptions
+from fueltui.core.targets import expand_targets
 from fueltui.master.discovery.dhcp import DhcpServer
 from fueltui.master.discovery.dnsmasq import Lease
 from fueltui.master.discovery.facts import FactsError, gather_facts
@@ -31,7 +31,6 @@ log = logging.getLogger(__name__)
 
 POLL_INTERVAL = 30.0  # Fuel's agent reported every 30 s...
 OFFLINE_AFTER = 180.0  # ...and a node silent for 3 minutes was offline
-MAX_TARGETS = 4096
 ACCEPT_KIND = "accept-host-key"  # params {"node": MAC or address}
 LAB_BOOT_ENV = "FUELTUI_LAB_BOOT_OPTIONS"  # JSON boot options the lab hands its master
 
@@ -41,31 +40,6 @@ def _env_float(name: str, default: float) -> float:
         return float(os.environ.get(name, default))
     except ValueError:
         return default
-
-
-def expand_targets(targets: Iterable[str]) -> list[str]:
-    """Addresses from "10.20.0.5" / "10.20.0.0/28" entries; a clear error for anything else."""
-    result: dict[str, None] = {}
-    for target in targets:
-        text = target.strip()
-        try:
-            if "/" in text:
-                net = ipaddress.IPv4Network(text, strict=False)
-                if net.num_addresses > MAX_TARGETS + 2:
-                    raise OverflowError
-                hosts = [str(h) for h in net.hosts()] if net.num_addresses > 1 else [str(net.network_address)]
-            else:
-                hosts = [str(ipaddress.IPv4Address(text))]
-        except ValueError as exc:
-            raise ValueError(f"{target!r} is not an IPv4 address or CIDR") from exc
-        except OverflowError:
-            raise ValueError(
-                f"{target!r}: too many addresses (more than {MAX_TARGETS}); give a smaller CIDR"
-            ) from None
-        result.update(dict.fromkeys(hosts))
-        if len(result) > MAX_TARGETS:
-            raise ValueError(f"too many addresses (more than {MAX_TARGETS}); give a smaller CIDR")
-    return list(result)
 
 
 class DiscoveryService:
