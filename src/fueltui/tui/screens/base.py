@@ -14,6 +14,7 @@ from fueltui.tui.messages import MasterConnected, MasterEvent, MasterLogLines
 from fueltui.tui.widgets.navbar import NavBar
 
 if TYPE_CHECKING:
+    from fueltui.api.schema import TaskRecord
     from fueltui.tui.app import FuelApp
     from fueltui.tui.backend import MasterAPI
 
@@ -100,3 +101,11 @@ class BaseScreen(Screen[None]):
         if name is None:
             self.notify("Pick an environment first (screen 2).", severity="warning")
         return name
+
+    async def start_verify(self) -> TaskRecord | None:
+        """Start verifying the chosen environment's networks (None when it could not start)."""
+        master = self.master()
+        name = self.env_required()
+        if master is None or name is None:
+            return None
+        return await self.call(master.verify(name))

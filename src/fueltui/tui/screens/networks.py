@@ -320,11 +320,7 @@ class NetworksScreen(BaseScreen):
         self.run_worker(self._verify, exclusive=True, group="verify", exit_on_error=False)
 
     async def _verify(self) -> None:
-        master = self.master()
-        name = self.env_required()
-        if master is None or name is None:
-            return
-        task = await self.call(master.verify(name))
+        task = await self.start_verify()
         if task is not None:
             self.fuel.last_verify = task.id
             await self.fuel.action_goto("verify")

@@ -102,11 +102,7 @@ class VerifyScreen(BaseScreen):
         self.run_worker(self._verify, exclusive=True, group="act", exit_on_error=False)
 
     async def _verify(self) -> None:
-        master = self.master()
-        name = self.env_required()
-        if master is None or name is None:
-            return
-        task = await self.call(master.verify(name))
+        task = await self.start_verify()
         if task is not None:
             self.verify_task = task
             self.notify(f"Verification {task.id} started.", timeout=3)
