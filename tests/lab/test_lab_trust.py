@@ -6,7 +6,8 @@ from __future__ import annotations
 import ipaddress
 import subprocess
 import sys
-from collections.abc import Callable
+from collections.abc import AsyncIterator, Callable
+from contextlib import asynccontextmanager
 from pathlib import Path
 
 import pytest
@@ -27,6 +28,30 @@ FAST = {"FUELTUI_POLL_INTERVAL": "0.5", "FUELTUI_OFFLINE_AFTER": "2"}
 
 def _node(store: Store, mac: str):  # type: ignore[no-untyped-def]
     return store.node(mac).node
+
+
+@asynccontextmanager
+async def _one_discovered_node(
+    lab: LabHandle, tmp_path: Path, poll_interval: float, offline_after: float
+) -> AsyncIterator[tuple[Store, DiscoveryService, str]]:
+    """A discovery service in the lab's master namespace that has found the lab's one node."""
+    store = Store(tmp_path / "fueltui.db")
+    store.set_boot_options(lab_boot_options(), 0)
+    with lab.in_master_ns():
+        service = DiscoveryService(
+            store, lab.master_state_dir, poll_interval=poll_interval, offline_after=offline_after
+        )
+        await service.start()
+        try:
+
+            async def discovered() -> bool:
+                return any(r.node.online for r in store.nodes())
+
+            await async_wait_until(discovered, timeout=30, what="node discovered")
+            yield store, service, lab.nodes[0].admin_mac
+        finally:
+            await service.stop()
+            store.close()
 
 
 async def test_leases_trigger_discovery_and_a_dead_sshd_goes_offline(
@@ -78,41 +103,31 @@ async def test_replaced_host_key_is_untrusted_until_accepted(
     make_lab: Callable[..., LabHandle], tmp_path: Path
 ) -> None:
     lab = make_lab(nodes=1, master=False, dhcp=False)
-    store = Store(tmp_path / "fueltui.db")
-    store.set_boot_options(lab_boot_options(), 0)
-    mac = lab.nodes[0].admin_mac
-    with lab.in_master_ns():
-        service = DiscoveryService(store, lab.master_state_dir, poll_interval=0.3, offline_after=30)
-        await service.start()
-        try:
+    async with _one_discovered_node(lab, tmp_path, poll_interval=0.3, offline_after=30) as (
+        store,
+        service,
+        mac,
+    ):
+        ip = lab.admin_ip(1)
+        lab.lab.replace_host_key(1)
 
-            async def discovered() -> bool:
-                return any(r.node.online for r in store.nodes())
+        async def untrusted() -> bool:
+            return _node(store, mac).untrusted
 
-            await async_wait_until(discovered, timeout=30, what="node discovered")
-            ip = lab.admin_ip(1)
-            lab.lab.replace_host_key(1)
+        await async_wait_until(untrusted, timeout=10, what="node marked untrusted")
+        assert "host key" in (_node(store, mac).error or "")
+        with pytest.raises(HostKeyChanged, match="changed"):
+            await service.fanout.run(ip, ["touch", "/tmp/ran-on-untrusted"])
+        assert lab.lab.node_exec(1, ["sh", "-c", "ls /tmp/ran-on-untrusted 2>/dev/null || true"]) == ""
 
-            async def untrusted() -> bool:
-                return _node(store, mac).untrusted
+        assert service.accept_host_key(mac)
 
-            await async_wait_until(untrusted, timeout=10, what="node marked untrusted")
-            assert "host key" in (_node(store, mac).error or "")
-            with pytest.raises(HostKeyChanged, match="changed"):
-                await service.fanout.run(ip, ["touch", "/tmp/ran-on-untrusted"])
-            assert lab.lab.node_exec(1, ["sh", "-c", "ls /tmp/ran-on-untrusted 2>/dev/null || true"]) == ""
+        async def trusted_again() -> bool:
+            node = _node(store, mac)
+            return not node.untrusted and node.online and node.error is None
 
-            assert service.accept_host_key(mac)
-
-            async def trusted_again() -> bool:
-                node = _node(store, mac)
-                return not node.untrusted and node.online and node.error is None
-
-            await async_wait_until(trusted_again, timeout=10, what="node trusted after accepting its key")
-            assert (await service.fanout.run(ip, ["true"])).ok
-        finally:
-            await service.stop()
-            store.close()
+        await async_wait_until(trusted_again, timeout=10, what="node trusted after accepting its key")
+        assert (await service.fanout.run(ip, ["true"])).ok
 
 
 async def test_the_lab_master_marks_untrusted_and_offline_nodes(make_lab: Callable[..., LabHandle]) -> None:
@@ -155,40 +170,30 @@ async def test_a_node_back_at_another_address_with_another_key_is_untrusted(
     make_lab: Callable[..., LabHandle], tmp_path: Path
 ) -> None:
     lab = make_lab(nodes=1, master=False, dhcp=False)
-    store = Store(tmp_path / "fueltui.db")
-    store.set_boot_options(lab_boot_options(), 0)
-    mac = lab.nodes[0].admin_mac
-    with lab.in_master_ns():
-        service = DiscoveryService(store, lab.master_state_dir, poll_interval=60, offline_after=120)
-        await service.start()
-        try:
+    async with _one_discovered_node(lab, tmp_path, poll_interval=60, offline_after=120) as (
+        store,
+        service,
+        mac,
+    ):
+        lab.lab.node_exec(1, ["sh", "-c", "kill $(cat /run/udhcpc.eth0.pid)"])
+        lab.lab.replace_host_key(1)
+        lab.lab.node_exec(1, ["ip", "addr", "flush", "dev", "eth0"])
+        lab.lab.node_exec(1, ["ip", "addr", "add", "10.20.0.200/24", "dev", "eth0"])
 
-            async def discovered() -> bool:
-                return any(r.node.online for r in store.nodes())
-
-            await async_wait_until(discovered, timeout=30, what="node discovered")
-            lab.lab.node_exec(1, ["sh", "-c", "kill $(cat /run/udhcpc.eth0.pid)"])
-            lab.lab.replace_host_key(1)
-            lab.lab.node_exec(1, ["ip", "addr", "flush", "dev", "eth0"])
-            lab.lab.node_exec(1, ["ip", "addr", "add", "10.20.0.200/24", "dev", "eth0"])
-
-            outcome = (await service.discover(["10.20.0.200"]))["10.20.0.200"]
-            assert isinstance(outcome, HostKeyChanged)
-            assert _node(store, mac).untrusted
+        outcome = (await service.discover(["10.20.0.200"]))["10.20.0.200"]
+        assert isinstance(outcome, HostKeyChanged)
+        assert _node(store, mac).untrusted
+        with pytest.raises(HostKeyChanged):
+            await service.fanout.run("10.20.0.200", ["touch", "/tmp/ran-on-impostor"])
+        async with Fanout.from_state_dir(lab.master_state_dir) as other:  # e.g. a deploy task's
             with pytest.raises(HostKeyChanged):
-                await service.fanout.run("10.20.0.200", ["touch", "/tmp/ran-on-impostor"])
-            async with Fanout.from_state_dir(lab.master_state_dir) as other:  # e.g. a deploy task's
-                with pytest.raises(HostKeyChanged):
-                    await other.run("10.20.0.200", ["touch", "/tmp/ran-on-impostor"])
-            assert lab.lab.node_exec(1, ["sh", "-c", "ls /tmp/ran-on-impostor 2>/dev/null || true"]) == ""
+                await other.run("10.20.0.200", ["touch", "/tmp/ran-on-impostor"])
+        assert lab.lab.node_exec(1, ["sh", "-c", "ls /tmp/ran-on-impostor 2>/dev/null || true"]) == ""
 
-            assert service.accept_host_key(mac)
+        assert service.accept_host_key(mac)
 
-            async def trusted_at_new_address() -> bool:
-                node = _node(store, mac)
-                return not node.untrusted and node.ip == "10.20.0.200"
+        async def trusted_at_new_address() -> bool:
+            node = _node(store, mac)
+            return not node.untrusted and node.ip == "10.20.0.200"
 
-            await async_wait_until(trusted_at_new_address, timeout=10, what="node trusted at its new address")
-        finally:
-            await service.stop()
-            store.close()
+        await async_wait_until(trusted_at_new_address, timeout=10, what="node trusted at its new address")

@@ -64,23 +64,23 @@ def mentioning(root: str) -> list[int]:
     return found
 
 
-def end(pids: Iterable[int], grace: float = 3.0) -> None:
-    """SIGTERM, then SIGKILL whatever is still there after `grace` seconds."""
+def _signal_and_wait(pids: Iterable[int], sig: signal.Signals, wait: float) -> list[int]:
+    """Send `sig` to every pid (never PID 1 or ourselves); wait up to `wait` s for them to go.
+    Returns the targets, some of which may still be alive."""
     targets = [p for p in set(pids) if p > 1 and p != os.getpid()]
     for pid in targets:
         with contextlib.suppress(ProcessLookupError):
-            os.kill(pid, signal.SIGTERM)
-    deadline = time.monotonic() + grace
+            os.kill(pid, sig)
+    deadline = time.monotonic() + wait
     while time.monotonic() < deadline and any(alive(p) for p in targets):
-        time.sleep(0.05)  # polling interval while processes exit
-    kill(targets)
+        time.sleep(0.02)  # polling interval while processes exit
+    return targets
+
+
+def end(pids: Iterable[int], grace: float = 3.0) -> None:
+    """SIGTERM, then SIGKILL whatever is still there after `grace` seconds."""
+    kill(_signal_and_wait(pids, signal.SIGTERM, grace))
 
 
 def kill(pids: Iterable[int], wait: float = 5.0) -> None:
-    targets = [p for p in set(pids) if p > 1 and p != os.getpid()]
-    for pid in targets:
-        with contextlib.suppress(ProcessLookupError):
-            os.kill(pid, signal.SIGKILL)
-    deadline = time.monotonic() + wait
-    while time.monotonic() < deadline and any(alive(p) for p in targets):
-        time.sleep(0.02)  # polling interval while the kernel reaps
+    _signal_and_wait(pids, signal.SIGKILL, wait)
