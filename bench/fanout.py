@@ -281,7 +281,7 @@ def main() -> int:
         print(json.dumps({"ok": ok, "warm": warm}))
         return 0
 
-    sys.path.insert(0, str(ROOT / "src"))
+    sys.path.insert(0, str(ROOT))
     from fueltui.lab.lab import Lab, check_root
     from fueltui.ssh.keys import key_path
 

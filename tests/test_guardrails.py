@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 
 ROOT = Path(__file__).resolve().parent.parent
-SRC = ROOT / "src"
+PKG = ROOT / "fueltui"
 
 
 def _run(*cmd: str, cwd: Path = ROOT) -> subprocess.CompletedProcess[str]:
@@ -27,11 +27,11 @@ def test_import_contracts_fail_on_a_forbidden_import(tmp_path: Path) -> None:
     """Prove the contracts can fail: a copy of the tree with a core module importing textual."""
     copy = tmp_path / "tree"
     (copy).mkdir()
-    subprocess.run(["cp", "-r", str(SRC), str(copy / "src")], check=True)
+    subprocess.run(["cp", "-r", str(PKG), str(copy / "fueltui")], check=True)
     subprocess.run(["cp", str(ROOT / "pyproject.toml"), str(copy)], check=True)
-    bad = copy / "src" / "fueltui" / "core" / "_bad_for_test.py"
+    bad = copy / "fueltui" / "core" / "_bad_for_test.py"
     bad.write_text("import textual  # forbidden in the core\n")
-    env = {**os.environ, "PYTHONPATH": str(copy / "src")}
+    env = {**os.environ, "PYTHONPATH": str(copy)}
     result = subprocess.run(
         ["lint-imports", "--no-cache"],
         cwd=copy,

@@ -8,7 +8,7 @@ import os
 import subprocess
 from pathlib import Path
 
-AGENT = Path(__file__).resolve().parents[2] / "src/fueltui/master/verify/probe_agent.py"
+AGENT = Path(__file__).resolve().parents[2] / "fueltui/master/verify/probe_agent.py"
 
 
 def sh(*argv: str, check: bool = True) -> subprocess.CompletedProcess[str]:
