@@ -180,7 +180,9 @@ class Lab:
         names.root.mkdir(parents=True, exist_ok=True)
         names.root.chmod(0o700)
         names.log_dir.mkdir(exist_ok=True)
-        state = LabState(prefix=names.prefix, networks=networks, nics=nics, image=str(image) if image else None)
+        state = LabState(
+            prefix=names.prefix, networks=networks, nics=nics, image=str(image) if image else None
+        )
         self._save(state)
         ensure_master_key(names.master_state)
         authorized = names.root / "authorized_keys"
@@ -271,7 +273,8 @@ class Lab:
         """Open vSwitch's userspace datapath does not complete partial checksums: TCP over
         veth would fail while ping works. The nodes turn their own ends off when deployed."""
         for link in links:
-            netns.run(["ip", "netns", "exec", self.names.master_ns, "ethtool", "-K", link, "tx", "off"], check=False)
+            argv = ["ip", "netns", "exec", self.names.master_ns, "ethtool", "-K", link, "tx", "off"]
+            netns.run(argv, check=False)
 
     def _start_node(self, index: int, ns: str, authorized: Path, image: Path | None = None) -> int:
         node_dir = self.names.node_dir(index)

@@ -22,7 +22,11 @@ from fueltui.mirror.paths import image_dir
 HEALTH_DIR = "health"
 KERNEL = "fueltui-health.vmlinuz"
 INITRD = "fueltui-health.initrd"
-MODULES = ("kernel/net/core/failover.ko", "kernel/drivers/net/net_failover.ko", "kernel/drivers/net/virtio_net.ko")
+MODULES = (
+    "kernel/net/core/failover.ko",
+    "kernel/drivers/net/net_failover.ko",
+    "kernel/drivers/net/virtio_net.ko",
+)
 
 INIT = """#!/bin/busybox sh
 /bin/busybox --install -s /bin
@@ -63,7 +67,8 @@ case "$1" in
     ip addr add "$ip/${mask:-24}" dev "$interface"
     [ -n "$router" ] && ip route replace default via "${router%% *}"
     # The subnet's network address, for the scan (a /28 from the health check).
-    echo "$ip/${mask:-24}" | awk -F'[./]' '{m=$5; n=$4; b=2^(32-m); printf "%s.%s.%s.%d", $1, $2, $3, int(n/b)*b}' > /run/net
+    echo "$ip/${mask:-24}" | awk -F'[./]' \
+      '{m=$5; n=$4; b=2^(32-m); printf "%s.%s.%s.%d", $1, $2, $3, int(n/b)*b}' > /run/net
     ;;
 esac
 exit 0
@@ -110,8 +115,8 @@ def build_health_image(os_name: str, repo: Path, target: Path) -> tuple[Path, Pa
     if stamp.exists() and stamp.read_text() == version and (target / INITRD).exists():
         return target / KERNEL, target / INITRD
     modules = root / "usr" / "lib" / "modules" / version
-    entries: list[tuple[str, int, bytes]] = [(d, 0o040755, b"") for d in ("bin", "lib", "lib/modules", "proc",
-                                                                           "sys", "dev", "run", "tmp")]  # fmt: skip
+    folders = ("bin", "lib", "lib/modules", "proc", "sys", "dev", "run", "tmp")
+    entries: list[tuple[str, int, bytes]] = [(d, 0o040755, b"") for d in folders]
     entries.append(("bin/busybox", 0o100755, _busybox_static(repo)))
     entries.append(("bin/dhcp.sh", 0o100755, DHCP.encode()))
     entries.append(("init", 0o100755, INIT.encode()))
