@@ -67,6 +67,7 @@ def _up(args: argparse.Namespace) -> int:
             start_master=False if args.no_master else None,
             timeout=args.timeout,
             image=os_image() if args.os else None,
+            wait_discovered=True,  # the next command (an apply) finds every node
         )
     except LabError as exc:
         return _fail(exc)

@@ -129,6 +129,7 @@ class Lab:
         timeout: float = 60.0,
         dhcp: bool = True,
         image: Path | None = None,
+        wait_discovered: bool = False,
     ) -> LabState:
         """Build the lab (or keep it when it is up and healthy with the same shape).
 
@@ -159,7 +160,10 @@ class Lab:
         if start_master is None:
             start_master = master_available()
         try:
-            return self._build(nodes, nics, networks, start_master, dhcp, timeout, image)
+            state = self._build(nodes, nics, networks, start_master, dhcp, timeout, image)
+            if start_master and wait_discovered:
+                self._wait_discovered(state, time.monotonic() + timeout)
+            return state
         except BaseException:
             self.down()
             raise
@@ -239,6 +243,27 @@ class Lab:
                 f"node {node.index} to get a DHCP lease",
             )
         return state
+
+    def _wait_discovered(self, state: LabState, deadline: float) -> None:
+        """`lab up` returns once the master lists every node online with its facts, so the
+        next command (an `apply` naming their MACs) finds them."""
+        import asyncio
+
+        from fueltui.client.api import MasterClient
+
+        wanted = {node.admin_mac for node in state.nodes}
+
+        async def missing() -> set[str]:
+            async with await MasterClient.connect(self.names.master_state, autostart=False) as client:
+                records = await client.nodes()
+            return wanted - {r.node.mac for r in records if r.node.online and r.node.facts.nics}
+
+        while left := asyncio.run(missing()):
+            if time.monotonic() > deadline:
+                names = ", ".join(sorted(left))
+                log = self.names.log_dir / "master.log"
+                raise LabError(f"the lab's master did not discover {names} (its log: {log})")
+            time.sleep(0.2)  # polling the master until every node is discovered
 
     def _wait(self, condition: object, deadline: float, what: str) -> None:
         assert callable(condition)

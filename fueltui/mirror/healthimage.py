@@ -10,6 +10,7 @@ from the mirror alone (no download), once per kernel.
 from __future__ import annotations
 
 import gzip
+import hashlib
 import io
 import lzma
 import shutil
@@ -66,9 +67,12 @@ case "$1" in
     ip addr flush dev "$interface"
     ip addr add "$ip/${mask:-24}" dev "$interface"
     [ -n "$router" ] && ip route replace default via "${router%% *}"
-    # The subnet's network address, for the scan (a /28 from the health check).
-    echo "$ip/${mask:-24}" | awk -F'[./]' \
-      '{m=$5; n=$4; b=2^(32-m); printf "%s.%s.%s.%d", $1, $2, $3, int(n/b)*b}' > /run/net
+    # The subnet's first address, for the scan (a /28 from the health check): shell
+    # arithmetic only (busybox awk has no maths).
+    m=${mask:-24}; [ "$m" -ge 24 ] || m=24
+    last=${ip##*.}
+    size=$((1 << (32 - m)))
+    echo "${ip%.*}.$((last / size * size))" > /run/net
     ;;
 esac
 exit 0
@@ -111,8 +115,9 @@ def build_health_image(os_name: str, repo: Path, target: Path) -> tuple[Path, Pa
     kernel = kernels[-1]
     version = kernel.name.removeprefix("vmlinuz-")
     target.mkdir(parents=True, exist_ok=True)
-    stamp = target / "kernel-version"
-    if stamp.exists() and stamp.read_text() == version and (target / INITRD).exists():
+    stamp = target / "built-from"
+    recipe = hashlib.sha256((INIT + DHCP + "".join(MODULES)).encode()).hexdigest()[:16]
+    if stamp.exists() and stamp.read_text() == f"{version} {recipe}" and (target / INITRD).exists():
         return target / KERNEL, target / INITRD
     modules = root / "usr" / "lib" / "modules" / version
     folders = ("bin", "lib", "lib/modules", "proc", "sys", "dev", "run", "tmp")
@@ -126,5 +131,5 @@ def build_health_image(os_name: str, repo: Path, target: Path) -> tuple[Path, Pa
         entries.append((f"lib/modules/{Path(module).name}", 0o100644, data))
     (target / INITRD).write_bytes(gzip.compress(_newc(entries), compresslevel=9, mtime=0))
     shutil.copyfile(kernel, target / KERNEL)
-    stamp.write_text(version)
+    stamp.write_text(f"{version} {recipe}")
     return target / KERNEL, target / INITRD

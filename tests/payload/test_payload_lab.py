@@ -22,11 +22,11 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from labfixtures import LabHandle, remove_stale_test_labs, unique_prefix
 
 from fueltui.core.releases import default_release
 from fueltui.lab.lab import Lab
 from fueltui.mirror.paths import image_dir, image_ready
+from labfixtures import LabHandle, remove_stale_test_labs, unique_prefix
 
 pytestmark = [pytest.mark.lab, pytest.mark.payload, pytest.mark.timeout(3000)]
 
@@ -41,20 +41,47 @@ def fueltui(handle: LabHandle, *args: str, timeout: float = 1800, check: bool = 
         [sys.executable, "-m", "fueltui", *args], env=env, capture_output=True, text=True, timeout=timeout
     )
     if check and proc.returncode != 0:
-        raise AssertionError(f"fueltui {' '.join(args)} exited {proc.returncode}:\n{proc.stdout}\n{proc.stderr}")
+        raise AssertionError(
+            f"fueltui {' '.join(args)} exited {proc.returncode}:\n{proc.stdout}\n{proc.stderr}"
+        )
     return proc.stdout
 
 
-def in_master_ns(handle: LabHandle, script: str, timeout: float = 120) -> str:
-    """Python code run in the lab master's namespace: the cloud as the operator's machine sees it."""
+def in_master_ns(handle: LabHandle, script: str, data: dict[str, str], timeout: float = 120) -> str:
+    """Python code run in the lab master's namespace (`data` as JSON in argv[1]): the cloud as
+    the operator's machine sees it."""
     proc = subprocess.run(
-        ["ip", "netns", "exec", handle.master_ns, sys.executable, "-c", script],
+        ["ip", "netns", "exec", handle.master_ns, sys.executable, "-c", script, json.dumps(data)],
         capture_output=True,
         text=True,
         timeout=timeout,
     )
     assert proc.returncode == 0, proc.stdout + proc.stderr
     return proc.stdout
+
+
+TOKEN = """
+import httpx, json, sys
+c = json.loads(sys.argv[1])
+domain = {"name": "Default"}
+user = {"name": c["OS_USERNAME"], "domain": domain, "password": c["OS_PASSWORD"]}
+scope = {"project": {"name": c["OS_PROJECT_NAME"], "domain": domain}}
+body = {"auth": {"identity": {"methods": ["password"], "password": {"user": user}}, "scope": scope}}
+r = httpx.post(c["OS_AUTH_URL"] + "/auth/tokens", json=body, timeout=30)
+print(r.status_code, len(r.json()["token"]["catalog"]))
+"""
+
+HORIZON_LOGIN = """
+import httpx, json, re, sys
+c = json.loads(sys.argv[1])
+with httpx.Client(base_url=c["horizon"], timeout=60, follow_redirects=True) as web:
+    page = web.get("auth/login/")
+    region = re.search(r'name="region" value="([^"]+)"', page.text)
+    form = {"username": c["OS_USERNAME"], "password": c["OS_PASSWORD"], "domain": "Default",
+            "csrfmiddlewaretoken": web.cookies.get("csrftoken"), "region": region.group(1) if region else ""}
+    after = web.post("auth/login/", data=form, headers={"Referer": str(page.url)})
+    print(page.status_code, after.status_code, after.url.path)
+"""
 
 
 def node_logs(handle: LabHandle, name: str, task_id: str) -> str:
@@ -123,33 +150,9 @@ def test_the_operator_reaches_the_cloud_from_the_lab_master(cloud_lab: LabHandle
     creds = dict(re.findall(r"^export (OS_[A-Z_]+)=(.*)$", openrc, re.M))
     creds = {k: shlex.split(v)[0] for k, v in creds.items()}
     assert creds["OS_AUTH_URL"] == access["keystone_url"]
-    token = in_master_ns(
-        cloud_lab,
-        f"""
-import httpx, json
-body = {{"auth": {{"identity": {{"methods": ["password"], "password": {{"user": {{"name": {creds["OS_USERNAME"]!r},
-  "domain": {{"name": "Default"}}, "password": {creds["OS_PASSWORD"]!r}}}}}}},
-  "scope": {{"project": {{"name": {creds["OS_PROJECT_NAME"]!r}, "domain": {{"name": "Default"}}}}}}}}}}
-r = httpx.post({creds["OS_AUTH_URL"] + "/auth/tokens"!r}, json=body, timeout=30)
-print(r.status_code, len(r.json()["token"]["catalog"]))
-""",
-    )
-    status, services = token.split()
+    status, services = in_master_ns(cloud_lab, TOKEN, creds).split()
     assert status == "201" and int(services) >= 5
-    horizon = in_master_ns(
-        cloud_lab,
-        f"""
-import httpx, re
-with httpx.Client(base_url={access["horizon_url"]!r}, timeout=60, follow_redirects=True) as c:
-    page = c.get("auth/login/")
-    csrf = c.cookies.get("csrftoken")
-    region = re.search(r'name="region" value="([^"]+)"', page.text)
-    form = {{"username": {creds["OS_USERNAME"]!r}, "password": {creds["OS_PASSWORD"]!r}, "domain": "Default",
-            "csrfmiddlewaretoken": csrf, "region": region.group(1) if region else ""}}
-    after = c.post("auth/login/", data=form, headers={{"Referer": str(page.url)}})
-    print(page.status_code, after.status_code, after.url.path)
-""",
-    )
+    horizon = in_master_ns(cloud_lab, HORIZON_LOGIN, {**creds, "horizon": access["horizon_url"]})
     login, landed, path = horizon.split()
     assert login == "200" and landed == "200" and path.startswith("/project"), horizon
 
@@ -170,7 +173,9 @@ def test_a_redeploy_with_nothing_changed_changes_nothing(cloud_lab: LabHandle, d
         log = node_logs(cloud_lab, name, str(task["id"]))
         payload = log[log.find("--- payload_apt") :]
         assert "--- payload_apt" in log, log[-2000:]
-        changed = [line for line in payload.splitlines() if re.search(r" changed /|: (restart|start)ed$", line)]
+        changed = [
+            line for line in payload.splitlines() if re.search(r" changed /|: (restart|start)ed$", line)
+        ]
         assert changed == [], (name, changed)
     cold = float(str(deployed["wall_seconds"]))
     assert seconds < cold, (seconds, cold)

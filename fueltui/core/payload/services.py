@@ -428,7 +428,7 @@ def render_horizon(view: NodeView) -> str:
                 "root:root",
                 "# fueltui\nWSGIApplicationGroup %{GLOBAL}\n",
             ),
-            "if [ ! -e /etc/apache2/conf-enabled/fueltui-horizon.conf ]; then a2enconf -q fueltui-horizon; fi",
+            "[ -e /etc/apache2/conf-enabled/fueltui-horizon.conf ] || a2enconf -q fueltui-horizon",
             "mkdir -p /var/log/openstack-dashboard /run/apache2 /run/lock/apache2",
             "svc apache2",
             f"wait_http http://{data.public_vip}/auth/login/ 60 Horizon",
