@@ -235,7 +235,7 @@ async def _cloud_health(
     ctx: TaskContext, nodes: list[DeployNode], factory: Callable[[Path], object]
 ) -> dict[str, object] | None:
     """Fuel's Health Check after a deploy of a cloud (None: no payload, nothing to check)."""
-    from fueltui.master.deploy.health import run_health
+    from fueltui.master.deploy.cloudhealth import run_health
 
     primary = next((n for n in nodes if "primary-controller" in n.roles and n.config.payload), None)
     if primary is None:
