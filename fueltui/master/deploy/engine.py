@@ -35,6 +35,15 @@ LOG_BATCH = 500
 REPORT_EVERY = 0.5
 
 
+def _timeout_text(exc: TimeoutError, timeout: float) -> str:
+    """What a time-out really did: the SSH layer says whether the node confirmed the kill
+    (`CommandTimeout.reason`); a local process is always killed with its process group."""
+    reason = getattr(exc, "reason", None)
+    if isinstance(reason, str) and reason:
+        return reason
+    return f"timed out after {timeout:g} s; the command was killed"
+
+
 class DeploySink(Protocol):
     """Where the orchestrator reports: the master's task context, or a test's recorder."""
 
@@ -287,8 +296,8 @@ class Orchestrator:
             self._log(node.mac, f"--- {task.id} ({task.type}) started")
             try:
                 error = await self._execute(node, task, run.timeout)
-            except TimeoutError:
-                error = f"timed out after {run.timeout:g} s; the command was killed"
+            except TimeoutError as exc:
+                error = _timeout_text(exc, run.timeout)
             except NodeLost as exc:
                 error = f"node unreachable over SSH: {exc}"
             except OSError as exc:
