@@ -25,8 +25,10 @@ from collections.abc import Iterable, Mapping
 import yaml
 from pydantic import Field
 
+from fueltui.core import netscript
 from fueltui.core.environment import ADMIN, PUBLIC, effective_network
 from fueltui.core.model import Environment, Node, Release, Strict
+from fueltui.core.netscript import WantedNetwork
 
 HEALTH_MARK = "FUELTUI-HEALTH"
 
@@ -211,31 +213,30 @@ def render_netplan(cfg: NodeConfig) -> str:
     return header + yaml.safe_dump({"network": network}, sort_keys=False)
 
 
-def render_network_script(cfg: NodeConfig) -> str:
-    """Bring every NIC up, put each network's address on its device, set the default route.
-    Idempotent: `ip addr replace` and `ip route replace` may run again on resume."""
-    q = shlex.quote
-    lines = ["#!/bin/sh", f"# {_comment(cfg.name)}: network set-up by fueltui", "set -e"]
-    for nic in cfg.nics:
-        lines.append(f"ip link set dev {q(nic)} up")
+def wanted_network(cfg: NodeConfig) -> WantedNetwork:
+    """What the network script converges the node on (the admin address is left alone: it
+    is the node's lease, and the master reaches the node there)."""
+    admin = cfg.scheme(ADMIN)
+    wanted = WantedNetwork(nics=list(cfg.nics), admin_ip=admin.ip if admin else None)
     for item in cfg.networks:
         if item.network == ADMIN or not item.address:
-            continue  # the admin address is the node's lease; the master reaches it there
+            continue
         device = item.device(cfg.apply_vlans)
-        if device != item.nic:
-            lines.append(
-                f"ip link show dev {q(device)} >/dev/null 2>&1 || "
-                f"ip link add link {q(item.nic)} name {q(device)} type vlan id {item.vlan}"
-            )
-            lines.append(f"ip link set dev {q(device)} up")
-        lines.append(f"ip addr replace {q(item.address)} dev {q(device)}")
-        lines.append(f"echo {q(f'{item.network}: {item.address} on {device}')}")
+        known = any(v[0] == device for v in wanted.vlans)
+        if device != item.nic and item.vlan is not None and not known:
+            wanted.vlans.append((device, item.nic, item.vlan))
+        wanted.addresses.append((item.address, device, item.network))
     for item in cfg.networks:
         if item.default_route and item.gateway:
-            device = item.device(cfg.apply_vlans)
-            lines.append(f"ip route replace default via {q(item.gateway)} dev {q(device)}")
-            lines.append(f"echo {q(f'default route via {item.gateway} on {device}')}")
-    return "\n".join(lines) + "\n"
+            wanted.routes.append((item.gateway, item.device(cfg.apply_vlans)))
+    return wanted
+
+
+def render_network_script(cfg: NodeConfig) -> str:
+    """Converge the node's network on `cfg`: bring every NIC up, put each network's address
+    on its device, set the default route, and remove what an earlier deploy put there that
+    `cfg` no longer has. `sh network.sh --check` reports differences only (exit 1)."""
+    return netscript.render(wanted_network(cfg), _comment(cfg.name))
 
 
 def health_targets(cfg: NodeConfig) -> list[tuple[str, str, str]]:

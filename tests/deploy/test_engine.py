@@ -291,3 +291,32 @@ async def test_reboot_waits_for_a_new_boot_id(tmp_path: Path) -> None:
     assert "the node is back" in kit.log("ctl-1")
     assert kit.status("ctl-1") == "error"
     assert "stuck: did not come back within 0.5 s" in str(kit.recorder.states[kit.nodes[0].mac]["message"])
+
+
+async def test_resume_skips_a_task_only_when_its_check_says_the_node_still_matches(tmp_path: Path) -> None:
+    tasks = """
+- {id: file, type: upload_file, roles: ["*"], parameters: {data: "wanted\\n", path: /etc/thing}}
+- {id: state, type: shell, roles: ["*"], requires: [file],
+   parameters: {cmd: 'echo on > "$ROOT/state"; echo x >> "$ROOT/count"', check: 'grep -qx on "$ROOT/state"'}}
+"""
+    kit = make_kit(tmp_path, tasks, LAB[:1])
+    root = tmp_path / "ctl-1"
+    assert (await kit.orchestrator().run())["ran"] == 2
+    assert (await kit.orchestrator().run())["skipped"] == 2  # both checks pass: nothing to redo
+
+    (root / "state").write_text("off\n")  # the node drifted: the check fails, the task runs
+    (root / "etc" / "thing").unlink()  # an uploaded file was deleted: it is put back
+    again = await kit.orchestrator().run()
+    assert (again["ran"], again["skipped"]) == (2, 0)
+    assert (root / "state").read_text() == "on\n" and (root / "etc" / "thing").read_text() == "wanted\n"
+    log = kit.log("ctl-1")
+    assert "--- file: done before, but the node no longer matches: /etc/thing is missing or unreadable" in log
+    assert "--- state: done before, but the node no longer matches: the check exited with status 1" in log
+
+    (root / "etc" / "thing").write_text("edited\n")
+    third = await kit.orchestrator().run()
+    assert (third["ran"], third["skipped"]) == (1, 1)
+    assert "--- file: done before, but the node no longer matches: /etc/thing was changed on the node" in (
+        kit.log("ctl-1")
+    )
+    assert (root / "count").read_text() == "x\nx\n"  # the shell task ran twice in four deploys

@@ -22,6 +22,7 @@ from fueltui.core.nodeconfig import (
     render_netplan,
     render_network_script,
     render_node_yaml,
+    wanted_network,
 )
 from fueltui.core.releases import default_release
 
@@ -113,14 +114,23 @@ def test_netplan_renders_vlan_devices_for_tagged_networks() -> None:
 
 
 def test_network_script_untagged_in_lab_and_tagged_otherwise() -> None:
-    lab = render_network_script(lab_configs(apply_vlans=False)[MACS[0]])
-    assert "ip addr replace 192.168.0.2/24 dev eth1" in lab
-    assert "type vlan" not in lab
-    assert "ip route replace default via 172.16.0.1 dev eth3" in lab
-    assert "10.20.0.131" not in lab  # the admin lease is never touched
-    real = render_network_script(lab_configs(apply_vlans=True)[MACS[0]])
-    assert "ip link add link eth1 name eth1.101 type vlan id 101" in real
-    assert "ip addr replace 192.168.0.2/24 dev eth1.101" in real
+    lab_cfg = lab_configs(apply_vlans=False)[MACS[0]]
+    assert wanted_network(lab_cfg).data().splitlines() == [
+        "addr 192.168.0.2/24 eth1 management",
+        "addr 192.168.1.2/24 eth2 storage",
+        "addr 172.16.0.2/24 eth3 public",
+        "route 172.16.0.1 eth3",
+    ]
+    lab = render_network_script(lab_cfg)
+    assert "ADMIN=10.20.0.131" in lab.splitlines()  # the admin lease: never removed, never set
+    assert "10.20.0.131/24" not in lab
+    real_cfg = lab_configs(apply_vlans=True)[MACS[0]]
+    assert wanted_network(real_cfg).data().splitlines()[:3] == [
+        "link eth1.101 eth1 101",
+        "link eth2.102 eth2 102",
+        "addr 192.168.0.2/24 eth1.101 management",
+    ]
+    real = render_network_script(real_cfg)
     for script in (lab, real):
         subprocess.run(["sh", "-n"], input=script, text=True, check=True)
 
@@ -130,8 +140,8 @@ def test_hostile_names_are_quoted_in_scripts() -> None:
     cfg = cfgs[MACS[0]]
     evil = cfg.model_copy(update={"name": "x\ntouch /tmp/pwned; $(id)", "nics": ["eth0", "e$(id)"]})
     script = render_network_script(evil)
-    assert "ip link set dev 'e$(id)' up" in script
-    assert script.splitlines()[1] == "# x?touch??tmp?pwned????id?: network set-up by fueltui"  # one line
+    assert "NICS='eth0 e$(id)'" in script.splitlines()  # data in single quotes, never code
+    assert script.splitlines()[1].startswith("# x?touch??tmp?pwned????id?: network set-up by fueltui")
     assert not any(line.startswith("touch") for line in script.splitlines())
     subprocess.run(["sh", "-n"], input=script, text=True, check=True)
 

@@ -12,7 +12,9 @@ Rules the operator relies on:
 * Stop (`stop` event) lets running tasks finish and starts nothing new; Stop --now is a
   cancellation of `run()`, which kills running commands; either way nodes end `stopped`;
 * a task that already succeeded on a node with an unchanged signature (node config hash +
-  task definition) is skipped unless `force`; node progress = finished / total tasks.
+  task definition) is skipped unless `force` — and only when its check (see
+  `tasktypes.check_task`) says the node still matches: a deleted address or file is put
+  back by the next deploy or retry; node progress = finished / total tasks.
 """
 
 from __future__ import annotations
@@ -29,7 +31,7 @@ from fueltui.core.model import GraphTask
 from fueltui.core.nodeconfig import NodeConfig, config_hash, parse_health_line, render
 from fueltui.master.deploy.resume import ResumeState
 from fueltui.master.deploy.runners import NodeLost, NodeRunner
-from fueltui.master.deploy.tasktypes import run_task
+from fueltui.master.deploy.tasktypes import check_task, run_task
 
 LOG_BATCH = 500
 REPORT_EVERY = 0.5
@@ -260,10 +262,13 @@ class Orchestrator:
             signature = hashlib.sha256(f"{node_hash}:{task_signature(task)}".encode()).hexdigest()[:20]
             always = bool(task.parameters.get("always_run"))
             if not self.force and not always and self.resume.succeeded(mac, task.id, signature):
-                outcome.skipped += 1
-                self._log(mac, f"--- {task.id}: done before with this configuration, skipped")
-                await self._report()
-                continue
+                differs = await self._check(node, task)
+                if differs is None:
+                    outcome.skipped += 1
+                    self._log(mac, f"--- {task.id}: done before with this configuration, skipped")
+                    await self._report()
+                    continue
+                self._log(mac, f"--- {task.id}: done before, but the node no longer matches: {differs}")
             await self.sink.node(mac, task=task.id, progress=outcome.percent, message=f"running {task.id}")
             error = await self._attempts(node, task)
             if error is not None:
@@ -309,6 +314,21 @@ class Orchestrator:
                 return None
             self._log(node.mac, f"--- {task.id}: failed: {error}")
         return error
+
+    async def _check(self, node: DeployNode, task: GraphTask) -> str | None:
+        """None when the node still holds what `task` did (see `tasktypes.check_task`)."""
+        master = self.master_runner(node) if self.master_runner is not None else None
+        try:
+            return await check_task(
+                task,
+                node.runner,
+                master,
+                lambda source: render(source, self._config_for(node, source)),
+                self.graph.run(task.id).timeout,
+                lambda _stream, line: self._log(node.mac, line),
+            )
+        except Exception as exc:  # a check that cannot run is no proof: run the task
+            return f"the check failed: {type(exc).__name__}: {exc}"
 
     async def _execute(self, node: DeployNode, task: GraphTask, timeout: float) -> str | None:
         node_log = self._logs[node.mac]

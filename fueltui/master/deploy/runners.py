@@ -13,7 +13,9 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import hashlib
 import os
+import shlex
 import signal
 from collections.abc import Callable, Mapping
 from pathlib import Path
@@ -30,6 +32,10 @@ class NodeRunner(Protocol):
     async def run(self, command: str, on_line: LineCallback, timeout: float | None) -> int: ...
 
     async def put_file(self, path: str, data: bytes, mode: int) -> None: ...
+
+    async def file_state(self, path: str, timeout: float) -> tuple[str, int] | None:
+        """(sha256 hex digest, permission bits) of the file at `path`, None when absent."""
+        ...
 
 
 def _unreachable() -> tuple[type[Exception], ...]:
@@ -66,6 +72,20 @@ class FanoutRunner:
             raise
         except _unreachable() as exc:
             raise NodeLost(str(exc)) from exc
+
+    async def file_state(self, path: str, timeout: float) -> tuple[str, int] | None:
+        lines: list[str] = []
+        q = shlex.quote(path)
+        command = f"sha256sum < {q} && stat -c %a {q}"
+        status = await self.run(command, lambda _stream, line: lines.append(line), timeout)
+        return _parse_state(lines) if status == 0 else None
+
+
+def _parse_state(lines: list[str]) -> tuple[str, int] | None:
+    try:
+        return lines[0].split()[0], int(lines[1].strip(), 8)
+    except (IndexError, ValueError):
+        return None
 
 
 class LocalRunner:
@@ -111,8 +131,20 @@ class LocalRunner:
             await asyncio.shield(proc.wait())
             raise
 
+    def _target(self, path: str) -> Path:
+        return Path(path) if self.root is None else self.root / path.lstrip("/")
+
+    async def file_state(self, path: str, timeout: float) -> tuple[str, int] | None:
+        target = self._target(path)
+        try:
+            data = target.read_bytes()
+            mode = target.stat().st_mode & 0o7777
+        except OSError:
+            return None
+        return hashlib.sha256(data).hexdigest(), mode
+
     async def put_file(self, path: str, data: bytes, mode: int) -> None:
-        target = Path(path) if self.root is None else self.root / path.lstrip("/")
+        target = self._target(path)
         target.parent.mkdir(parents=True, exist_ok=True)
         temp = target.with_name(f".{target.name}.fueltui-tmp")
         temp.write_bytes(data)
