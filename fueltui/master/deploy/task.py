@@ -23,6 +23,7 @@ from fueltui.core.model import EnvStatus, Node
 from fueltui.core.nodeconfig import node_configs
 from fueltui.master.deploy.checks import PredeployContext, predeploy_findings
 from fueltui.master.deploy.engine import DeployNode, Orchestrator
+from fueltui.master.deploy.envstatus import bystander_results, bystanders, env_status_now
 from fueltui.master.deploy.resume import ResumeState
 from fueltui.master.deploy.runners import FanoutRunner, LocalRunner, NodeRunner
 from fueltui.master.errors import Conflict, Invalid
@@ -137,6 +138,8 @@ async def handle_deploy(ctx: TaskContext) -> dict[str, object]:
     skip_note = _skip_note(ctx)
     if skip_note:
         await ctx.log(None, skip_note)
+    for mac, line in bystanders(pctx.nodes, pctx.targets).items():  # every node shows
+        await ctx.set_node(mac, **line)  # type: ignore[arg-type]
     try:
         graph = graph_for_release(pctx.release)
     except GraphError as exc:
@@ -193,11 +196,15 @@ async def handle_deploy(ctx: TaskContext) -> dict[str, object]:
     await _report_health(ctx, orchestrator)
     if skip_note:
         result["skip_verify"] = skip_note
+    nodes_result = result["nodes"]
+    assert isinstance(nodes_result, dict)
+    nodes_result.update(bystander_results(pctx.nodes, pctx.targets))
     if result["stopped"]:
         set_env_status(ctx.store, pctx.env.name, EnvStatus.stopped)
         return result
     if result["ready"] and result["health_ok"]:
-        set_env_status(ctx.store, pctx.env.name, EnvStatus.operational)
+        # The environment is what all its nodes are, not only the ones deployed now.
+        set_env_status(ctx.store, pctx.env.name, env_status_now(ctx.store, pctx.env.name))
         return result
     set_env_status(ctx.store, pctx.env.name, EnvStatus.error)
     failed = [o for o in orchestrator.outcomes.values() if o.status != "ready"]
