@@ -14,14 +14,13 @@ and each node's line of the task record says what went wrong.
 from __future__ import annotations
 
 import asyncio
-import os
 from collections.abc import Callable
 from pathlib import Path
 
 from fueltui.core.graph import GraphError, deploy_roles, graph_for_release
 from fueltui.core.model import EnvStatus, Node
 from fueltui.core.nodeconfig import node_configs
-from fueltui.master.deploy.checks import PredeployContext, predeploy_findings
+from fueltui.master.deploy.checks import PredeployContext, deploy_untagged, predeploy_findings
 from fueltui.master.deploy.engine import DeployNode, Orchestrator
 from fueltui.master.deploy.envstatus import bystander_results, bystanders, env_status_now
 from fueltui.master.deploy.resume import ResumeState
@@ -31,10 +30,6 @@ from fueltui.master.store import Store
 from fueltui.master.tasks import TaskContext, TaskFailed
 
 KIND = "deploy"
-# The lab's master runs with these set; the lab's kernel has no 802.1Q, so tagged
-# networks go on bare NICs there (the netplan file still renders them tagged).
-LAB_MARKERS = ("FUELTUI_LAB", "FUELTUI_DEPLOY_UNTAGGED")
-LAB_BOOT_ENV = "FUELTUI_LAB_BOOT_OPTIONS"  # set only for the lab's master (see lab.py)
 STORE_STATUS = {"deploying": "deploying", "ready": "ready", "error": "error"}
 
 
@@ -146,12 +141,7 @@ async def handle_deploy(ctx: TaskContext) -> dict[str, object]:
         raise TaskFailed(str(exc)) from exc
 
     members = [n for n in pctx.nodes if n.roles]
-    untagged = (
-        bool(ctx.params.get("untagged"))
-        or any(os.environ.get(v) == "1" for v in LAB_MARKERS)
-        or bool(os.environ.get(LAB_BOOT_ENV))
-    )
-    configs = node_configs(pctx.env, pctx.release, members, apply_vlans=not untagged)
+    configs = node_configs(pctx.env, pctx.release, members, apply_vlans=not deploy_untagged(ctx.params))
     primaries = [name for name, meta in pctx.release.roles.items() if meta.has_primary]
     roles = deploy_roles([(n.name, n.roles) for n in members], primaries)
 
