@@ -382,7 +382,7 @@ class Fanout:
 
             async def kill() -> bool:
                 if pgid:
-                    killer = await conn.create_process(f"kill -KILL -- -{pgid[0]}")
+                    killer = await conn.create_process(f"kill -s KILL -- -{pgid[0]}")
                     return (await killer.wait()).exit_status == 0
                 procs[0].kill()  # the shell has not said its process group yet: signal the session
                 await procs[0].wait_closed()

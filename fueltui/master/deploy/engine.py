@@ -177,6 +177,7 @@ class Orchestrator:
         self._logs: dict[str, _NodeLog] = {}
         self._reported = 0.0
         self._group_of: dict[str, RoleGroup | None] = {}
+        self._cleaned: set[str] = set()  # nodes whose earlier runs' leftovers were ended
         for node in self.nodes.values():
             groups = graph.groups_for(node.roles)
             self._group_of[node.mac] = groups[0] if groups else None
@@ -254,6 +255,9 @@ class Orchestrator:
         node, outcome = self.nodes[mac], self.outcomes[mac]
         outcome.status = "deploying"
         await self.sink.node(mac, status="deploying", progress=outcome.percent, message="")
+        if mac not in self._cleaned:
+            self._cleaned.add(mac)
+            await self._end_leftovers(node)
         node_hash = config_hash(node.config)
         for task in tasks:
             if self.stop.is_set():
@@ -314,6 +318,13 @@ class Orchestrator:
                 return None
             self._log(node.mac, f"--- {task.id}: failed: {error}")
         return error
+
+    async def _end_leftovers(self, node: DeployNode) -> None:
+        """Before a node's first task: end commands an earlier run left running there (its
+        master was killed), so they cannot overlap with this run's. A node that cannot be
+        reached now fails on its first task, with that task's message."""
+        with contextlib.suppress(TimeoutError, NodeLost, OSError):
+            await node.runner.end_leftovers(lambda _stream, line: self._log(node.mac, f"--- {line}"))
 
     async def _check(self, node: DeployNode, task: GraphTask) -> str | None:
         """None when the node still holds what `task` did (see `tasktypes.check_task`)."""
