@@ -252,16 +252,25 @@ def health_targets(cfg: NodeConfig) -> list[tuple[str, str, str]]:
 
 
 def render_healthcheck_script(cfg: NodeConfig) -> str:
-    """Ping every peer on every shared network; one `FUELTUI-HEALTH ok|fail` line each."""
+    """Ping every peer on every shared network from this node's own address and NIC for that
+    network (source-bound: the configured address must be on the configured device, and the
+    ping is bound to that device, so a stale copy of an address elsewhere proves nothing);
+    one `FUELTUI-HEALTH ok|fail` line per peer address."""
     q = shlex.quote
     lines = [
         "#!/bin/sh",
-        f"# {_comment(cfg.name)}: reach every peer on every shared network",
+        f"# {_comment(cfg.name)}: reach every peer on every shared network, from the configured NIC",
         "rc=0",
+        "# $1 network, $2 peer, $3 peer address, $4 this node's device, $5 this node's address",
         "check() {",
+        '  if ! ip -o addr show dev "$4" 2>/dev/null | \\',
+        '      awk -v ip="$5" \'{ split($4, a, "/"); if (a[1] == ip) f = 1 } END { exit !f }\'; then',
+        '    echo "$1: this node\'s address $5 is not on $4"',
+        f'    echo "{HEALTH_MARK} fail $1 $2 $3"; rc=1; return 1',
+        "  fi",
         "  n=0",
         "  while [ $n -lt 3 ]; do",
-        '    if ping -n -q -c 1 -W 1 "$3" >/dev/null 2>&1; then',
+        '    if ping -n -q -c 1 -W 1 -I "$4" "$3" >/dev/null 2>&1; then',
         f'      echo "{HEALTH_MARK} ok $1 $2 $3"; return 0',
         "    fi",
         "    n=$((n + 1))",
@@ -269,7 +278,11 @@ def render_healthcheck_script(cfg: NodeConfig) -> str:
         f'  echo "{HEALTH_MARK} fail $1 $2 $3"; rc=1',
         "}",
     ]
-    lines.extend(f"check {q(net)} {q(peer)} {q(addr)}" for net, peer, addr in health_targets(cfg))
+    for net, peer, addr in health_targets(cfg):
+        own = cfg.scheme(net)
+        assert own is not None and own.ip is not None  # health_targets keeps shared networks only
+        device = own.device(cfg.apply_vlans)
+        lines.append(f"check {q(net)} {q(peer)} {q(addr)} {q(device)} {q(own.ip)}")
     lines.append("exit $rc")
     return "\n".join(lines) + "\n"
 

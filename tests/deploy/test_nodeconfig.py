@@ -13,6 +13,7 @@ from fueltui.core.graph import UPLOAD_SOURCES
 from fueltui.core.model import Node, NodeFacts
 from fueltui.core.nodeconfig import (
     RENDERERS,
+    NetworkScheme,
     build_node_configs,
     config_hash,
     health_targets,
@@ -166,12 +167,14 @@ def test_health_check_covers_every_peer_on_every_shared_network() -> None:
     assert parse_health_line("64 bytes from ...") is None
 
 
-def loopback_peer_config():
+def loopback_peer_config(own: str = "127.0.0.1/8"):
+    """compute-1 with its management network on `lo` (address `own`) and one peer at 127.0.0.1."""
     cfg = lab_configs()[MACS[1]]
     other = cfg.peers[0].model_copy(
         update={"mac": "52:54:00:99:99:99", "addresses": {"management": "127.0.0.1"}}
     )
-    return cfg.model_copy(update={"peers": [other]})
+    networks = [NetworkScheme(network="management", nic="lo", address=own)]
+    return cfg.model_copy(update={"peers": [other], "networks": networks})
 
 
 def test_health_script_reports_reachable_peer() -> None:
@@ -184,16 +187,35 @@ def test_health_script_reports_reachable_peer() -> None:
 
 @pytest.mark.lab
 @pytest.mark.skipif(os.geteuid() != 0, reason="needs root for an empty network namespace")
-def test_health_script_reports_unreachable_peer_and_fails() -> None:
-    # A fresh network namespace has its loopback down: nothing answers, nothing leaves the host.
+def test_health_script_reports_unreachable_peer_and_fails(tmp_path) -> None:
+    # A fresh network namespace whose loopback has its address but is down: nothing answers,
+    # nothing leaves the host.
+    script = tmp_path / "health.sh"
+    script.write_text(render_healthcheck_script(loopback_peer_config()))
     done = subprocess.run(
-        ["unshare", "--net", "sh"],
-        input=render_healthcheck_script(loopback_peer_config()),
+        ["unshare", "--net", "sh", "-c", f"ip link set lo up && ip link set lo down && sh {script}"],
         text=True,
         capture_output=True,
     )
     assert done.returncode == 1, done.stdout + done.stderr
     assert done.stdout.split() == ["FUELTUI-HEALTH", "fail", "management", "compute-1", "127.0.0.1"]
+
+
+def test_health_script_is_source_bound() -> None:
+    # 127.0.0.7 answers on this host (all of 127/8 is local), but it is not the address `lo`
+    # holds: a peer reached from another address than the configured one proves nothing.
+    done = subprocess.run(
+        ["sh"],
+        input=render_healthcheck_script(loopback_peer_config(own="127.0.0.7/8")),
+        text=True,
+        capture_output=True,
+    )
+    assert done.returncode == 1
+    assert done.stdout.splitlines() == [
+        "management: this node's address 127.0.0.7 is not on lo",
+        "FUELTUI-HEALTH fail management compute-1 127.0.0.1",
+    ]
+    assert '-I "$4"' in render_healthcheck_script(loopback_peer_config())  # bound to the NIC
 
 
 def test_config_hash_follows_what_the_node_is_told() -> None:

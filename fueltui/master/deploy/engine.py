@@ -29,6 +29,7 @@ from typing import Protocol
 from fueltui.core.graph import Graph, RoleGroup, task_signature
 from fueltui.core.model import GraphTask
 from fueltui.core.nodeconfig import NodeConfig, config_hash, parse_health_line, render
+from fueltui.master.deploy.health import blame
 from fueltui.master.deploy.resume import ResumeState
 from fueltui.master.deploy.runners import NodeLost, NodeRunner
 from fueltui.master.deploy.tasktypes import check_task, run_task
@@ -90,6 +91,7 @@ class NodeOutcome:
     health: list[dict[str, object]] = field(default_factory=list)
     health_skipped: list[str] = field(default_factory=list)  # peers not checked: they failed
     health_ran: bool = False
+    blamed: list[str] = field(default_factory=list)  # why the health check blames this node
 
     @property
     def total(self) -> int:
@@ -113,6 +115,7 @@ class NodeOutcome:
             "skipped": self.skipped,
             "failed_task": self.failed_task,
             "health_skipped": self.health_skipped,
+            "blamed": self.blamed,
         }
 
 
@@ -249,7 +252,24 @@ class Orchestrator:
             return
         async with asyncio.TaskGroup() as tg:
             for mac in waiting:
-                tg.create_task(self._run_tasks(mac, self.outcomes[mac].post, last=True))
+                tg.create_task(self._run_tasks(mac, self.outcomes[mac].post, last=False))
+        await self._judge_health([m for m in waiting if self.outcomes[m].status == "deploying"])
+
+    async def _judge_health(self, finished: list[str]) -> None:
+        """The post-deployment tasks are done on `finished` nodes: each is ready unless the
+        health check blames it (see `health.blame`: the broken node, not its peers)."""
+        verdict = blame(entry for o in self.outcomes.values() for entry in o.health)
+        for mac in finished:
+            outcome = self.outcomes[mac]
+            reasons = verdict.get(outcome.name, [])
+            outcome.blamed = reasons
+            if reasons:
+                outcome.failed_task = next(
+                    (t.id for t in outcome.post if t.parameters.get("collect") == "health"), None
+                )
+                await self._set_status(mac, "error", "health: " + "; ".join(reasons))
+            else:
+                await self._set_status(mac, "ready", "deployed")
 
     async def _run_tasks(self, mac: str, tasks: list[GraphTask], *, last: bool) -> None:
         node, outcome = self.nodes[mac], self.outcomes[mac]
@@ -357,7 +377,7 @@ class Orchestrator:
                     outcome.health.append({"from": node.name, **entry})
 
         master = self.master_runner(node) if self.master_runner is not None else None
-        return await run_task(
+        error = await run_task(
             task,
             node.runner,
             master,
@@ -365,6 +385,11 @@ class Orchestrator:
             timeout,
             on_line,
         )
+        if collect and error is not None and outcome.health:
+            # Failed pings are results, judged across all nodes once every check is in
+            # (`_judge_health`); only a check that reported nothing failed as a task.
+            return None
+        return error
 
     def _config_for(self, node: DeployNode, source: str) -> NodeConfig:
         """The health check leaves out peers that failed in this run: their addresses were

@@ -224,8 +224,10 @@ async def _report_health(ctx: TaskContext, orchestrator: Orchestrator) -> None:
             continue
         missed = [f"{e['peer']} on {e['network']} ({e['address']})" for e in outcome.health if not e["ok"]]
         total = len(outcome.health)
-        if missed:
-            message = f"health: cannot reach {', '.join(missed)}"
+        if outcome.blamed:
+            message = "health: " + "; ".join(outcome.blamed)
+        elif missed:  # the peers it missed are blamed, not this node
+            message = f"health: ok; cannot reach {', '.join(missed)} (blamed on the peer)"
         else:
             message = f"health: all {total} peer addresses reachable"
         await ctx.set_node(mac, message=message)
