@@ -180,7 +180,6 @@ class Orchestrator:
         self._logs: dict[str, _NodeLog] = {}
         self._reported = 0.0
         self._group_of: dict[str, RoleGroup | None] = {}
-        self._cleaned: set[str] = set()  # nodes whose earlier runs' leftovers were ended
         for node in self.nodes.values():
             groups = graph.groups_for(node.roles)
             self._group_of[node.mac] = groups[0] if groups else None
@@ -201,6 +200,8 @@ class Orchestrator:
             await self.sink.node(mac, status="pending", progress=0, task="", message="waiting for its group")
         await self._report(now=True)
         try:
+            # Before any group starts: nothing an earlier run left running may overlap this one.
+            await asyncio.gather(*(self._end_leftovers(node) for node in self.nodes.values()))
             events = {g.id: asyncio.Event() for g in self.graph.groups}
             async with asyncio.TaskGroup() as tg:
                 for group in self.graph.groups:
@@ -275,9 +276,6 @@ class Orchestrator:
         node, outcome = self.nodes[mac], self.outcomes[mac]
         outcome.status = "deploying"
         await self.sink.node(mac, status="deploying", progress=outcome.percent, message="")
-        if mac not in self._cleaned:
-            self._cleaned.add(mac)
-            await self._end_leftovers(node)
         node_hash = config_hash(node.config)
         for task in tasks:
             if self.stop.is_set():
@@ -340,9 +338,9 @@ class Orchestrator:
         return error
 
     async def _end_leftovers(self, node: DeployNode) -> None:
-        """Before a node's first task: end commands an earlier run left running there (its
-        master was killed), so they cannot overlap with this run's. A node that cannot be
-        reached now fails on its first task, with that task's message."""
+        """End commands an earlier run left running on the node (its master was killed), so
+        they cannot overlap with this run's. A node that cannot be reached now fails on its
+        first task, with that task's message."""
         with contextlib.suppress(TimeoutError, NodeLost, OSError):
             await node.runner.end_leftovers(lambda _stream, line: self._log(node.mac, f"--- {line}"))
 

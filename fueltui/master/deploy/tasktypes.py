@@ -54,7 +54,10 @@ async def run_task(
     if task.type == "upload_file":
         source = params.get("source")
         data = (render(str(source)) if source else str(params.get("data", ""))).encode()
-        await asyncio.wait_for(runner.put_file(str(params["path"]), data, file_mode(params)), timeout)
+        try:
+            await asyncio.wait_for(runner.put_file(str(params["path"]), data, file_mode(params)), timeout)
+        except TimeoutError:  # the transfer was abandoned; the file is whole or absent (atomic)
+            return f"writing {params['path']} timed out after {timeout:g} s; the transfer was abandoned"
         on_line("stdout", f"wrote {params['path']} ({len(data)} bytes)")
         return None
     if task.type == "sync":
@@ -121,7 +124,10 @@ async def _sync(task: GraphTask, runner: NodeRunner, timeout: float, on_line: Li
     with tarfile.open(fileobj=buffer, mode="w:gz") as tar:
         tar.add(src, arcname=".")
     temp = f"/tmp/fueltui-sync-{secrets.token_hex(6)}.tar.gz"
-    await asyncio.wait_for(runner.put_file(temp, buffer.getvalue(), 0o600), timeout)
+    try:
+        await asyncio.wait_for(runner.put_file(temp, buffer.getvalue(), 0o600), timeout)
+    except TimeoutError:
+        return f"copying {src} timed out after {timeout:g} s; the transfer was abandoned"
     q = shlex.quote
     command = f"mkdir -p {q(dst)} && tar -xzf {q(temp)} -C {q(dst)}; rc=$?; rm -f {q(temp)}; exit $rc"
     status = await runner.run(command, on_line, timeout)
