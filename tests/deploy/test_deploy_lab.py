@@ -306,6 +306,8 @@ async def test_master_killed_mid_deploy_then_resume_completes(dlab: LabHandle, c
         try:
             interrupted = await finished(fresh, task.id)
             assert interrupted.status.value == "interrupted"
+            assert interrupted.nodes[mac_of(dlab, 1)].status == "interrupted"  # not "deploying" forever
+            assert {n.status for n in interrupted.nodes.values()} <= {"interrupted", "ready", "error"}
             nodes_now = {r.node.name: r.node for r in await fresh.nodes(ENV)}
             assert all(n.status.value != "deploying" for n in nodes_now.values())
             assert nodes_now["controller-1"].status.value == "error"
