@@ -14,7 +14,11 @@ Rules the operator relies on:
 * a task that already succeeded on a node with an unchanged signature (node config hash +
   task definition) is skipped unless `force` — and only when its check (see
   `tasktypes.check_task`) says the node still matches: a deleted address or file is put
-  back by the next deploy or retry; node progress = finished / total tasks.
+  back by the next deploy or retry; node progress = finished / total tasks;
+* before any group starts, process groups an earlier run left on the nodes (its master
+  was killed) are ended, so they cannot overlap with this run;
+* after the post-deployment tasks a node is `ready` unless the health check blames it
+  (`health.blame`: the broken node, not the peers that could not reach it).
 """
 
 from __future__ import annotations
@@ -23,18 +27,16 @@ import asyncio
 import contextlib
 import hashlib
 from collections.abc import Callable
-from dataclasses import dataclass, field
-from typing import Protocol
 
 from fueltui.core.graph import Graph, RoleGroup, task_signature
 from fueltui.core.model import GraphTask
 from fueltui.core.nodeconfig import NodeConfig, config_hash, parse_health_line, render
 from fueltui.master.deploy.health import blame
+from fueltui.master.deploy.nodes import DeployNode, DeploySink, NodeLog, NodeOutcome
 from fueltui.master.deploy.resume import ResumeState
 from fueltui.master.deploy.runners import NodeLost, NodeRunner
 from fueltui.master.deploy.tasktypes import check_task, run_task
 
-LOG_BATCH = 500
 REPORT_EVERY = 0.5
 
 
@@ -45,115 +47,6 @@ def _timeout_text(exc: TimeoutError, timeout: float) -> str:
     if isinstance(reason, str) and reason:
         return reason
     return f"timed out after {timeout:g} s; the command was killed"
-
-
-class DeploySink(Protocol):
-    """Where the orchestrator reports: the master's task context, or a test's recorder."""
-
-    async def log(self, mac: str | None, lines: list[str]) -> None: ...
-
-    async def node(
-        self,
-        mac: str,
-        *,
-        status: str | None = None,
-        progress: int | None = None,
-        task: str | None = None,
-        message: str | None = None,
-    ) -> None: ...
-
-    async def progress(self, progress: int, message: str) -> None: ...
-
-
-@dataclass
-class DeployNode:
-    mac: str
-    name: str
-    roles: list[str]  # deploy roles: `primary-controller` for the first controller
-    config: NodeConfig
-    runner: NodeRunner
-
-    @property
-    def controller(self) -> bool:
-        return any(role.removeprefix("primary-") == "controller" for role in self.roles)
-
-
-@dataclass
-class NodeOutcome:
-    name: str
-    tasks: list[GraphTask]
-    post: list[GraphTask]
-    status: str = "pending"  # pending, deploying, ready, error, stopped
-    message: str = ""
-    done: int = 0
-    skipped: int = 0
-    failed_task: str | None = None
-    health: list[dict[str, object]] = field(default_factory=list)
-    health_skipped: list[str] = field(default_factory=list)  # peers not checked: they failed
-    health_ran: bool = False
-    blamed: list[str] = field(default_factory=list)  # why the health check blames this node
-
-    @property
-    def total(self) -> int:
-        return len(self.tasks) + len(self.post)
-
-    @property
-    def finished(self) -> int:
-        return self.done + self.skipped
-
-    @property
-    def percent(self) -> int:
-        return 100 if self.total == 0 else self.finished * 100 // self.total
-
-    def as_result(self) -> dict[str, object]:
-        return {
-            "name": self.name,
-            "status": self.status,
-            "message": self.message,
-            "tasks": self.total,
-            "done": self.done,
-            "skipped": self.skipped,
-            "failed_task": self.failed_task,
-            "health_skipped": self.health_skipped,
-            "blamed": self.blamed,
-        }
-
-
-class _NodeLog:
-    """Lines from a running command, delivered to the sink in order, in batches."""
-
-    def __init__(self, sink: DeploySink, mac: str) -> None:
-        self._sink = sink
-        self._mac = mac
-        self._queue: asyncio.Queue[str] = asyncio.Queue()
-        self._pump = asyncio.create_task(self._run(), name=f"deploy-log-{mac}")
-
-    def write(self, line: str) -> None:
-        self._queue.put_nowait(line)
-
-    async def _run(self) -> None:
-        while True:
-            batch = [await self._queue.get()]
-            while len(batch) < LOG_BATCH and not self._queue.empty():
-                batch.append(self._queue.get_nowait())
-            try:
-                await self._sink.log(self._mac, batch)
-            except Exception:  # a log that cannot be written must not stall the deployment
-                pass
-            finally:
-                for _ in batch:
-                    self._queue.task_done()
-
-    async def flush(self) -> None:
-        if not self._pump.done():
-            await self._queue.join()
-
-    async def close(self) -> None:
-        with contextlib.suppress(Exception):
-            await asyncio.wait_for(self._queue.join(), 10)
-        self._pump.cancel()
-        with contextlib.suppress(asyncio.CancelledError):
-            await self._pump
 
 
 class Orchestrator:
@@ -177,7 +70,7 @@ class Orchestrator:
         self.force = force
         self.halted: str | None = None
         self.outcomes: dict[str, NodeOutcome] = {}
-        self._logs: dict[str, _NodeLog] = {}
+        self._logs: dict[str, NodeLog] = {}
         self._reported = 0.0
         self._group_of: dict[str, RoleGroup | None] = {}
         for node in self.nodes.values():
@@ -196,7 +89,7 @@ class Orchestrator:
         for mac in self.nodes:
             if self.force:  # a redeploy starts from scratch: a later resume must not skip
                 self.resume.forget(mac)  # what only an earlier deployment did
-            self._logs[mac] = _NodeLog(self.sink, mac)
+            self._logs[mac] = NodeLog(self.sink, mac)
             await self.sink.node(mac, status="pending", progress=0, task="", message="waiting for its group")
         await self._report(now=True)
         try:
