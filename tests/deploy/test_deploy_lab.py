@@ -10,8 +10,10 @@ waits for /tmp/go — the lab's back door (`node_exec`) sets it up, never the de
 from __future__ import annotations
 
 import os
+import signal
 import subprocess
 import sys
+import time
 from collections.abc import AsyncIterator, Iterator
 
 import pytest
@@ -284,6 +286,39 @@ async def test_sshd_killed_mid_task_is_a_clear_node_error(dlab: LabHandle, clien
     assert node.status == "error"
     assert "set_hostname" in node.message and "unreachable over SSH" in node.message
     assert (await client.node(mac_of(dlab, 2))).node.status.value == "error"
+    # Left in error on purpose: the next test redeploys every node.
+
+
+async def test_a_node_that_stops_answering_times_out_bounded_and_the_log_says_so(
+    dlab: LabHandle, client: MasterClient
+) -> None:
+    """set_hostname (timeout 30 s) hangs, then the node's SSH side freezes: the time-out and
+    its kill are bounded, and the log does not claim a kill the node never confirmed."""
+    put_wrapper(dlab, 2, BLOCKING_HOSTNAME)
+    frozen: list[int] = []
+    try:
+        task = await client.deploy(ENV, nodes=[mac_of(dlab, 2)], skip_verify=True)
+        await wait_blocked(dlab, 2)
+        began = time.monotonic()
+        frozen = [
+            pid
+            for pid in dlab.lab.node_pids(2)
+            if (args := processes.cmdline(pid)) and args[0].split()[0].split("/")[-1].startswith("sshd")
+        ]
+        for pid in frozen:
+            os.kill(pid, signal.SIGSTOP)
+        record = await finished(client, task.id, timeout=120)
+        elapsed = time.monotonic() - began
+    finally:
+        for pid in frozen:
+            os.kill(pid, signal.SIGCONT)
+        remove_wrapper(dlab, 2)
+    # 30 s time-out + 5 s for the kill + 2 s retry interval + a 10 s SSH login time-out.
+    assert elapsed < 30 + 5 + 2 + 10 + 15, elapsed
+    assert record.status.value == "error"
+    log = "\n".join((await client.node_log(mac_of(dlab, 2), task_id=record.id)).entries)
+    assert "--- set_hostname: failed: command timed out after 30 s; the node did not answer the kill" in log
+    assert "the command may still run there" in log and "and was killed" not in log
     # Left in error on purpose: the next test redeploys every node.
 
 
