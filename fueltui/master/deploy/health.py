@@ -1,0 +1,48 @@
+"""Who is to blame when the health check fails: the broken node, not every node that
+could not reach it.
+
+Every node pings every peer on every shared network, so a node that is broken on a
+network shows as a node no peer reaches there, or one that reaches no peer there. That
+node is blamed; its peers, which reach each other, are not. A failure no isolated node
+explains (one pair only) blames both of its ends: the check cannot tell which is wrong.
+With only two nodes on a network the two cannot be told apart either; both are blamed.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+
+
+def blame(entries: Iterable[Mapping[str, object]]) -> dict[str, list[str]]:
+    """Node name -> why it is blamed. `entries` are health results: from, network, peer,
+    address, ok."""
+    by_network: dict[str, list[tuple[str, str, str, bool]]] = {}
+    for e in entries:
+        key = str(e["network"])
+        by_network.setdefault(key, []).append(
+            (str(e["from"]), str(e["peer"]), str(e["address"]), bool(e["ok"]))
+        )
+    reasons: dict[str, list[str]] = {}
+
+    def add(name: str, why: str) -> None:
+        if why not in reasons.setdefault(name, []):
+            reasons[name].append(why)
+
+    for network, pairs in sorted(by_network.items()):
+        names = {p[0] for p in pairs} | {p[1] for p in pairs}
+        isolated: set[str] = set()
+        for name in sorted(names):
+            outgoing = [p for p in pairs if p[0] == name]
+            incoming = [p for p in pairs if p[1] == name]
+            if incoming and not any(p[3] for p in incoming):
+                address = incoming[0][2]
+                add(name, f"no peer reaches it on {network} ({address})")
+                isolated.add(name)
+            elif outgoing and not any(p[3] for p in outgoing):
+                add(name, f"it reaches no peer on {network}")
+                isolated.add(name)
+        for source, peer, address, ok in pairs:
+            if not ok and source not in isolated and peer not in isolated:
+                add(source, f"cannot reach {peer} on {network} ({address})")
+                add(peer, f"{source} cannot reach it on {network} ({address})")
+    return reasons
