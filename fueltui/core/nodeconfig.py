@@ -269,7 +269,15 @@ def render_healthcheck_script(cfg: NodeConfig) -> str:
         f"# {_comment(cfg.name)}: reach every peer on every shared network, from the configured NIC",
         "rc=0",
         "# $1 network, $2 peer, $3 peer address, $4 this node's device, $5 this node's address",
+        "# $4 may be `bridge|nic`: the payload's Open vSwitch bridge holds the address once it exists",
+        "pick() {",
+        '  for d in $(echo "$1" | tr "|" " "); do',
+        '    if ip link show dev "$d" >/dev/null 2>&1; then echo "$d"; return; fi',
+        "  done",
+        '  echo "${1##*|}"',
+        "}",
         "check() {",
+        '  set -- "$1" "$2" "$3" "$(pick "$4")" "$5"',
         '  if ! ip -o addr show dev "$4" 2>/dev/null | \\',
         '      awk -v ip="$5" \'{ split($4, a, "/"); if (a[1] == ip) f = 1 } END { exit !f }\'; then',
         '    echo "$1: this node\'s address $5 is not on $4"',
@@ -288,7 +296,7 @@ def render_healthcheck_script(cfg: NodeConfig) -> str:
     for net, peer, addr in health_targets(cfg):
         own = cfg.scheme(net)
         assert own is not None and own.ip is not None  # health_targets keeps shared networks only
-        device = own.device(cfg.apply_vlans)
+        device = bridged_device(cfg.payload, cfg.roles, net, own.device(cfg.apply_vlans))
         lines.append(f"check {q(net)} {q(peer)} {q(addr)} {q(device)} {q(own.ip)}")
     lines.append("exit $rc")
     return "\n".join(lines) + "\n"
