@@ -155,9 +155,18 @@ if [ $root = 1 ] && [ "${FUELTUI_SYSTEMD:-1}" != 0 ] && [ -d /run/systemd/system
         systemctl daemon-reload
         say "systemd unit $unit"
     fi
-    systemctl enable --now --quiet fueltui-master.service
-    # A master started detached before the unit existed holds the state directory's lock.
-    systemctl is-active --quiet fueltui-master.service ||
-        say "fueltui-master.service did not start: see 'journalctl -u fueltui-master' (a detached master may still run: 'fueltui master stop', then 'systemctl start fueltui-master')"
+    systemctl enable --quiet fueltui-master.service
+    # Type=simple: `start` returns once the master is forked; a moment later shows whether it
+    # stayed (a master started detached before the unit existed holds the state's lock).
+    if systemctl is-active --quiet fueltui-master.service; then
+        :
+    elif systemctl start fueltui-master.service && sleep 1 && systemctl is-active --quiet fueltui-master.service
+    then
+        say "fueltui-master.service enabled and running"
+    else
+        say "fueltui-master.service is enabled (starts at boot) but does not run now: see" \
+            "'journalctl -u fueltui-master'; a detached master? 'fueltui master stop', then" \
+            "'systemctl start fueltui-master'"
+    fi
 fi
 say "done: run 'fueltui'"
