@@ -139,7 +139,13 @@ ln -sfn "$venv/bin/fueltui" "$bin_dir/fueltui"
 say "fueltui -> $bin_dir/fueltui"
 case ":$PATH:" in
 *":$bin_dir:"*) ;;
-*) say "$bin_dir is not on your PATH: add it (echo 'export PATH=\"$bin_dir:\$PATH\"' >>~/.profile)" ;;
+*)
+    if [ "$bin_dir" = "${HOME:-}/.local/bin" ] && grep -qs '\.local/bin' "$HOME/.profile"; then
+        say "$bin_dir is not on this shell's PATH yet: your ~/.profile adds it at your next login"
+    else
+        say "$bin_dir is not on your PATH: add it (echo 'export PATH=\"$bin_dir:\$PATH\"' >>~/.profile)"
+    fi
+    ;;
 esac
 
 # The master as a service that survives a reboot, where systemd is PID 1. Elsewhere the

@@ -23,7 +23,8 @@ from dataclasses import dataclass
 from pathlib import Path
 
 CACHE = Path("/var/cache/fueltui-test")
-SUITE = "bookworm"
+# Debian 12 by default; FUELTUI_TEST_DEBIAN=trixie tries Debian 13 the same way.
+SUITE = os.environ.get("FUELTUI_TEST_DEBIAN", "bookworm")
 DEFAULT_MIRROR = "http://deb.debian.org/debian"
 TEST_UID = 4242
 # Downloads kept between runs: the same .debs and wheels, fetched once.

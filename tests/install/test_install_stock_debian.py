@@ -119,6 +119,7 @@ def test_install_as_user_without_python3_venv(stock_root: DebianRoot) -> None:
     assert installed.returncode == 0, installed.output
     assert "bootstrapping pip from PyPI" in installed.output
     assert "apt-get" not in installed.output
+    assert "your ~/.profile adds it at your next login" in installed.output
 
     used = root.run(
         "cd / && command -v fueltui && fueltui --help"
