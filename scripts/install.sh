@@ -119,7 +119,12 @@ EOF
     fi
 }
 
-[ $root = 1 ] && install_debs
+if [ $root = 1 ]; then
+    owner=$(stat -c %U "$checkout")
+    # The install is editable: root's venv, its master and the lab run this tree's code.
+    [ "$owner" = root ] || say "warning: $checkout belongs to $owner, who can change what root runs from it"
+    install_debs
+fi
 venv_works || make_venv
 
 # pip runs again only when the checkout, --dev or the declared dependencies changed: a

@@ -54,6 +54,7 @@ def test_install_as_root_on_stock_debian(stock_root: DebianRoot) -> None:
 
     first = root.run("cd /root/fueltui && bash scripts/install.sh")
     assert first.returncode == 0, first.output
+    assert "warning" not in first.output, "root's own checkout raises no warning"
 
     used = root.run(
         'cd / && command -v fueltui && readlink -f "$(command -v fueltui)" && fueltui --help'
