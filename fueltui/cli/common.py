@@ -1,7 +1,6 @@
 """What the headless commands share: reaching the master, printing tables, JSON and findings.
 
-Exit codes of the resource commands: 0 done; 1 the master refused or failed (message on
-stderr); 2 refused because of findings, or bad input; 3 no master could be reached.
+Exit codes: the one table in `fueltui.cli.exitcodes`.
 """
 
 from __future__ import annotations
@@ -14,11 +13,14 @@ from typing import TextIO
 
 from pydantic import BaseModel
 
+from fueltui.cli.exitcodes import EXIT_FAILED, EXIT_NO_MASTER, EXIT_OK, EXIT_REFUSED
 from fueltui.client.api import MasterClient
 from fueltui.client.errors import ApiError, MasterUnavailable
 from fueltui.core.model import Finding
 
-EXIT_OK, EXIT_ERROR, EXIT_REFUSED, EXIT_NO_MASTER = 0, 1, 2, 3
+__all__ = ["EXIT_ERROR", "EXIT_FAILED", "EXIT_NO_MASTER", "EXIT_OK", "EXIT_REFUSED"]
+
+EXIT_ERROR = EXIT_FAILED
 
 
 def fail(message: str, code: int = EXIT_ERROR) -> int:

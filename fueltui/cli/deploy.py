@@ -14,10 +14,10 @@ import sys
 from collections.abc import Awaitable, Callable
 
 from fueltui.api.schema import TaskRecord, TaskStatus
+from fueltui.cli.exitcodes import EXIT_FAILED, EXIT_NO_MASTER, EXIT_OK, EXIT_REFUSED, EXIT_STOPPED
 from fueltui.client.api import MasterClient
 from fueltui.client.errors import ApiError, MasterUnavailable
 
-EXIT_OK, EXIT_FAILED, EXIT_REFUSED, EXIT_STOPPED = 0, 1, 2, 3
 POLL = 0.5
 FOLLOW_HELP = "print every node's log as it runs (implies --wait)"
 MASTER_GONE_GRACE = 60.0  # a restarting master is waited for this long
@@ -113,7 +113,7 @@ def _fail(exc: ApiError) -> int:
     for finding in exc.findings:
         print(f"  {finding.severity.value}: {finding.path}: {finding.message}", file=sys.stderr)
     if isinstance(exc, MasterUnavailable):
-        return EXIT_FAILED
+        return EXIT_NO_MASTER
     return EXIT_REFUSED if exc.status in (400, 404, 409, 422) else EXIT_FAILED
 
 
