@@ -8,8 +8,10 @@ import threading
 from pathlib import Path
 
 import pytest
+import yaml
 from test_master_api import ANSWERS, MACS, discover
 
+from core.answersbase import BASE, changed
 from fueltui.client.api import MasterClient
 from fueltui.main import main
 from fueltui.master.tasks import TaskContext, register_task_kind
@@ -139,3 +141,27 @@ def test_logs_follow_prints_new_lines_until_the_master_goes(run, master: Running
     master.stop()
     follower.join(10)
     assert result == [1]
+
+
+HOSTILE = {
+    "environment.name": "prod;touch x",
+    "nodes[0].nics[1].name": "eth1;touch x",
+    "master.interface": "eth0\nAddress=10.9.9.9/8",
+    "environment.networks.public.ip_ranges": [["172.16.0.0", "172.16.0.126"]],
+}
+
+
+@pytest.mark.parametrize("path", list(HOSTILE))
+def test_check_and_apply_judge_alike(run, tmp_path: Path, path: str) -> None:  # type: ignore[no-untyped-def]
+    """One rule set: what `apply` refuses, `check` reports; what `check` passes, `apply` takes."""
+    bad = tmp_path / "bad.yaml"
+    bad.write_text(yaml.safe_dump(changed({path: HOSTILE[path]}), sort_keys=False))
+    checked, _, _ = run("check", str(bad))
+    applied, _, err = run("apply", str(bad))
+    assert (checked, applied) == (2, 2), err
+    assert run("envs", "--json")[1].strip() == "[]"  # nothing was written
+    good = tmp_path / "good.yaml"
+    good.write_text(yaml.safe_dump(BASE, sort_keys=False))
+    assert run("check", str(good))[0] == 0
+    code, _, err = run("apply", str(good))
+    assert code == 0, err
