@@ -13,6 +13,7 @@ import os
 import sys
 from collections.abc import Callable, Sequence
 
+from fueltui import statedir
 from fueltui.cli import exitcodes
 
 # Modules that register subcommands, in the order they appear in --help.
@@ -95,6 +96,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         return result
     try:
         return func(args)
+    except statedir.SharedDirectory as exc:
+        print(f"fueltui: {exc}", file=sys.stderr)
+        return exitcodes.EXIT_REFUSED
     except KeyboardInterrupt:
         return exitcodes.EXIT_INTERRUPTED
 
