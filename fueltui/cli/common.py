@@ -17,6 +17,7 @@ from fueltui.cli.exitcodes import EXIT_FAILED, EXIT_NO_MASTER, EXIT_OK, EXIT_REF
 from fueltui.client.api import MasterClient
 from fueltui.client.errors import ApiError, MasterUnavailable
 from fueltui.core.model import Finding
+from fueltui.core.terminaltext import safe_line
 
 __all__ = ["EXIT_ERROR", "EXIT_FAILED", "EXIT_NO_MASTER", "EXIT_OK", "EXIT_REFUSED"]
 
@@ -65,7 +66,10 @@ def print_json(value: object) -> None:
 def table(headers: Sequence[str], rows: Sequence[Sequence[object]], out: TextIO | None = None) -> None:
     """Plain columns, padded to the widest cell; the last column is not padded."""
     stream = out or sys.stdout
-    cells = [[str(h) for h in headers]] + [["" if c is None else str(c) for c in row] for row in rows]
+    # Cells may hold what nodes said (names, messages): never raw control characters.
+    cells = [[str(h) for h in headers]] + [
+        ["" if c is None else safe_line(str(c)) for c in row] for row in rows
+    ]
     widths = [max(len(row[i]) for row in cells) for i in range(len(headers))]
     for row in cells:
         padded = [cell.ljust(widths[i]) for i, cell in enumerate(row[:-1])] + [row[-1]]
@@ -75,7 +79,10 @@ def table(headers: Sequence[str], rows: Sequence[Sequence[object]], out: TextIO 
 def print_findings(findings: Sequence[Finding], out: TextIO | None = None) -> None:
     stream = out or sys.stdout
     for finding in findings:
-        print(f"{finding.severity.value:<7} {finding.path}: {finding.message} [{finding.code}]", file=stream)
+        print(
+            safe_line(f"{finding.severity.value:<7} {finding.path}: {finding.message} [{finding.code}]"),
+            file=stream,
+        )
 
 
 def human_bytes(count: int) -> str:

@@ -165,3 +165,36 @@ def test_check_and_apply_judge_alike(run, tmp_path: Path, path: str) -> None:  #
     assert run("check", str(good))[0] == 0
     code, _, err = run("apply", str(good))
     assert code == 0, err
+
+
+NODE_SAYS = "netconfig \x1b]0;pwned\x07 \x1b]52;c;dG91Y2ggeA==\x07 \x1b[2J \x9b31m \u202eevil"
+
+
+def _raw_controls(text: str) -> list[str]:
+    return [ch for ch in text if (ord(ch) < 32 and ch != "\n") or 0x7F <= ord(ch) <= 0x9F or ch == "\u202e"]
+
+
+def test_node_output_reaches_the_terminal_sanitised(run, master: RunningMaster, capsys) -> None:  # type: ignore[no-untyped-def]
+    discover(master, count=1)
+    master.state.tasks.write_log("feedc0de0003", MACS[0], NODE_SAYS)
+    code, out, _ = run("logs", MACS[0])
+    assert code == 0 and "netconfig" in out and "evil" in out
+    assert _raw_controls(out) == []
+
+    async def deploy(ctx: TaskContext) -> dict[str, object]:
+        await ctx.log(MACS[0], NODE_SAYS)
+        await ctx.set_node(MACS[0], status="error", progress=50, task="netconfig", message=NODE_SAYS)
+        return {"ready": False}
+
+    register_task_kind("deploy", deploy)
+
+    async def assign() -> None:
+        async with await MasterClient.connect(master.base, autostart=False) as client:
+            await client.create_environment("prod")
+            await client.update_node(MACS[0], (await client.node(MACS[0])).revision, environment="prod")
+
+    asyncio.run(assign())
+    code, out, err = run("deploy", "prod", "--follow", "--skip-verify")
+    assert code == 1, err
+    assert out.count("netconfig") >= 2 and "evil" in out  # the log line and the node's message
+    assert _raw_controls(out + err) == []
