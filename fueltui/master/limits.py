@@ -133,13 +133,14 @@ async def accept_tcp(
 
 
 Receive = Callable[[], Any]
+Refuse = Callable[[int, str, str], Any]  # (status, code, message) -> an ASGI response
 
 
 class BodyLimit:
     """ASGI middleware: a request body larger than `max_body` is answered 413 without being
     kept; the body is read here (FastAPI would read it whole anyway) and handed on."""
 
-    def __init__(self, app: Any, max_body: int = MAX_BODY, refuse: Any = None) -> None:
+    def __init__(self, app: Any, refuse: Refuse, max_body: int = MAX_BODY) -> None:
         self.app = app
         self.max_body = max_body
         self.refuse = refuse
