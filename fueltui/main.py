@@ -22,8 +22,10 @@ COMMAND_MODULES: tuple[str, ...] = (
     "fueltui.cli.resources",
     "fueltui.cli.deploy",
     "fueltui.cli.verify",
+    "fueltui.cli.cloud",
     "fueltui.cli.discovery",
     "fueltui.master.cli",
+    "fueltui.mirror.cli",
     "fueltui.lab.cli",
 )
 

@@ -86,6 +86,14 @@ async def start_discovery(master: Master) -> None:
     await master.discovery.start()
 
 
+async def start_files(master: Master) -> Any:
+    """The mirror and boot files on the admin address (from the stored boot options)."""
+    from fueltui.master.httpfiles import start_file_server
+
+    options = master.store.boot_options().options
+    return await start_file_server(master.state_dir, options.ip if options else None)
+
+
 MAX_MESSAGE = 1024  # an error never echoes much of what it was sent
 
 
@@ -152,9 +160,12 @@ def create_app(
         load_task_plugins()
         if discovery and os.environ.get("FUELTUI_NO_DISCOVERY") != "1":
             await start_discovery(master)
+        files = await start_files(master) if discovery else None
         try:
             yield
         finally:
+            if files is not None:
+                await files.stop()
             if master.discovery is not None:
                 await master.discovery.stop()
             await master.tasks.shutdown()
@@ -191,9 +202,9 @@ def create_app(
         log.exception("internal error")
         return error_response(500, "internal", f"internal error: {type(exc).__name__}")
 
-    from fueltui.master.routes import actions, environments, nodes, stream, tasks
+    from fueltui.master.routes import actions, cloud, environments, nodes, stream, tasks
 
-    for module in (environments, nodes, tasks, actions, stream):
+    for module in (environments, nodes, tasks, actions, cloud, stream):
         app.include_router(module.router, prefix=API_PREFIX)
     app.add_middleware(BodyLimit, refuse=error_response)
     app.add_middleware(TokenGuard, token=token)  # added last: runs first, before any body is read
