@@ -88,7 +88,7 @@ def test_the_shipped_examples_pass() -> None:
 def test_a_fuel_era_nova_network_file_gets_its_full_diagnosis(capsys: pytest.CaptureFixture[str]) -> None:
     """nova-network left OpenStack: the release says so, and every other rule still runs."""
     example = ROOT / "docs" / "examples" / "answers-nova-network.yaml"
-    assert main(["check", "--json", str(example)]) == 1
+    assert main(["check", "--json", str(example)]) == 2  # refused: errors
     report = json.loads(capsys.readouterr().out)
     codes = {e["code"] for e in report["errors"]}
     assert codes == {"mode-unavailable", "role-restricted"}  # mongo: Debian no longer ships it
