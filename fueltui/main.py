@@ -32,7 +32,11 @@ def build_parser() -> argparse.ArgumentParser:
     )
     parser.add_argument("--state-dir", help="the master's state directory (also FUELTUI_STATE_DIR)")
     parser.add_argument("--lab", action="store_true", help="talk to the master of the lab (`fueltui lab up`)")
-    parser.add_argument("--root", default="/", help="target root for files the master set-up writes (TUI)")
+    parser.add_argument(
+        "--root",
+        default=None,
+        help="TUI: write the master's network files under this root (`/`: this machine, after a warning)",
+    )
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
     for name in COMMAND_MODULES:
         try:

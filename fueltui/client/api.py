@@ -20,6 +20,7 @@ import httpx
 from pydantic import BaseModel, TypeAdapter
 
 from fueltui import statedir
+from fueltui.api.host import MasterHost
 from fueltui.api.schema import (
     API_PREFIX,
     ApplyResult,
@@ -376,6 +377,12 @@ class MasterClient:
             if not reconnect:
                 return
             await asyncio.sleep(RECONNECT_DELAY)
+
+    # ------------------------------------------------------------------ the master's machine
+
+    async def master_host(self) -> MasterHost:
+        """The master's own NICs, default route and boot line (not the caller's machine)."""
+        return await self._get(MasterHost, "/master/interfaces")
 
 
 def _seg(value: str) -> str:

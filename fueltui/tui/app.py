@@ -9,6 +9,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import os
+import sys
 import time
 import traceback
 from collections.abc import Awaitable, Callable, Iterable
@@ -27,7 +28,6 @@ from fueltui import statedir
 from fueltui.api.schema import Event
 from fueltui.tui import uistate
 from fueltui.tui.backend import MasterAPI, describe_error
-from fueltui.tui.hostinfo import HostNic, default_gateway, host_nics, read_cmdline
 from fueltui.tui.messages import MasterConnected, MasterEvent, MasterLogLines
 from fueltui.tui.screens.base import BaseScreen
 from fueltui.tui.screens.deploy import DeployScreen
@@ -82,10 +82,8 @@ class FuelApp(App[int]):
         master: MasterAPI | None = None,
         *,
         connect: Connector | None = None,
-        root: Path = Path("/"),
-        nics: Callable[[], list[HostNic]] = host_nics,
-        cmdline: Callable[[], str] = read_cmdline,
-        gateway: Callable[[], str | None] = default_gateway,
+        root: Path | None = None,
+        lab: bool = False,
         start: str = "master",
         env_name: str | None = None,
         ui_state: Path | None = None,
@@ -93,10 +91,8 @@ class FuelApp(App[int]):
         super().__init__()
         self.master: MasterAPI | None = master
         self._connect = connect
-        self.root = root
-        self.host_nics = nics
-        self.cmdline = cmdline
-        self.host_gateway = gateway
+        self.root = root  # `--root`: where the Master page may write files (see tui/target.py)
+        self.lab = lab  # `--lab`: the master is the lab's; no file of this machine is written
         self.ui_state = ui_state  # where the page and environment are remembered (None: nowhere)
         if ui_state is not None:
             remembered = uistate.load(ui_state)
@@ -306,10 +302,14 @@ def run(args: argparse.Namespace) -> int:
         client: MasterAPI = await MasterClient.connect(autostart=True)
         return client
 
-    app = FuelApp(
-        connect=connect,
-        root=Path(getattr(args, "root", "/") or "/"),
-        ui_state=statedir.state_dir() / "tui.json",
-    )
+    from fueltui.tui.target import TargetError, check_args
+
+    lab = bool(getattr(args, "lab", False)) or os.environ.get("FUELTUI_LAB") == "1"
+    try:
+        root = check_args(getattr(args, "root", None), lab)
+    except TargetError as exc:
+        print(f"fueltui: {exc}", file=sys.stderr)
+        return 2
+    app = FuelApp(connect=connect, root=root, lab=lab, ui_state=statedir.state_dir() / "tui.json")
     app.run()
     return app.return_code or 0

@@ -68,7 +68,7 @@ async def test_a_failed_connection_is_a_notification(make_app) -> None:
     async def refuse() -> object:
         raise MasterUnavailable("no master answers at /nowhere/master.sock")
 
-    app = FuelApp(connect=refuse, nics=lambda: [], cmdline=lambda: "")  # type: ignore[arg-type]
+    app = FuelApp(connect=refuse)  # type: ignore[arg-type]
     async with app.run_test(size=(80, 24)) as pilot:
         await settle(pilot, lambda: any("Cannot reach" in n.message for n in app._notifications), "notice")
         assert app.is_running
@@ -81,7 +81,7 @@ async def test_a_reopened_tui_lands_where_it_was(client, tmp_path) -> None:
     state = tmp_path / "ui" / "tui.json"
 
     def build() -> FuelApp:
-        return FuelApp(client, root=tmp_path / "root", nics=lambda: [], cmdline=lambda: "", ui_state=state)
+        return FuelApp(client, root=tmp_path / "root", ui_state=state)
 
     first = build()
     async with first.run_test(size=(80, 24)) as pilot:
