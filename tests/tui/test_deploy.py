@@ -133,3 +133,53 @@ def test_grid_when_it_fits_list_when_it_does_not() -> None:
     assert grid_shape(6, 80, 24) is None
     assert grid_shape(30, 200, 60) == (5, 6)
     assert grid_shape(0, 80, 24) is None
+
+
+async def test_a_stream_overflow_reloads_the_page(master, client, make_app, scripted) -> None:
+    """Item 9: a TUI that fell behind gets `stream.overflow` from the master; like a reset, it
+    must reload, or the page stays on "running" after the master says done."""
+    from fueltui.api.schema import Event
+    from fueltui.tui.messages import MasterEvent
+
+    await two_nodes(master, client)
+    await client.deploy("prod")
+    app = make_app(client, start="deploy", env_name="prod")
+    async with app.run_test(size=(80, 24)) as pilot:
+        screen = app.screen
+        assert isinstance(screen, DeployScreen)
+        await settle(pilot, lambda: len(screen.panes()) == 2, "the running deployment")
+        app.workers.cancel_group(app, "events")  # the TUI falls behind: it hears nothing more
+        app.master = None
+        scripted.finish()
+
+        async def finished() -> bool:
+            tasks = await client.tasks("prod")
+            return tasks[-1].status.value == "done"
+
+        await async_wait_until(finished, what="the deployment done on the master")
+        await pilot.pause()
+        assert screen.deploy_task is not None and screen.deploy_task.status.value == "running"
+        app.master = client
+        screen.post_message(MasterEvent(Event(type="stream.overflow", data={})))
+        await settle(
+            pilot,
+            lambda: screen.deploy_task is not None and screen.deploy_task.status.value == "done",
+            "the page reloaded after the overflow",
+        )
+
+
+async def test_a_pane_updated_before_it_is_mounted_is_no_error(make_app) -> None:
+    """Item 10: progress arriving between a pane's mount and its compose raised NoMatches."""
+    from fueltui.tui.widgets.nodepane import NodeLines
+
+    app = make_app(None, start="deploy")
+    async with app.run_test(size=(80, 24)) as pilot:
+        state = NodeLines()
+        state.status, state.progress = "running", 40
+        pane = NodePane("52:54:00:aa:00:01", "ctl-1", state)
+        mounting = app.screen.query_one("#panes").mount(pane)
+        pane.update_status()  # found by screen.panes() already, not composed yet
+        pane.show_node("52:54:00:aa:00:01", "ctl-1", state)
+        await mounting
+        await pilot.pause()
+        assert "ctl-1 running 40%" in str(pane.query_one(".pane-head").render())

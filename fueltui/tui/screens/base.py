@@ -10,7 +10,7 @@ from textual.message import Message
 from textual.screen import Screen
 from textual.widgets import Footer
 
-from fueltui.tui.messages import MasterConnected, MasterEvent, MasterLogLines
+from fueltui.tui.messages import RESYNC_EVENTS, MasterConnected, MasterEvent, MasterLogLines
 from fueltui.tui.widgets.navbar import NavBar
 
 if TYPE_CHECKING:
@@ -78,8 +78,11 @@ class BaseScreen(Screen[None]):
 
     def on_master_event(self, message: MasterEvent) -> None:
         """Live updates; pages add their own handler (Textual calls this one for every page too)."""
-        if message.event.type == "stream.reset":  # a restarted master: events were lost
-            self.schedule_reload()
+        if message.event.type in RESYNC_EVENTS:  # events were lost: what the page shows may be stale
+            if self.has_unsaved():
+                self.notify("Live updates were lost; ctrl+r reloads from the master.", timeout=4)
+            else:
+                self.schedule_reload()
 
     def on_master_log_lines(self, message: MasterLogLines) -> None:
         for event in message.events:

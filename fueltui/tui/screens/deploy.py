@@ -20,7 +20,7 @@ from textual.widgets.option_list import Option
 
 from fueltui.api.schema import NodeProgress, TaskRecord, TaskStatus
 from fueltui.core.model import Finding, Severity
-from fueltui.tui.messages import MasterEvent, MasterLogLines
+from fueltui.tui.messages import RESYNC_EVENTS, MasterEvent, MasterLogLines
 from fueltui.tui.screens.base import BaseScreen
 from fueltui.tui.screens.confirm import ConfirmScreen
 from fueltui.tui.widgets.field import finding_text
@@ -256,9 +256,8 @@ class DeployScreen(BaseScreen):
     def on_master_event(self, message: MasterEvent) -> None:
         event = message.event
         data = event.data
-        if event.type == "stream.reset":
-            self.schedule_reload()
-            return
+        if event.type in RESYNC_EVENTS:
+            return  # BaseScreen's handler reloads everything
         if (
             event.type == "task.created"
             and data.get("kind") == "deploy"

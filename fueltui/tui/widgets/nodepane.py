@@ -65,6 +65,7 @@ class NodePane(Vertical):
         self.lines_state = state
         self._filled = False
         self._written = 0
+        self._composed = False  # a pane is found by queries before its children exist
 
     def compose(self) -> ComposeResult:
         yield Static(self._head(), classes="pane-head", markup=False)
@@ -72,6 +73,7 @@ class NodePane(Vertical):
         yield Log(max_lines=PANE_LINES, auto_scroll=True)
 
     def on_mount(self) -> None:
+        self._composed = True
         self.update_status()
         # After the first layout, so the log knows its height and ends scrolled to the bottom.
         self.call_after_refresh(self._fill)
@@ -93,6 +95,9 @@ class NodePane(Vertical):
         return text
 
     def update_status(self) -> None:
+        """Show the node's state; before the pane is mounted its on_mount will do it."""
+        if not self._composed:
+            return
         self.query_one(".pane-head", Static).update(self._head())
         self.query_one(ProgressBar).update(progress=self.lines_state.progress)
         self.set_class(self.lines_state.status == "error", "-error")
@@ -100,6 +105,8 @@ class NodePane(Vertical):
     def show_node(self, mac: str, name: str, state: NodeLines) -> None:
         """Switch the pane to another node: one log view whose source changes, not a new widget."""
         self.mac, self.node_name, self.lines_state = mac, name, state
+        if not self._composed:
+            return  # on_mount fills it from the new state
         log = self.query_one(Log)
         log.clear()
         log.write_lines(list(state.lines))
