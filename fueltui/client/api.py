@@ -384,6 +384,11 @@ class MasterClient:
         """The master's own NICs, default route and boot line (not the caller's machine)."""
         return await self._get(MasterHost, "/master/interfaces")
 
+    async def predeploy(self, env: str, skip_verify: bool = False) -> list[Finding]:
+        """What a deploy of `env` would be refused for (errors) and warned about, without one."""
+        path = f"/environments/{_seg(env)}/predeploy"
+        return (await self._get(FindingsResponse, path, skip_verify=skip_verify)).findings
+
 
 def _seg(value: str) -> str:
     """A path segment, escaped (names and MACs come from operators)."""

@@ -175,9 +175,9 @@ def create_app(
         log.exception("internal error")
         return error_response(500, "internal", f"internal error: {type(exc).__name__}")
 
-    from fueltui.master.routes import actions, environments, host, nodes, stream, tasks
+    from fueltui.master.routes import actions, environments, host, nodes, predeploy, stream, tasks
 
-    for module in (environments, nodes, tasks, actions, stream, host):
+    for module in (environments, nodes, tasks, actions, stream, host, predeploy):
         app.include_router(module.router, prefix=API_PREFIX)
     app.add_middleware(TokenGuard, token=token)
     return app

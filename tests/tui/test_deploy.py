@@ -14,8 +14,9 @@ from tui.test_environments import settle
 async def two_nodes(master, client) -> tuple[str, str]:
     await client.create_environment("prod")
     first, second = discover(master, 1), discover(master, 2)
-    await place(client, first, "prod", ["controller"])
-    await place(client, second, "prod", ["compute"])
+    admin = ["fuelweb_admin", "management", "storage", "private"]
+    await place(client, first, "prod", ["controller"], {"eth0": admin, "eth1": ["public"]})
+    await place(client, second, "prod", ["compute"], {"eth0": admin})
     return first, second
 
 
@@ -32,14 +33,11 @@ async def test_deploy_panes_receive_streamed_lines(master, client, make_app, scr
         assert isinstance(screen, DeployScreen)
         await settle(
             pilot,
-            lambda: (
-                "no blocking" in str(screen.query_one("#deploy-summary").render())
-                or "blocking" in str(screen.query_one("#deploy-summary").render())
-            ),
+            lambda: "networks" in str(screen.query_one("#deploy-summary").render()),
             "the summary",
         )
         await pilot.press("d")
-        await pilot.pause()
+        await settle(pilot, lambda: app.screen is not screen, "the deploy dialog")
         await pilot.press("y")
         await settle(pilot, lambda: len(screen.panes()) == 2, "a pane per node")
         assert screen.layout_kind == "grid"
@@ -183,3 +181,51 @@ async def test_a_pane_updated_before_it_is_mounted_is_no_error(make_app) -> None
         await mounting
         await pilot.pause()
         assert "ctl-1 running 40%" in str(pane.query_one(".pane-head").render())
+
+
+async def test_the_deploy_dialog_shows_the_predeploy_answer(master, client, make_app, scripted) -> None:
+    """Item 11: never verified → the dialog says so (not "no blocking findings"), shows the
+    warnings, and offers "deploy anyway", which deploys with skip_verify as the CLI's flag does."""
+    from fueltui.tui.screens.confirm import ConfirmScreen
+
+    await two_nodes(master, client)
+    expected = await client.predeploy("prod")
+    assert [f.code for f in expected if f.severity == "error"] == ["network-not-verified"]
+    app = make_app(client, start="deploy", env_name="prod")
+    async with app.run_test(size=(80, 24)) as pilot:
+        screen = app.screen
+        summary = screen.query_one("#deploy-summary")
+        await settle(pilot, lambda: "not verified" in str(summary.render()), "the verification state")
+        assert "no blocking" not in str(summary.render())
+        await pilot.press("d")
+        await settle(pilot, lambda: isinstance(app.screen, ConfirmScreen), "the dialog")
+        dialog = app.screen
+        detail = str(dialog.query_one("#confirm-detail").render())
+        assert "networks not verified" in detail and "never verified" in detail
+        for warning in (f for f in expected if f.severity == "warning"):
+            assert warning.code in detail
+        assert "Deploy anyway (skip verification)" in str(dialog.query_one("#yes").render())
+        await pilot.press("y")
+        await settle(pilot, lambda: bool(scripted.started), "the deployment started")
+    task = await client.task(scripted.started[0])
+    assert task.params.get("skip_verify") is True
+
+
+async def test_a_blocked_deploy_offers_no_deploy_button(client, make_app) -> None:
+    from fueltui.tui.screens.confirm import ConfirmScreen
+
+    await client.create_environment("prod")
+    app = make_app(client, start="deploy", env_name="prod")
+    async with app.run_test(size=(80, 24)) as pilot:
+        await pilot.press("d")
+        await settle(pilot, lambda: isinstance(app.screen, ConfirmScreen), "the dialog")
+        assert "cannot be deployed yet" in str(app.screen.query_one(".question").render())
+        assert "no-nodes" in str(app.screen.query_one("#confirm-detail").render())
+        assert not app.screen.query("#yes")
+        await pilot.press("y")
+        await pilot.pause()
+        assert isinstance(app.screen, ConfirmScreen)  # y agrees to nothing here
+        await pilot.press("n")
+        await pilot.pause()
+        assert not isinstance(app.screen, ConfirmScreen)
+    assert await client.tasks("prod") == []

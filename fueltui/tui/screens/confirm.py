@@ -44,7 +44,7 @@ class ConfirmScreen(ModalScreen[bool]):
         detail: str | Text,
         *,
         diff: bool = False,
-        yes: str = "Apply",
+        yes: str | None = "Apply",  # None: nothing to agree to, only Close
         no: str = "Cancel",
         danger: bool = False,
     ) -> None:
@@ -65,7 +65,9 @@ class ConfirmScreen(ModalScreen[bool]):
                 else:
                     yield Static(self._detail, id="confirm-detail", markup=False)
             with Horizontal(classes="buttons"):
-                if self.danger:
+                if self._yes is None:
+                    yield Button(f"{self._no} (n)", id="no", variant="primary")
+                elif self.danger:
                     yield Button(self._no, id="no", variant="primary")
                     yield Button(self._yes, id="yes", variant="error")
                 else:
@@ -74,11 +76,11 @@ class ConfirmScreen(ModalScreen[bool]):
         yield Footer(compact=True)
 
     def on_mount(self) -> None:
-        self.query_one("#no" if self.danger else "#yes", Button).focus()
+        self.query_one("#no" if self.danger or self._yes is None else "#yes", Button).focus()
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
         # no one-key yes for a dangerous question
-        return not (action == "answer" and parameters == (True,) and self.danger)
+        return not (action == "answer" and parameters == (True,) and (self.danger or self._yes is None))
 
     def on_button_pressed(self, event: Button.Pressed) -> None:
         self.dismiss(event.button.id == "yes")
