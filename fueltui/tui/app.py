@@ -22,6 +22,7 @@ from textual.binding import Binding
 from textual.dom import DOMNode
 from textual.message import Message
 from textual.screen import Screen
+from textual.widgets import Input, TextArea
 from textual.worker import Worker, WorkerState
 
 from fueltui import statedir
@@ -62,13 +63,20 @@ GUARD_BUDGET = 10
 GUARD_WINDOW_SECONDS = 10.0
 
 
+def typing_into(widget: object) -> bool:
+    """A text field has the focus: digits and letters are typed, not page keys."""
+    return isinstance(widget, Input | TextArea)
+
+
 class FuelApp(App[int]):
     TITLE = "fueltui"
     CSS_PATH = "app.tcss"
     MODES = dict(PAGE_SCREENS)
     BINDINGS = [
         *(Binding(key, f"goto('{mode}')", label, show=False) for mode, key, label in PAGES),
-        # F2–F9 reach the pages from inside a form too, where digits are typed into the field.
+        # F2–F9 reach the pages from inside a form too, where digits are typed into the field;
+        # the footer says so only then (`pages_hint` is hidden when no field has the focus).
+        Binding("f2", "pages_hint", "Pages", key_display="F2–F9", priority=True),
         *(
             Binding(f"f{index + 2}", f"goto('{mode}')", label, show=False, priority=True)
             for index, (mode, _, label) in enumerate(PAGES)
@@ -267,6 +275,14 @@ class FuelApp(App[int]):
             await self.switch_mode(mode)
             self._remember()
 
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        if action == "pages_hint":
+            return typing_into(self.focused)
+        return True
+
+    async def action_pages_hint(self) -> None:
+        await self.action_goto(PAGES[0][0])
+
     def action_help(self) -> None:
         screen = self.screen
         if isinstance(screen, HelpScreen) or not isinstance(screen, BaseScreen):
@@ -281,11 +297,30 @@ class FuelApp(App[int]):
 
     def get_system_commands(self, screen: Screen[object]) -> Iterable[SystemCommand]:
         yield from super().get_system_commands(screen)
+        page = screen if isinstance(screen, BaseScreen) else self._page_below()
+        if page is not None:  # the page's own actions first: Apply, Verify, Deploy, Stop, Retry…
+            for binding in page.BINDINGS:
+                if isinstance(binding, Binding) and binding.description:
+                    keys = binding.key_display or binding.key
+                    yield SystemCommand(
+                        f"{page.TITLE}: {binding.description}",
+                        f"{binding.description} on this page (key {keys})",
+                        self._action_callback(page, binding.action),
+                    )
         for mode, key, _ in PAGES:
             page = PAGE_SCREENS[mode]
             yield SystemCommand(
                 f"Go to {page.TITLE}", f"Open the {page.TITLE} screen (key {key})", self._goto_callback(mode)
             )
+
+    def _page_below(self) -> BaseScreen | None:
+        return next((s for s in reversed(self.screen_stack) if isinstance(s, BaseScreen)), None)
+
+    def _action_callback(self, page: BaseScreen, action: str) -> Callable[[], Awaitable[None]]:
+        async def act() -> None:
+            await self.run_action(action, page)
+
+        return act
 
     def _goto_callback(self, mode: str) -> Callable[[], Awaitable[None]]:
         async def go() -> None:

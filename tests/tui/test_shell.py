@@ -32,6 +32,52 @@ async def test_function_keys_leave_a_form(client, make_app) -> None:
         await settle(pilot, lambda: app.current_mode == "nodes", "the nodes page via F5")
 
 
+async def test_digits_belong_to_the_field_and_esc_leaves_it(client, make_app) -> None:
+    """Item 13: a page key pressed in a field is typed there (and nowhere else); the footer
+    then offers F2–F9 and Esc; after Esc the digit changes the page again."""
+    app = make_app(client, start="master")
+    async with app.run_test(size=(80, 24)) as pilot:
+        screen = app.screen
+        field = screen.query_one("#in-pool_end")
+        await settle(pilot, lambda: screen.host is not None, "the master's answer")
+        field.value = "10.20.0.25"
+        field.focus()
+        await pilot.press("end", "4")
+        assert field.value == "10.20.0.254" and app.current_mode == "master"
+        shown = {key: b.binding.description for key, b in screen.active_bindings.items() if b.binding.show}
+        assert shown.get("f2") == "Pages" and shown.get("escape") == "Leave field"
+        await pilot.press("escape")
+        assert app.focused is None
+        shown = {key for key, b in screen.active_bindings.items() if b.binding.show}
+        assert "f2" not in shown and "escape" not in shown  # nothing to leave: no hint
+        await pilot.press("4")
+        await settle(pilot, lambda: app.current_mode == "nodes", "the nodes page via 4")
+        assert field.value == "10.20.0.254"
+
+
+async def test_the_palette_offers_the_pages_actions(client, make_app) -> None:
+    """Item 17: Apply, Verify, Deploy, Stop, Retry… are commands of the palette too."""
+    await client.create_environment("prod")
+    app = make_app(client, start="deploy", env_name="prod")
+    async with app.run_test(size=(80, 24)) as pilot:
+        titles = [c.title for c in app.get_system_commands(app.screen)]
+        for action in ("Deploy: Deploy", "Deploy: Stop", "Deploy: Retry"):
+            assert action in titles
+        await pilot.press("ctrl+p")
+        await pilot.press(*"Deploy: Retry")
+        await settle(pilot, lambda: True, "typing")
+        await pilot.press("enter")
+        await settle(
+            pilot, lambda: any("no deploy to retry" in n.message for n in app._notifications), "the retry"
+        )
+        await pilot.press("f7")
+        await settle(pilot, lambda: app.current_mode == "verify", "the verify page")
+        assert "Verify networks: Verify" in [c.title for c in app.get_system_commands(app.screen)]
+        await pilot.press("f2")
+        await settle(pilot, lambda: app.current_mode == "master", "the master page")
+        assert "Master set-up: Apply" in [c.title for c in app.get_system_commands(app.screen)]
+
+
 async def test_the_command_palette_reaches_a_page(client, make_app) -> None:
     app = make_app(client, start="environments")
     async with app.run_test(size=(80, 24)) as pilot:

@@ -6,9 +6,10 @@ from collections.abc import Awaitable
 from typing import TYPE_CHECKING, TypeVar
 
 from textual.app import ComposeResult
+from textual.binding import Binding
 from textual.message import Message
 from textual.screen import Screen
-from textual.widgets import Footer
+from textual.widgets import Footer, Input, TextArea
 
 from fueltui.tui.messages import RESYNC_EVENTS, MasterConnected, MasterEvent, MasterLogLines
 from fueltui.tui.widgets.navbar import NavBar
@@ -27,6 +28,16 @@ class BaseScreen(Screen[None]):
     MODE = ""
     TITLE = ""
     HELP = ""
+    BINDINGS = [Binding("escape", "leave_field", "Leave field")]  # Textual merges it into every page's
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        if action == "leave_field":  # Esc only means something while typing into a field
+            return isinstance(self.focused, Input | TextArea)
+        return True
+
+    def action_leave_field(self) -> None:
+        """Esc: the keys are the page's again (digits change pages, letters act)."""
+        self.set_focus(None)
 
     @property
     def fuel(self) -> FuelApp:
