@@ -139,3 +139,51 @@ async def test_names_and_status_readable_at_80x24(master, client, make_app) -> N
         # every role column is on the screen, not scrolled off to the right
         for role in app.screen.roles:
             assert app.screen.role_header(role) in lines[0], (role, lines[0])
+
+
+async def test_removing_a_node_from_an_operational_environment_asks_first(master, client, make_app) -> None:
+    """Item 16: `x` on an operational environment's node changed the cloud at once."""
+    from fueltui.tui.screens.confirm import ConfirmScreen
+
+    await client.create_environment("prod")
+    mac = discover(master, 1)
+    await place(client, mac, "prod", ["controller"])
+    master.state.store.set_node_status(mac, "ready")
+    master.state.store.set_environment_status("prod", "operational")
+    app = make_app(client, start="nodes", env_name="prod")
+    async with app.run_test(size=(80, 24)) as pilot:
+        table = await loaded(pilot, app, 1)
+        table.focus()
+        await pilot.press("x")
+        await settle(pilot, lambda: isinstance(app.screen, ConfirmScreen), "the question")
+        assert "operational" in str(app.screen.query_one(".question").render())
+        assert "node-1" in str(app.screen.query_one("#confirm-detail").render())
+        await pilot.press("n")
+        await pilot.pause()
+        assert (await client.node(mac)).node.environment == "prod"
+        await pilot.press("x")
+        await settle(pilot, lambda: isinstance(app.screen, ConfirmScreen), "the question again")
+        await pilot.press("y")
+
+        async def removed() -> bool:
+            return (await client.node(mac)).node.environment is None
+
+        await async_wait_until(removed, what="the node out of prod")
+
+
+async def test_removing_an_undeployed_node_from_a_new_environment_is_immediate(
+    master, client, make_app
+) -> None:
+    await client.create_environment("prod")
+    mac = discover(master, 1)
+    await place(client, mac, "prod")
+    app = make_app(client, start="nodes", env_name="prod")
+    async with app.run_test(size=(80, 24)) as pilot:
+        table = await loaded(pilot, app, 1)
+        table.focus()
+        await pilot.press("x")
+
+        async def removed() -> bool:
+            return (await client.node(mac)).node.environment is None
+
+        await async_wait_until(removed, what="the node out of prod")

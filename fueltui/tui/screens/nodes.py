@@ -14,10 +14,11 @@ from textual.containers import Vertical
 from textual.widgets import DataTable, Static
 
 from fueltui.api.schema import EnvironmentRecord, NodeRecord
-from fueltui.core.model import Environment, Node, Release
+from fueltui.core.model import Environment, EnvStatus, Node, NodeStatus, Release
 from fueltui.core.releases import get_release
 from fueltui.tui.messages import MasterEvent
 from fueltui.tui.screens.base import BaseScreen
+from fueltui.tui.screens.confirm import ConfirmScreen
 from fueltui.tui.screens.prompt import PromptScreen
 from fueltui.tui.widgets.nodeinfo import gib, node_details, online_mark
 
@@ -270,7 +271,26 @@ class NodesScreen(BaseScreen):
         self.run_worker(self._assign(True), exclusive=True, group="edit", exit_on_error=False)
 
     def action_remove(self) -> None:
-        self.run_worker(self._assign(False), exclusive=True, group="edit", exit_on_error=False)
+        """Taking a node out of a deployed environment changes a running cloud: ask first."""
+        env = self.env
+        leaving = [r.node for r in self._targets() if env is not None and r.node.environment == env.name]
+        deployed = [n for n in leaving if n.status != NodeStatus.discover]
+        if env is None or (env.status == EnvStatus.new and not deployed):
+            self.run_worker(self._assign(False), exclusive=True, group="edit", exit_on_error=False)
+            return
+        names = ", ".join(n.name for n in leaving) or "nothing"
+        detail = (
+            f"{env.name} is {env.status.value}. Removing {names} clears its roles and NIC "
+            "assignments on the master; a deployed node keeps running with its installed system, "
+            "hostname and addresses until it is redeployed, and the cloud loses what it ran."
+        )
+
+        def answered(ok: bool | None) -> None:
+            if ok:
+                self.run_worker(self._assign(False), exclusive=True, group="edit", exit_on_error=False)
+
+        question = f"Remove {len(leaving)} node(s) from {env.status.value} environment {env.name}?"
+        self.app.push_screen(ConfirmScreen(question, detail, yes="Remove"), answered)
 
     async def _assign(self, add: bool) -> None:
         master = self.master()
