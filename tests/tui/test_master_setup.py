@@ -6,6 +6,7 @@ tests write under temporary roots, and a stand-in writer records what would go t
 from __future__ import annotations
 
 import argparse
+import asyncio
 from pathlib import Path
 
 import pytest
@@ -314,3 +315,52 @@ async def test_hostnamectl_runs_without_blocking_the_screen(client, tmp_path: Pa
         await worker.wait()
         assert worker.result == " hostname applied."
     assert out.read_text().split() == ["set-hostname", "master"]
+
+
+class SlowMaster:
+    """The real client, except that the master's machine is told only when the test says so:
+    the master's first answer lands exactly between two keys."""
+
+    def __init__(self, client) -> None:
+        self._client = client
+        self.answer = asyncio.Event()
+
+    def __getattr__(self, name: str):
+        return getattr(self._client, name)
+
+    async def master_host(self):
+        await self.answer.wait()
+        return await self._client.master_host()
+
+
+@pytest.mark.parametrize("typed_first", [False, True], ids=["focused", "typing"])
+async def test_keys_typed_while_the_master_answers_arrive_whole(
+    client, tmp_path: Path, typed_first: bool
+) -> None:
+    """Item 18: keys are neither lost nor reordered by Textual (the burst after the load shows
+    that); what garbled fields was the page filling them from the master mid-typing — the
+    typed text ended up in front of the filled value ("10.20.0.310.20.0.2")."""
+    slow = SlowMaster(client)
+    app = FuelApp(slow, root=tmp_path, start="master")  # type: ignore[arg-type]
+    async with app.run_test(size=(80, 24)) as pilot:
+        screen = app.screen
+        assert isinstance(screen, MasterSetupScreen)
+        ip = screen.query_one("#in-ip", Input)
+        ip.focus()
+        await pilot.pause()
+        if typed_first:
+            await pilot.press(*"10.2")
+        slow.answer.set()
+        await settle(pilot, lambda: screen._loaded, "the master's answer")
+        await pilot.press(*("0.0.3" if typed_first else "10.20.0.3"))
+        await pilot.press("tab", *"255.255.255.0", "tab", *"10.20.0.1", "tab", *"8.8.8.8, 8.8.4.4")
+        await pilot.pause()
+        values = {
+            key: screen.query_one(f"#in-{key}", Input).value for key in ("ip", "netmask", "gateway", "dns")
+        }
+        assert values == {
+            "ip": "10.20.0.3",
+            "netmask": "255.255.255.0",
+            "gateway": "10.20.0.1",
+            "dns": "8.8.8.8, 8.8.4.4",
+        }

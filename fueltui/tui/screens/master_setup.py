@@ -147,18 +147,25 @@ class MasterSetupScreen(BaseScreen):
             return
         self.host = host
         self.stored_revision = stored.revision
-        if fill:
+        if stored.options is not None:
+            opts, source = stored.options, "as stored on the master"
+        else:
+            opts, source = initial_options(host)
+        chosen = self.query_one("#in-interface", Select).value
+        if fill and self._edited and not self._loaded:
+            # The operator typed before the master answered: what they typed stays.
             self._loaded = True
-            if stored.options is not None:
-                opts, self._source = stored.options, "as stored on the master"
-            else:
-                opts, self._source = initial_options(host)
+            self._set_choices(chosen if isinstance(chosen, str) else opts.interface)
+            self.revalidate()
+            self.notify("The master answered while you typed; ctrl+r loads what it stores.", timeout=5)
+        elif fill:
+            self._loaded, self._source = True, source
             self._set_choices(opts.interface)
             self.fill(opts)
             self._edited = False
             self._show_source()
         else:
-            self._set_choices(str(self.query_one("#in-interface", Select).value))
+            self._set_choices(chosen if isinstance(chosen, str) else opts.interface)
             self.revalidate()
 
     def _set_choices(self, current: str) -> None:
@@ -177,9 +184,13 @@ class MasterSetupScreen(BaseScreen):
         self.query_one("#iface-source", Static).update(f"({self._source})")
 
     def fill(self, opts: BootOptions) -> None:
+        focused = self.focused
         with self.prevent(Input.Changed):
             for key, value in self._values_of(opts).items():
-                self.query_one(f"#in-{key}", Input).value = value
+                field = self.query_one(f"#in-{key}", Input)
+                field.value = value
+                if field is focused:  # keys typed next replace the value, as on focus
+                    field.select_all()
         select = self.query_one("#in-interface", Select)
         if any(value == opts.interface for _, value in select._options):
             with self.prevent(Select.Changed):
