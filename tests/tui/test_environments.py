@@ -110,3 +110,16 @@ async def test_deleting_an_environment_says_what_happens_to_its_nodes(master, cl
         await settle(pilot, lambda: any("Deleted prod" in n.message for n in app._notifications), "notice")
     assert await client.environments() == []
     assert (await client.node(mac)).node.environment is None
+
+
+async def test_the_release_list_has_no_stale_loading_entry(client, make_app) -> None:
+    """Item 15: once the releases are loaded, "(loading)" is not one of the choices."""
+    from textual.widgets import Select
+
+    app = make_app(client, start="environments")
+    async with app.run_test(size=(80, 24)) as pilot:
+        select = app.screen.query_one("#wiz-release", Select)
+        first = (await client.releases())[0]
+        await settle(pilot, lambda: select.value == first.id, "the first release chosen")
+        labels = [str(prompt) for prompt, _ in select._options]
+        assert not any("loading" in label for label in labels) and first.name in labels

@@ -68,7 +68,8 @@ class EnvironmentsScreen(BaseScreen):
                 yield Label("New environment", classes="section")
                 yield Input(placeholder="name, e.g. prod", id="wiz-name", compact=True)
                 yield Label("Release")
-                yield Select([], id="wiz-release", compact=True, prompt="(loading)")
+                # A placeholder option, not a blank: set_options then leaves no stale "(loading)".
+                yield Select([("(loading)", "")], value="", allow_blank=False, id="wiz-release", compact=True)
                 yield Label("Network mode")
                 yield Select(
                     [(label, mode.value) for mode, label in MODE_LABELS.items()],
@@ -143,7 +144,7 @@ class EnvironmentsScreen(BaseScreen):
         record = await self.call(
             master.create_environment(
                 name,
-                release if isinstance(release, str) else None,
+                release if isinstance(release, str) and release else None,
                 Mode(mode) if isinstance(mode, str) else None,
             )
         )

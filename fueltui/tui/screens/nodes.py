@@ -72,6 +72,7 @@ class NodesScreen(BaseScreen):
         self.marked: set[str] = set()
         self.fixed_count = len(FIXED_COLUMNS)
         self._layout = ""
+        self._cursor_mac: str | None = None  # the node the cursor was on before a reload
 
     def compose_body(self) -> ComposeResult:
         with Vertical(id="nodes-body"):
@@ -97,6 +98,8 @@ class NodesScreen(BaseScreen):
             self.env_record = await self.call(master.environment(name))
             if self.env_record is not None:
                 self.release = get_release(self.env_record.environment.release)
+        under, _ = self._cursor()
+        self._cursor_mac = under.mac if under is not None else None
         self.records = sorted(records, key=lambda r: (r.node.environment != name, r.node.name, r.node.mac))
         self.marked &= {r.node.mac for r in self.records}
         self._fill()
@@ -142,6 +145,8 @@ class NodesScreen(BaseScreen):
     def _fill(self) -> None:
         table = self.query_one("#nodes-table", DataTable)
         row, column = table.cursor_coordinate
+        # The cursor stays on its node (a rename re-sorts the rows) and starts on the first role.
+        at, self._cursor_mac = self._cursor_mac, None
         table.clear(columns=True)
         self.roles = list(self.release.roles) if self.release else []
         layout = self._layout = layout_for(self.size.width)
@@ -164,7 +169,11 @@ class NodesScreen(BaseScreen):
             fixed = [cells[label] for label in labels]
             table.add_row(*fixed, *(self.cell(node, role) for role in self.roles), key=node.mac)
         if self.records:
-            table.move_cursor(row=min(row, len(self.records) - 1), column=column)
+            macs = [r.node.mac for r in self.records]
+            row = macs.index(at) if at in macs else min(row, len(self.records) - 1)
+            if column == 0 and self.roles:  # the mark column: nothing to do there with Space
+                column = self.fixed_count
+            table.move_cursor(row=row, column=column)
         self._describe()
         env, release = self.env, self.release
         summary = self.query_one("#role-summary", Static)
