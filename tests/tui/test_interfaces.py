@@ -196,7 +196,6 @@ async def test_the_footer_shows_the_arrow_move(master, client, make_app) -> None
         assert "Move l Defaults" in footer and "? Help" in footer, footer
 
 
-
 async def test_apply_warns_about_what_the_layout_leaves_wrong(master, client, make_app) -> None:
     """Item 15: unassigning management on a compute, or changing a deployed node, is said
     before it is applied."""
