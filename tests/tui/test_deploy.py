@@ -229,3 +229,27 @@ async def test_a_blocked_deploy_offers_no_deploy_button(client, make_app) -> Non
         await pilot.pause()
         assert not isinstance(app.screen, ConfirmScreen)
     assert await client.tasks("prod") == []
+
+
+async def test_a_failure_reason_wraps_in_its_pane(master, client, make_app, scripted) -> None:
+    """Item 14: the reason a node failed was cut at the pane's width (~38 columns)."""
+    first, second = await two_nodes(master, client)
+    scripted.fail = {second}
+    await client.deploy("prod")
+    scripted.finish()
+    app = make_app(client, start="deploy", env_name="prod")
+    async with app.run_test(size=(80, 24)) as pilot:
+        screen = app.screen
+        assert isinstance(screen, DeployScreen)
+        await settle(
+            pilot,
+            lambda: screen.states.get(second) is not None and screen.states[second].status == "error",
+            "x",
+        )
+        await settle(pilot, lambda: second in screen.panes(), "the pane")
+        pane = screen.panes()[second]
+        await pilot.pause()
+        reason = pane.query_one(".pane-reason")
+        assert reason.display and "br-mgmt has no link" in str(reason.render())
+        assert reason.region.width <= pane.region.width
+        assert not screen.panes()[first].query_one(".pane-reason").display

@@ -142,3 +142,18 @@ async def test_a_reopened_tui_lands_where_it_was(client, tmp_path) -> None:
     fresh = build()
     async with fresh.run_test(size=(80, 24)) as pilot:
         await settle(pilot, lambda: fresh.current_mode == "master", "a fresh start")
+
+
+async def test_the_bar_names_the_environment_at_80_columns(client, make_app) -> None:
+    """Item 14: at 80 columns the page labels made the environment fall off the bar."""
+    await client.create_environment("production-east")
+    app = make_app(client, start="nodes", env_name="production-east")
+    async with app.run_test(size=(80, 24)) as pilot:
+        await pilot.pause()
+        bar = app.screen.query_one("#navbar")
+        assert "env: production-east" in bar.render().plain
+        assert "[4 Nodes]" in bar.render().plain
+    app = make_app(client, start="nodes", env_name="production-east")
+    async with app.run_test(size=(120, 24)) as pilot:
+        await pilot.pause()
+        assert " 5 NICs " in app.screen.query_one("#navbar").render().plain  # room for every label

@@ -54,6 +54,8 @@ class NodePane(Vertical):
     NodePane.-error { border: heavy $error; }
     NodePane.-focused { border: double $accent; }
     NodePane > .pane-head { height: 1; }
+    NodePane > .pane-reason { height: auto; max-height: 3; color: $error; display: none; }
+    NodePane.-error > .pane-reason { display: block; }
     NodePane > ProgressBar { height: 1; }
     NodePane > Log { height: 1fr; scrollbar-size-horizontal: 0; }
     """
@@ -69,6 +71,8 @@ class NodePane(Vertical):
 
     def compose(self) -> ComposeResult:
         yield Static(self._head(), classes="pane-head", markup=False)
+        # The failure reason wraps on its own lines: cut at the pane's width it needed scrolling.
+        yield Static("", classes="pane-reason", markup=False)
         yield ProgressBar(total=100, show_eta=False)
         yield Log(max_lines=PANE_LINES, auto_scroll=True)
 
@@ -90,8 +94,6 @@ class NodePane(Vertical):
         text.append(f"{state.status} {state.progress}%")
         if state.task:
             text.append(f"  {state.task}", style="italic")
-        if state.message and state.status == "error":
-            text.append(f"  {state.message}")
         return text
 
     def update_status(self) -> None:
@@ -99,6 +101,8 @@ class NodePane(Vertical):
         if not self._composed:
             return
         self.query_one(".pane-head", Static).update(self._head())
+        state = self.lines_state
+        self.query_one(".pane-reason", Static).update(state.message if state.status == "error" else "")
         self.query_one(ProgressBar).update(progress=self.lines_state.progress)
         self.set_class(self.lines_state.status == "error", "-error")
 
