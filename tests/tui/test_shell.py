@@ -157,3 +157,23 @@ async def test_the_bar_names_the_environment_at_80_columns(client, make_app) -> 
     async with app.run_test(size=(120, 24)) as pilot:
         await pilot.pause()
         assert " 5 NICs " in app.screen.query_one("#navbar").render().plain  # room for every label
+
+
+async def test_notifications_leave_the_role_summary_readable(master, client, make_app) -> None:
+    """Item 14: at 80×24 a toast covered the role summary an action had just changed."""
+    from textual.widgets._toast import Toast
+
+    from tui.conftest import discover, place
+
+    await client.create_environment("prod")
+    await place(client, discover(master, 1), "prod")
+    app = make_app(client, start="nodes", env_name="prod")
+    async with app.run_test(size=(80, 24), notifications=True) as pilot:
+        summary = app.screen.query_one("#role-summary")
+        await settle(pilot, lambda: "ontroller" in str(summary.render()), "the role summary")
+        app.notify("Something happened on the master.\nA second line.", timeout=30)
+        await settle(pilot, lambda: bool(app.screen.query(Toast)), "the toast")
+        await pilot.pause()
+        toast = app.screen.query(Toast).first()
+        assert not toast.region.overlaps(summary.region), (toast.region, summary.region)
+        assert toast.region.y >= 1  # the bar with the environment stays visible
