@@ -87,7 +87,7 @@ class MasterSetupScreen(BaseScreen):
         self.stored_revision: int | None = None
         self._source = ""
         self._loaded = False
-        self._edited = False
+        self._baseline: BootOptions | None = None  # the form as last filled or stored
 
     @property
     def target(self) -> FilesTarget:
@@ -128,10 +128,11 @@ class MasterSetupScreen(BaseScreen):
 
     def on_mount(self) -> None:
         # BaseScreen.on_mount runs too: Textual calls the handler of every class in the MRO.
+        self._baseline = self.read_form()
         self.revalidate()
 
     def has_unsaved(self) -> bool:
-        return self._edited
+        return self._baseline is not None and self.read_form() != self._baseline
 
     async def reload(self) -> None:
         """The master's interfaces, then what it stores — filled in once, and again on ctrl+r."""
@@ -152,7 +153,7 @@ class MasterSetupScreen(BaseScreen):
         else:
             opts, source = initial_options(host)
         chosen = self.query_one("#in-interface", Select).value
-        if fill and self._edited and not self._loaded:
+        if fill and self.has_unsaved() and not self._loaded:
             # The operator typed before the master answered: what they typed stays.
             self._loaded = True
             self._set_choices(chosen if isinstance(chosen, str) else opts.interface)
@@ -162,7 +163,6 @@ class MasterSetupScreen(BaseScreen):
             self._loaded, self._source = True, source
             self._set_choices(opts.interface)
             self.fill(opts)
-            self._edited = False
             self._show_source()
         else:
             self._set_choices(chosen if isinstance(chosen, str) else opts.interface)
@@ -195,6 +195,7 @@ class MasterSetupScreen(BaseScreen):
         if any(value == opts.interface for _, value in select._options):
             with self.prevent(Select.Changed):
                 select.value = opts.interface
+        self._baseline = self.read_form()
         self.revalidate()
 
     # validation -------------------------------------------------------------------
@@ -216,7 +217,6 @@ class MasterSetupScreen(BaseScreen):
     @on(Input.Changed)
     @on(Select.Changed)
     def _changed(self) -> None:
-        self._edited = True
         self.revalidate()
 
     def revalidate(self) -> None:
@@ -332,7 +332,7 @@ class MasterSetupScreen(BaseScreen):
         if stored is None:
             return
         self.stored_revision = stored.revision
-        self._edited = False
+        self._baseline = opts
         done = f"Wrote {len(written)} files under {target.root}. " if target.root is not None else ""
         self.notify(f"{done}Stored on the master.{live}", title="Applied")
         self.query_one("#files-title", Label).update(Text(f"Applied ({self.flavor})"))
