@@ -202,6 +202,7 @@ async def test_the_deploy_dialog_shows_the_predeploy_answer(master, client, make
         dialog = app.screen
         detail = str(dialog.query_one("#confirm-detail").render())
         assert "networks not verified" in detail and "never verified" in detail
+        assert "--skip-verify" not in detail and "Deploy anyway" in detail
         for warning in (f for f in expected if f.severity == "warning"):
             assert warning.code in detail
         assert "Deploy anyway (skip verification)" in str(dialog.query_one("#yes").render())

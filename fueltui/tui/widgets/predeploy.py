@@ -2,12 +2,22 @@
 
 from __future__ import annotations
 
+import re
+
 from rich.text import Text
 
 from fueltui.core.model import Finding, Severity
 from fueltui.tui.widgets.field import finding_text
 
 UNVERIFIED = "network-not-verified"  # the verification gate's code: `deploy --skip-verify` passes it
+
+
+def in_tui_words(message: str) -> str:
+    """The gate speaks CLI (`fueltui verify X`, `--skip-verify`); here the same advice is a page
+    and a button."""
+    message = re.sub(r"run `fueltui verify [^`]*`", "verify on page 6", message)
+    message = re.sub(r"run `[^`]*`", "verify on page 6", message)
+    return message.replace("deploy with --skip-verify", "Deploy anyway (below)")
 
 
 def predeploy_text(findings: list[Finding], limit: int | None = None) -> Text:
@@ -22,7 +32,7 @@ def predeploy_text(findings: list[Finding], limit: int | None = None) -> Text:
         text.append(" (page 6 verifies)\n")
     elif unverified:
         text.append("✗ networks not verified as configured", style="bold")
-        text.append(f": {unverified[0].message}\n")
+        text.append(f": {in_tui_words(unverified[0].message)}\n")
     else:
         text.append("✓ networks verified as configured\n")
     shown = blocking if limit is None else blocking[:limit]
