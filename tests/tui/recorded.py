@@ -255,6 +255,12 @@ class Shot:
     press: tuple[str, ...] = ()
 
 
+def _releases_loaded(app: object) -> bool:
+    """The wizard's release list has the master's releases (not its "(loading)" placeholder)."""
+    value = app.screen.query_one("#wiz-release").value  # type: ignore[attr-defined]
+    return isinstance(value, str) and bool(value)
+
+
 def _rows(selector: str, count: int) -> Callable[[object], bool]:
     def check(app: object) -> bool:
         from textual.widgets import DataTable
@@ -285,7 +291,7 @@ def _show_failed_node_log(app: object) -> None:
 
 SHOTS: dict[str, Shot] = {
     "master": Shot("master", lambda app: True),
-    "environments": Shot("environments", _rows("#env-table", 1)),
+    "environments": Shot("environments", lambda app: _rows("#env-table", 1)(app) and _releases_loaded(app)),
     "networks": Shot("networks", lambda app: app.screen.paths),  # type: ignore[attr-defined]
     "nodes": Shot("nodes", _rows("#nodes-table", 5), _cursor_on_blocked_role),
     "interfaces": Shot("interfaces", lambda app: app.screen.targets, press=("enter", "right")),  # type: ignore[attr-defined]

@@ -190,6 +190,8 @@ async def test_the_lab_and_the_default_tui_never_write_a_file(client, recorder: 
         assert isinstance(app.screen, ConfirmScreen)
         await pilot.press("y")
         await settle(pilot, lambda: not screen.has_unsaved(), "the options stored")
+        # closing the dialog is not coming back to the page: no "unsaved changes kept" notice
+        assert not any("unsaved" in n.message for n in app._notifications)
     assert recorder.roots == []
     assert await stored_pool_start(client) == "10.20.0.160"
 

@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING, TypeVar
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.message import Message
-from textual.screen import Screen
+from textual.screen import ModalScreen, Screen
 from textual.widgets import Footer, Input, TextArea
 
 from fueltui.tui.messages import RESYNC_EVENTS, MasterConnected, MasterEvent, MasterLogLines
@@ -64,8 +64,15 @@ class BaseScreen(Screen[None]):
         self.sub_title = self.TITLE
         self.query_one(NavBar).env_name = self.fuel.env_name
 
+    def on_screen_suspend(self) -> None:
+        # A dialog over the page is not leaving it: live events keep reaching the page below.
+        self._under_modal = isinstance(self.app.screen, ModalScreen)
+
     def on_screen_resume(self) -> None:
         self.query_one(NavBar).env_name = self.fuel.env_name
+        if getattr(self, "_under_modal", False):
+            self._under_modal = False
+            return
         if self.fuel.master is None:
             return
         if self.has_unsaved():  # coming back to a page must not throw away what was typed
