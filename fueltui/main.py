@@ -43,7 +43,9 @@ def _global_options(parser: argparse.ArgumentParser, default: Callable[[object],
         help="talk to the master of the lab (`fueltui lab up`)",
     )
     parser.add_argument(
-        "--root", default=default("/"), help="target root for files the master set-up writes (TUI)"
+        "--root",
+        default=default(None),
+        help="TUI: write the master's network files under this root (`/`: this machine, after a warning)",
     )
 
 

@@ -218,8 +218,10 @@ def cmd_tasks(args: argparse.Namespace) -> int:
                 print(f"  {safe_line(record.message)}")
             if record.resumed_from:
                 print(f"  resumes {record.resumed_from}")
+            names = {r.node.mac: r.node.name for r in await client.nodes()} if record.nodes else {}
             rows = [
-                (mac, p.status, f"{p.progress}%", p.task or "-", p.message) for mac, p in record.nodes.items()
+                (names.get(mac) or mac, p.status, f"{p.progress}%", p.task or "-", p.message)
+                for mac, p in record.nodes.items()
             ]
             if rows:
                 table(("NODE", "STATUS", "PROGRESS", "STEP", "MESSAGE"), rows)

@@ -155,7 +155,7 @@ def render(record: TaskRecord) -> str:
                     "answers on the admin network"
                 )
     if result.get("dhcp_error"):
-        lines.append(f"note: {result['dhcp_error']}")
+        lines.append(f"FAILED: the DHCP check could not run: {result['dhcp_error']}")
     seconds = result.get("seconds")
     if isinstance(seconds, int | float):
         lines.append(f"({seconds:.1f} s, task {record.id})")

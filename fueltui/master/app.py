@@ -202,9 +202,9 @@ def create_app(
         log.exception("internal error")
         return error_response(500, "internal", f"internal error: {type(exc).__name__}")
 
-    from fueltui.master.routes import actions, cloud, environments, nodes, stream, tasks
+    from fueltui.master.routes import actions, cloud, environments, host, nodes, predeploy, stream, tasks
 
-    for module in (environments, nodes, tasks, actions, cloud, stream):
+    for module in (environments, nodes, tasks, actions, cloud, stream, host, predeploy):
         app.include_router(module.router, prefix=API_PREFIX)
     app.add_middleware(BodyLimit, refuse=error_response)
     app.add_middleware(TokenGuard, token=token)  # added last: runs first, before any body is read

@@ -116,6 +116,8 @@ def test_task_listing_details_and_refused_resume(run, master: RunningMaster) -> 
     assert code == 0 and task_id in out and "cli-test" in out and "done" in out
     code, out, _ = run("tasks", task_id)
     assert code == 0 and f"task {task_id}  cli-test  env prod  done  100%" in out and "done-step" in out
+    name = next(line for line in out.splitlines() if "done-step" in line).split()[0]
+    assert name != MACS[0] and not name.count(":")  # the node's name, not its MAC (issue 13, item 14)
     code, out, _ = run("tasks", task_id, "--json")
     assert json.loads(out)["nodes"][MACS[0]]["message"] == "fine"
     code, _, err = run("tasks", task_id, "--resume")

@@ -84,6 +84,8 @@ def render_config(opts: BootOptions, interface: str, lease_file: Path) -> str:
     if opts.dns:
         servers = ",".join(_address(d, "dns") for d in opts.dns)
         lines.append(f"dhcp-option=option:dns-server,{servers}")
+    if opts.ntp:  # the master serves time to the nodes (core.masterfiles.render_chrony)
+        lines.append(f"dhcp-option=option:ntp-server,{_address(opts.ip, 'ip')}")
     return "\n".join(lines) + "\n"
 
 
