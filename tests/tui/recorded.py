@@ -39,7 +39,7 @@ nodes:
      interfaces: {eth0: [fuelweb_admin, management, storage, private]}}
   - {mac: "52:54:00:aa:00:03", name: cmp-2, roles: [compute],
      interfaces: {eth0: [fuelweb_admin, management, storage, private]}}
-  - {mac: "52:54:00:aa:00:04", name: vol-1, roles: [cinder],
+  - {mac: "52:54:00:aa:00:04", name: ops-1, roles: [base-os],
      interfaces: {eth0: [fuelweb_admin, management, storage, private]}}
 """
 
@@ -213,7 +213,7 @@ async def load_recorded(client: MasterClient, store: Store) -> None:
             mac=mac_of(3),
             network="storage",
             vlan=102,
-            missing=["ctl-1", "cmp-1", "vol-1"],
+            missing=["ctl-1", "cmp-1", "ops-1"],
         )
         script.result = {
             "ok": False,
