@@ -52,7 +52,7 @@ def test_global_options_before_or_after_the_command(argv: list[str]) -> None:
     args = build_parser().parse_args(argv)
     assert args.state_dir == "/tmp/x"
     assert args.lab is ("--lab" in argv)
-    assert args.root == "/"
+    assert args.root is None  # unset: the TUI tells an explicit `--root /` from the default
 
 
 def test_a_global_option_given_before_is_kept_when_not_repeated() -> None:
