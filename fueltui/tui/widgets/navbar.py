@@ -15,8 +15,11 @@ PAGES: tuple[tuple[str, str, str], ...] = (
     ("interfaces", "5", "NICs"),
     ("verify", "6", "Verify"),
     ("deploy", "7", "Deploy"),
-    ("logs", "8", "Logs"),
+    ("health", "8", "Health"),
+    ("logs", "9", "Logs"),
 )
+
+SHORT_LABELS = {"Networks": "Nets"}  # where the bar has to be compact
 
 
 class NavBar(Static):
@@ -30,13 +33,25 @@ class NavBar(Static):
         self.current = current
 
     def render(self) -> Text:
+        text = self._line(compact=False)
+        if self.size.width and text.cell_len > self.size.width:
+            text = self._line(compact=True)  # nine pages and the env name do not fit 80 columns
+        return text
+
+    def _line(self, compact: bool) -> Text:
         text = Text(no_wrap=True, overflow="ellipsis")
-        for mode, key, label in PAGES:
+        for index, (mode, key, label) in enumerate(PAGES):
+            label = SHORT_LABELS.get(label, label) if compact else label
+            if compact and index:
+                text.append(" ")
             if mode == self.current:
                 text.append(f"[{key} {label}]", style="bold reverse")
+            elif compact:
+                text.append(key, style="bold")
+                text.append(f" {label}")
             else:
                 text.append(f" {key}", style="bold")
                 text.append(f" {label} ")
-        text.append("  env: ", style="dim")
+        text.append(" │ " if compact else "  env: ", style="dim")
         text.append(self.env_name or "—", style="bold")
         return text
