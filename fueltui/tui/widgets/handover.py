@@ -30,7 +30,7 @@ def handover_text(cloud: CloudAccess, env: str) -> Text:
     text = Text()
     text.append("Cloud: ", style="bold")
     text.append(f"Horizon {cloud.horizon_url}  Keystone {cloud.keystone_url}  ")
-    text.append(f"admin {cloud.admin_user}/{cloud.admin_project}  ")
+    text.append(f"user {cloud.admin_user} (project {cloud.admin_project})  ")
     text.append(f"password: fueltui openrc {env}", style="bold")
     return text
 
