@@ -142,7 +142,9 @@ def give_cloud(master: RunningMaster, operational: bool = True) -> str:
     return password
 
 
-SVG_TEXT = re.compile(r'<text [^>]*x="([\d.]+)"[^>]*clip-path="url\(#terminal-(?:\d+-)?line-(\d+)\)">([^<]*)</text>')
+SVG_TEXT = re.compile(
+    r'<text [^>]*x="([\d.]+)"[^>]*clip-path="url\(#terminal-(?:\d+-)?line-(\d+)\)">([^<]*)</text>'
+)
 CELL_WIDTH = 12.2  # Rich's SVG export: one terminal cell, in pixels
 
 
