@@ -15,7 +15,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
-from textual.widgets import DataTable, Static
+from textual.widgets import DataTable, Markdown, Static
 
 from fueltui.api.schema import TaskRecord, TaskStatus
 from fueltui.client.api import MasterClient
@@ -26,6 +26,7 @@ from fueltui.mirror.paths import KEY_FILE, repo_dir
 from fueltui.tui.app import FuelApp
 from fueltui.tui.screens.deploy import DeployScreen
 from fueltui.tui.screens.health import HealthScreen, OpenrcScreen
+from fueltui.tui.screens.help import HelpScreen
 from fueltui.tui.widgets.handover import CloudLine
 from masterfixtures import RunningMaster
 from tui.recorded import Script, Shot, discover_machines, install_scripted_handlers, mac_of
@@ -340,3 +341,24 @@ async def test_every_page_still_fits_the_nav_bar(client: MasterClient, make_app)
         for key, label in (("1", "Master"), ("8", "Health"), ("9", "Logs")):
             assert f"{key} {label}" in plain
         assert plain.endswith("lab") and len(plain) <= 80
+
+
+async def test_the_palette_and_help_offer_the_checks(master, client, make_app, mirror, health_script) -> None:
+    await seed(client, master)
+    give_cloud(master)
+    app = make_app(client, start="health", env_name="lab")
+    async with app.run_test(size=(80, 24)) as pilot:
+        await health_page(pilot, app)
+        await pilot.press("question_mark")
+        await settle(pilot, lambda: isinstance(app.screen, HelpScreen), "the help screen")
+        body = app.screen.query_one(Markdown).source
+        assert "`r` Run all" in body and "`s` Run sanity" in body and "`o` Openrc" in body
+        assert "`9 or F10` go to Logs" in body
+        await pilot.press("escape")
+        await settle(pilot, lambda: isinstance(app.screen, HealthScreen), "help closed")
+        await pilot.press("ctrl+p")
+        await pilot.press(*"run sanity")
+        await settle(pilot, lambda: True, "typing")
+        await pilot.press("enter")
+        await settle(pilot, lambda: len(health_script.started) == 1, "a check from the palette")
+        assert (await client.task(health_script.started[0])).params["groups"] == ["sanity"]
