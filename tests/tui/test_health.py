@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import html
+import json
 import re
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -19,8 +20,14 @@ from textual.widgets import DataTable, Markdown, Static
 
 from fueltui.api.schema import TaskRecord, TaskStatus
 from fueltui.client.api import MasterClient
-from fueltui.core.model import EnvStatus
+from fueltui.core.environment import new_environment
+from fueltui.core.ipalloc import allocate
+from fueltui.core.model import EnvStatus, Node, NodeFacts
+from fueltui.core.nodeconfig import node_configs
+from fueltui.core.payload.data import PayloadSecrets, build_payload
+from fueltui.core.payload.health import OSTF_MARK
 from fueltui.core.releases import default_release
+from fueltui.master.deploy.cloudhealth import run_health
 from fueltui.master.deploy.payload import ensure_secrets
 from fueltui.mirror.paths import KEY_FILE, repo_dir
 from fueltui.tui.app import FuelApp
@@ -28,6 +35,7 @@ from fueltui.tui.screens.deploy import DeployScreen
 from fueltui.tui.screens.health import HealthScreen, OpenrcScreen
 from fueltui.tui.screens.help import HelpScreen
 from fueltui.tui.widgets.handover import CloudLine
+from fueltui.tui.widgets.healthtable import parse_log_line
 from masterfixtures import RunningMaster
 from tui.recorded import Script, Shot, discover_machines, install_scripted_handlers, mac_of
 from tui.test_environments import settle
@@ -38,6 +46,7 @@ FAILURE = (
     "(the OVS agent has not wired it yet)"
 )
 T0 = datetime(2026, 1, 2, 3, 4, 5, tzinfo=UTC)
+RELEASE = default_release()
 # One controller and two computes, as the payload's lab deploys them (the release offers no
 # Cinder yet, so the recorded environment of the other pages cannot be applied here).
 ANSWERS = """\
@@ -362,3 +371,45 @@ async def test_the_palette_and_help_offer_the_checks(master, client, make_app, m
         await pilot.press("enter")
         await settle(pilot, lambda: len(health_script.started) == 1, "a check from the palette")
         assert (await client.task(health_script.started[0])).params["groups"] == ["sanity"]
+
+
+async def test_the_page_reads_the_lines_the_master_logs_for_each_test() -> None:
+    """The live rows parse what `cloudhealth.run_health` logs: the two must agree."""
+    env = new_environment("demo", RELEASE, "neutron-gre")
+    nics = [{"name": f"eth{i}", "mac": f"52:54:00:00:01:0{i}", "pxe": i == 0} for i in range(5)]
+    networks = ["fuelweb_admin", "public", "management", "storage", "private"]
+    ctl = Node(
+        mac="52:54:00:00:01:00",
+        name="ctl-1",
+        ip="10.20.0.131",
+        roles=["controller"],
+        facts=NodeFacts.model_validate({"nics": nics}),
+        environment="demo",
+        interfaces={f"eth{i}": [net] for i, net in enumerate(networks)},
+    )
+    cfg = node_configs(env, RELEASE, [ctl], apply_vlans=False)[ctl.mac]
+    vips = allocate(env, RELEASE, [ctl]).vips
+    data = build_payload(env, RELEASE, vips, ["ctl-1"], "10.20.0.2", "KEY", PayloadSecrets.generate())
+    assert data is not None
+    tests = [{**t, "duration": float(t["duration"])} for t in HEALTH_TESTS if t["status"] != "skipped"]
+
+    class Controller:
+        """Answers the health script with one OSTF line per test, as the real script prints."""
+
+        async def put_file(self, path: str, data: bytes, mode: int) -> None:
+            assert b"sanity" in data
+
+        async def run(self, command: str, on_line, timeout: float | None) -> int:
+            for entry in tests:
+                on_line("stdout", OSTF_MARK + json.dumps(entry))
+            return 0
+
+    logged: list[str] = []
+    res = await run_health(
+        Controller(), cfg.model_copy(update={"payload": data}), ["sanity", "smoke"], logged.append
+    )
+    assert res["passed"] == 3 and res["failed"] == 1
+    parsed = [parse_log_line(f"03:04:05 [52:54:00:00:01:00] {line}") for line in logged]
+    assert [(p.name, p.group, p.status, p.duration, p.message) for p in parsed if p] == [
+        (t["name"], t["group"], t["status"], t["duration"], t["message"]) for t in tests
+    ]
