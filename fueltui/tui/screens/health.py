@@ -163,6 +163,11 @@ class HealthScreen(BaseScreen):
                 test = parse_log_line(line)
                 if test is not None:
                     run.add(test)
+            previous = self.health_run  # rows that arrived live while the log was read
+            if previous is not None and previous.task.id == run.task.id:
+                for test in previous.tests:
+                    run.add(test)
+        self.health_run = run
         try:
             cloud = await fetch_cloud(master, name)
             self.has_cloud = cloud is not None
@@ -170,7 +175,6 @@ class HealthScreen(BaseScreen):
             self.notify(describe_error(exc), title="Master", severity="error", timeout=8)
             cloud, self.has_cloud = None, None
         self.query_one(CloudLine).show(cloud, name)
-        self.health_run = run
         self._show()
 
     def _show(self) -> None:
