@@ -413,3 +413,10 @@ async def test_the_page_reads_the_lines_the_master_logs_for_each_test() -> None:
     assert [(p.name, p.group, p.status, p.duration, p.message) for p in parsed if p] == [
         (t["name"], t["group"], t["status"], t["duration"], t["message"]) for t in tests
     ]
+
+
+def test_a_log_line_names_its_test_and_other_lines_are_ignored() -> None:
+    line = "03:04:05 health skip smoke: Floating IP answers ping (0.0 s) needs the instances"
+    parsed = parse_log_line(line)
+    assert parsed is not None and (parsed.status, parsed.message) == ("skipped", "needs the instances")
+    assert parse_log_line("03:04:05 payload_keystone: changed /etc/keystone/keystone.conf") is None

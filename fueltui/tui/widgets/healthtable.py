@@ -25,7 +25,7 @@ RUNNING_MARK = "… running"
 # What cloudhealth.run_health logs for each finished test (the master's task log adds a time
 # and, in the task's own log, the node's MAC in front; hence `search`, not `match`).
 LOG_LINE = re.compile(
-    r"health (?P<mark>ok  |FAIL) (?P<group>[\w-]+): (?P<name>.*?) \((?P<duration>\d+(?:\.\d+)?) s\)"
+    r"health (?P<mark>ok  |FAIL|skip) (?P<group>[\w-]+): (?P<name>.*?) \((?P<duration>\d+(?:\.\d+)?) s\)"
     r"(?: (?P<message>.*))?$"
 )
 HEALTH_STAGE = "health check"  # a running deploy's message while it checks its cloud
@@ -128,15 +128,15 @@ def latest_run(tasks: list[TaskRecord]) -> HealthRun | None:
 def parse_log_line(line: str) -> HealthTest | None:
     """A finished test from a line of the check's log, or None for any other line.
 
-    The log does not tell a skipped test from a failed one (both are `FAIL`); the task's
-    result, read when it finishes, does."""
+    The master logs a skipped test as `FAIL` today (`skip` is read too, should it say so);
+    the task's result, read when it finishes, tells them apart."""
     found = LOG_LINE.search(line)
     if found is None:
         return None
     return HealthTest(
         name=found["name"],
         group=found["group"],
-        status="passed" if found["mark"].startswith("ok") else "failed",
+        status={"ok  ": "passed", "skip": "skipped"}.get(found["mark"], "failed"),
         duration=float(found["duration"]),
         message=found["message"] or "",
     )
