@@ -1,4 +1,4 @@
-"""The fueltui app: eight pages switched by number keys or the command palette.
+"""The fueltui app: nine pages switched by number keys or the command palette.
 
 The app holds what every page shares — the connection to the master, the environment being
 worked on, the live event stream — and turns any failed call into a notification.
@@ -33,6 +33,7 @@ from fueltui.tui.messages import MasterConnected, MasterEvent, MasterLogLines
 from fueltui.tui.screens.base import BaseScreen
 from fueltui.tui.screens.deploy import DeployScreen
 from fueltui.tui.screens.environments import EnvironmentsScreen
+from fueltui.tui.screens.health import HealthScreen
 from fueltui.tui.screens.help import HelpScreen
 from fueltui.tui.screens.interfaces import InterfacesScreen
 from fueltui.tui.screens.logs import LogsScreen
@@ -52,6 +53,7 @@ PAGE_SCREENS: dict[str, type[BaseScreen]] = {
     "interfaces": InterfacesScreen,
     "verify": VerifyScreen,
     "deploy": DeployScreen,
+    "health": HealthScreen,
     "logs": LogsScreen,
 }
 
@@ -74,9 +76,9 @@ class FuelApp(App[int]):
     MODES = dict(PAGE_SCREENS)
     BINDINGS = [
         *(Binding(key, f"goto('{mode}')", label, show=False) for mode, key, label in PAGES),
-        # F2–F9 reach the pages from inside a form too, where digits are typed into the field;
+        # F2–F10 reach the pages from inside a form too, where digits are typed into the field;
         # the footer says so only then (`pages_hint` is hidden when no field has the focus).
-        Binding("f2", "pages_hint", "Pages", key_display="F2–F9", priority=True),
+        Binding("f2", "pages_hint", "Pages", key_display="F2–F10", priority=True),
         *(
             Binding(f"f{index + 2}", f"goto('{mode}')", label, show=False, priority=True)
             for index, (mode, _, label) in enumerate(PAGES)

@@ -25,7 +25,7 @@ async def test_wizard_creates_and_chooses_an_environment(client, make_app) -> No
         await settle(pilot, lambda: table.row_count == 1, "the new environment in the list")
         assert [r.environment.name for r in await client.environments()] == ["prod"]
         assert app.env_name == "prod"
-        assert "env: prod" in str(app.screen.query_one("#navbar").render())
+        assert str(app.screen.query_one("#navbar").render()).endswith(" prod")
 
 
 async def test_enter_chooses_the_working_environment(client, make_app) -> None:
@@ -75,7 +75,7 @@ async def test_the_only_environment_is_chosen_automatically(master, client, make
         screen = app.screen
         assert isinstance(screen, InterfacesScreen)
         await settle(pilot, lambda: len(screen.query(NicColumn)) == 4, "the node's NICs, no 'choose' hint")
-        assert "env: prod" in str(screen.query_one("#navbar").render())
+        assert str(screen.query_one("#navbar").render()).endswith(" prod")
 
 
 async def test_a_first_environment_made_elsewhere_is_chosen(client, make_app) -> None:

@@ -23,6 +23,7 @@ from fueltui.core.model import Finding, Severity
 from fueltui.tui.messages import RESYNC_EVENTS, MasterEvent, MasterLogLines
 from fueltui.tui.screens.base import BaseScreen
 from fueltui.tui.screens.confirm import ConfirmScreen
+from fueltui.tui.widgets.handover import CloudLine
 from fueltui.tui.widgets.nodepane import PANE_LINES, NodeLines, NodePane, status_mark
 from fueltui.tui.widgets.predeploy import UNVERIFIED, predeploy_text
 
@@ -83,6 +84,7 @@ class DeployScreen(BaseScreen):
             yield Static("No deployment yet.", id="overall-label", markup=False)
             yield ProgressBar(total=100, show_eta=False, id="overall-bar")
         yield Vertical(id="panes")
+        yield CloudLine(only_deployed=True, id="deploy-cloud")  # the cloud handed over, once operational
 
     # loading and reattaching ---------------------------------------------------------------
 
@@ -123,6 +125,7 @@ class DeployScreen(BaseScreen):
         self.names = {r.node.mac: r.node.name for r in nodes}
         members = [r.node for r in nodes if r.node.environment == name]
         self._summary(len(members), sorted({role for n in members for role in n.roles}))
+        await self.query_one(CloudLine).load(master, name)
 
     def _summary(self, count: int, roles: list[str]) -> None:
         text = Text(no_wrap=False)

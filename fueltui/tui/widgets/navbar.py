@@ -15,8 +15,10 @@ PAGES: tuple[tuple[str, str, str], ...] = (
     ("interfaces", "5", "NICs"),
     ("verify", "6", "Verify"),
     ("deploy", "7", "Deploy"),
-    ("logs", "8", "Logs"),
+    ("health", "8", "Health"),
+    ("logs", "9", "Logs"),
 )
+
 
 
 class NavBar(Static):
