@@ -52,14 +52,35 @@ MACHINES = [
     (5, 4, 8, [50]),
 ]
 
-DEPLOY_LINES = [
-    "provision: partitioning /dev/vda",
-    "provision: installing Ubuntu 24.04 base system",
-    "provision: rebooting into the installed system",
-    "deploy: hiera: writing /etc/fueltui/node.yaml",
-    "deploy: netconfig: bringing up br-mgmt, br-storage",
-    "deploy: WARNING: mirror slow, retrying apt-get update",
-    "deploy: apt: installing openstack packages",
+# As the nodes wrote them in a real lab deploy (`bench/payload.py`, 2026-11-30): the
+# controller's Keystone task, a compute's nova-compute task, a base-os node's packages task.
+CONTROLLER_LINES = [
+    "--- payload_keystone (script) started",
+    "changed /etc/keystone/keystone.conf",
+    "keystone-db: done",
+    "keystone: started",
+    "user nova created",
+    "service nova created",
+    "endpoint nova public http://172.16.0.2:8774/v2.1",
+    "endpoint nova internal http://192.168.0.2:8774/v2.1",
+    "--- payload_keystone: ok",
+]
+COMPUTE_LINES = [
+    "--- payload_nova_compute (script) started",
+    "changed /etc/nova/nova.conf",
+    "dbus: started",
+    "virtlogd: started",
+    "libvirtd: started",
+    "nova-compute: started",
+    "hypervisor: QEMU (software emulation) on cmp-1",
+    "--- payload_nova_compute: ok",
+]
+BASE_OS_LINES = ["--- payload_packages (script) started", "no OpenStack packages for this node",
+                 "--- payload_packages: ok"]  # fmt: skip
+# The failure, as the compute task says it when libvirt never answers.
+FAILED_LINES = [
+    "libvirtd does not answer",
+    "--- payload_nova_compute: failed: payload_nova_compute exited with status 1",
 ]
 
 
@@ -122,7 +143,7 @@ def install_scripted_handlers(
         macs = [r.node.mac for r in ctx.store.nodes(ctx.env_name)]
         for mac in macs:
             await ctx.set_node(mac, status="running", progress=10, task="hello")
-            await ctx.log(mac, f"{mac} says hello")
+            await ctx.log(mac, "--- node_config (upload_file) started")  # the engine's first line
         while not ctx.stop_requested.is_set():
             try:
                 item = script.lines.get_nowait()
@@ -138,7 +159,11 @@ def install_scripted_handlers(
         for mac in macs:
             if mac in script.fail:
                 await ctx.set_node(
-                    mac, status="error", progress=80, task="netconfig", message="br-mgmt has no link"
+                    mac,
+                    status="error",
+                    progress=80,
+                    task="payload_nova_compute",
+                    message="payload_nova_compute: payload_nova_compute exited with status 1",
                 )
             else:
                 await ctx.set_node(mac, status="done", progress=100, task="finished")
@@ -232,10 +257,10 @@ async def load_recorded(client: MasterClient, store: Store) -> None:
         script.result = {"summary": "3 of 4 nodes deployed"}
         script.fail = {mac_of(3)}
         deploy = await client.deploy("lab", skip_verify=True)
-        for line in DEPLOY_LINES:
-            for index, *_ in MACHINES[:4]:
+        lines = {1: CONTROLLER_LINES, 2: COMPUTE_LINES, 3: COMPUTE_LINES[:5] + FAILED_LINES, 4: BASE_OS_LINES}
+        for index, node_lines in lines.items():
+            for line in node_lines:
                 script.say(mac_of(index), line)
-        script.say(mac_of(3), "deploy: ERROR: netconfig: br-mgmt has no carrier on eth0")
         script.finish()
         await _wait_finished(client, deploy.id)
     finally:

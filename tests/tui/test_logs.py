@@ -58,7 +58,9 @@ async def test_logs_of_a_past_deployment_with_search_and_level(master, client, m
         )
         screen.query_one("#log-search").value = ""
         await settle(
-            pilot, lambda: any("says hello" in line for line in screen.shown_lines()), "the node's own log"
+            pilot,
+            lambda: any("node_config (upload_file) started" in line for line in screen.shown_lines()),
+            "the node's own log",
         )
         assert screen.query_one("#log-title").render().plain.startswith(f"node-1 ({mac})")
         # item 14: a task's lines name the node, not its 17-character MAC
