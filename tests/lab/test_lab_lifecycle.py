@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import shlex
 import subprocess
@@ -103,3 +104,23 @@ def test_lab_commands_up_status_down(
     assert main(["lab", "status"]) == 1
     assert "is not up" in capsys.readouterr().out
     assert not Lab(prefix).names.root.exists()
+
+
+def test_lab_up_returns_once_every_node_is_discovered(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """The README's next line after `lab up` is an `apply` naming the nodes' MACs: when `lab up`
+    returns, the lab's master must already list every node online with its facts (issue 13: 28)."""
+    prefix = unique_prefix()
+    monkeypatch.setenv("FUELTUI_LAB_PREFIX", prefix)
+    monkeypatch.setenv("FUELTUI_LAB", "1")
+    try:
+        assert main(["lab", "up", "--nodes", "3", "--nics", "2"]) == 0
+        capsys.readouterr()
+        assert main(["nodes", "--json"]) == 0
+        records = json.loads(capsys.readouterr().out)
+        found = {r["node"]["mac"] for r in records if r["node"]["online"] and r["node"]["facts"]["nics"]}
+        assert found == {node_mac(i, 0) for i in (1, 2, 3)}
+    finally:
+        monkeypatch.delenv("FUELTUI_LAB")
+        assert main(["lab", "down"]) == 0
