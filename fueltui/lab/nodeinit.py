@@ -75,6 +75,11 @@ mount -t tmpfs -o mode=1777 tmp "$R/tmp"
 # host's files are untouched). /run, where the lab keeps its masters' keys, is a fresh tmpfs.
 rm -rf "$R/etc/ssh/ssh_host_"* "$R/root/.ssh" "$R/root/.local/state/fueltui" "$R/var/lib/fueltui" \
     "$R/home"
+# Nor anything else a node has no use for: the host's scratch and data folders (another
+# master's token under /var/tmp, work trees, caches) are empty private folders on a node.
+for d in var/tmp var/cache/fueltui var/cache/fueltui-test work srv mnt media opt root/.cache; do
+  if [ -d "$R/$d" ]; then mount -t tmpfs -o mode=0755,size=64m hidden "$R/$d"; fi
+done
 # No password hashes on a node (sshd needs the accounts, not their passwords): '*' matches none.
 sed -E 's/^([^:]*):[^:]*:/\1:*:/' "$L/etc/shadow" > "$R/etc/shadow.fueltui"
 mv "$R/etc/shadow.fueltui" "$R/etc/shadow"

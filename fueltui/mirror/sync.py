@@ -230,6 +230,8 @@ def build_image(os_image: OsImage, repo: Path, target: Path) -> None:
         # Nothing of the build stays: the node's apt source is written at deploy time.
         'rm -f "$1/etc/apt/sources.list" "$1"/etc/apt/sources.list.d/*',
         'rm -rf "$1"/var/lib/apt/lists/* "$1"/var/cache/apt/archives/*.deb',
+        # Every node gets a host key of its own (the lab's, provisioning's): none is shared.
+        'rm -f "$1"/etc/ssh/ssh_host_*',
         f"printf '%s\\n' '{marker}' > \"$1/etc/fueltui-image\"",
     ]
     argv = ["mmdebstrap", "--mode=root", "--variant=minbase", "--format=directory"]

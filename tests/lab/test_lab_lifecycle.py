@@ -82,6 +82,14 @@ def test_nodes_see_neither_the_hosts_disks_nor_its_secrets() -> None:
             )
             assert seen.strip() == "hidden", secret
         assert all(Path(p).exists() for p in host_secrets)  # hidden on the node, untouched on the host
+        # Another master's token left under /var/tmp, a work tree: nothing of them on a node.
+        marker = Path("/var/tmp") / f"fueltui-test-{lab.names.prefix}"
+        marker.write_text("a token")
+        try:
+            listing = lab.node_exec(1, ["sh", "-c", "ls -A /var/tmp; ls -A /work 2>/dev/null | head -3"])
+            assert marker.name not in listing and "main" not in listing.split()
+        finally:
+            marker.unlink()
         hashes = lab.node_exec(1, ["cut", "-d:", "-f2", "/etc/shadow"]).split()
         assert hashes and set(hashes) == {"*"}  # no password hash of the host reaches a node
     finally:
