@@ -20,6 +20,7 @@ COMMAND_MODULES: tuple[str, ...] = (
     "fueltui.cli.deploy",
     "fueltui.cli.verify",
     "fueltui.cli.discovery",
+    "fueltui.bootstrap.cli",
     "fueltui.master.cli",
     "fueltui.lab.cli",
 )
