@@ -168,8 +168,11 @@ def build(
     initrd = _compress(buf.getvalue())
     out.mkdir(parents=True, exist_ok=True)
     # Kernel and initrd first, the manifest (which says they match) last.
+    # World-readable: TFTP and HTTP serve them to any node, and they hold only a public key.
     write_private(out / KERNEL_NAME, kernel.vmlinuz.read_bytes())
+    (out / KERNEL_NAME).chmod(0o644)
     write_private(out / INITRD_NAME, initrd)
+    (out / INITRD_NAME).chmod(0o644)
     record = {
         "digest": digest,
         "suite": suite,

@@ -75,9 +75,3 @@ def modinfo(data: bytes) -> dict[str, list[str]]:
                 info.setdefault(key, []).append(value)
         return info
     return {}
-
-
-def module_depends(data: bytes) -> list[str]:
-    """Names of the modules this one needs loaded first (`depends=a,b`)."""
-    values = modinfo(data).get("depends", [])
-    return [d for v in values for d in v.split(",") if d]

@@ -28,17 +28,15 @@ INITTAB = """\
 """
 
 RC = r"""#!/bin/sh
-# Modules in dependency order, as computed when the image was built: loading a driver for
-# hardware that is absent costs little, and no udev is needed to find the right ones.
+# Drivers for the hardware that is there, found by modalias as udev would (virtio devices
+# show up only once virtio_pci is in, hence the second round).
 export PATH=/usr/sbin:/usr/bin:/sbin:/bin
-dir=/lib/modules/$(uname -r)
-while read -r mod; do
-  insmod "$dir/$mod" 2>/dev/null
-done < /etc/fueltui/modules.load
+modprobe -a -q $(cat /sys/bus/pci/devices/*/modalias 2>/dev/null) 2>/dev/null
+modprobe -a -q $(cat /sys/bus/virtio/devices/*/modalias 2>/dev/null) 2>/dev/null
 hostname bootstrap
 ip link set lo up
 mkdir -p /etc/dropbear
-echo "fueltui bootstrap: modules loaded"
+echo "fueltui bootstrap: drivers loaded"
 """
 
 DHCP = r"""#!/bin/sh
@@ -56,6 +54,7 @@ done
 started=" "
 t=0
 while [ "$t" -lt 100 ]; do
+  pending=0
   for dev in /sys/class/net/*; do
     n=${dev##*/}
     [ -e "$dev/device" ] || continue
@@ -63,12 +62,19 @@ while [ "$t" -lt 100 ]; do
     if [ "$(cat "$dev/carrier" 2>/dev/null)" = 1 ]; then
       udhcpc -i "$n" -s /etc/fueltui/udhcpc -b -t 5 -T 2 -A 5 >/dev/null 2>&1
       started="$started$n "
+    else
+      pending=1
     fi
   done
+  [ "$pending" = 0 ] && break  # NICs without link are left alone after 10 s
   t=$((t + 1))
   sleep 0.1
 done
 echo "fueltui bootstrap: DHCP started on:$started"
+# What provisioning and VLAN checks need, off the path to the first lease.
+modprobe -a -q $(cat /etc/fueltui/modules.later) 2>/dev/null
+modprobe -a -q $(cat /sys/bus/scsi/devices/*/modalias 2>/dev/null) 2>/dev/null
+echo "fueltui bootstrap: all modules loaded"
 """
 
 UDHCPC = r"""#!/bin/sh

@@ -16,17 +16,22 @@ import tarfile
 from dataclasses import dataclass
 from pathlib import Path
 
-from fueltui.bootstrap.elf import module_depends
+from fueltui.bootstrap.elf import modinfo
 
-# Drivers for the NICs and disks of common servers and VMs, and what provisioning mounts.
-WANTED_MODULES: tuple[str, ...] = (
-    "crc32c_generic", "crc32c_intel",  # ext4 asks the crypto API for crc32c: load it first
+# Drivers for the NICs and disks of common servers and VMs: loaded at boot only when their
+# hardware is there (matched by modalias), because loading all of them costs seconds under emulation.
+HARDWARE_MODULES: tuple[str, ...] = (
     "virtio_pci", "virtio_net", "virtio_blk", "virtio_scsi",
     "e1000", "e1000e", "igb", "ixgbe", "i40e", "tg3", "bnx2", "r8169", "vmxnet3",
-    "sd_mod", "ahci", "ata_piix", "nvme", "megaraid_sas", "mpt3sas",
-    "8021q", "bonding",
-    "ext4", "vfat", "nls_cp437", "nls_iso8859_1", "efivarfs",
+    "ahci", "ata_piix", "nvme", "megaraid_sas", "mpt3sas",
 )  # fmt: skip
+# Loaded on every node once DHCP is under way: what provisioning and VLAN checks use.
+LATER_MODULES: tuple[str, ...] = (
+    "crc32c_generic", "crc32c_intel",  # ext4 asks the crypto API for crc32c: load it first
+    "sd_mod", "8021q", "bonding", "ext4", "vfat", "nls_cp437", "nls_iso8859_1", "efivarfs",
+)  # fmt: skip
+WANTED_MODULES = HARDWARE_MODULES + LATER_MODULES
+INDEX_FORMAT = 2
 KEPT_DIRS: tuple[str, ...] = (
     "kernel/drivers/net/",
     "kernel/drivers/block/",
@@ -89,6 +94,7 @@ class Kernel:
     depends: dict[str, list[str]]  # module name -> names it depends on (every module)
     paths: dict[str, str]  # module name -> path under lib/modules/<version>/ (kept ones)
     builtin: frozenset[str]
+    aliases: dict[str, list[str]]  # module name -> its modalias patterns (kept ones)
 
     @property
     def vmlinuz(self) -> Path:
@@ -129,6 +135,7 @@ def _extract(deb: Path, dest: Path) -> None:
     (tmp / "modules").mkdir(parents=True)
     depends: dict[str, list[str]] = {}
     paths: dict[str, str] = {}
+    aliases: dict[str, list[str]] = {}
     builtin: list[str] = []
     version = ""
     proc = subprocess.Popen(["dpkg-deb", "--fsys-tarfile", str(deb)], stdout=subprocess.PIPE)
@@ -162,10 +169,12 @@ def _extract(deb: Path, dest: Path) -> None:
             assert src is not None
             data = _decompress(src.read(), ko.group(1))
             mod = module_name(rel)
-            depends[mod] = [d.replace("-", "_") for d in module_depends(data)]
+            info = modinfo(data)
+            depends[mod] = [d.replace("-", "_") for v in info.get("depends", []) for d in v.split(",") if d]
             if rel.startswith(KEPT_DIRS) and not rel.startswith(SKIPPED_DIRS):
                 plain = _KO.sub(".ko", rel)
                 paths[mod] = plain
+                aliases[mod] = info.get("alias", [])
                 target = tmp / "modules" / plain
                 target.parent.mkdir(parents=True, exist_ok=True)
                 target.write_bytes(data)
@@ -173,7 +182,14 @@ def _extract(deb: Path, dest: Path) -> None:
         raise KernelError(f"cannot read {deb.name}")
     if not version:
         raise KernelError(f"{deb.name} holds no /boot/vmlinuz-*")
-    index = {"version": version, "depends": depends, "paths": paths, "builtin": sorted(builtin)}
+    index = {
+        "format": INDEX_FORMAT,
+        "version": version,
+        "depends": depends,
+        "paths": paths,
+        "aliases": aliases,
+        "builtin": sorted(builtin),
+    }
     (tmp / "index.json").write_text(json.dumps(index, sort_keys=True))
     shutil.rmtree(dest, ignore_errors=True)
     tmp.rename(dest)
@@ -182,23 +198,37 @@ def _extract(deb: Path, dest: Path) -> None:
 def load_kernel(deb: Path, cache: Path) -> Kernel:
     """The kernel package unpacked (once) into `cache/<package file name>/`."""
     dest = cache / deb.name.removesuffix(".deb")
-    if not (dest / "index.json").exists():
+    try:
+        index = json.loads((dest / "index.json").read_text())
+    except (OSError, ValueError):
+        index = {}
+    if index.get("format") != INDEX_FORMAT:
         cache.mkdir(parents=True, exist_ok=True)
         _extract(deb, dest)
-    index = json.loads((dest / "index.json").read_text())
+        index = json.loads((dest / "index.json").read_text())
     return Kernel(
         root=dest,
         version=index["version"],
         depends=index["depends"],
         paths=index["paths"],
         builtin=frozenset(index["builtin"]),
+        aliases=index["aliases"],
     )
 
 
 def modules_dep(kernel: Kernel, names: list[str]) -> str:
-    """modules.dep for the modules in the image, so busybox modprobe works there too."""
+    """modules.dep for the modules in the image, as depmod writes it: every module followed by
+    all it needs, transitively, listed so that loading them from the last one back works."""
     lines = []
     for name in sorted(names):
-        deps = " ".join(kernel.paths[d] for d in sorted(kernel.depends[name]) if d in kernel.paths)
+        order, _ = kernel.closure((name,))
+        deps = " ".join(kernel.paths[d] for d in reversed(order[:-1]))
         lines.append(f"{kernel.paths[name]}: {deps}".rstrip())
+    return "\n".join(lines) + "\n"
+
+
+def modules_alias(kernel: Kernel, names: list[str]) -> str:
+    """modules.alias for the modules in the image: busybox modprobe maps a device's modalias
+    (/sys/bus/*/devices/*/modalias) to its driver with it."""
+    lines = [f"alias {a} {name}" for name in sorted(names) for a in kernel.aliases.get(name, [])]
     return "\n".join(lines) + "\n"

@@ -9,7 +9,7 @@ from pathlib import Path, PurePosixPath
 from fueltui.bootstrap import initfiles
 from fueltui.bootstrap.cpio import Tree
 from fueltui.bootstrap.elf import ElfError, needed_libraries
-from fueltui.bootstrap.kmods import Kernel, modules_dep
+from fueltui.bootstrap.kmods import LATER_MODULES, Kernel, modules_alias, modules_dep
 
 BIN_DIRS = ("usr/sbin", "usr/bin", "sbin", "bin")
 LIB_DIRS = ("lib/x86_64-linux-gnu", "usr/lib/x86_64-linux-gnu", "lib64", "lib", "usr/lib")
@@ -127,7 +127,8 @@ def assemble(staging: Path, kernel: Kernel, modules: list[str], public_key: str,
     for name in modules:
         tree.file(f"{moddir}/{kernel.paths[name]}", kernel.module_file(name).read_bytes())
     tree.file(f"{moddir}/modules.dep", modules_dep(kernel, modules))
-    tree.file("etc/fueltui/modules.load", "".join(kernel.paths[n] + "\n" for n in modules))
+    tree.file(f"{moddir}/modules.alias", modules_alias(kernel, modules))
+    tree.file("etc/fueltui/modules.later", "".join(n + "\n" for n in LATER_MODULES))
     tree.file("init", initfiles.INIT, 0o755)
     tree.file("etc/inittab", initfiles.INITTAB)
     tree.file("etc/fueltui/rc", initfiles.RC, 0o755)

@@ -6,6 +6,7 @@ import argparse
 import sys
 
 from fueltui.lab import processes
+from fueltui.lab import vms as lab_vms
 from fueltui.lab.lab import Lab, check_root
 from fueltui.lab.names import DEFAULT_NETWORKS, LabError
 
@@ -22,6 +23,7 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
         default=",".join(DEFAULT_NETWORKS),
         help="physical networks, one bridge each; NIC k plugs into network k (modulo their number)",
     )
+    up.add_argument("--vms", type=int, default=0, help="QEMU VMs that PXE-boot from the master (default 0)")
     up.add_argument("--no-master", action="store_true", help="serve DHCP only, do not start a fueltui master")
     up.add_argument("--timeout", type=float, default=120.0, help="seconds to wait for nodes (default 120)")
     up.set_defaults(func=_up)
@@ -49,6 +51,7 @@ def _up(args: argparse.Namespace) -> int:
             networks=networks,
             start_master=False if args.no_master else None,
             timeout=args.timeout,
+            vms=args.vms,
         )
     except LabError as exc:
         return _fail(exc)
@@ -92,4 +95,11 @@ def _print_status(lab: Lab) -> int:
     for row in rows:
         state = "up" if row.alive else "DOWN"
         print(f"{row.hostname:<14} {state:<6} {row.admin_ip or '-':<15} {' '.join(row.macs)}")
-    return 0 if all(r.alive for r in rows) else 1
+    vms = lab_vms.load(lab.names).vms
+    for vm in vms:
+        print(
+            f"{'vm-' + str(vm.index):<14} {'up' if lab_vms.alive(vm) else 'DOWN':<6} {'(PXE)':<15} {' '.join(vm.macs)}"
+        )
+    if vms:
+        print(f"VM serial consoles: {lab.names.log_dir}/vm<N>-serial.log")
+    return 0 if all(r.alive for r in rows) and all(lab_vms.alive(v) for v in vms) else 1

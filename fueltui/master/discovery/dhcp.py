@@ -64,7 +64,10 @@ class DhcpServer:
         if self.interface is None:
             log.warning("no interface holds the admin address %s: DHCP is off", self.options.ip)
             return False
-        text = render_config(self.options, self.interface, self.lease_file)
+        from fueltui.master.pxe.boottree import pxe_options
+
+        pxe = await pxe_options(self.state_dir, self.options.ip, self.interface)
+        text = render_config(self.options, self.interface, self.lease_file, pxe)
         self.conf_file.write_text(text)
         self._stopping = False
         self._supervisor = asyncio.create_task(self._supervise(), name="dnsmasq")

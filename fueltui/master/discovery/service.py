@@ -133,8 +133,16 @@ class DiscoveryService:
             return
         if started:
             self.dhcp = server
+            self._sync_boot()
             for lease in server.leases():
                 self._on_lease(lease)
+
+    def _sync_boot(self) -> None:
+        """Each node's PXE script follows its state (bootstrap, or its installed disk)."""
+        from fueltui.master.pxe.boottree import BootTree
+
+        if self.dhcp is not None:
+            BootTree(self.state_dir, self.dhcp.options.ip).sync(r.node for r in self.store.nodes())
 
     # ------------------------------------------------------------------ discovery
 
@@ -267,6 +275,7 @@ class DiscoveryService:
             try:
                 if self.run_dhcp:
                     await self._sync_dhcp()
+                    self._sync_boot()
                 await self.poll_once()
             except Exception:
                 log.exception("discovery poll failed")

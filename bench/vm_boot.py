@@ -1,0 +1,132 @@
+"""Power-on → discovered, for QEMU VMs that PXE-boot the bootstrap from the lab's master.
+
+    sudo python bench/vm_boot.py [--vms 1,3] [--no-record]
+
+For each count N: a lab with N VMs and no namespace nodes; each VM's power-on is its QEMU
+process's start; stages are read from its serial console as they appear (iPXE's DHCP done,
+kernel running, /init, modules loaded, DHCP started in the bootstrap) and "discovered" is
+when the master lists the node online with its facts. Also each VM's CPU seconds and RSS at
+that moment. Writes docs/benchmarks-vm.md (the table replaces the previous one).
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import os
+import platform
+import sys
+import time
+from datetime import UTC, datetime
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from fueltui.client.api import MasterClient  # noqa: E402
+from fueltui.lab import vms as lab_vms  # noqa: E402
+from fueltui.lab.lab import Lab  # noqa: E402
+
+MARKERS = (
+    ("ipxe_dhcp", "Filename: boot.ipxe"),
+    ("kernel", "Linux version"),
+    ("init", "Run /init"),
+    ("drivers", "fueltui bootstrap: drivers loaded"),
+    ("dhcp", "fueltui bootstrap: DHCP started"),
+)
+COLUMNS = [m for m, _ in MARKERS] + ["discovered"]
+TIMEOUT = 300.0
+OUT = ROOT / "docs" / "benchmarks-vm.md"
+
+
+def _boot_time() -> float:
+    """Wall-clock time of the host's boot (to place /proc/PID/stat start times)."""
+    uptime = float(Path("/proc/uptime").read_text().split()[0])
+    return time.time() - uptime
+
+
+def _proc_start(pid: int) -> float:
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return _boot_time() + int(fields[19]) / os.sysconf("SC_CLK_TCK")
+
+
+def _proc_usage(pid: int) -> tuple[float, int]:
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    cpu = (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+    rss = int(fields[21]) * os.sysconf("SC_PAGE_SIZE")
+    return cpu, rss
+
+
+async def _watch(lab: Lab, vms: list[lab_vms.LabVm]) -> dict[int, dict[str, float]]:
+    start = {vm.index: _proc_start(vm.pid) for vm in vms}
+    seen: dict[int, dict[str, float]] = {vm.index: {} for vm in vms}
+    usage: dict[int, tuple[float, int]] = {}
+    client = await MasterClient.connect(lab.master_state_dir, autostart=False)
+    deadline = time.monotonic() + TIMEOUT
+    try:
+        while time.monotonic() < deadline and any("discovered" not in s for s in seen.values()):
+            now = time.time()
+            for vm in vms:
+                text = lab_vms.serial_tail(vm, 10**7)
+                for name, marker in MARKERS:
+                    if name not in seen[vm.index] and marker in text:
+                        seen[vm.index][name] = now - start[vm.index]
+            online = {r.node.mac for r in await client.nodes() if r.node.online and r.node.facts.nics}
+            for vm in vms:
+                if "discovered" not in seen[vm.index] and vm.admin_mac in online:
+                    seen[vm.index]["discovered"] = now - start[vm.index]
+                    usage[vm.index] = _proc_usage(vm.pid)
+            await asyncio.sleep(0.2)  # sampling interval
+    finally:
+        await client.close()
+    for index, (cpu, rss) in usage.items():
+        seen[index]["cpu_s"] = cpu
+        seen[index]["rss_mib"] = rss / 2**20
+    return seen
+
+
+def run(count: int) -> dict[int, dict[str, float]]:
+    lab = Lab(f"bvm{count}")
+    try:
+        lab.up(nodes=0, vms=count, timeout=120)
+        return asyncio.run(_watch(lab, lab_vms.load(lab.names).vms))
+    finally:
+        lab.down()
+
+
+def table(results: dict[int, dict[int, dict[str, float]]]) -> str:
+    head = "| VMs | VM | " + " | ".join(COLUMNS) + " | CPU s | RSS MiB |"
+    lines = [head, "|" + "---|" * (len(COLUMNS) + 4)]
+    for count, per_vm in results.items():
+        for index, seen in sorted(per_vm.items()):
+            cells = [f"{seen[c]:.1f}" if c in seen else "—" for c in COLUMNS]
+            cells += [f"{seen['cpu_s']:.1f}" if "cpu_s" in seen else "—"]
+            cells += [f"{seen['rss_mib']:.0f}" if "rss_mib" in seen else "—"]
+            lines.append(f"| {count} | {index} | " + " | ".join(cells) + " |")
+    return "\n".join(lines)
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--vms", default="1", help="comma-separated VM counts (default 1)")
+    parser.add_argument("--no-record", action="store_true", help=f"print only, do not write {OUT.name}")
+    args = parser.parse_args()
+    results = {int(c): run(int(c)) for c in args.vms.split(",")}
+    body = table(results)
+    print(body)
+    if not args.no_record:
+        cpus = os.cpu_count()
+        OUT.write_text(
+            "# VM boot benchmark\n\n"
+            f"`sudo python bench/vm_boot.py --vms {args.vms}` on {platform.node() and 'a'} {cpus}-CPU host, "
+            f"{datetime.now(UTC):%Y-%m-%d}. QEMU under TCG (no KVM on this machine class), "
+            "512–768 MiB per VM, BIOS firmware, boot files over TFTP.\n\n"
+            "Seconds from power-on (the QEMU process's start) until each stage appears on the VM's serial "
+            "console, and until the master lists the node online with its facts; CPU seconds and RSS of "
+            "the QEMU process at that moment.\n\n" + body + "\n"
+        )
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
