@@ -36,7 +36,7 @@ INTERFACES = {
 
 
 def answers(macs: list[str]) -> str:
-    lines = ["environment:", "  name: bench", "  release: flamingo-ubuntu-24.04", "  mode: neutron-gre"]
+    lines = ["environment:", "  name: bench", "  release: epoxy-debian-13", "  mode: neutron-gre"]
     lines.append("nodes:")
     for index, mac in enumerate(macs):
         roles = "[controller]" if index == 0 else "[compute]"

@@ -19,9 +19,11 @@ COMMAND_MODULES: tuple[str, ...] = (
     "fueltui.cli.resources",
     "fueltui.cli.deploy",
     "fueltui.cli.verify",
+    "fueltui.cli.cloud",
     "fueltui.cli.discovery",
     "fueltui.bootstrap.cli",
     "fueltui.master.cli",
+    "fueltui.mirror.cli",
     "fueltui.lab.cli",
 )
 

@@ -9,6 +9,8 @@ from __future__ import annotations
 from datetime import datetime
 from enum import StrEnum
 
+from typing import Literal
+
 from pydantic import BaseModel, ConfigDict, Field
 
 from fueltui.core.model import BootOptions, Environment, Finding, MacAddress, Mode, Node
@@ -192,3 +194,22 @@ class TaskStart(Wire):
     kind: str = Field(min_length=1, max_length=64)
     env: str | None = None
     params: dict[str, object] = Field(default_factory=dict)
+
+
+# --------------------------------------------------------------------------- the cloud
+
+
+class CloudAccess(Wire):
+    """How to reach the environment's cloud: what the operator is handed after a deploy.
+    The admin password is not here: `GET /environments/{name}/openrc` carries it, on request."""
+
+    horizon_url: str
+    keystone_url: str
+    admin_user: str
+    admin_project: str
+    region: str
+    deployed: bool  # the environment is operational (the cloud answered its health check)
+
+
+class HealthRequest(Wire):
+    groups: list[Literal["sanity", "smoke"]] | None = None

@@ -23,6 +23,7 @@ from fueltui import statedir
 from fueltui.api.schema import (
     API_PREFIX,
     ApplyResult,
+    CloudAccess,
     BootOptionsRecord,
     EnvironmentRecord,
     ErrorBody,
@@ -297,6 +298,16 @@ class MasterClient:
 
     async def verify(self, env: str, nodes: list[str] | None = None) -> TaskRecord:
         return await self._send(TaskRecord, "POST", f"/environments/{_seg(env)}/verify", {"nodes": nodes})
+
+    async def health(self, env: str, groups: list[str] | None = None) -> TaskRecord:
+        return await self._send(TaskRecord, "POST", f"/environments/{_seg(env)}/health", {"groups": groups})
+
+    async def cloud(self, env: str) -> CloudAccess:
+        return await self._get(CloudAccess, f"/environments/{_seg(env)}/cloud")
+
+    async def openrc(self, env: str) -> str:
+        response = await self._request("GET", f"/environments/{_seg(env)}/openrc")
+        return response.text
 
     async def discover(self, targets: list[str]) -> TaskRecord:
         return await self._send(TaskRecord, "POST", "/discover", {"targets": targets})

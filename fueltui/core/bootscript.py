@@ -9,6 +9,7 @@ local disk, so flipping a node between the two is writing or removing one small 
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
 from enum import StrEnum
 
 from fueltui.core.model import Node, NodeStatus, normalize_mac
@@ -72,25 +73,36 @@ def chain_script(base: str) -> str:
     )
 
 
-def bootstrap_script(base: str, available: bool, kernel_args: str = KERNEL_ARGS) -> str:
-    """Boot the discovery image; while the master has none yet, say so and try again later."""
-    b = _check_base(base)
+def bootstrap_script(bases: Sequence[str], available: bool, kernel_args: str = KERNEL_ARGS) -> str:
+    """Boot the discovery image from the first base that serves it (HTTP is ~8× faster than
+    TFTP for its 16 MB; TFTP is there when the HTTP server is not). While the master has no
+    image yet, say so and try again later."""
+    checked = [_check_base(b) for b in bases]
+    if not checked:
+        raise ValueError("no boot URL base")
     if not available:
         return (
             "#!ipxe\n"
             "echo fueltui: the master has no bootstrap image yet (run `fueltui bootstrap build` there)\n"
             f"sleep {RETRY_SECONDS}\n"
-            f"chain --replace --autofree {b}/{BOOT_SCRIPT}\n"
+            f"chain --replace --autofree {checked[-1]}/{BOOT_SCRIPT}\n"
         )
     if not re.fullmatch(r"[A-Za-z0-9 ,=._:/-]*", kernel_args):
         raise ValueError(f"kernel arguments {kernel_args!r} hold characters iPXE would interpret")
-    # UEFI kernels find the initrd by name (initrd=), BIOS ones by position: name it for both.
-    return (
-        "#!ipxe\n"
-        f"kernel {b}/{BOOTSTRAP_KERNEL} initrd=initrd.img {kernel_args}\n"
-        f"initrd --name initrd.img {b}/{BOOTSTRAP_INITRD}\n"
-        "boot\n"
-    )
+    lines = ["#!ipxe"]
+    for i, b in enumerate(checked):
+        fail = f"goto try{i + 1}" if i + 1 < len(checked) else "exit 1"
+        # UEFI kernels find the initrd by name (initrd=), BIOS ones by position: name it for both.
+        lines += [
+            f":try{i}",
+            f"kernel {b}/{BOOTSTRAP_KERNEL} initrd=initrd.img {kernel_args} || {fail}",
+            f"initrd --name initrd.img {b}/{BOOTSTRAP_INITRD} || {fail}",
+            f"boot || {fail}",
+        ]
+    if len(checked) > 1:
+        lines.append(f":try{len(checked)}")
+        lines.append("exit 1")
+    return "\n".join(lines) + "\n"
 
 
 def local_disk_script() -> str:

@@ -33,7 +33,7 @@ from pydantic import ValidationError
 from fueltui.core.model import GraphTask, Release, TaskType
 
 TASK_TYPES: tuple[str, ...] = get_args(TaskType)
-NODE_TASK_TYPES = frozenset({"shell", "upload_file", "sync", "reboot", "master_shell"})
+NODE_TASK_TYPES = frozenset({"shell", "upload_file", "script", "sync", "reboot", "master_shell"})
 STRATEGIES = ("one_by_one", "parallel")
 ALL_ROLES = "*"
 PRIMARY_PREFIX = "primary-"
@@ -262,6 +262,8 @@ def _check_task(task: GraphTask) -> list[str]:
             elif source is not None and source not in UPLOAD_SOURCES:
                 known = ", ".join(UPLOAD_SOURCES)
                 problems.append(f"task {task.id}: unknown parameters.source {source!r} (known: {known})")
+        if task.type == "script" and not known_script(params.get("source")):
+            problems.append(f"task {task.id}: parameters.source must name a script the master renders")
         if task.type == "sync":
             for key in ("src", "dst"):
                 if not isinstance(params.get(key), str):
@@ -285,6 +287,15 @@ def _strategy(task: GraphTask) -> Strategy:
     assert isinstance(raw, Mapping)
     amount = raw.get("amount")
     return Strategy(type=str(raw["type"]), amount=amount if isinstance(amount, int) else None)
+
+
+def known_script(source: object) -> bool:
+    """A `script` task's source: a payload script the master can render."""
+    if not isinstance(source, str) or not source.startswith("payload:"):
+        return False
+    from fueltui.core.payload.scripts import SCRIPTS  # the payload's renderers import the node config
+
+    return source.removeprefix("payload:") in SCRIPTS
 
 
 def _task_run(task: GraphTask) -> TaskRun:

@@ -110,6 +110,8 @@ class RoleMeta(Strict):
     restrictions: list[Restriction] = Field(default_factory=list)
     has_primary: bool = False
     public: bool = False  # needs the public network even when it is not assigned to all nodes
+    # Why the release cannot deploy this role at all (shown with the role, refused on nodes).
+    unavailable: str | None = None
 
 
 Notation = Literal["cidr", "ip_ranges"]
@@ -161,9 +163,11 @@ class ModeMeta(Strict):
     networks: list[NetworkMeta]
     neutron: NeutronParams | None = None
     nova_network: NovaParams | None = None
+    # Why the release cannot deploy this mode; its answers files are still fully checked.
+    unavailable: str | None = None
 
 
-TaskType = Literal["stage", "group", "shell", "upload_file", "sync", "master_shell", "reboot"]
+TaskType = Literal["stage", "group", "shell", "upload_file", "script", "sync", "master_shell", "reboot"]
 
 
 class GraphTask(Strict):
@@ -178,6 +182,28 @@ class GraphTask(Strict):
     parameters: dict[str, object] = Field(default_factory=dict)
 
 
+class OsImage(Strict):
+    """The operating system the release installs, and where its packages come from."""
+
+    name: str  # e.g. "debian-13-amd64": the image and the mirror's folder
+    suite: str  # e.g. "trixie"
+    upstream: str  # the Debian archive the master's mirror is synced from
+    security_upstream: str | None = None
+    security_suite: str | None = None
+    keyring: str = "/usr/share/keyrings/debian-archive-keyring.gpg"
+    base_packages: list[str] = Field(default_factory=list)  # in the OS image
+
+
+class PayloadMeta(Strict):
+    """The OpenStack payload: the packages each component installs from the mirror."""
+
+    packages: dict[str, list[str]] = Field(default_factory=dict)
+    mirror_only: list[str] = Field(default_factory=list)  # fetched alone, installed by no role
+
+    def all_packages(self) -> list[str]:
+        return sorted({p for pkgs in self.packages.values() for p in pkgs})
+
+
 class Release(Strict):
     id: str
     name: str
@@ -188,6 +214,8 @@ class Release(Strict):
     modes: dict[Mode, ModeMeta]
     admin_network: NetworkMeta
     deployment_tasks: list[GraphTask] = Field(default_factory=list)
+    os: OsImage | None = None
+    payload: PayloadMeta | None = None
 
 
 # --------------------------------------------------------------------------- environment

@@ -27,6 +27,7 @@ from pydantic import Field
 
 from fueltui.core.environment import ADMIN, PUBLIC, effective_network
 from fueltui.core.model import Environment, Node, Release, Strict
+from fueltui.core.payload.data import PayloadData
 
 HEALTH_MARK = "FUELTUI-HEALTH"
 
@@ -71,6 +72,8 @@ class NodeConfig(Strict):
     networks: list[NetworkScheme] = Field(default_factory=list)
     peers: list[Peer] = Field(default_factory=list)  # every node of the environment, itself included
     apply_vlans: bool = True
+    # The OpenStack payload's cloud-wide data (VIPs, secrets, the mirror); None: base only.
+    payload: PayloadData | None = None
 
     def scheme(self, network: str) -> NetworkScheme | None:
         for item in self.networks:
@@ -168,7 +171,9 @@ def _with_prefix(ip: str, cidr: str | None) -> str | None:
 
 def render_node_yaml(cfg: NodeConfig) -> str:
     header = "# Written by fueltui's deployment; every deploy rewrites it.\n"
-    return header + yaml.safe_dump(cfg.model_dump(mode="json"), sort_keys=False, default_flow_style=False)
+    # The payload (with its secrets) never goes into node.yaml: each script carries its own part.
+    data = cfg.model_dump(mode="json", exclude={"payload"})
+    return header + yaml.safe_dump(data, sort_keys=False, default_flow_style=False)
 
 
 def render_hostname(cfg: NodeConfig) -> str:
@@ -292,9 +297,16 @@ RENDERERS = {
 
 
 def render(source: str, cfg: NodeConfig) -> str:
+    if source.startswith("payload:"):
+        from fueltui.core.payload.scripts import render_script  # the payload builds on this module
+
+        return render_script(source, cfg)
     return RENDERERS[source](cfg)
 
 
 def config_hash(cfg: NodeConfig) -> str:
     """Changes whenever any file rendered for this node would change."""
-    return hashlib.sha256(render_node_yaml(cfg).encode()).hexdigest()[:16]
+    digest = hashlib.sha256(render_node_yaml(cfg).encode())
+    if cfg.payload is not None:
+        digest.update(cfg.payload.model_dump_json().encode())
+    return digest.hexdigest()[:16]

@@ -3,12 +3,16 @@
 from __future__ import annotations
 
 import argparse
+import subprocess
 import sys
+from pathlib import Path
 
+from fueltui.core.releases import default_release
 from fueltui.lab import processes
 from fueltui.lab import vms as lab_vms
 from fueltui.lab.lab import Lab, check_root
 from fueltui.lab.names import DEFAULT_NETWORKS, LabError
+from fueltui.mirror.paths import image_dir, image_ready
 
 
 def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -26,7 +30,19 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     up.add_argument("--vms", type=int, default=0, help="QEMU VMs that PXE-boot from the master (default 0)")
     up.add_argument("--no-master", action="store_true", help="serve DHCP only, do not start a fueltui master")
     up.add_argument("--timeout", type=float, default=120.0, help="seconds to wait for nodes (default 120)")
+    up.add_argument(
+        "--os",
+        action="store_true",
+        help="nodes run the release's OS image (Debian 13, from `fueltui mirror sync`) instead of the host's /",
+    )
     up.set_defaults(func=_up)
+
+    run = lab_sub.add_parser(
+        "exec", help="run a command inside a lab node (or `master`: the master's namespace)"
+    )
+    run.add_argument("node", help="node number, its hostname, or `master`")
+    run.add_argument("argv", nargs=argparse.REMAINDER, help="-- COMMAND [ARGS...] (default: a shell)")
+    run.set_defaults(func=_exec)
 
     down = lab_sub.add_parser("down", help="remove every trace of the lab")
     down.set_defaults(func=_down)
@@ -52,6 +68,7 @@ def _up(args: argparse.Namespace) -> int:
             start_master=False if args.no_master else None,
             timeout=args.timeout,
             vms=args.vms,
+            image=os_image() if args.os else None,
         )
     except LabError as exc:
         return _fail(exc)
@@ -59,6 +76,41 @@ def _up(args: argparse.Namespace) -> int:
     print(f"lab {state.prefix!r} up: {len(state.nodes)} nodes × {state.nics} NICs, {master}")
     print(f"state: {lab.names.root}; talk to its master with `fueltui --lab ...`")
     return _print_status(lab)
+
+
+def os_image() -> Path:
+    release = default_release()
+    if release.os is None:
+        raise LabError(f"release {release.id} names no OS image")
+    if not image_ready(release.os.name):
+        raise LabError(f"no {release.os.name} image yet: run `fueltui mirror sync` first")
+    return image_dir(release.os.name)
+
+
+def _exec(args: argparse.Namespace) -> int:
+    argv = list(args.argv)
+    if argv and argv[0] == "--":
+        argv = argv[1:]
+    argv = argv or ["/bin/sh"]
+    try:
+        check_root()
+        lab = Lab()
+        state = lab.state()
+        if state is None:
+            raise LabError(f"lab {lab.names.prefix!r} is not up")
+        if args.node == "master":
+            prefix = ["ip", "netns", "exec", lab.names.master_ns]
+        else:
+            node = next((n for n in state.nodes if args.node in (str(n.index), n.hostname)), None)
+            if node is None:
+                raise LabError(f"no lab node {args.node!r} (give its number or hostname, or `master`)")
+            init = lab.init_pid(node)
+            if init is None:
+                raise LabError(f"node {args.node} is not running")
+            prefix = ["nsenter", "-t", str(init), "-a"]
+    except LabError as exc:
+        return _fail(exc)
+    return subprocess.call([*prefix, *argv])
 
 
 def _down(args: argparse.Namespace) -> int:

@@ -46,6 +46,7 @@ from fueltui.ssh.keys import ensure_master_key, public_key_path
 __all__ = ["Lab", "LabNode", "LabState", "NodeRow", "check_root", "lab_boot_options"]
 
 MAX_NODES = 250  # the admin /24 has 252 addresses for nodes
+PUBLIC_GATEWAY = "172.16.0.1/24"  # the release's default public gateway
 
 
 def check_root(euid: int | None = None) -> None:
@@ -130,12 +131,15 @@ class Lab:
         timeout: float = 60.0,
         dhcp: bool = True,
         vms: int = 0,
+        image: Path | None = None,
     ) -> LabState:
         """Build the lab (or keep it when it is up and healthy with the same shape).
 
         `start_master`: start the lab's fueltui master (default: when it is installed);
         without it, `dhcp` decides whether a bare dnsmasq serves the admin network.
-        `vms`: QEMU machines that PXE-boot from the master, besides the namespace nodes."""
+        `vms`: QEMU machines that PXE-boot from the master, besides the namespace nodes.
+        `image`: the nodes' root (the release's OS image, `fueltui mirror sync`); default:
+        the host's `/`, read-only beneath each node's own writable layer."""
         check_root()
         networks = list(networks)
         if not (0 if vms else 1) <= nodes <= MAX_NODES:
@@ -153,6 +157,7 @@ class Lab:
             and self.healthy(current)
             and (len(current.nodes), current.nics, current.networks) == (nodes, nics, networks)
             and len(lab_vms.load(self.names).vms) == vms
+            and current.image == (str(image) if image else None)
         ):
             return current
         self.down()  # whatever a half-done earlier `up` left behind
@@ -160,19 +165,30 @@ class Lab:
             start_master = master_available()
         self._vms = vms
         try:
-            return self._build(nodes, nics, networks, start_master, dhcp, timeout)
+            return self._build(nodes, nics, networks, start_master, dhcp, timeout, image)
         except BaseException:
             self.down()
             raise
 
     def _build(
-        self, count: int, nics: int, networks: list[str], start_master: bool, dhcp: bool, timeout: float
+        self,
+        count: int,
+        nics: int,
+        networks: list[str],
+        start_master: bool,
+        dhcp: bool,
+        timeout: float,
+        image: Path | None = None,
     ) -> LabState:
         names = self.names
+        if image is not None and not (image / "usr" / "sbin" / "sshd").exists():
+            raise LabError(f"{image} is not an OS image with sshd (run `fueltui mirror sync` first)")
         names.root.mkdir(parents=True, exist_ok=True)
         names.root.chmod(0o700)
         names.log_dir.mkdir(exist_ok=True)
-        state = LabState(prefix=names.prefix, networks=networks, nics=nics)
+        state = LabState(
+            prefix=names.prefix, networks=networks, nics=nics, image=str(image) if image else None
+        )
         self._save(state)
         ensure_master_key(names.master_state)
         authorized = names.root / "authorized_keys"
@@ -189,6 +205,10 @@ class Lab:
         cmds.append(f"addr add {MASTER_ADMIN_IP}/{ADMIN_PREFIXLEN} dev {bridge_name('admin')}")
         if self._vms:
             cmds += lab_vms.admin_bridge_commands()
+        if image is not None and "public" in networks:
+            # The public network's gateway, as a rack's router would hold it: the cloud's
+            # floating IPs and Horizon are reachable from the lab master's namespace.
+            cmds.append(f"addr add {PUBLIC_GATEWAY} dev {bridge_name('public')}")
         netns.ip_batch(cmds, master)
 
         if start_master:
@@ -212,8 +232,10 @@ class Lab:
                 attach.append(f"link set {peer} master {bridge_name(networks[nic % len(networks)])} up")
             netns.ip_batch(node_cmds, ns)
             netns.ip_batch(attach, master)  # plugged in before its DHCP client starts
+            if image is not None:
+                self._checksum_offload_off([peer_name(index, nic) for nic in range(nics)])
             attach.clear()
-            pid = self._start_node(index, ns, authorized)
+            pid = self._start_node(index, ns, authorized, image)
             state.nodes.append(LabNode(index, ns, hostname(index), macs, pid))
             self._save(state)
 
@@ -259,14 +281,22 @@ class Lab:
             log.close()
         return proc.pid
 
-    def _start_node(self, index: int, ns: str, authorized: Path) -> int:
+    def _checksum_offload_off(self, links: list[str]) -> None:
+        """Open vSwitch's userspace datapath does not complete partial checksums: TCP over
+        veth would fail while ping works. The nodes turn their own ends off when deployed."""
+        for link in links:
+            netns.run(
+                ["ip", "netns", "exec", self.names.master_ns, "ethtool", "-K", link, "tx", "off"], check=False
+            )
+
+    def _start_node(self, index: int, ns: str, authorized: Path, image: Path | None = None) -> int:
         node_dir = self.names.node_dir(index)
         node_dir.mkdir(parents=True, exist_ok=True)
         argv = [
             "ip", "netns", "exec", ns,
             "unshare", "--uts", "--mount", "--pid", "--fork", "--kill-child", "--propagation", "private",
             "sh", "-c", 'eval "$FUELTUI_NODE_INIT"', "fueltui-node",
-            str(node_dir), hostname(index), str(authorized),
+            str(node_dir), hostname(index), str(authorized), str(image or "/"),
         ]  # fmt: skip
         env = {"FUELTUI_NODE_INIT": NODE_INIT, "SSHD_CONFIG": SSHD_CONFIG, "UDHCPC_SCRIPT": UDHCPC_SCRIPT}
         return self._spawn(argv, f"node-{index}.log", env)
@@ -279,6 +309,10 @@ class Lab:
         state.master_pid = self._start_master(len(state.nodes))
         self._save(state)
         return state.master_pid
+
+    def master_exec(self, argv: list[str], check: bool = True) -> str:
+        """Run a command in the lab master's network namespace (its bridges, its addresses)."""
+        return netns.run(["ip", "netns", "exec", self.names.master_ns, *argv], check=check)
 
     def _start_master(self, nodes: int) -> int:
         state_dir = self.names.master_state

@@ -1,8 +1,9 @@
 """What runs as PID 1 of a lab node: the node's private root, hostname, DHCP and sshd.
 
 It is started as `ip netns exec <ns> unshare --uts --mount --pid --fork --kill-child
-sh -c NODE_INIT sh <node dir> <hostname> <authorized key file>`. The root is an overlay
-whose lower layer is the host's `/` and whose upper layer is a tmpfs private to the node's
+sh -c NODE_INIT sh <node dir> <hostname> <authorized key file> <lower dir>`. The root is an
+overlay whose lower layer is the release's OS image (`fueltui lab up --os`; the host's `/`
+by default, for the fast tests) and whose upper layer is a tmpfs private to the node's
 mount namespace, so whatever a deploy writes stays on that node and is gone with it.
 Later commands reach the node over SSH only (the lab's own tools use nsenter).
 """
@@ -41,10 +42,10 @@ exit 0
 
 NODE_INIT = r"""
 set -eu
-D=$1 H=$2 K=$3
-mount -t tmpfs -o size=4g,mode=0755 fueltui-node "$D"
+D=$1 H=$2 K=$3 L=${4:-/}
+mount -t tmpfs -o size=8g,mode=0755 fueltui-node "$D"
 mkdir -p "$D/upper" "$D/work" "$D/root"
-mount -t overlay overlay -o "lowerdir=/,upperdir=$D/upper,workdir=$D/work" "$D/root"
+mount -t overlay overlay -o "lowerdir=$L,upperdir=$D/upper,workdir=$D/work" "$D/root"
 R=$D/root
 mount -t proc proc "$R/proc"
 mount -t sysfs sysfs "$R/sys"
@@ -60,14 +61,22 @@ mount -t devpts -o newinstance,ptmxmode=0666,mode=0620 devpts "$R/dev/pts"
 ln -s pts/ptmx "$R/dev/ptmx"
 ln -s /proc/self/fd "$R/dev/fd"
 mount -t tmpfs -o mode=1777 shm "$R/dev/shm"
+# Open vSwitch's userspace datapath and QEMU's taps need the tun device.
+if [ -c /dev/net/tun ]; then
+  mkdir -p "$R/dev/net"
+  : > "$R/dev/net/tun"
+  mount --bind /dev/net/tun "$R/dev/net/tun"
+fi
 mount -t tmpfs -o mode=0755 run "$R/run"
+mkdir -p "$R/run/lock"
+chmod 1777 "$R/run/lock"
 mount -t tmpfs -o mode=1777 tmp "$R/tmp"
 # The host's secrets stay on the host: whiteouts in the node's upper layer hide them (the
 # host's files are untouched). /run, where the lab keeps its masters' keys, is a fresh tmpfs.
 rm -rf "$R/etc/ssh/ssh_host_"* "$R/root/.ssh" "$R/root/.local/state/fueltui" "$R/var/lib/fueltui" \
     "$R/home"
 # No password hashes on a node (sshd needs the accounts, not their passwords): '*' matches none.
-sed -E 's/^([^:]*):[^:]*:/\1:*:/' /etc/shadow > "$R/etc/shadow.fueltui"
+sed -E 's/^([^:]*):[^:]*:/\1:*:/' "$L/etc/shadow" > "$R/etc/shadow.fueltui"
 mv "$R/etc/shadow.fueltui" "$R/etc/shadow"
 chmod 0640 "$R/etc/shadow"
 mkdir -p "$R/etc/fueltui-node" "$R/run/sshd"

@@ -29,6 +29,7 @@ class LabState:
     nodes: list[LabNode] = field(default_factory=list)
     master_pid: int | None = None
     dhcp_pid: int | None = None  # standalone dnsmasq when no fueltui master is available
+    image: str | None = None  # the nodes' root (lower layer); None: the host's /
 
     @classmethod
     def from_json(cls, text: str) -> LabState:

@@ -84,6 +84,14 @@ async def start_discovery(master: Master) -> None:
     await master.discovery.start()
 
 
+async def start_files(master: Master) -> Any:
+    """The mirror and boot files on the admin address (from the stored boot options)."""
+    from fueltui.master.httpfiles import start_file_server
+
+    options = master.store.boot_options().options
+    return await start_file_server(master.state_dir, options.ip if options else None)
+
+
 def error_response(status: int, code: str, message: str, findings: list[Any] | None = None) -> JSONResponse:
     body = ErrorBody(code=code, message=message, findings=findings)
     return JSONResponse(body.model_dump(mode="json", exclude_none=True), status_code=status)
@@ -136,9 +144,12 @@ def create_app(
         load_task_plugins()
         if discovery and os.environ.get("FUELTUI_NO_DISCOVERY") != "1":
             await start_discovery(master)
+        files = await start_files(master) if discovery else None
         try:
             yield
         finally:
+            if files is not None:
+                await files.stop()
             if master.discovery is not None:
                 await master.discovery.stop()
             await master.tasks.shutdown()
@@ -175,9 +186,9 @@ def create_app(
         log.exception("internal error")
         return error_response(500, "internal", f"internal error: {type(exc).__name__}")
 
-    from fueltui.master.routes import actions, environments, nodes, stream, tasks
+    from fueltui.master.routes import actions, cloud, environments, nodes, stream, tasks
 
-    for module in (environments, nodes, tasks, actions, stream):
+    for module in (environments, nodes, tasks, actions, cloud, stream):
         app.include_router(module.router, prefix=API_PREFIX)
     app.add_middleware(TokenGuard, token=token)
     return app

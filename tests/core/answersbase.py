@@ -22,7 +22,7 @@ BASE: dict[str, Any] = {
     },
     "environment": {
         "name": "demo",
-        "release": "flamingo-ubuntu-24.04",
+        "release": "epoxy-debian-13",
         "mode": "neutron-gre",
         "networks": {
             "public": {

@@ -8,6 +8,27 @@ from fueltui.core.releases import default_release
 from fueltui.core.rules import check_roles, role_blockers, role_summary
 
 
+def fuel_roles() -> Release:
+    """The rule engine on Fuel 6.1's roles with every one deployable: the shipped release
+    marks the roles its payload cannot deploy unavailable (tested below)."""
+    release = default_release()
+    roles = {k: v.model_copy(update={"unavailable": None}) for k, v in release.roles.items()}
+    return release.model_copy(update={"roles": roles})
+
+
+def test_the_shipped_release_offers_only_what_it_deploys() -> None:
+    release = default_release()
+    env = new_environment("t", release, Mode.neutron_gre)
+    env.settings.ceilometer = True
+    for role in ("mongo", "cinder", "ceph-osd"):
+        assert release.roles[role].unavailable
+        assert role_blockers(role, [], env, release) == release.roles[role].unavailable
+    assert role_blockers("compute", [], env, release) is None
+    codes = _codes(release, _nodes(["controller"], ["compute", "mongo"]), ceilometer=True)
+    assert ("role-restricted", "nodes[1].roles[1]", Severity.error) in codes
+    assert all(code != "role-min" for code, _, _ in codes)  # limits only where a role can be used
+
+
 def _nodes(*roles: list[str]) -> list[Node]:
     return [Node(mac=f"52:54:00:00:00:{i:02x}", name=f"node-{i}", roles=r) for i, r in enumerate(roles, 1)]
 
@@ -25,7 +46,7 @@ def _with_max(release: Release, role: str, maximum: int) -> Release:
 
 
 def test_role_max() -> None:
-    release = _with_max(default_release(), "mongo", 1)
+    release = _with_max(fuel_roles(), "mongo", 1)
     failing = _codes(release, _nodes(["controller"], ["mongo"], ["mongo"]), ceilometer=True)
     assert ("role-max", "nodes", Severity.error) in failing
     passing = _codes(release, _nodes(["controller"], ["mongo"]), ceilometer=True)
@@ -33,7 +54,7 @@ def test_role_max() -> None:
 
 
 def test_role_recommended_is_a_warning() -> None:
-    release = default_release()
+    release = fuel_roles()
     one = _codes(release, _nodes(["controller"], ["compute"], ["cinder"]))
     assert ("role-recommended", "nodes", Severity.warning) in one
     three = _codes(release, _nodes(["controller"], ["controller"], ["controller"], ["compute"], ["cinder"]))
@@ -41,7 +62,7 @@ def test_role_recommended_is_a_warning() -> None:
 
 
 def test_limits_apply_only_where_the_role_can_be_used() -> None:
-    release = default_release()
+    release = fuel_roles()
     # Telemetry off: no MongoDB is fine; on: at least one is required.
     assert all(c[0] != "role-min" for c in _codes(release, _nodes(["controller"], ["compute"])))
     on = _codes(release, _nodes(["controller"], ["compute"]), ceilometer=True)
@@ -49,11 +70,11 @@ def test_limits_apply_only_where_the_role_can_be_used() -> None:
 
 
 def test_no_limits_without_nodes() -> None:
-    assert _codes(default_release(), []) == []
+    assert _codes(fuel_roles(), []) == []
 
 
 def test_role_blockers() -> None:
-    release = default_release()
+    release = fuel_roles()
     env = new_environment("t", release, Mode.neutron_gre)
     assert (
         role_blockers("compute", ["controller"], env, release)
@@ -71,7 +92,7 @@ def test_role_blockers() -> None:
 
 
 def test_role_summary() -> None:
-    release = default_release()
+    release = fuel_roles()
     env = new_environment("t", release, Mode.neutron_gre)
     lines = role_summary(env, release, _nodes(["controller"], ["compute"]))
     assert lines[0] == "Controller 1 — min 1, 3 recommended for HA"

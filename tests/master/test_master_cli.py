@@ -40,13 +40,13 @@ def test_apply_listings_export_round_trip(run, master: RunningMaster, tmp_path: 
     assert code == 0 and "applied" in out and "ctrl-1" in out, err
     code, out, _ = run("envs")
     assert code == 0 and out.splitlines()[0].split() == ["NAME", "STATUS", "MODE", "RELEASE", "NODES", "REV"]
-    assert out.splitlines()[1].split()[:5] == ["lab", "new", "neutron-vlan", "flamingo-ubuntu-24.04", "2"]
+    assert out.splitlines()[1].split()[:5] == ["lab", "new", "neutron-vlan", "epoxy-debian-13", "2"]
     code, out, _ = run("nodes", "--env", "lab")
     assert code == 0 and "ctrl-1" in out and "controller" in out and MACS[2] not in out
     code, out, _ = run("nodes", "--json")
     assert [r["node"]["mac"] for r in json.loads(out)] == MACS
     code, out, _ = run("releases")
-    assert code == 0 and "flamingo-ubuntu-24.04" in out
+    assert code == 0 and "epoxy-debian-13" in out
     exported = tmp_path / "export.yaml"
     code, _, err = run("export", "lab", "-o", str(exported))
     assert code == 0 and "wrote" in err

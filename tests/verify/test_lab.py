@@ -28,7 +28,7 @@ def answers(handle: LabHandle, overrides: dict[int, dict[str, list[str]]] | None
     lines = [
         "environment:",
         "  name: demo",
-        "  release: flamingo-ubuntu-24.04",
+        "  release: epoxy-debian-13",
         "  mode: neutron-gre",
         "nodes:",
     ]

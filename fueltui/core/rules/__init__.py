@@ -44,11 +44,28 @@ def warnings(findings: Sequence[Finding]) -> list[Finding]:
     return [f for f in findings if f.severity == Severity.warning]
 
 
+def check_mode(env: Environment, release: Release) -> list[Finding]:
+    """A mode the release cannot deploy (nova-network in an Epoxy release) is an error, while
+    every other rule still runs on its networks: a Fuel-era file gets its full diagnosis."""
+    meta = release.modes.get(env.mode)
+    if meta is None or not meta.unavailable:
+        return []
+    return [
+        Finding(
+            code="mode-unavailable",
+            path="mode",
+            message=f"{release.name} cannot deploy {env.mode.value}: {meta.unavailable}",
+            severity=Severity.error,
+        )
+    ]
+
+
 def check_environment(env: Environment, release: Release, nodes: Sequence[Node]) -> list[Finding]:
     """Networks, roles, every node's interfaces (nodes with neither NICs nor an assignment are
     skipped: nothing is known yet), the node list, and IP capacity. Node paths are `nodes[i]`
     with i the position in `nodes`."""
     findings = check_networks(env, release)
+    findings += check_mode(env, release)
     findings += check_roles(env, release, nodes)
     for i, node in enumerate(nodes):
         if node.interfaces or node.facts.nics:
@@ -92,6 +109,7 @@ def check_answers(answers: Answers) -> list[Finding]:
         return findings
     env = environment_from_answers(spec, release, answers.master)
     findings += check_networks(env, release, check_admin=ADMIN in spec.networks)
+    findings += check_mode(env, release)
     findings += check_roles(env, release, nodes)
     for i, (node, given) in enumerate(zip(nodes, answers.nodes, strict=True)):
         if given.interfaces is None and given.nics:

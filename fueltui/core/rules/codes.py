@@ -40,7 +40,8 @@ CODES: dict[str, str] = {
     "role-min": "fewer nodes with a role than its minimum",
     "role-max": "more nodes with a role than its maximum",
     "role-recommended": "fewer nodes with a role than recommended (warning)",
-    "role-restricted": "a role the settings make unavailable",
+    "role-restricted": "a role the release or the settings make unavailable",
+    "mode-unavailable": "a network mode the release cannot deploy (its networks are still checked)",
     # interfaces and nodes (path `nodes[i].*`)
     "nic-unknown": "an interface assignment names a NIC the node does not have",
     "network-unknown": "a network name the environment's mode does not have",

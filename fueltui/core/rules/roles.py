@@ -30,7 +30,9 @@ def setting_value(env: Environment, key: str) -> object:
 
 
 def restriction(meta: RoleMeta, env: Environment) -> str | None:
-    """Why the settings make the role unavailable, or None."""
+    """Why the release or the settings make the role unavailable, or None."""
+    if meta.unavailable:
+        return meta.unavailable
     for rule in meta.restrictions:
         if all(setting_value(env, key) == wanted for key, wanted in rule.when.items()):
             return rule.message

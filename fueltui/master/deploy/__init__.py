@@ -13,3 +13,7 @@ def register() -> None:
     from fueltui.master.tasks import register_task_kind
 
     register_task_kind(KIND, handle_deploy, precheck=refuse_early)
+
+    from fueltui.master.deploy import health
+
+    register_task_kind(health.KIND, health.handle_health)

@@ -94,11 +94,18 @@ def networks_verified(ctx: PredeployContext) -> list[Finding]:
     return verification_findings(ctx.store, ctx.env.name, ctx.skip_verify)
 
 
+def mirror_synced(ctx: PredeployContext) -> list[Finding]:
+    from fueltui.master.deploy.payload import payload_findings
+
+    return payload_findings(ctx.release)
+
+
 PREDEPLOY_CHECKS: list[PredeployCheck] = [
     has_nodes,
     environment_valid,
     nodes_reachable,
     has_controller,
+    mirror_synced,
     networks_verified,
 ]
 

@@ -248,7 +248,9 @@ class Orchestrator:
             if self.stop.is_set():
                 await self._set_status(mac, "stopped", f"stopped by the operator before {task.id}")
                 return
-            signature = hashlib.sha256(f"{node_hash}:{task_signature(task)}".encode()).hexdigest()[:20]
+            signature = hashlib.sha256(
+                f"{node_hash}:{task_signature(task)}:{self._script_hash(node, task)}".encode()
+            ).hexdigest()[:20]
             always = bool(task.parameters.get("always_run"))
             if not self.force and not always and self.resume.succeeded(mac, task.id, signature):
                 outcome.skipped += 1
@@ -325,6 +327,17 @@ class Orchestrator:
             timeout,
             on_line,
         )
+
+    def _script_hash(self, node: DeployNode, task: GraphTask) -> str:
+        """A script task is done only with the script it ran: a new fueltui that renders it
+        differently runs it again on resume."""
+        if task.type != "script":
+            return ""
+        try:
+            text = render(str(task.parameters.get("source")), node.config)
+        except ValueError as exc:
+            text = f"unrenderable: {exc}"
+        return hashlib.sha256(text.encode()).hexdigest()[:16]
 
     def _config_for(self, node: DeployNode, source: str) -> NodeConfig:
         """The health check leaves out peers that failed in this run: their addresses were

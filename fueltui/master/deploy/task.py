@@ -23,6 +23,7 @@ from fueltui.core.model import EnvStatus, Node
 from fueltui.core.nodeconfig import node_configs
 from fueltui.master.deploy.checks import PredeployContext, predeploy_findings
 from fueltui.master.deploy.engine import DeployNode, Orchestrator
+from fueltui.master.deploy.payload import attach_payload
 from fueltui.master.deploy.resume import ResumeState
 from fueltui.master.deploy.runners import FanoutRunner, LocalRunner, NodeRunner
 from fueltui.master.errors import Conflict, Invalid
@@ -74,6 +75,12 @@ class ContextSink:
 
     async def progress(self, progress: int, message: str) -> None:
         await self.ctx.set_progress(progress, message)
+
+
+def controller_names(roles: dict[str, list[str]]) -> list[str]:
+    """Controllers by name, the primary first."""
+    found = [name for name, r in roles.items() if "primary-controller" in r]
+    return found + sorted(name for name, r in roles.items() if "controller" in r and name not in found)
 
 
 def selected_nodes(params: dict[str, object], nodes: list[Node]) -> list[Node]:
@@ -151,6 +158,16 @@ async def handle_deploy(ctx: TaskContext) -> dict[str, object]:
     configs = node_configs(pctx.env, pctx.release, members, apply_vlans=not untagged)
     primaries = [name for name, meta in pctx.release.roles.items() if meta.has_primary]
     roles = deploy_roles([(n.name, n.roles) for n in members], primaries)
+    boot = ctx.store.boot_options().options
+    configs = attach_payload(
+        ctx.state_dir,
+        pctx.env,
+        pctx.release,
+        members,
+        configs,
+        controller_names(roles),
+        boot.ip if boot else None,
+    )
 
     fanout = fanout_factory(ctx.state_dir)
     env_vars = {"FUELTUI_ENV": pctx.env.name}
@@ -197,8 +214,14 @@ async def handle_deploy(ctx: TaskContext) -> dict[str, object]:
         set_env_status(ctx.store, pctx.env.name, EnvStatus.stopped)
         return result
     if result["ready"] and result["health_ok"]:
-        set_env_status(ctx.store, pctx.env.name, EnvStatus.operational)
-        return result
+        cloud = await _cloud_health(ctx, nodes, fanout_factory)
+        if cloud is not None:
+            result["cloud_health"] = cloud
+        if cloud is None or cloud["ok"]:
+            set_env_status(ctx.store, pctx.env.name, EnvStatus.operational)
+            return result
+        set_env_status(ctx.store, pctx.env.name, EnvStatus.error)
+        raise TaskFailed(f"health check: {cloud['passed']} passed, {cloud['failed']} failed", result=result)
     set_env_status(ctx.store, pctx.env.name, EnvStatus.error)
     failed = [o for o in orchestrator.outcomes.values() if o.status != "ready"]
     names = ", ".join(f"{o.name} ({o.status})" for o in failed) or "the health check"
@@ -206,6 +229,31 @@ async def handle_deploy(ctx: TaskContext) -> dict[str, object]:
         (result["halted"] and f"{result['halted']}; not ready: {names}") or f"not ready: {names}",
         result=result,
     )
+
+
+async def _cloud_health(
+    ctx: TaskContext, nodes: list[DeployNode], factory: Callable[[Path], object]
+) -> dict[str, object] | None:
+    """Fuel's Health Check after a deploy of a cloud (None: no payload, nothing to check)."""
+    from fueltui.master.deploy.health import run_health
+
+    primary = next((n for n in nodes if "primary-controller" in n.roles and n.config.payload), None)
+    if primary is None:
+        return None
+    await ctx.set_progress(99, "health check")
+    fanout = factory(ctx.state_dir)
+    loop = asyncio.get_running_loop()
+    mac = primary.mac
+    host = getattr(primary.runner, "host", None)  # the deploy's own connections are closed by now
+    runner = FanoutRunner(fanout, host) if host else primary.runner
+    try:
+        return await run_health(runner, primary.config, ["sanity", "smoke"],
+                                lambda text: loop.create_task(ctx.log(mac, text)))  # fmt: skip
+    finally:
+        await asyncio.sleep(0)
+        close = getattr(fanout, "close", None)
+        if close is not None:
+            await close()
 
 
 def _skip_note(ctx: TaskContext) -> str | None:

@@ -49,11 +49,31 @@ async def run_task(
         await asyncio.wait_for(runner.put_file(str(params["path"]), data, file_mode(params)), timeout)
         on_line("stdout", f"wrote {params['path']} ({len(data)} bytes)")
         return None
+    if task.type == "script":
+        return await _script(task, runner, render, timeout, on_line)
     if task.type == "sync":
         return await _sync(task, runner, timeout, on_line)
     if task.type == "reboot":
         return await _reboot(task, runner, timeout, on_line)
     return f"task type {task.type} does not run on nodes"
+
+
+async def _script(
+    task: GraphTask, runner: NodeRunner, render: Callable[[str], str], timeout: float, on_line: LineCallback
+) -> str | None:
+    """Ship the script the master rendered for this node as a file (0700), then run it with
+    stdin closed (an init script must not read the rest of a script from stdin)."""
+    try:
+        data = render(str(task.parameters["source"])).encode()
+    except ValueError as exc:
+        return str(exc)
+    path = f"/etc/fueltui/tasks/{task.id}.sh"
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + timeout
+    await asyncio.wait_for(runner.put_file(path, data, 0o700), timeout)
+    command = f"sh -e {shlex.quote(path)} </dev/null"
+    status = await runner.run(command, on_line, max(1.0, deadline - loop.time()))
+    return None if status == 0 else f"{task.id} exited with status {status}"
 
 
 async def _sync(task: GraphTask, runner: NodeRunner, timeout: float, on_line: LineCallback) -> str | None:

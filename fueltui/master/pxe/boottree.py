@@ -15,6 +15,7 @@ from pathlib import Path
 
 from fueltui.core import bootscript
 from fueltui.core.model import Node
+from fueltui.core.payload.data import HTTP_PORT
 from fueltui.master.discovery.dnsmasq import PxeOptions
 from fueltui.statedir import write_private
 
@@ -36,9 +37,11 @@ def _ipxe_dirs() -> list[Path]:
 
 
 class BootTree:
-    def __init__(self, state_dir: Path, admin_ip: str, base: str | None = None) -> None:
+    def __init__(self, state_dir: Path, admin_ip: str) -> None:
         self.root = boot_root(state_dir)
-        self.base = base or f"tftp://{admin_ip}"
+        self.base = f"tftp://{admin_ip}"  # dnsmasq: always there when PXE is
+        # The master's file server (fueltui.master.httpfiles) serves this tree at /boot/.
+        self.http_base = f"http://{admin_ip}:{HTTP_PORT}/{BOOT_DIR}"
 
     def _write(self, rel: str, text: str | bytes) -> bool:
         path = self.root / rel
@@ -70,7 +73,9 @@ class BootTree:
             self._write(name, source.read_bytes())
         self._write(bootscript.BOOT_SCRIPT, bootscript.chain_script(self.base))
         available = self.bootstrap_available()
-        self._write(bootscript.BOOTSTRAP_SCRIPT, bootscript.bootstrap_script(self.base, available))
+        self._write(
+            bootscript.BOOTSTRAP_SCRIPT, bootscript.bootstrap_script([self.http_base, self.base], available)
+        )
         if not available:
             warnings.append("no bootstrap image: PXE clients wait until `fueltui bootstrap build` has run")
         return warnings

@@ -1,0 +1,120 @@
+"""The cloud a deploy built: `fueltui health ENV`, `fueltui openrc ENV`, `fueltui cloud ENV`.
+
+`health` runs Fuel's Health Check (sanity and smoke tests) and exits 0 when every test
+passed, 1 when one failed, 2 when it could not run. `openrc` prints the admin's openrc (it
+holds the password: redirect it to a private file). `cloud` prints where the cloud answers.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import sys
+
+from fueltui.api.schema import TaskRecord, TaskStatus
+from fueltui.client.api import MasterClient
+from fueltui.client.errors import ApiError
+
+EXIT_OK, EXIT_FAILED_TESTS, EXIT_CANNOT_RUN = 0, 1, 2
+POLL = 0.5
+
+
+def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    health = sub.add_parser(
+        "health",
+        help="run the health check of an environment's cloud (sanity and smoke tests)",
+        description="Fuel's Health Check: sanity (services, agents, endpoints, Horizon) and smoke (a network, "
+        "an image, an instance on each compute reaching the others, a floating IP) tests. Exit 0: all "
+        "passed; 1: a test failed; 2: the check could not run.",
+    )
+    health.add_argument("env", metavar="ENV", help="the environment")
+    health.add_argument("--wait", action="store_true", help="wait for the result")
+    health.add_argument("--json", action="store_true", help="print the result as JSON")
+    health.add_argument("--sanity", action="store_true", help="sanity tests only (fast; creates nothing)")
+    health.set_defaults(func=lambda a: asyncio.run(_health(a)))
+
+    rc = sub.add_parser(
+        "openrc", help="print the admin openrc of an environment's cloud (holds the password)"
+    )
+    rc.add_argument("env", metavar="ENV", help="the environment")
+    rc.set_defaults(func=lambda a: asyncio.run(_openrc(a)))
+
+    access = sub.add_parser("cloud", help="where an environment's cloud answers (Horizon, Keystone)")
+    access.add_argument("env", metavar="ENV", help="the environment")
+    access.add_argument("--json", action="store_true", help="print it as JSON")
+    access.set_defaults(func=lambda a: asyncio.run(_cloud(a)))
+
+
+def _fail(command: str, message: str, as_json: bool = False) -> int:
+    if as_json:
+        print(json.dumps({"ok": False, "error": message}))
+    else:
+        print(f"fueltui {command}: {message}", file=sys.stderr)
+    return EXIT_CANNOT_RUN
+
+
+async def _health(args: argparse.Namespace) -> int:
+    try:
+        async with await MasterClient.connect() as client:
+            record = await client.health(args.env, ["sanity"] if args.sanity else None)
+            if not args.wait:
+                print(f"health check of {args.env!r} started: task {record.id} (--wait waits for it)")
+                return EXIT_OK
+            while not record.status.finished:
+                await asyncio.sleep(POLL)  # polling the master for the task's state
+                record = await client.task(record.id)
+    except ApiError as exc:
+        return _fail("health", exc.message, args.json)
+    tests = record.result.get("tests")
+    if not isinstance(tests, list) or not tests:
+        return _fail("health", record.message or f"the health check ended {record.status.value}", args.json)
+    ok = record.status == TaskStatus.done
+    if args.json:
+        print(json.dumps({"ok": ok, "task": record.id, "tests": tests}, indent=2))
+    else:
+        print(render_tests(record))
+    return EXIT_OK if ok else EXIT_FAILED_TESTS
+
+
+def render_tests(record: TaskRecord) -> str:
+    tests = record.result.get("tests")
+    lines = []
+    for test in tests if isinstance(tests, list) else []:
+        if not isinstance(test, dict):
+            continue
+        mark = {"passed": "ok  ", "failed": "FAIL", "skipped": "skip"}.get(str(test.get("status")), "?   ")
+        message = f" — {test['message']}" if test.get("message") else ""
+        lines.append(
+            f"{mark} {test.get('group', ''):<6} {test.get('name')} ({test.get('duration', 0)} s){message}"
+        )
+    passed, failed = record.result.get("passed", 0), record.result.get("failed", 0)
+    lines.append(f"{passed} passed, {failed} failed (task {record.id})")
+    return "\n".join(lines)
+
+
+async def _openrc(args: argparse.Namespace) -> int:
+    try:
+        async with await MasterClient.connect() as client:
+            text = await client.openrc(args.env)
+    except ApiError as exc:
+        return _fail("openrc", exc.message)
+    sys.stdout.write(text)
+    return EXIT_OK
+
+
+async def _cloud(args: argparse.Namespace) -> int:
+    try:
+        async with await MasterClient.connect() as client:
+            access = await client.cloud(args.env)
+    except ApiError as exc:
+        return _fail("cloud", exc.message, args.json)
+    if args.json:
+        print(access.model_dump_json(indent=2))
+        return EXIT_OK
+    state = "operational" if access.deployed else "not deployed yet (or not healthy)"
+    print(f"cloud of {args.env}: {state}")
+    print(f"  Horizon   {access.horizon_url}  (user {access.admin_user}, project {access.admin_project})")
+    print(f"  Keystone  {access.keystone_url}  (region {access.region})")
+    print(f"  password  `fueltui openrc {args.env}` (keep it private)")
+    return EXIT_OK

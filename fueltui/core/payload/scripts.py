@@ -1,0 +1,51 @@
+"""Every payload script by name, and the one entry point that renders them."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from fueltui.core.nodeconfig import NodeConfig
+from fueltui.core.payload.agents import render_neutron_agents, render_nova_compute
+from fueltui.core.payload.cloud import render_cloud_ready
+from fueltui.core.payload.infra import render_memcached, render_mysql, render_rabbitmq
+from fueltui.core.payload.nodeview import NodeView, PayloadUnavailable
+from fueltui.core.payload.services import (
+    render_glance,
+    render_horizon,
+    render_keystone,
+    render_neutron_server,
+    render_nova_controller,
+    render_placement,
+)
+from fueltui.core.payload.system import render_apt, render_openvswitch, render_packages, render_vips
+
+__all__ = ["PREFIX", "SCRIPTS", "PayloadUnavailable", "render_script"]
+
+PREFIX = "payload:"
+
+SCRIPTS: dict[str, Callable[[NodeView], str]] = {
+    "apt": render_apt,
+    "packages": render_packages,
+    "openvswitch": render_openvswitch,
+    "vips": render_vips,
+    "mysql": render_mysql,
+    "rabbitmq": render_rabbitmq,
+    "memcached": render_memcached,
+    "keystone": render_keystone,
+    "glance": render_glance,
+    "placement": render_placement,
+    "nova_controller": render_nova_controller,
+    "neutron_server": render_neutron_server,
+    "neutron_agents": render_neutron_agents,
+    "horizon": render_horizon,
+    "nova_compute": render_nova_compute,
+    "cloud_ready": render_cloud_ready,
+}
+
+
+def render_script(source: str, cfg: NodeConfig) -> str:
+    """The script for `payload:<name>` on this node; `PayloadUnavailable` says why not."""
+    name = source.removeprefix(PREFIX)
+    if name not in SCRIPTS:
+        raise PayloadUnavailable(f"no payload script {name!r}")
+    return SCRIPTS[name](NodeView.of(cfg))

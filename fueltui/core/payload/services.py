@@ -1,0 +1,465 @@
+"""The controller's OpenStack services: Keystone, Glance, Placement, Nova, Neutron server, Horizon.
+
+Each script writes its service's configuration whole (oslo.config INI rendered here), syncs
+the database once per package version, registers nothing by hand (Keystone's task registers
+every service, user and endpoint in one process) and starts or restarts the service.
+"""
+
+from __future__ import annotations
+
+from fueltui.core.payload.data import PayloadData
+from fueltui.core.payload.nodeview import NodeView
+from fueltui.core.payload.shell import heredoc_file, ini, q, script
+
+# uwsgi processes per API: the packages' 8 each would cost gigabytes on a lab controller.
+UWSGI_PROCESSES = {"keystone": 2, "glance-api": 1, "placement-api": 1, "nova-api": 2, "nova-api-metadata": 1,
+                   "neutron-api": 2}  # fmt: skip
+UWSGI_INI = {
+    "keystone": "/etc/keystone/keystone-uwsgi.ini",
+    "glance-api": "/etc/glance/glance-api-uwsgi.ini",
+    "placement-api": "/etc/placement/placement-api-uwsgi.ini",
+    "nova-api": "/etc/nova/nova-api-uwsgi.ini",
+    "nova-api-metadata": "/etc/nova/nova-api-metadata-uwsgi.ini",
+    "neutron-api": "/etc/neutron/neutron-api-uwsgi.ini",
+}
+
+
+def db_url(data: PayloadData, user: str, database: str | None = None) -> str:
+    return f"mysql+pymysql://{user}:{data.secrets[f'db_{user}']}@{data.management_vip}/{database or user}"
+
+
+def rabbit_url(data: PayloadData) -> str:
+    return f"rabbit://openstack:{data.secrets['rabbit']}@{data.management_vip}:5672/"
+
+
+def service_auth(data: PayloadData, user: str) -> dict[str, object]:
+    """A service user's credentials, as [keystone_authtoken], [placement], [neutron] take them."""
+    return {
+        "auth_url": f"http://{data.management_vip}:5000",
+        "auth_type": "password",
+        "project_domain_name": "Default",
+        "user_domain_name": "Default",
+        "region_name": data.region,
+        "project_name": "service",
+        "username": user,
+        "password": data.secrets[f"user_{user}"],
+    }
+
+
+def authtoken(data: PayloadData, user: str) -> dict[str, object]:
+    return {
+        "www_authenticate_uri": f"http://{data.management_vip}:5000",
+        "memcached_servers": f"{data.management_vip}:11211",
+        "service_token_roles_required": True,
+        **service_auth(data, user),
+    }
+
+
+def uwsgi_tuning(service: str) -> list[str]:
+    """Fewer uwsgi processes; no AppArmor plugin (not there in a lab node)."""
+    path = q(UWSGI_INI[service])
+    count = UWSGI_PROCESSES[service]
+    return [
+        f'[ "$(crudini --get {path} uwsgi processes 2>/dev/null)" = {count} ] || '
+        f"{{ crudini --set {path} uwsgi processes {count}; FT_CHANGED=1; }}",
+        f"if crudini --get {path} uwsgi apparmor-profile >/dev/null 2>&1; then "
+        f"crudini --del {path} uwsgi apparmor-profile; crudini --set {path} uwsgi plugins python3; FT_CHANGED=1; fi",
+    ]
+
+
+def render_keystone(view: NodeView) -> str:
+    data = view.data
+    conf = ini(
+        {
+            "DEFAULT": {"log_dir": "/var/log/keystone", "use_stderr": False},
+            "database": {"connection": db_url(data, "keystone")},
+            "token": {"provider": "fernet"},
+            "cache": {
+                "enabled": True,
+                "backend": "oslo_cache.memcache_pool",
+                "memcache_servers": f"{data.management_vip}:11211",
+            },
+        },
+        "Keystone",
+    )
+    bootstrap = (
+        "keystone-manage bootstrap --bootstrap-username admin --bootstrap-project-name admin "
+        f"--bootstrap-admin-url {q(data.keystone_internal)} --bootstrap-internal-url {q(data.keystone_internal)} "
+        f"--bootstrap-public-url {q(data.keystone_public)} --bootstrap-region-id {q(data.region)}"
+    )
+    return script(
+        "keystone",
+        [
+            heredoc_file("/etc/keystone/keystone.conf", "0640", "root:keystone", conf),
+            *uwsgi_tuning("keystone"),
+            'once keystone-db "$(pkgver keystone)" as keystone keystone-manage db_sync',
+            "[ -f /etc/keystone/fernet-keys/0 ] || "
+            "keystone-manage fernet_setup --keystone-user keystone --keystone-group keystone",
+            "[ -f /etc/keystone/credential-keys/0 ] || "
+            "keystone-manage credential_setup --keystone-user keystone --keystone-group keystone",
+            "svc keystone",
+            f"wait_http {q(data.keystone_internal)} 60 Keystone",
+            # The password goes through the environment, never a command line.
+            heredoc_file(
+                "/etc/fueltui/payload/admin.env",
+                "0600",
+                "root:root",
+                f"OS_BOOTSTRAP_PASSWORD={data.secrets['admin']}\n",
+            ),  # fmt: skip
+            f'once keystone-bootstrap "$(pkgver keystone) {data.keystone_public} {data.keystone_internal}" '
+            f"sh -c {q('. /etc/fueltui/payload/admin.env && export OS_BOOTSTRAP_PASSWORD && ' + bootstrap)}",
+            heredoc_file("/etc/openstack/clouds.yaml", "0600", "root:root", clouds_yaml(data)),
+            heredoc_file("/root/openrc", "0600", "root:root", openrc(data, data.keystone_internal)),
+            heredoc_file("/etc/fueltui/payload/register.py", "0700", "root:root", REGISTER_PY),
+            heredoc_file("/etc/fueltui/payload/register.json", "0600", "root:root", register_spec(data)),
+            "python3 /etc/fueltui/payload/register.py /etc/fueltui/payload/register.json",
+        ],
+    )
+
+
+def clouds_yaml(data: PayloadData) -> str:
+    return (
+        "# fueltui: the cloud's admin, for the controller's own tools.\n"
+        "clouds:\n"
+        "  fueltui-admin:\n"
+        "    auth:\n"
+        f"      auth_url: {data.keystone_internal}\n"
+        f"      username: {data.admin_user}\n"
+        f"      password: '{data.secrets['admin']}'\n"
+        f"      project_name: {data.admin_project}\n"
+        "      user_domain_name: Default\n"
+        "      project_domain_name: Default\n"
+        f"    region_name: {data.region}\n"
+        "    interface: internal\n"
+        "    identity_api_version: 3\n"
+    )
+
+
+def openrc(data: PayloadData, auth_url: str) -> str:
+    """An admin openrc (the operator's copy comes from `fueltui openrc`, with the public URL)."""
+    return (
+        f"export OS_AUTH_URL={q(auth_url)}\n"
+        "export OS_IDENTITY_API_VERSION=3\n"
+        f"export OS_USERNAME={q(data.admin_user)}\n"
+        f"export OS_PASSWORD={q(data.secrets['admin'])}\n"
+        f"export OS_PROJECT_NAME={q(data.admin_project)}\n"
+        "export OS_USER_DOMAIN_NAME=Default\n"
+        "export OS_PROJECT_DOMAIN_NAME=Default\n"
+        f"export OS_REGION_NAME={q(data.region)}\n"
+    )
+
+
+def register_spec(data: PayloadData) -> str:
+    import json
+
+    mgmt, public = data.management_vip, data.public_vip
+    services = [
+        ("glance", "image", "OpenStack Image", "http://{}:9292"),
+        ("placement", "placement", "Placement API", "http://{}:8778"),
+        ("nova", "compute", "OpenStack Compute", "http://{}:8774/v2.1"),
+        ("neutron", "network", "OpenStack Networking", "http://{}:9696"),
+    ]
+    spec = {
+        "cloud": "fueltui-admin",
+        "region": data.region,
+        "users": [{"name": name, "password": data.secrets[f"user_{name}"]} for name, *_ in services],
+        "services": [
+            {
+                "name": name,
+                "type": kind,
+                "description": text,
+                "endpoints": {
+                    "public": url.format(public),
+                    "internal": url.format(mgmt),
+                    "admin": url.format(mgmt),
+                },
+            }
+            for name, kind, text, url in services
+        ],
+    }
+    return json.dumps(spec, indent=1) + "\n"
+
+
+# Runs on the controller with the packages' own openstacksdk: one process, idempotent.
+REGISTER_PY = r'''#!/usr/bin/python3
+"""fueltui: the service project, the service users and every service's endpoints."""
+import json
+import sys
+
+import openstack
+
+spec = json.load(open(sys.argv[1]))
+conn = openstack.connect(cloud=spec["cloud"])
+idn = conn.identity
+domain = idn.find_domain("default") or idn.find_domain("Default")
+project = idn.find_project("service", domain_id=domain.id) or idn.create_project(
+    name="service", domain_id=domain.id, description="Service Project")
+for role_name in ("admin", "member", "reader", "service"):
+    if idn.find_role(role_name) is None:
+        idn.create_role(name=role_name)
+        print(f"role {role_name} created")
+admin_role, service_role = idn.find_role("admin"), idn.find_role("service")
+for user in spec["users"]:
+    found = idn.find_user(user["name"], domain_id=domain.id)
+    if found is None:
+        found = idn.create_user(name=user["name"], password=user["password"], domain_id=domain.id,
+                                default_project_id=project.id)
+        print(f"user {user['name']} created")
+    else:
+        idn.update_user(found, password=user["password"])
+    for role in (admin_role, service_role):
+        if not idn.validate_user_has_project_role(project, found, role):
+            idn.assign_project_role_to_user(project, found, role)
+for svc in spec["services"]:
+    service = next((s for s in idn.services() if s.type == svc["type"]), None)
+    if service is None:
+        service = idn.create_service(name=svc["name"], type=svc["type"], description=svc["description"])
+        print(f"service {svc['name']} created")
+    existing = {e.interface: e for e in idn.endpoints(service_id=service.id, region_id=spec["region"])}
+    for interface, url in svc["endpoints"].items():
+        found = existing.get(interface)
+        if found is None:
+            idn.create_endpoint(service_id=service.id, interface=interface, url=url, region_id=spec["region"])
+            print(f"endpoint {svc['name']} {interface} {url}")
+        elif found.url != url:
+            idn.update_endpoint(found, url=url)
+            print(f"endpoint {svc['name']} {interface} now {url}")
+print(f"keystone: {len(spec['services'])} services and their users registered")
+'''
+
+
+def render_glance(view: NodeView) -> str:
+    data = view.data
+    conf = ini(
+        {
+            "DEFAULT": {
+                "enabled_backends": "file:file",
+                "workers": 1,
+                "log_dir": "/var/log/glance",
+                "use_stderr": False,
+            },  # fmt: skip
+            "database": {"connection": db_url(data, "glance")},
+            "keystone_authtoken": authtoken(data, "glance"),
+            "paste_deploy": {"flavor": "keystone"},
+            "glance_store": {"default_backend": "file"},
+            "file": {"filesystem_store_datadir": "/var/lib/glance/images/"},
+            "oslo_concurrency": {"lock_path": "/var/lib/glance/tmp"},
+        },
+        "Glance API",
+    )
+    return script(
+        "glance",
+        [
+            heredoc_file("/etc/glance/glance-api.conf", "0640", "root:glance", conf),
+            *uwsgi_tuning("glance-api"),
+            "mkdir -p /var/lib/glance/images /var/lib/glance/tmp && chown -R glance:glance /var/lib/glance",
+            'once glance-db "$(pkgver glance-api)" as glance glance-manage db_sync',
+            "svc glance-api",
+            f"wait_http http://{data.management_vip}:9292/ 60 Glance",
+        ],
+    )
+
+
+def render_placement(view: NodeView) -> str:
+    data = view.data
+    conf = ini(
+        {
+            "DEFAULT": {"log_dir": "/var/log/placement", "use_stderr": False},
+            "placement_database": {"connection": db_url(data, "placement")},
+            "api": {"auth_strategy": "keystone"},
+            "keystone_authtoken": authtoken(data, "placement"),
+        },
+        "Placement",
+    )
+    return script(
+        "placement",
+        [
+            heredoc_file("/etc/placement/placement.conf", "0640", "root:placement", conf),
+            *uwsgi_tuning("placement-api"),
+            'once placement-db "$(pkgver placement-api)" as placement placement-manage db sync',
+            "svc placement-api",
+            f"wait_http http://{data.management_vip}:8778/ 60 Placement",
+        ],
+    )
+
+
+def nova_conf(view: NodeView) -> str:
+    """One nova.conf for controllers and computes (each reads what it needs)."""
+    data = view.data
+    mgmt = data.management_vip
+    sections: dict[str, dict[str, object]] = {
+        "DEFAULT": {
+            "transport_url": rabbit_url(data),
+            "my_ip": view.management_ip,  # the package writes the build host's address here
+            "state_path": "/var/lib/nova",
+            "log_dir": "/var/log/nova",
+            "use_stderr": False,
+            "osapi_compute_workers": 1,
+            "metadata_workers": 1,
+        },
+        "api": {"auth_strategy": "keystone"},
+        "keystone_authtoken": authtoken(data, "nova"),
+        "service_user": {"send_service_user_token": True, **service_auth(data, "nova")},
+        "placement": service_auth(data, "placement"),
+        "neutron": {
+            **service_auth(data, "neutron"),
+            "service_metadata_proxy": True,
+            "metadata_proxy_shared_secret": data.secrets["metadata"],
+        },
+        "glance": {"api_servers": f"http://{mgmt}:9292"},
+        "vnc": {
+            "enabled": True,
+            "server_listen": view.management_ip,
+            "server_proxyclient_address": view.management_ip,
+            "novncproxy_base_url": f"http://{data.public_vip}:6080/vnc_auto.html",
+        },
+        "oslo_concurrency": {"lock_path": "/var/lib/nova/tmp"},
+        "conductor": {"workers": 1},
+        "scheduler": {"workers": 1, "discover_hosts_in_cells_interval": 60},
+    }
+    if view.controller:
+        sections["api_database"] = {"connection": db_url(data, "nova", "nova_api")}
+        sections["database"] = {"connection": db_url(data, "nova", "nova")}
+    if view.compute:
+        sections["DEFAULT"]["compute_driver"] = "libvirt.LibvirtDriver"
+        # No hardware virtualisation here: QEMU's software emulation, a plain CPU model.
+        sections["libvirt"] = {"virt_type": "qemu", "cpu_mode": "none"}
+        sections["os_vif_ovs"] = {"ovsdb_connection": "unix:/run/openvswitch/db.sock"}
+    return ini(sections, f"Nova on {view.name}")
+
+
+def render_nova_controller(view: NodeView) -> str:
+    data = view.data
+    services = ["nova-api", "nova-api-metadata", "nova-conductor", "nova-scheduler", "nova-novncproxy"]
+    cells = (
+        "as nova nova-manage api_db sync && as nova nova-manage cell_v2 map_cell0 && "
+        "{ as nova nova-manage cell_v2 list_cells | grep -q ' cell1 ' || "
+        "as nova nova-manage cell_v2 create_cell --name=cell1 --verbose; } && as nova nova-manage db sync"
+    )
+    lines = [
+        "mkdir -p /var/lib/nova/tmp && chown nova:nova /var/lib/nova/tmp",
+        heredoc_file("/etc/nova/nova.conf", "0640", "root:nova", nova_conf(view)),
+        *uwsgi_tuning("nova-api"),
+        *uwsgi_tuning("nova-api-metadata"),
+        f'once nova-db "$(pkgver nova-common)" sh -ec {q(cells.replace("as nova", "runuser -u nova --"))}',
+    ]
+    lines += [f"svc {s}" for s in services]
+    lines += [
+        f"wait_http http://{data.management_vip}:8774/ 90 nova-api",
+        f"wait_port {q(view.management_ip)} 8775 60 nova-api-metadata",
+    ]
+    return script("nova_controller", lines)
+
+
+def neutron_conf(view: NodeView) -> str:
+    data = view.data
+    sections: dict[str, dict[str, object]] = {
+        "DEFAULT": {
+            "core_plugin": "ml2",
+            "service_plugins": "router",
+            "transport_url": rabbit_url(data),
+            "auth_strategy": "keystone",
+            "log_dir": "/var/log/neutron",
+            "use_stderr": False,
+            "api_workers": 1,
+            "rpc_workers": 1,
+            "rpc_state_report_workers": 1,
+            "dhcp_agents_per_network": 1,
+            "notify_nova_on_port_status_changes": True,
+            "notify_nova_on_port_data_changes": True,
+        },
+        "oslo_concurrency": {"lock_path": "/var/lib/neutron/tmp"},
+        "agent": {"root_helper": "sudo neutron-rootwrap /etc/neutron/rootwrap.conf"},
+    }
+    if view.controller:
+        sections["database"] = {"connection": db_url(data, "neutron")}
+        sections["keystone_authtoken"] = authtoken(data, "neutron")
+        sections["nova"] = service_auth(data, "nova")
+    return ini(sections, f"Neutron on {view.name}")
+
+
+def ml2_conf(data: PayloadData) -> str:
+    gre = data.gre_id_range or (2, 65535)
+    vlan = data.vlan_range or (1000, 1030)
+    tenant = "gre" if data.mode.value == "neutron-gre" else "vlan"
+    return ini(
+        {
+            "ml2": {
+                "type_drivers": "flat,vlan,gre",
+                "tenant_network_types": tenant,
+                "mechanism_drivers": "openvswitch",
+                "extension_drivers": "port_security",
+            },
+            "ml2_type_flat": {"flat_networks": "physnet-ex"},
+            "ml2_type_gre": {"tunnel_id_ranges": f"{gre[0]}:{gre[1]}"},
+            "ml2_type_vlan": {"network_vlan_ranges": f"physnet-prv:{vlan[0]}:{vlan[1]}"},
+        },
+        "ML2",
+    )
+
+
+def render_neutron_server(view: NodeView) -> str:
+    data = view.data
+    upgrade = (
+        "runuser -u neutron -- neutron-db-manage --config-file /etc/neutron/neutron.conf "
+        "--config-file /etc/neutron/plugins/ml2/ml2_conf.ini upgrade heads"
+    )
+    return script(
+        "neutron_server",
+        [
+            "mkdir -p /var/lib/neutron/tmp && chown neutron:neutron /var/lib/neutron/tmp",
+            heredoc_file("/etc/neutron/neutron.conf", "0640", "root:neutron", neutron_conf(view)),
+            heredoc_file("/etc/neutron/plugins/ml2/ml2_conf.ini", "0640", "root:neutron", ml2_conf(data)),
+            *uwsgi_tuning("neutron-api"),
+            f'once neutron-db "$(pkgver neutron-common)" sh -ec {q(upgrade)}',
+            "svc neutron-api",
+            "svc neutron-rpc-server",
+            f"wait_http http://{data.management_vip}:9696/ 90 neutron-api",
+        ],
+    )
+
+
+def horizon_settings(data: PayloadData) -> str:
+    return (
+        "# fueltui: Horizon for this cloud (loaded after local_settings.py).\n"
+        f"OPENSTACK_HOST = {data.management_vip!r}\n"
+        f"OPENSTACK_KEYSTONE_URL = {data.keystone_internal!r}\n"
+        "OPENSTACK_KEYSTONE_DEFAULT_ROLE = 'member'\n"
+        "ALLOWED_HOSTS = ['*']\n"
+        f"SECRET_KEY = {data.secrets['horizon_key']!r}\n"
+        "SESSION_ENGINE = 'django.contrib.sessions.backends.cache'\n"
+        "CACHES = {'default': {'BACKEND': 'django.core.cache.backends.memcached.PyMemcacheCache',\n"
+        f"                       'LOCATION': '{data.management_vip}:11211'}}}}\n"
+        "WEBROOT = '/'\n"
+        "OPENSTACK_NEUTRON_NETWORK = {'enable_router': True, 'enable_quotas': True,\n"
+        "                             'enable_ipv6': False, 'enable_fip_topology_check': True}\n"
+    )
+
+
+def render_horizon(view: NodeView) -> str:
+    data = view.data
+    return script(
+        "horizon",
+        [
+            heredoc_file(
+                "/etc/openstack-dashboard/local_settings.d/_50_fueltui.py",
+                "0640",
+                "root:www-data",
+                horizon_settings(data),
+            ),  # fmt: skip
+            # Debian's package also enables an HTTPS site whose module is not loaded: Apache
+            # would refuse to start. Horizon is served on port 80 of the public VIP.
+            "for site in openstack-dashboard-ssl openstack-dashboard-ssl-redirect openstack-dashboard-alias-only; do",
+            '  if [ -e "/etc/apache2/sites-enabled/$site.conf" ]; then a2dissite -q "$site"; FT_CHANGED=1; fi',
+            "done",
+            "if [ ! -e /etc/apache2/sites-enabled/openstack-dashboard.conf ]; then "
+            "a2ensite -q openstack-dashboard; FT_CHANGED=1; fi",
+            "if [ -e /etc/apache2/sites-enabled/000-default.conf ]; then a2dissite -q 000-default; FT_CHANGED=1; fi",
+            "mkdir -p /var/log/openstack-dashboard /run/apache2 /run/lock/apache2",
+            "svc apache2",
+            f"wait_http http://{data.public_vip}/auth/login/ 60 Horizon",
+            f"code=$(curl -s -o /dev/null -w '%{{http_code}}' http://{data.public_vip}/auth/login/)",
+            '[ "$code" = 200 ] || { say "Horizon login page answers $code"; exit 1; }',
+            f"say {q('Horizon: ' + data.horizon_url)}",
+        ],
+    )
