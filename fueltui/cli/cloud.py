@@ -34,9 +34,7 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     health.add_argument("--sanity", action="store_true", help="sanity tests only (fast; creates nothing)")
     health.set_defaults(func=lambda a: asyncio.run(_health(a)))
 
-    rc = sub.add_parser(
-        "openrc", help="print the admin openrc of an environment's cloud (holds the password)"
-    )
+    rc = sub.add_parser("openrc", help="print the admin openrc of an environment's cloud (holds the password)")
     rc.add_argument("env", metavar="ENV", help="the environment")
     rc.set_defaults(func=lambda a: asyncio.run(_openrc(a)))
 
@@ -85,9 +83,7 @@ def render_tests(record: TaskRecord) -> str:
             continue
         mark = {"passed": "ok  ", "failed": "FAIL", "skipped": "skip"}.get(str(test.get("status")), "?   ")
         message = f" — {test['message']}" if test.get("message") else ""
-        lines.append(
-            f"{mark} {test.get('group', ''):<6} {test.get('name')} ({test.get('duration', 0)} s){message}"
-        )
+        lines.append(f"{mark} {test.get('group', ''):<6} {test.get('name')} ({test.get('duration', 0)} s){message}")
     passed, failed = record.result.get("passed", 0), record.result.get("failed", 0)
     lines.append(f"{passed} passed, {failed} failed (task {record.id})")
     return "\n".join(lines)

@@ -22,11 +22,7 @@ from fueltui.mirror.paths import image_dir
 HEALTH_DIR = "health"
 KERNEL = "fueltui-health.vmlinuz"
 INITRD = "fueltui-health.initrd"
-MODULES = (
-    "kernel/net/core/failover.ko",
-    "kernel/drivers/net/net_failover.ko",
-    "kernel/drivers/net/virtio_net.ko",
-)
+MODULES = ("kernel/net/core/failover.ko", "kernel/drivers/net/net_failover.ko", "kernel/drivers/net/virtio_net.ko")
 
 INIT = """#!/bin/busybox sh
 /bin/busybox --install -s /bin

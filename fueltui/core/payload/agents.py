@@ -10,7 +10,7 @@ from fueltui.core.payload.shell import heredoc_file, ini, q, script
 # The OVS agent is alive once it has made its bridges; DHCP must not start before (a port
 # bound while the agent is not yet reporting ends `binding_failed`).
 WAIT_OVS_AGENT = (
-    'n=0; until ovs-vsctl br-exists br-int && [ -n "$(ovs-vsctl get-controller br-int)" ]; do '
+    "n=0; until ovs-vsctl br-exists br-int && [ -n \"$(ovs-vsctl get-controller br-int)\" ]; do "
     "n=$((n+1)); [ $n -lt 90 ] || { say 'the Open vSwitch agent did not set up br-int'; tail -n 20 "
     "/var/log/neutron/neutron-openvswitch-agent.log; exit 1; }; sleep 1; done"
 )
@@ -69,10 +69,7 @@ def render_neutron_agents(view: NodeView) -> str:
             "Neutron DHCP agent",
         )
         l3 = ini(
-            {
-                "DEFAULT": {"interface_driver": "openvswitch"},
-                "ovs": {"ovsdb_connection": "tcp:127.0.0.1:6640"},
-            },
+            {"DEFAULT": {"interface_driver": "openvswitch"}, "ovs": {"ovsdb_connection": "tcp:127.0.0.1:6640"}},
             "Neutron L3 agent",
         )
         metadata = ini(

@@ -62,13 +62,9 @@ async def run_health(
         mark = "ok  " if entry["status"] == "passed" else "FAIL"
         on_line(f"health {mark} {entry['group']}: {entry['name']} ({entry['duration']} s) {entry['message']}")
 
-    task = GraphTask(
-        id="health", type="script", roles=["primary-controller"], parameters={"source": "health"}
-    )
+    task = GraphTask(id="health", type="script", roles=["primary-controller"], parameters={"source": "health"})
     started = time.monotonic()
-    error = await run_task(
-        task, runner, None, lambda _s: render_health(NodeView.of(cfg), groups), TIMEOUT, line
-    )
+    error = await run_task(task, runner, None, lambda _s: render_health(NodeView.of(cfg), groups), TIMEOUT, line)
     result = summary(tests)
     result["seconds"] = round(time.monotonic() - started, 1)
     if error and not tests:
@@ -90,14 +86,10 @@ def primary_config(ctx: TaskContext) -> tuple[str, str, NodeConfig]:
     configs = node_configs(env, release, members)
     boot = ctx.store.boot_options().options
     controllers = [primary.name]
-    configs = attach_payload(
-        ctx.state_dir, env, release, members, configs, controllers, boot.ip if boot else None
-    )
+    configs = attach_payload(ctx.state_dir, env, release, members, configs, controllers, boot.ip if boot else None)
     cfg = configs[primary.mac]
     if cfg.payload is None:
-        raise TaskFailed(
-            f"environment {ctx.env_name} has no OpenStack payload to check (release {release.id})"
-        )
+        raise TaskFailed(f"environment {ctx.env_name} has no OpenStack payload to check (release {release.id})")
     return primary.mac, primary.ip, cfg
 
 
@@ -129,7 +121,5 @@ async def handle_health(ctx: TaskContext) -> dict[str, object]:
     await ctx.set_node(mac, status="done" if result["ok"] else "error", progress=100, message=message)
     await ctx.set_progress(100, message)
     if not result["ok"]:
-        raise TaskFailed(
-            f"health check: {message}" + (f" ({result['error']})" if "error" in result else ""), result
-        )
+        raise TaskFailed(f"health check: {message}" + (f" ({result['error']})" if "error" in result else ""), result)
     return result

@@ -160,13 +160,7 @@ async def handle_deploy(ctx: TaskContext) -> dict[str, object]:
     roles = deploy_roles([(n.name, n.roles) for n in members], primaries)
     boot = ctx.store.boot_options().options
     configs = attach_payload(
-        ctx.state_dir,
-        pctx.env,
-        pctx.release,
-        members,
-        configs,
-        controller_names(roles),
-        boot.ip if boot else None,
+        ctx.state_dir, pctx.env, pctx.release, members, configs, controller_names(roles), boot.ip if boot else None
     )
 
     fanout = fanout_factory(ctx.state_dir)
