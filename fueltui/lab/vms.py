@@ -23,7 +23,7 @@ from fueltui.lab.names import LabError, LabNames, bridge_name
 
 MAX_VMS = 16
 MEMORY_MB = 768  # the bootstrap needs ~200 MiB; provisioning unpacks an OS through it
-DISK_GB = 8
+DISK_GB = 16  # sparse qcow2: room for the default volumes of any role costs nothing
 TCG = "tcg,tb-size=128"  # caps QEMU's translation cache: ~0.7 GiB less RSS per VM
 STATE_NAME = "vms.json"
 
