@@ -37,6 +37,22 @@ MARKERS = (
 COLUMNS = [m for m, _ in MARKERS] + ["discovered"]
 TIMEOUT = 300.0
 OUT = ROOT / "docs" / "benchmarks-vm.md"
+HEADER = """# VM boot benchmark: power-on → discovered
+
+`sudo python bench/vm_boot.py --vms {vms}` on a {cpus}-CPU host ({machine}), {date}. QEMU under
+TCG (this machine class has no usable KVM), {memory} MiB and one vCPU per VM, BIOS firmware
+(SeaBIOS and the NIC's iPXE ROM), the chain script over TFTP, kernel and initrd over the
+master's HTTP file server.
+
+Seconds from power-on (the QEMU process's start) until each stage shows on the VM's serial
+console: `ipxe_dhcp` iPXE has its lease and boot file name; `kernel` the kernel prints its
+banner (kernel and initrd fetched and unpacked); `init` the initramfs runs; `drivers` the
+drivers for the hardware present are loaded; `dhcp` every NIC with link has a DHCP client;
+`discovered` the master lists the node online with its facts (one SSH round trip after the
+lease). CPU s and RSS: the QEMU process at discovery. The host is shared with other jobs:
+expect a few seconds of noise.
+
+"""
 
 
 def _boot_time() -> float:
@@ -115,15 +131,16 @@ def main() -> int:
     body = table(results)
     print(body)
     if not args.no_record:
-        cpus = os.cpu_count()
         OUT.write_text(
-            "# VM boot benchmark\n\n"
-            f"`sudo python bench/vm_boot.py --vms {args.vms}` on {platform.node() and 'a'} {cpus}-CPU host, "
-            f"{datetime.now(UTC):%Y-%m-%d}. QEMU under TCG (no KVM on this machine class), "
-            "512–768 MiB per VM, BIOS firmware, boot files over TFTP.\n\n"
-            "Seconds from power-on (the QEMU process's start) until each stage appears on the VM's serial "
-            "console, and until the master lists the node online with its facts; CPU seconds and RSS of "
-            "the QEMU process at that moment.\n\n" + body + "\n"
+            HEADER.format(
+                vms=args.vms,
+                cpus=os.cpu_count(),
+                machine=platform.machine(),
+                date=f"{datetime.now(UTC):%Y-%m-%d}",
+                memory=lab_vms.MEMORY_MB,
+            )
+            + body
+            + "\n"
         )
     return 0
 

@@ -60,7 +60,7 @@ while [ "$t" -lt 100 ]; do
     [ -e "$dev/device" ] || continue
     case "$started" in *" $n "*) continue ;; esac
     if [ "$(cat "$dev/carrier" 2>/dev/null)" = 1 ]; then
-      udhcpc -i "$n" -s /etc/fueltui/udhcpc -b -t 5 -T 2 -A 5 >/dev/null 2>&1
+      udhcpc -i "$n" -s /etc/fueltui/udhcpc -b -t 5 -T 2 -A 5 >/dev/null 2>&1 &  # NICs in parallel
       started="$started$n "
     else
       pending=1
