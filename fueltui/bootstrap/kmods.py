@@ -28,7 +28,8 @@ HARDWARE_MODULES: tuple[str, ...] = (
 # Loaded on every node once DHCP is under way: what provisioning and VLAN checks use.
 LATER_MODULES: tuple[str, ...] = (
     "crc32c_generic", "crc32c_intel",  # ext4 asks the crypto API for crc32c: load it first
-    "sd_mod", "8021q", "bonding", "ext4", "vfat", "nls_cp437", "nls_iso8859_1", "efivarfs",
+    "sd_mod", "8021q", "bonding", "ext4", "vfat", "nls_cp437", "nls_iso8859_1", "nls_utf8", "nls_ascii",
+    "efivarfs",
 )  # fmt: skip
 WANTED_MODULES = HARDWARE_MODULES + LATER_MODULES
 INDEX_FORMAT = 2

@@ -117,7 +117,7 @@ def install_script(plans: list[DiskPlan], vols: list[Volume], image_url: str, ke
     lines = [
         "set -eu",
         "cd /tmp/fueltui",
-        "modprobe -a -q ext4 vfat nls_cp437 nls_iso8859_1 2>/dev/null || true",
+        "modprobe -a -q ext4 vfat nls_cp437 nls_iso8859_1 nls_utf8 nls_ascii 2>/dev/null || true",
     ]
     for n, plan in enumerate(plans):
         lines.append(f"sfdisk --wipe always --wipe-partitions always -q /dev/{plan.disk} < sfdisk.{n}")
