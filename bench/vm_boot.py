@@ -1,6 +1,6 @@
 """Power-on → discovered, for QEMU VMs that PXE-boot the bootstrap from the lab's master.
 
-    sudo python bench/vm_boot.py [--vms 1,3] [--no-record]
+    sudo python bench/vm_boot.py [--vms 1,3] [--provision] [--no-record]
 
 For each count N: a lab with N VMs and no namespace nodes; each VM's power-on is its QEMU
 process's start; stages are read from its serial console as they appear (iPXE's DHCP done,
@@ -35,6 +35,7 @@ MARKERS = (
     ("dhcp", "fueltui bootstrap: DHCP started"),
 )
 COLUMNS = [m for m, _ in MARKERS] + ["discovered"]
+PROVISION_COLUMNS = ["provisioned", "on_os"]
 TIMEOUT = 300.0
 OUT = ROOT / "docs" / "benchmarks-vm.md"
 HEADER = """# VM boot benchmark: power-on → discovered
@@ -49,8 +50,11 @@ console: `ipxe_dhcp` iPXE has its lease and boot file name; `kernel` the kernel 
 banner (kernel and initrd fetched and unpacked); `init` the initramfs runs; `drivers` the
 drivers for the hardware present are loaded; `dhcp` every NIC with link has a DHCP client;
 `discovered` the master lists the node online with its facts (one SSH round trip after the
-lease). CPU s and RSS: the QEMU process at discovery. The host is shared with other jobs:
-expect a few seconds of noise.
+lease). CPU s and RSS: the QEMU process at discovery. With `--provision`, then every VM is
+provisioned at once: `provisioned` seconds from the start of provisioning until its task is
+done (disk partitioned, the OS image pulled and unpacked, boot loaders in), `on_os` until the
+master sees it running the release's OS again after rebooting from its disk. The host is
+shared with other jobs: expect a few seconds of noise.
 
 """
 
@@ -101,23 +105,55 @@ async def _watch(lab: Lab, vms: list[lab_vms.LabVm]) -> dict[int, dict[str, floa
     return seen
 
 
-def run(count: int) -> dict[int, dict[str, float]]:
+async def _provision(lab: Lab, vms: list[lab_vms.LabVm], seen: dict[int, dict[str, float]]) -> None:
+    """Provision every VM at once: seconds until its task is done, and until the master sees
+    it again running the release's OS (rebooted from its disk)."""
+    client = await MasterClient.connect(lab.master_state_dir, autostart=False)
+    start = time.monotonic()
+    try:
+        tasks = {vm.index: await client.start_task("provision", params={"node": vm.admin_mac}) for vm in vms}
+        deadline = start + 2 * TIMEOUT + 300 * len(vms)
+        while time.monotonic() < deadline and any("on_os" not in seen[vm.index] for vm in vms):
+            now = time.monotonic() - start
+            for vm in vms:
+                if "provisioned" not in seen[vm.index]:
+                    task = await client.task(tasks[vm.index].id)
+                    if task.status.finished:
+                        seen[vm.index]["provisioned"] = now if task.status == "done" else float("nan")
+            nodes = {r.node.mac: r.node for r in await client.nodes()}
+            for vm in vms:
+                node = nodes.get(vm.admin_mac)
+                on_os = node is not None and node.online and (node.facts.os or "").startswith("Debian")
+                if "on_os" not in seen[vm.index] and "provisioned" in seen[vm.index] and on_os:
+                    seen[vm.index]["on_os"] = now
+            await asyncio.sleep(1.0)  # sampling interval
+    finally:
+        await client.close()
+
+
+def run(count: int, provision: bool) -> dict[int, dict[str, float]]:
     lab = Lab(f"bvm{count}")
     try:
         lab.up(nodes=0, vms=count, timeout=120)
-        return asyncio.run(_watch(lab, lab_vms.load(lab.names).vms))
+        vms = lab_vms.load(lab.names).vms
+        seen = asyncio.run(_watch(lab, vms))
+        if provision:
+            asyncio.run(_provision(lab, vms, seen))
+        return seen
     finally:
         lab.down()
 
 
-def table(results: dict[int, dict[int, dict[str, float]]]) -> str:
-    head = "| VMs | VM | " + " | ".join(COLUMNS) + " | CPU s | RSS MiB |"
-    lines = [head, "|" + "---|" * (len(COLUMNS) + 4)]
+def table(results: dict[int, dict[int, dict[str, float]]], provision: bool) -> str:
+    extra = PROVISION_COLUMNS if provision else []
+    head = "| VMs | VM | " + " | ".join(COLUMNS) + " | CPU s | RSS MiB |" + "".join(f" {c} |" for c in extra)
+    lines = [head, "|" + "---|" * (len(COLUMNS) + 4 + len(extra))]
     for count, per_vm in results.items():
         for index, seen in sorted(per_vm.items()):
             cells = [f"{seen[c]:.1f}" if c in seen else "—" for c in COLUMNS]
             cells += [f"{seen['cpu_s']:.1f}" if "cpu_s" in seen else "—"]
             cells += [f"{seen['rss_mib']:.0f}" if "rss_mib" in seen else "—"]
+            cells += [f"{seen[c]:.0f}" if c in seen else "—" for c in extra]
             lines.append(f"| {count} | {index} | " + " | ".join(cells) + " |")
     return "\n".join(lines)
 
@@ -125,10 +161,13 @@ def table(results: dict[int, dict[int, dict[str, float]]]) -> str:
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--vms", default="1", help="comma-separated VM counts (default 1)")
+    parser.add_argument(
+        "--provision", action="store_true", help="then provision every VM (needs the OS image)"
+    )
     parser.add_argument("--no-record", action="store_true", help=f"print only, do not write {OUT.name}")
     args = parser.parse_args()
-    results = {int(c): run(int(c)) for c in args.vms.split(",")}
-    body = table(results)
+    results = {int(c): run(int(c), args.provision) for c in args.vms.split(",")}
+    body = table(results, args.provision)
     print(body)
     if not args.no_record:
         OUT.write_text(
