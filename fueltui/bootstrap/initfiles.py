@@ -22,7 +22,7 @@ exec /sbin/init
 INITTAB = """\
 ::sysinit:/etc/fueltui/rc
 ::once:/etc/fueltui/dhcp
-::respawn:/usr/sbin/dropbear -F -E -R -s -g -j -k -p 22
+::respawn:/usr/sbin/dropbear -F -E -s -g -j -k -p 22 -r /etc/dropbear/dropbear_ed25519_host_key
 ::ctrlaltdel:/sbin/reboot -f
 ::shutdown:/bin/sync
 """
@@ -35,7 +35,10 @@ modprobe -a -q $(cat /sys/bus/pci/devices/*/modalias 2>/dev/null) 2>/dev/null
 modprobe -a -q $(cat /sys/bus/virtio/devices/*/modalias 2>/dev/null) 2>/dev/null
 hostname bootstrap
 ip link set lo up
+# One host key per boot, made before sshd starts: with dropbear's own -R two first
+# connections racing could each make (and show) a different key.
 mkdir -p /etc/dropbear
+dropbearkey -t ed25519 -f /etc/dropbear/dropbear_ed25519_host_key >/dev/null 2>&1
 echo "fueltui bootstrap: drivers loaded"
 """
 

@@ -16,7 +16,7 @@ LIB_DIRS = ("lib/x86_64-linux-gnu", "usr/lib/x86_64-linux-gnu", "lib64", "lib", 
 LIB_DEST = "lib/x86_64-linux-gnu"
 # Real tools where busybox's applets differ in ways the master relies on (`ip -j`, `lsblk -J`).
 BINARIES = (
-    "busybox", "dropbear", "ip", "lsblk", "sfdisk", "blkid", "wipefs", "partx", "blockdev",
+    "busybox", "dropbear", "dropbearkey", "ip", "lsblk", "sfdisk", "blkid", "wipefs", "partx", "blockdev",
     "mke2fs", "e2fsck", "tune2fs", "resize2fs", "mkfs.fat", "zstd", "tar",
 )  # fmt: skip
 TOOL_LINKS = {"mkfs.ext4": "mke2fs", "mkfs.vfat": "mkfs.fat"}

@@ -65,6 +65,7 @@ class DiscoveryService:
         self.dhcp: DhcpServer | None = None
         self._dhcp_revision = -1
         self._inflight: dict[str, asyncio.Task[object]] = {}
+        self._again: dict[str, str] = {}  # address -> MAC: leased again while being discovered
         self._last_seen: dict[str, float] = {}
         self._refused_at: dict[str, str] = {}  # node MAC -> address where its key was refused
         self._started = time.monotonic()
@@ -97,6 +98,7 @@ class DiscoveryService:
             self._poller.cancel()
             with contextlib.suppress(asyncio.CancelledError):
                 await self._poller
+        self._again.clear()
         for task in list(self._inflight.values()):
             task.cancel()
         await asyncio.gather(*self._inflight.values(), return_exceptions=True)
@@ -147,6 +149,11 @@ class DiscoveryService:
     # ------------------------------------------------------------------ discovery
 
     def _on_lease(self, lease: Lease) -> None:
+        task = self._inflight.get(lease.ip)
+        if task is not None and not task.done():
+            # A PXE node leases twice: from iPXE (nothing listens yet), then from the booted
+            # bootstrap. The second lease must not be lost in the first attempt's wait.
+            self._again[lease.ip] = lease.mac
         self.schedule(lease.ip, lease.mac)
 
     def schedule(self, ip: str, mac: str | None = None) -> asyncio.Task[object]:
@@ -161,6 +168,8 @@ class DiscoveryService:
     def _done(self, ip: str, task: asyncio.Task[object]) -> None:
         if self._inflight.get(ip) is task:
             del self._inflight[ip]
+        if ip in self._again:
+            self.schedule(ip, self._again.pop(ip))
 
     def _mac_for_ip(self, ip: str) -> str | None:
         for record in self.store.nodes():
