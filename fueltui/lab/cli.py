@@ -28,6 +28,7 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
         help="physical networks, one bridge each; NIC k plugs into network k (modulo their number)",
     )
     up.add_argument("--vms", type=int, default=0, help="QEMU VMs that PXE-boot from the master (default 0)")
+    up.add_argument("--vm-firmware", choices=["bios", "uefi"], default="bios", help="the VMs' firmware")
     up.add_argument("--no-master", action="store_true", help="serve DHCP only, do not start a fueltui master")
     up.add_argument("--timeout", type=float, default=120.0, help="seconds to wait for nodes (default 120)")
     up.add_argument(
@@ -68,6 +69,7 @@ def _up(args: argparse.Namespace) -> int:
             start_master=False if args.no_master else None,
             timeout=args.timeout,
             vms=args.vms,
+            vm_firmware=args.vm_firmware,
             image=os_image() if args.os else None,
         )
     except LabError as exc:

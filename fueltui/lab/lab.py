@@ -81,6 +81,7 @@ class Lab:
         # Extra environment for the lab's master (tests shorten the poll intervals with it).
         self.master_env = dict(master_env or {})
         self._vms = 0
+        self._vm_firmware = "bios"
 
     # ------------------------------------------------------------------ state
 
@@ -132,12 +133,14 @@ class Lab:
         dhcp: bool = True,
         vms: int = 0,
         image: Path | None = None,
+        vm_firmware: str = "bios",
     ) -> LabState:
         """Build the lab (or keep it when it is up and healthy with the same shape).
 
         `start_master`: start the lab's fueltui master (default: when it is installed);
         without it, `dhcp` decides whether a bare dnsmasq serves the admin network.
-        `vms`: QEMU machines that PXE-boot from the master, besides the namespace nodes.
+        `vms`: QEMU machines that PXE-boot from the master, besides the namespace nodes
+        (`vm_firmware`: bios or uefi).
         `image`: the nodes' root (the release's OS image, `fueltui mirror sync`); default:
         the host's `/`, read-only beneath each node's own writable layer."""
         check_root()
@@ -164,6 +167,7 @@ class Lab:
         if start_master is None:
             start_master = master_available()
         self._vms = vms
+        self._vm_firmware = vm_firmware
         try:
             return self._build(nodes, nics, networks, start_master, dhcp, timeout, image)
         except BaseException:
@@ -249,7 +253,7 @@ class Lab:
                 f"node {node.index} to get a DHCP lease",
             )
         if self._vms:
-            lab_vms.start(names, self._vms, networks, nics)
+            lab_vms.start(names, self._vms, networks, nics, firmware=self._vm_firmware)
         return state
 
     def _wait(self, condition: object, deadline: float, what: str) -> None:

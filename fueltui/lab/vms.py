@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import subprocess
 import time
 from dataclasses import asdict, dataclass, field
@@ -76,11 +77,22 @@ def _save(names: LabNames, vms: VmSet) -> None:
     os.replace(tmp, path)
 
 
-def ovmf_code() -> Path | None:
-    for candidate in ("/usr/share/OVMF/OVMF_CODE_4M.fd", "/usr/share/OVMF/OVMF_CODE.fd"):
-        if Path(candidate).is_file():
-            return Path(candidate)
+OVMF_PAIRS = (
+    ("/usr/share/OVMF/OVMF_CODE_4M.fd", "/usr/share/OVMF/OVMF_VARS_4M.fd"),
+    ("/usr/share/OVMF/OVMF_CODE.fd", "/usr/share/OVMF/OVMF_VARS.fd"),
+)
+
+
+def ovmf() -> tuple[Path, Path] | None:
+    """UEFI firmware (Debian's `ovmf`): its code, and the variable store each VM copies."""
+    for code, variables in OVMF_PAIRS:
+        if Path(code).is_file() and Path(variables).is_file():
+            return Path(code), Path(variables)
     return None
+
+
+def vars_file(vm: LabVm) -> str:
+    return vm.disk.removesuffix(".qcow2") + "-efivars.fd"
 
 
 def qemu_argv(vm: LabVm, memory_mb: int = MEMORY_MB) -> list[str]:
@@ -97,10 +109,11 @@ def qemu_argv(vm: LabVm, memory_mb: int = MEMORY_MB) -> list[str]:
         "-drive", f"file={vm.disk},if=virtio,format=qcow2,cache=unsafe",
     ]  # fmt: skip
     if vm.firmware == "uefi":
-        code = ovmf_code()
-        if code is None:
+        firmware = ovmf()
+        if firmware is None:
             raise LabError("UEFI VMs need OVMF (apt-get install ovmf)")
-        argv += ["-drive", f"if=pflash,format=raw,readonly=on,file={code}"]
+        argv += ["-drive", f"if=pflash,format=raw,readonly=on,file={firmware[0]}"]
+        argv += ["-drive", f"if=pflash,format=raw,file={vars_file(vm)}"]
     for nic, (mac, tap) in enumerate(zip(vm.macs, vm.taps, strict=True)):
         argv += ["-netdev", f"tap,id=n{nic},ifname={tap},script=no,downscript=no"]
         rom = "" if nic == 0 else ",romfile="  # only the admin NIC boots from the network
@@ -139,6 +152,11 @@ def start(
             firmware=firmware,
         )
         netns.run(["qemu-img", "create", "-q", "-f", "qcow2", vm.disk, f"{disk_gb}G"])
+        if firmware == "uefi":
+            found = ovmf()
+            if found is None:
+                raise LabError("UEFI VMs need OVMF (apt-get install ovmf)")
+            shutil.copyfile(found[1], vars_file(vm))  # each VM keeps its own boot entries
         cmds = []
         for nic, tap in enumerate(vm.taps):
             cmds += [
