@@ -6,4 +6,13 @@ from __future__ import annotations
 
 import importlib.util
 
+import pytest
+
 pytest_plugins = [name for name in ("masterfixtures", "labfixtures") if importlib.util.find_spec(name)]
+
+
+LAST = ("payload", "vm")  # long lab runs go after everything fast
+
+
+def pytest_collection_modifyitems(config: object, items: list[pytest.Item]) -> None:
+    items.sort(key=lambda item: any(item.get_closest_marker(m) for m in LAST))

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 from datetime import datetime
 from enum import StrEnum
-
 from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field

@@ -24,7 +24,8 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     health = sub.add_parser(
         "health",
         help="run the health check of an environment's cloud (sanity and smoke tests)",
-        description="Fuel's Health Check: sanity (services, agents, endpoints, Horizon) and smoke (a network, "
+        description="Fuel's Health Check: sanity (services, agents, endpoints, Horizon) and smoke "
+        "(a network, "
         "an image, an instance on each compute reaching the others, a floating IP) tests. Exit 0: all "
         "passed; 1: a test failed; 2: the check could not run.",
     )
@@ -34,7 +35,9 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     health.add_argument("--sanity", action="store_true", help="sanity tests only (fast; creates nothing)")
     health.set_defaults(func=lambda a: asyncio.run(_health(a)))
 
-    rc = sub.add_parser("openrc", help="print the admin openrc of an environment's cloud (holds the password)")
+    rc = sub.add_parser(
+        "openrc", help="print the admin openrc of an environment's cloud (holds the password)"
+    )
     rc.add_argument("env", metavar="ENV", help="the environment")
     rc.set_defaults(func=lambda a: asyncio.run(_openrc(a)))
 
@@ -83,7 +86,9 @@ def render_tests(record: TaskRecord) -> str:
             continue
         mark = {"passed": "ok  ", "failed": "FAIL", "skipped": "skip"}.get(str(test.get("status")), "?   ")
         message = f" — {test['message']}" if test.get("message") else ""
-        lines.append(f"{mark} {test.get('group', ''):<6} {test.get('name')} ({test.get('duration', 0)} s){message}")
+        lines.append(
+            f"{mark} {test.get('group', ''):<6} {test.get('name')} ({test.get('duration', 0)} s){message}"
+        )
     passed, failed = record.result.get("passed", 0), record.result.get("failed", 0)
     lines.append(f"{passed} passed, {failed} failed (task {record.id})")
     return "\n".join(lines)

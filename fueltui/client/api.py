@@ -23,8 +23,8 @@ from fueltui import statedir
 from fueltui.api.schema import (
     API_PREFIX,
     ApplyResult,
-    CloudAccess,
     BootOptionsRecord,
+    CloudAccess,
     EnvironmentRecord,
     ErrorBody,
     Event,

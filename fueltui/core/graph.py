@@ -13,6 +13,12 @@ A release ships its graph as a list of `GraphTask`s, in the spirit of Fuel's
   (e.g. `requires: [deploy_end]`) is *post-deployment*: it runs on every node once every
   group has finished — that is where the health check lives, since it needs every peer up.
 
+Parameters every node task may have: `timeout`, `retries`, `interval` (seconds),
+`always_run` (never skipped on resume) and `check` — a shell command run where the task
+runs (exit 0: the node still is as the task made it). A resume skips a task done before
+with the same signature only when its check passes; `upload_file` tasks need none, they
+are checked by content and mode. Tasks with neither are trusted to their record.
+
 `requires: [x]` means "after x"; `required_for: [y]` means "before y". Errors (unknown
 ids, cycles, unknown types, bad strategies or parameters) are gathered and raised together
 in one `GraphError`, so a broken release says everything that is wrong with it at once.
@@ -268,6 +274,16 @@ def _check_task(task: GraphTask) -> list[str]:
             for key in ("src", "dst"):
                 if not isinstance(params.get(key), str):
                     problems.append(f"task {task.id}: parameters.{key} (a path) is required")
+        check = params.get("check")
+        if check is not None:
+            if task.type == "upload_file":
+                problems.append(
+                    f"task {task.id}: parameters.check: an upload is checked by its content already"
+                )
+            elif task.type == "reboot":
+                problems.append(f"task {task.id}: parameters.check does not apply to a reboot")
+            elif not isinstance(check, str) or not check.strip():
+                problems.append(f"task {task.id}: parameters.check must be a command line")
         for key in ("timeout", "interval"):
             value = params.get(key)
             if value is None:

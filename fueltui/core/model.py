@@ -311,6 +311,7 @@ class NodeFacts(Strict):
     os: str | None = None
     hostname: str | None = None
     warnings: list[str] = Field(default_factory=list)  # values the node sent that discovery rejected
+    can_vlan: bool | None = None  # the kernel can make 802.1Q devices (None: not known)
 
 
 class NodeStatus(StrEnum):

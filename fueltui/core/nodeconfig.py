@@ -25,9 +25,11 @@ from collections.abc import Iterable, Mapping
 import yaml
 from pydantic import Field
 
+from fueltui.core import netscript
 from fueltui.core.environment import ADMIN, PUBLIC, effective_network
 from fueltui.core.model import Environment, Node, Release, Strict
-from fueltui.core.payload.data import PayloadData
+from fueltui.core.netscript import WantedNetwork
+from fueltui.core.payload.data import PayloadData, bridged_device
 
 HEALTH_MARK = "FUELTUI-HEALTH"
 
@@ -216,31 +218,32 @@ def render_netplan(cfg: NodeConfig) -> str:
     return header + yaml.safe_dump({"network": network}, sort_keys=False)
 
 
-def render_network_script(cfg: NodeConfig) -> str:
-    """Bring every NIC up, put each network's address on its device, set the default route.
-    Idempotent: `ip addr replace` and `ip route replace` may run again on resume."""
-    q = shlex.quote
-    lines = ["#!/bin/sh", f"# {_comment(cfg.name)}: network set-up by fueltui", "set -e"]
-    for nic in cfg.nics:
-        lines.append(f"ip link set dev {q(nic)} up")
+def wanted_network(cfg: NodeConfig) -> WantedNetwork:
+    """What the network script converges the node on (the admin address is left alone: it
+    is the node's lease, and the master reaches the node there)."""
+    admin = cfg.scheme(ADMIN)
+    wanted = WantedNetwork(nics=list(cfg.nics), admin_ip=admin.ip if admin else None)
     for item in cfg.networks:
         if item.network == ADMIN or not item.address:
-            continue  # the admin address is the node's lease; the master reaches it there
+            continue
         device = item.device(cfg.apply_vlans)
-        if device != item.nic:
-            lines.append(
-                f"ip link show dev {q(device)} >/dev/null 2>&1 || "
-                f"ip link add link {q(item.nic)} name {q(device)} type vlan id {item.vlan}"
-            )
-            lines.append(f"ip link set dev {q(device)} up")
-        lines.append(f"ip addr replace {q(item.address)} dev {q(device)}")
-        lines.append(f"echo {q(f'{item.network}: {item.address} on {device}')}")
+        known = any(v[0] == device for v in wanted.vlans)
+        if device != item.nic and item.vlan is not None and not known:
+            wanted.vlans.append((device, item.nic, item.vlan))
+        held_by = bridged_device(cfg.payload, cfg.roles, item.network, device)
+        wanted.addresses.append((item.address, held_by, item.network))
     for item in cfg.networks:
         if item.default_route and item.gateway:
             device = item.device(cfg.apply_vlans)
-            lines.append(f"ip route replace default via {q(item.gateway)} dev {q(device)}")
-            lines.append(f"echo {q(f'default route via {item.gateway} on {device}')}")
-    return "\n".join(lines) + "\n"
+            wanted.routes.append((item.gateway, bridged_device(cfg.payload, cfg.roles, item.network, device)))
+    return wanted
+
+
+def render_network_script(cfg: NodeConfig) -> str:
+    """Converge the node's network on `cfg`: bring every NIC up, put each network's address
+    on its device, set the default route, and remove what an earlier deploy put there that
+    `cfg` no longer has. `sh network.sh --check` reports differences only (exit 1)."""
+    return netscript.render(wanted_network(cfg), _comment(cfg.name))
 
 
 def health_targets(cfg: NodeConfig) -> list[tuple[str, str, str]]:
@@ -256,16 +259,33 @@ def health_targets(cfg: NodeConfig) -> list[tuple[str, str, str]]:
 
 
 def render_healthcheck_script(cfg: NodeConfig) -> str:
-    """Ping every peer on every shared network; one `FUELTUI-HEALTH ok|fail` line each."""
+    """Ping every peer on every shared network from this node's own address and NIC for that
+    network (source-bound: the configured address must be on the configured device, and the
+    ping is bound to that device, so a stale copy of an address elsewhere proves nothing);
+    one `FUELTUI-HEALTH ok|fail` line per peer address."""
     q = shlex.quote
     lines = [
         "#!/bin/sh",
-        f"# {_comment(cfg.name)}: reach every peer on every shared network",
+        f"# {_comment(cfg.name)}: reach every peer on every shared network, from the configured NIC",
         "rc=0",
+        "# $1 network, $2 peer, $3 peer address, $4 this node's device, $5 this node's address",
+        "# $4 may be `bridge|nic`: the payload's Open vSwitch bridge holds the address once it exists",
+        "pick() {",
+        '  for d in $(echo "$1" | tr "|" " "); do',
+        '    if ip link show dev "$d" >/dev/null 2>&1; then echo "$d"; return; fi',
+        "  done",
+        '  echo "${1##*|}"',
+        "}",
         "check() {",
+        '  set -- "$1" "$2" "$3" "$(pick "$4")" "$5"',
+        '  if ! ip -o addr show dev "$4" 2>/dev/null | \\',
+        '      awk -v ip="$5" \'{ split($4, a, "/"); if (a[1] == ip) f = 1 } END { exit !f }\'; then',
+        '    echo "$1: this node\'s address $5 is not on $4"',
+        f'    echo "{HEALTH_MARK} fail $1 $2 $3"; rc=1; return 1',
+        "  fi",
         "  n=0",
         "  while [ $n -lt 3 ]; do",
-        '    if ping -n -q -c 1 -W 1 "$3" >/dev/null 2>&1; then',
+        '    if ping -n -q -c 1 -W 1 -I "$4" "$3" >/dev/null 2>&1; then',
         f'      echo "{HEALTH_MARK} ok $1 $2 $3"; return 0',
         "    fi",
         "    n=$((n + 1))",
@@ -273,7 +293,11 @@ def render_healthcheck_script(cfg: NodeConfig) -> str:
         f'  echo "{HEALTH_MARK} fail $1 $2 $3"; rc=1',
         "}",
     ]
-    lines.extend(f"check {q(net)} {q(peer)} {q(addr)}" for net, peer, addr in health_targets(cfg))
+    for net, peer, addr in health_targets(cfg):
+        own = cfg.scheme(net)
+        assert own is not None and own.ip is not None  # health_targets keeps shared networks only
+        device = bridged_device(cfg.payload, cfg.roles, net, own.device(cfg.apply_vlans))
+        lines.append(f"check {q(net)} {q(peer)} {q(addr)} {q(device)} {q(own.ip)}")
     lines.append("exit $rc")
     return "\n".join(lines) + "\n"
 

@@ -34,7 +34,8 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     up.add_argument(
         "--os",
         action="store_true",
-        help="nodes run the release's OS image (Debian 13, from `fueltui mirror sync`) instead of the host's /",
+        help="nodes run the release's OS image (Debian 13, from `fueltui mirror sync`), "
+        "not the host's /",
     )
     up.set_defaults(func=_up)
 
@@ -71,6 +72,7 @@ def _up(args: argparse.Namespace) -> int:
             vms=args.vms,
             vm_firmware=args.vm_firmware,
             image=os_image() if args.os else None,
+            wait_discovered=True,  # the next command (an apply) finds every node
         )
     except LabError as exc:
         return _fail(exc)

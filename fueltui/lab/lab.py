@@ -134,6 +134,7 @@ class Lab:
         vms: int = 0,
         image: Path | None = None,
         vm_firmware: str = "bios",
+        wait_discovered: bool = False,
     ) -> LabState:
         """Build the lab (or keep it when it is up and healthy with the same shape).
 
@@ -169,7 +170,10 @@ class Lab:
         self._vms = vms
         self._vm_firmware = vm_firmware
         try:
-            return self._build(nodes, nics, networks, start_master, dhcp, timeout, image)
+            state = self._build(nodes, nics, networks, start_master, dhcp, timeout, image)
+            if start_master and wait_discovered:
+                self._wait_discovered(state, time.monotonic() + timeout)
+            return state
         except BaseException:
             self.down()
             raise
@@ -256,6 +260,27 @@ class Lab:
             lab_vms.start(names, self._vms, networks, nics, firmware=self._vm_firmware)
         return state
 
+    def _wait_discovered(self, state: LabState, deadline: float) -> None:
+        """`lab up` returns once the master lists every node online with its facts, so the
+        next command (an `apply` naming their MACs) finds them."""
+        import asyncio
+
+        from fueltui.client.api import MasterClient
+
+        wanted = {node.admin_mac for node in state.nodes}
+
+        async def missing() -> set[str]:
+            async with await MasterClient.connect(self.names.master_state, autostart=False) as client:
+                records = await client.nodes()
+            return wanted - {r.node.mac for r in records if r.node.online and r.node.facts.nics}
+
+        while left := asyncio.run(missing()):
+            if time.monotonic() > deadline:
+                names = ", ".join(sorted(left))
+                log = self.names.log_dir / "master.log"
+                raise LabError(f"the lab's master did not discover {names} (its log: {log})")
+            time.sleep(0.2)  # polling the master until every node is discovered
+
     def _wait(self, condition: object, deadline: float, what: str) -> None:
         assert callable(condition)
         while not condition():
@@ -289,9 +314,8 @@ class Lab:
         """Open vSwitch's userspace datapath does not complete partial checksums: TCP over
         veth would fail while ping works. The nodes turn their own ends off when deployed."""
         for link in links:
-            netns.run(
-                ["ip", "netns", "exec", self.names.master_ns, "ethtool", "-K", link, "tx", "off"], check=False
-            )
+            argv = ["ip", "netns", "exec", self.names.master_ns, "ethtool", "-K", link, "tx", "off"]
+            netns.run(argv, check=False)
 
     def _start_node(self, index: int, ns: str, authorized: Path, image: Path | None = None) -> int:
         node_dir = self.names.node_dir(index)

@@ -26,6 +26,7 @@ from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.types import ASGIApp, Receive, Scope, Send
 
+from fueltui import __version__ as VERSION
 from fueltui import statedir
 from fueltui.api.schema import API_PREFIX, ErrorBody
 from fueltui.master.errors import MasterError
@@ -38,7 +39,6 @@ log = logging.getLogger(__name__)
 
 TASK_PLUGINS = ("fueltui.master.deploy", "fueltui.master.verify", "fueltui.master.pxe")
 DISCOVERY_PLUGIN = "fueltui.master.discovery"
-VERSION = "0.1.0"
 
 
 class Master:

@@ -10,6 +10,8 @@ from pathlib import Path
 from fueltui.api.schema import TaskRecord, TaskStatus
 from fueltui.master.errors import NotFound
 
+INTERRUPTED_LINE = "interrupted: the master stopped while this node worked on it"
+
 
 class TaskRows:
     """Tasks are written by the master alone (no revisions): the task manager owns them."""
@@ -57,11 +59,19 @@ class TaskRows:
                 "SELECT data FROM tasks WHERE status IN ('pending', 'running')"
             ).fetchall():
                 task = TaskRecord.model_validate_json(data)
+                # Its nodes' lines stop too: none of them is still working for this task.
+                nodes = {
+                    mac: line.model_copy(update={"status": "interrupted", "message": INTERRUPTED_LINE})
+                    if line.status in ("pending", "deploying")
+                    else line
+                    for mac, line in task.nodes.items()
+                }
                 task = task.model_copy(
                     update={
                         "status": TaskStatus.interrupted,
                         "finished": stamp,
                         "message": "the master stopped while this task ran; resume it to continue",
+                        "nodes": nodes,
                     }
                 )
                 db.execute(

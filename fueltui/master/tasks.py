@@ -18,13 +18,14 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from fueltui.api.schema import NodeProgress, TaskRecord, TaskStatus
-from fueltui.core.model import EnvStatus
+from fueltui.core.model import EnvStatus, NodeStatus
 from fueltui.master.errors import Busy, MasterError, NotFound
 from fueltui.master.events import EventBus
 from fueltui.master.logfiles import LogFiles
 from fueltui.master.store import Store
 
 log = logging.getLogger(__name__)
+INTERRUPTED_NODE = "interrupted: the master stopped while this node deployed; retry resumes it"
 
 
 class TaskFailed(Exception):
@@ -152,10 +153,14 @@ class TaskManager:
         return interrupted
 
     def _not_deploying(self, env_name: str) -> None:
-        """No task runs after a restart, so an environment cannot still be `deploying`."""
+        """No task runs after a restart, so neither an environment nor its nodes can still
+        be `deploying`; such a node stopped mid-task, so it is in error until a retry."""
         try:
             if self.store.environment(env_name).environment.status == EnvStatus.deploying:
                 self.store.set_environment_status(env_name, EnvStatus.stopped)
+            for record in self.store.nodes(env_name):
+                if record.node.status == NodeStatus.deploying:
+                    self.store.set_node_status(record.node.mac, NodeStatus.error, INTERRUPTED_NODE)
         except NotFound:
             pass  # deleted meanwhile
 

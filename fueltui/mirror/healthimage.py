@@ -10,6 +10,7 @@ from the mirror alone (no download), once per kernel.
 from __future__ import annotations
 
 import gzip
+import hashlib
 import io
 import lzma
 import shutil
@@ -22,7 +23,11 @@ from fueltui.mirror.paths import image_dir
 HEALTH_DIR = "health"
 KERNEL = "fueltui-health.vmlinuz"
 INITRD = "fueltui-health.initrd"
-MODULES = ("kernel/net/core/failover.ko", "kernel/drivers/net/net_failover.ko", "kernel/drivers/net/virtio_net.ko")
+MODULES = (
+    "kernel/net/core/failover.ko",
+    "kernel/drivers/net/net_failover.ko",
+    "kernel/drivers/net/virtio_net.ko",
+)
 
 INIT = """#!/bin/busybox sh
 /bin/busybox --install -s /bin
@@ -62,8 +67,12 @@ case "$1" in
     ip addr flush dev "$interface"
     ip addr add "$ip/${mask:-24}" dev "$interface"
     [ -n "$router" ] && ip route replace default via "${router%% *}"
-    # The subnet's network address, for the scan (a /28 from the health check).
-    echo "$ip/${mask:-24}" | awk -F'[./]' '{m=$5; n=$4; b=2^(32-m); printf "%s.%s.%s.%d", $1, $2, $3, int(n/b)*b}' > /run/net
+    # The subnet's first address, for the scan (a /28 from the health check): shell
+    # arithmetic only (busybox awk has no maths).
+    m=${mask:-24}; [ "$m" -ge 24 ] || m=24
+    last=${ip##*.}
+    size=$((1 << (32 - m)))
+    echo "${ip%.*}.$((last / size * size))" > /run/net
     ;;
 esac
 exit 0
@@ -106,12 +115,13 @@ def build_health_image(os_name: str, repo: Path, target: Path) -> tuple[Path, Pa
     kernel = kernels[-1]
     version = kernel.name.removeprefix("vmlinuz-")
     target.mkdir(parents=True, exist_ok=True)
-    stamp = target / "kernel-version"
-    if stamp.exists() and stamp.read_text() == version and (target / INITRD).exists():
+    stamp = target / "built-from"
+    recipe = hashlib.sha256((INIT + DHCP + "".join(MODULES)).encode()).hexdigest()[:16]
+    if stamp.exists() and stamp.read_text() == f"{version} {recipe}" and (target / INITRD).exists():
         return target / KERNEL, target / INITRD
     modules = root / "usr" / "lib" / "modules" / version
-    entries: list[tuple[str, int, bytes]] = [(d, 0o040755, b"") for d in ("bin", "lib", "lib/modules", "proc",
-                                                                           "sys", "dev", "run", "tmp")]  # fmt: skip
+    folders = ("bin", "lib", "lib/modules", "proc", "sys", "dev", "run", "tmp")
+    entries: list[tuple[str, int, bytes]] = [(d, 0o040755, b"") for d in folders]
     entries.append(("bin/busybox", 0o100755, _busybox_static(repo)))
     entries.append(("bin/dhcp.sh", 0o100755, DHCP.encode()))
     entries.append(("init", 0o100755, INIT.encode()))
@@ -121,5 +131,5 @@ def build_health_image(os_name: str, repo: Path, target: Path) -> tuple[Path, Pa
         entries.append((f"lib/modules/{Path(module).name}", 0o100644, data))
     (target / INITRD).write_bytes(gzip.compress(_newc(entries), compresslevel=9, mtime=0))
     shutil.copyfile(kernel, target / KERNEL)
-    stamp.write_text(version)
+    stamp.write_text(f"{version} {recipe}")
     return target / KERNEL, target / INITRD

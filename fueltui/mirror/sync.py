@@ -134,8 +134,8 @@ class PrivateApt:
     def fetch(self, packages: Sequence[str]) -> None:
         """Packages alone, without their dependencies (what no node installs)."""
         if packages:
-            _run(["apt-get", *self.options(), "-q", "download", *packages], "downloading mirror-only packages",
-                 cwd=self.base / "cache" / "archives")  # fmt: skip
+            argv = ["apt-get", *self.options(), "-q", "download", *packages]
+            _run(argv, "downloading mirror-only packages", cwd=self.base / "cache" / "archives")
 
 
 def release_packages(release: Release) -> list[str]:
@@ -232,8 +232,8 @@ def build_image(os_image: OsImage, repo: Path, target: Path) -> None:
         'rm -rf "$1"/var/lib/apt/lists/* "$1"/var/cache/apt/archives/*.deb',
         f"printf '%s\\n' '{marker}' > \"$1/etc/fueltui-image\"",
     ]
-    argv = ["mmdebstrap", "--mode=root", "--variant=minbase", "--format=directory",
-            f"--include={','.join(os_image.base_packages)}", "--aptopt=APT::Install-Recommends false"]  # fmt: skip
+    argv = ["mmdebstrap", "--mode=root", "--variant=minbase", "--format=directory"]
+    argv += [f"--include={','.join(os_image.base_packages)}", "--aptopt=APT::Install-Recommends false"]
     argv += [f"--customize-hook={hook}" for hook in hooks]
     argv += [os_image.suite, str(temp), source]
     _run(argv, "building the OS image (mmdebstrap)")

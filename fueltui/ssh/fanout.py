@@ -5,6 +5,11 @@ nodes are worked at once (and so how many handshakes hit sshd's MaxStartups). Ev
 command's stdout and stderr are streamed line by line to a callback. A cancelled or
 timed-out command is killed on the node: the remote shell reports its process group
 first, and the whole group is killed over a second channel of the same connection.
+
+A timeout is a bound on the caller's wait, whatever the node does: opening the session
+counts against it, and the kill (its own channel included) gets at most `KILL_TIMEOUT`
+more. A node that does not answer the kill has its connection dropped, and the error says
+the command may still be running there rather than claiming it was killed.
 """
 
 from __future__ import annotations
@@ -23,46 +28,25 @@ import asyncssh
 
 from fueltui.ssh.hostkeys import HostKeyChanged, HostKeyStore
 from fueltui.ssh.keys import ensure_master_key
+from fueltui.ssh.results import KILL_TIMEOUT, CommandTimeout, FanoutError, NodeUnreachable, RunResult
 
 LineCallback = Callable[[str, str], None]
+__all__ = [
+    "KILL_TIMEOUT",
+    "CommandTimeout",
+    "Fanout",
+    "FanoutError",
+    "LineCallback",
+    "NodeUnreachable",
+    "RunResult",
+    "remote_command",
+    "shared_fanout",
+]
 
 # First line the remote shell writes to stderr: its pid, which is also its process group
 # (sshd makes the session's shell a session leader). Never shown to callers.
 _PID_MARK = "\x1efueltui-pgid "
 _PID_PREFIX = "printf '\\036fueltui-pgid %s\\n' $$ >&2; "
-
-
-class FanoutError(Exception):
-    """A node could not be worked on; `host` says which."""
-
-    def __init__(self, host: str, message: str) -> None:
-        self.host = host
-        self.reason = message
-        super().__init__(f"{host}: {message}")
-
-
-class NodeUnreachable(FanoutError):
-    """No SSH session could be opened (refused, timed out, authentication failed...)."""
-
-
-class CommandTimeout(FanoutError, TimeoutError):
-    """The command ran past its timeout and was killed on the node."""
-
-    def __init__(self, host: str, timeout: float, partial: RunResult) -> None:
-        self.partial = partial
-        super().__init__(host, f"command timed out after {timeout:g} s and was killed")
-
-
-@dataclass
-class RunResult:
-    exit_status: int | None
-    stdout: str = ""
-    stderr: str = ""
-    signal: str | None = None
-
-    @property
-    def ok(self) -> bool:
-        return self.exit_status == 0
 
 
 @dataclass
@@ -287,13 +271,9 @@ class Fanout:
         timeout: float | None,
         input: str | None,
     ) -> RunResult:
-        try:
-            proc = await conn.create_process(command, encoding="utf-8", errors="replace")
-        except (OSError, asyncssh.Error) as exc:
-            self._forget(host)
-            raise NodeUnreachable(host, f"cannot open a session: {exc}") from exc
         out, err = _Stream("stdout"), _Stream("stderr")
         pgid: list[int] = []
+        procs: list[asyncssh.SSHClientProcess[str]] = []
 
         async def pump(reader: asyncssh.SSHReader[str], stream: _Stream) -> None:
             async for raw in reader:
@@ -309,6 +289,14 @@ class Fanout:
                     on_line(stream.name, line)
 
         async def interact() -> asyncssh.SSHCompletedProcess:
+            # Opening the session is part of the command: a node that stopped answering
+            # must not hold the caller past its timeout here either.
+            try:
+                proc = await conn.create_process(command, encoding="utf-8", errors="replace")
+            except (OSError, asyncssh.Error) as exc:
+                self._forget(host)
+                raise NodeUnreachable(host, f"cannot open a session: {exc}") from exc
+            procs.append(proc)
             if input is not None:
                 proc.stdin.write(input)
             proc.stdin.write_eof()
@@ -326,10 +314,10 @@ class Fanout:
         try:
             completed = await asyncio.wait_for(interact(), timeout)
         except TimeoutError:
-            await self._kill(conn, proc, pgid)
-            raise CommandTimeout(host, timeout or 0.0, result(None)) from None
+            outcome = await self._kill(conn, host, procs, pgid)
+            raise CommandTimeout(host, timeout or 0.0, result(None), outcome) from None
         except asyncio.CancelledError:
-            await asyncio.shield(self._kill(conn, proc, pgid))
+            await asyncio.shield(self._kill(conn, host, procs, pgid))
             raise
         except (OSError, asyncssh.Error) as exc:
             self._forget(host)
@@ -337,15 +325,39 @@ class Fanout:
         return result(completed)
 
     async def _kill(
-        self, conn: asyncssh.SSHClientConnection, proc: asyncssh.SSHClientProcess[str], pgid: list[int]
-    ) -> None:
-        with contextlib.suppress(Exception):
-            if pgid:
-                killer = await conn.create_process(f"kill -KILL -- -{pgid[0]}")
-                await asyncio.wait_for(killer.wait(), 5)
-            else:
-                proc.kill()
-        proc.close()
+        self,
+        conn: asyncssh.SSHClientConnection,
+        host: str,
+        procs: list[asyncssh.SSHClientProcess[str]],
+        pgid: list[int],
+    ) -> str:
+        """End the command on the node within KILL_TIMEOUT; see `CommandTimeout.outcome`.
+
+        The kill's own channel is opened inside that bound: on a node that stopped answering
+        opening it would wait for the keepalive to give up (a minute, not seconds)."""
+        if not procs:
+            outcome = "not-started"
+        else:
+            outcome = "unconfirmed"
+
+            async def kill() -> bool:
+                if pgid:
+                    killer = await conn.create_process(f"kill -s KILL -- -{pgid[0]}")
+                    return (await killer.wait()).exit_status == 0
+                procs[0].kill()  # the shell has not said its process group yet: signal the session
+                await procs[0].wait_closed()
+                return True
+
+            with contextlib.suppress(TimeoutError, OSError, asyncssh.Error):
+                if await asyncio.wait_for(kill(), KILL_TIMEOUT):
+                    outcome = "killed"
+            procs[0].close()
+        if outcome != "killed":
+            # A node that cannot take a kill cannot be trusted with the next command on this
+            # connection either: drop it, the next use opens a fresh one.
+            conn.close()
+            self._forget(host)
+        return outcome
 
     async def put_file(self, host: str, path: str, data: bytes, mode: int = 0o644) -> None:
         """Write `data` to `path` on the node atomically (temp file + rename)."""

@@ -249,7 +249,7 @@ async def test_health_check_leaves_out_peers_that_failed(tmp_path: Path) -> None
         node.config = node.config.model_copy(
             update={
                 "peers": peers,
-                "networks": [NetworkScheme(network="management", nic="lo", address="127.0.0.9/8")],
+                "networks": [NetworkScheme(network="management", nic="lo", address="127.0.0.1/8")],
             }
         )
     result = await kit.orchestrator().run()
@@ -291,3 +291,83 @@ async def test_reboot_waits_for_a_new_boot_id(tmp_path: Path) -> None:
     assert "the node is back" in kit.log("ctl-1")
     assert kit.status("ctl-1") == "error"
     assert "stuck: did not come back within 0.5 s" in str(kit.recorder.states[kit.nodes[0].mac]["message"])
+
+
+async def test_resume_skips_a_task_only_when_its_check_says_the_node_still_matches(tmp_path: Path) -> None:
+    tasks = """
+- {id: file, type: upload_file, roles: ["*"], parameters: {data: "wanted\\n", path: /etc/thing}}
+- {id: state, type: shell, roles: ["*"], requires: [file],
+   parameters: {cmd: 'echo on > "$ROOT/state"; echo x >> "$ROOT/count"', check: 'grep -qx on "$ROOT/state"'}}
+"""
+    kit = make_kit(tmp_path, tasks, LAB[:1])
+    root = tmp_path / "ctl-1"
+    assert (await kit.orchestrator().run())["ran"] == 2
+    assert (await kit.orchestrator().run())["skipped"] == 2  # both checks pass: nothing to redo
+
+    (root / "state").write_text("off\n")  # the node drifted: the check fails, the task runs
+    (root / "etc" / "thing").unlink()  # an uploaded file was deleted: it is put back
+    again = await kit.orchestrator().run()
+    assert (again["ran"], again["skipped"]) == (2, 0)
+    assert (root / "state").read_text() == "on\n" and (root / "etc" / "thing").read_text() == "wanted\n"
+    log = kit.log("ctl-1")
+    assert "--- file: done before, but the node no longer matches: /etc/thing is missing or unreadable" in log
+    assert "--- state: done before, but the node no longer matches: the check exited with status 1" in log
+
+    (root / "etc" / "thing").write_text("edited\n")
+    third = await kit.orchestrator().run()
+    assert (third["ran"], third["skipped"]) == (1, 1)
+    assert "--- file: done before, but the node no longer matches: /etc/thing was changed on the node" in (
+        kit.log("ctl-1")
+    )
+    assert (root / "count").read_text() == "x\nx\n"  # the shell task ran twice in four deploys
+
+
+async def test_health_blames_the_node_no_peer_reaches_not_its_peers(tmp_path: Path) -> None:
+    # Each node reports its pings; nobody reaches cmp-2, which itself reaches everyone.
+    tasks = """
+- id: health
+  type: shell
+  roles: ["*"]
+  requires: [end]
+  parameters:
+    collect: health
+    cmd: |
+      rc=0
+      for peer in ctl-1 cmp-1 cmp-2; do
+        [ "$peer" = "$NODE" ] && continue
+        if [ "$peer" = cmp-2 ]; then verdict=fail; rc=1; else verdict=ok; fi
+        echo "FUELTUI-HEALTH $verdict management $peer 192.168.0.${#peer}"
+      done
+      exit $rc
+"""
+    kit = make_kit(tmp_path, tasks, LAB[:3])
+    result = await kit.orchestrator().run()
+    assert [kit.status(n) for n in ("ctl-1", "cmp-1", "cmp-2")] == ["ready", "ready", "error"]
+    message = str(kit.recorder.states[kit.nodes[2].mac]["message"])
+    assert message == "health: no peer reaches it on management (192.168.0.5)"
+    nodes = result["nodes"]
+    assert isinstance(nodes, dict)
+    assert nodes[kit.nodes[0].mac]["blamed"] == [] and nodes[kit.nodes[2].mac]["failed_task"] == "health"
+    assert result["health_ok"] is False and result["ready"] is False
+
+
+def test_blame_rules() -> None:
+    from fueltui.master.deploy.health import blame
+
+    def entry(src: str, peer: str, ok: bool, network: str = "management") -> dict[str, object]:
+        return {"from": src, "peer": peer, "network": network, "address": f"ip-{peer}", "ok": ok}
+
+    everyone = [entry(a, b, True) for a in "ABC" for b in "ABC" if a != b]
+    assert blame(everyone) == {}
+    # C lost its address: it reaches nobody and nobody reaches it; A and B are fine.
+    lost = [entry(a, b, "C" not in (a, b)) for a in "ABC" for b in "ABC" if a != b]
+    assert blame(lost) == {"C": ["no peer reaches it on management (ip-C)"]}
+    # C's outgoing path is broken only.
+    one_way = [entry(a, b, a != "C") for a in "ABC" for b in "ABC" if a != b]
+    assert blame(one_way) == {"C": ["it reaches no peer on management"]}
+    # One pair fails, nobody is isolated: both ends, for the operator to tell apart.
+    pair = [entry(a, b, (a, b) != ("A", "B")) for a in "ABC" for b in "ABC" if a != b]
+    assert blame(pair) == {
+        "A": ["cannot reach B on management (ip-B)"],
+        "B": ["A cannot reach it on management (ip-B)"],
+    }

@@ -151,3 +151,31 @@ def test_task_signature_changes_with_definition() -> None:
     b = GraphTask(id="t", type="shell", roles=["*"], parameters={"cmd": "echo 2"})
     assert task_signature(a) == task_signature(a.model_copy())
     assert task_signature(a) != task_signature(b)
+
+
+def test_check_parameter_is_a_command_and_not_for_uploads_or_reboots() -> None:
+    graph = parse_graph(
+        graph_text("- {id: s, type: shell, roles: ['*'], parameters: {cmd: x, check: 'test -e y'}}")
+    )
+    assert graph.tasks["s"].parameters["check"] == "test -e y"
+    with pytest.raises(GraphError) as err:
+        parse_graph(
+            graph_text(
+                """
+- {id: a, type: shell, roles: ['*'], parameters: {cmd: x, check: 3}}
+- {id: u, type: upload_file, roles: ['*'], parameters: {data: x, path: /x, check: 'true'}}
+- {id: r, type: reboot, roles: ['*'], parameters: {check: 'true'}}
+"""
+            )
+        )
+    assert err.value.problems == [
+        "task a: parameters.check must be a command line",
+        "task u: parameters.check: an upload is checked by its content already",
+        "task r: parameters.check does not apply to a reboot",
+    ]
+
+
+def test_the_shipped_network_task_has_a_check() -> None:
+    for release in shipped_releases().values():
+        network = graph_for_release(release).tasks["network"]
+        assert network.parameters["check"] == "sh /etc/fueltui/network.sh --check"

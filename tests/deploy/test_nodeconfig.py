@@ -13,6 +13,7 @@ from fueltui.core.graph import UPLOAD_SOURCES
 from fueltui.core.model import Node, NodeFacts
 from fueltui.core.nodeconfig import (
     RENDERERS,
+    NetworkScheme,
     build_node_configs,
     config_hash,
     health_targets,
@@ -22,6 +23,7 @@ from fueltui.core.nodeconfig import (
     render_netplan,
     render_network_script,
     render_node_yaml,
+    wanted_network,
 )
 from fueltui.core.releases import default_release
 
@@ -113,14 +115,23 @@ def test_netplan_renders_vlan_devices_for_tagged_networks() -> None:
 
 
 def test_network_script_untagged_in_lab_and_tagged_otherwise() -> None:
-    lab = render_network_script(lab_configs(apply_vlans=False)[MACS[0]])
-    assert "ip addr replace 192.168.0.2/24 dev eth1" in lab
-    assert "type vlan" not in lab
-    assert "ip route replace default via 172.16.0.1 dev eth3" in lab
-    assert "10.20.0.131" not in lab  # the admin lease is never touched
-    real = render_network_script(lab_configs(apply_vlans=True)[MACS[0]])
-    assert "ip link add link eth1 name eth1.101 type vlan id 101" in real
-    assert "ip addr replace 192.168.0.2/24 dev eth1.101" in real
+    lab_cfg = lab_configs(apply_vlans=False)[MACS[0]]
+    assert wanted_network(lab_cfg).data().splitlines() == [
+        "addr 192.168.0.2/24 eth1 management",
+        "addr 192.168.1.2/24 eth2 storage",
+        "addr 172.16.0.2/24 eth3 public",
+        "route 172.16.0.1 eth3",
+    ]
+    lab = render_network_script(lab_cfg)
+    assert "ADMIN=10.20.0.131" in lab.splitlines()  # the admin lease: never removed, never set
+    assert "10.20.0.131/24" not in lab
+    real_cfg = lab_configs(apply_vlans=True)[MACS[0]]
+    assert wanted_network(real_cfg).data().splitlines()[:3] == [
+        "link eth1.101 eth1 101",
+        "link eth2.102 eth2 102",
+        "addr 192.168.0.2/24 eth1.101 management",
+    ]
+    real = render_network_script(real_cfg)
     for script in (lab, real):
         subprocess.run(["sh", "-n"], input=script, text=True, check=True)
 
@@ -130,8 +141,8 @@ def test_hostile_names_are_quoted_in_scripts() -> None:
     cfg = cfgs[MACS[0]]
     evil = cfg.model_copy(update={"name": "x\ntouch /tmp/pwned; $(id)", "nics": ["eth0", "e$(id)"]})
     script = render_network_script(evil)
-    assert "ip link set dev 'e$(id)' up" in script
-    assert script.splitlines()[1] == "# x?touch??tmp?pwned????id?: network set-up by fueltui"  # one line
+    assert "NICS='eth0 e$(id)'" in script.splitlines()  # data in single quotes, never code
+    assert script.splitlines()[1].startswith("# x?touch??tmp?pwned????id?: network set-up by fueltui")
     assert not any(line.startswith("touch") for line in script.splitlines())
     subprocess.run(["sh", "-n"], input=script, text=True, check=True)
 
@@ -156,12 +167,14 @@ def test_health_check_covers_every_peer_on_every_shared_network() -> None:
     assert parse_health_line("64 bytes from ...") is None
 
 
-def loopback_peer_config():
+def loopback_peer_config(own: str = "127.0.0.1/8"):
+    """compute-1 with its management network on `lo` (address `own`) and one peer at 127.0.0.1."""
     cfg = lab_configs()[MACS[1]]
     other = cfg.peers[0].model_copy(
         update={"mac": "52:54:00:99:99:99", "addresses": {"management": "127.0.0.1"}}
     )
-    return cfg.model_copy(update={"peers": [other]})
+    networks = [NetworkScheme(network="management", nic="lo", address=own)]
+    return cfg.model_copy(update={"peers": [other], "networks": networks})
 
 
 def test_health_script_reports_reachable_peer() -> None:
@@ -174,16 +187,35 @@ def test_health_script_reports_reachable_peer() -> None:
 
 @pytest.mark.lab
 @pytest.mark.skipif(os.geteuid() != 0, reason="needs root for an empty network namespace")
-def test_health_script_reports_unreachable_peer_and_fails() -> None:
-    # A fresh network namespace has its loopback down: nothing answers, nothing leaves the host.
+def test_health_script_reports_unreachable_peer_and_fails(tmp_path) -> None:
+    # A fresh network namespace whose loopback has its address but is down: nothing answers,
+    # nothing leaves the host.
+    script = tmp_path / "health.sh"
+    script.write_text(render_healthcheck_script(loopback_peer_config()))
     done = subprocess.run(
-        ["unshare", "--net", "sh"],
-        input=render_healthcheck_script(loopback_peer_config()),
+        ["unshare", "--net", "sh", "-c", f"ip link set lo up && ip link set lo down && sh {script}"],
         text=True,
         capture_output=True,
     )
     assert done.returncode == 1, done.stdout + done.stderr
     assert done.stdout.split() == ["FUELTUI-HEALTH", "fail", "management", "compute-1", "127.0.0.1"]
+
+
+def test_health_script_is_source_bound() -> None:
+    # 127.0.0.7 answers on this host (all of 127/8 is local), but it is not the address `lo`
+    # holds: a peer reached from another address than the configured one proves nothing.
+    done = subprocess.run(
+        ["sh"],
+        input=render_healthcheck_script(loopback_peer_config(own="127.0.0.7/8")),
+        text=True,
+        capture_output=True,
+    )
+    assert done.returncode == 1
+    assert done.stdout.splitlines() == [
+        "management: this node's address 127.0.0.7 is not on lo",
+        "FUELTUI-HEALTH fail management compute-1 127.0.0.1",
+    ]
+    assert '-I "$4"' in render_healthcheck_script(loopback_peer_config())  # bound to the NIC
 
 
 def test_config_hash_follows_what_the_node_is_told() -> None:

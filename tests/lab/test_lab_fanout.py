@@ -4,11 +4,15 @@ from __future__ import annotations
 
 import asyncio
 import hashlib
+import os
+import signal
+import time
 from pathlib import Path
 
 import pytest
 
-from fueltui.ssh.fanout import CommandTimeout, NodeUnreachable
+from fueltui.lab import processes
+from fueltui.ssh.fanout import KILL_TIMEOUT, CommandTimeout, NodeUnreachable
 from labfixtures import LabHandle
 from polling import async_wait_until
 
@@ -66,6 +70,51 @@ async def test_timeout_kills_the_remote_process_group(lab3: LabHandle) -> None:
     await async_wait_until(
         _async(lambda: not remote_procs(lab3, 2, "sleep 410")), timeout=10, what="remote sleeps killed"
     )
+
+
+def sshd_of(lab3: LabHandle, index: int) -> list[int]:
+    """Every sshd process of the node (listener, sessions; `sshd-session` on newer OpenSSH)."""
+    pids = []
+    for pid in lab3.lab.node_pids(index):
+        args = processes.cmdline(pid)
+        if args and args[0].split()[0].split("/")[-1].startswith("sshd"):
+            pids.append(pid)
+    return pids
+
+
+async def test_timeout_on_a_node_that_stopped_answering_is_bounded_and_says_so(lab3: LabHandle) -> None:
+    """The kill of a timed-out command cannot reach a frozen node: the wait is still bounded
+    (the kill's own channel inside KILL_TIMEOUT) and the error does not claim a kill."""
+    started = asyncio.Event()
+    frozen: list[int] = []
+    try:
+        with lab3.in_master_ns():
+            async with lab3.fanout() as fan:
+                run = asyncio.create_task(
+                    fan.run(
+                        lab3.admin_ip(2),
+                        "echo started; exec sleep 4301",
+                        on_line=lambda s, line: started.set(),
+                        timeout=3,
+                    )
+                )
+                await asyncio.wait_for(started.wait(), 10)
+                frozen = sshd_of(lab3, 2)
+                assert frozen
+                for pid in frozen:  # the node's SSH side stops answering; TCP stays up
+                    os.kill(pid, signal.SIGSTOP)
+                began = time.monotonic()
+                with pytest.raises(CommandTimeout) as caught:
+                    await run
+                elapsed = time.monotonic() - began
+                assert fan._conns.get(lab3.admin_ip(2)) is None  # dropped, not reused
+    finally:
+        for pid in frozen:
+            os.kill(pid, signal.SIGCONT)
+        lab3.lab.node_exec(2, ["pkill", "-f", "sleep 4301"], check=False)
+    assert elapsed < 3 + KILL_TIMEOUT + 2, elapsed
+    assert caught.value.outcome == "unconfirmed"
+    assert "was killed" not in str(caught.value) and "may still run there" in str(caught.value)
 
 
 async def test_cancellation_kills_the_remote_process(lab3: LabHandle) -> None:

@@ -53,7 +53,9 @@ def configs(mode: str = "neutron-gre", secrets: PayloadSecrets | None = None):
              make_node(3, "comp-2", ["compute"])]  # fmt: skip
     base = node_configs(env, RELEASE, nodes, apply_vlans=False)
     vips = allocate(env, RELEASE, nodes).vips
-    data = build_payload(env, RELEASE, vips, ["ctrl-1"], "10.20.0.2", KEY, secrets or PayloadSecrets.generate())
+    data = build_payload(
+        env, RELEASE, vips, ["ctrl-1"], "10.20.0.2", KEY, secrets or PayloadSecrets.generate()
+    )
     assert data is not None
     by_name = {cfg.name: cfg.model_copy(update={"payload": data}) for cfg in base.values()}
     return by_name, data, vips
@@ -185,16 +187,20 @@ def test_nova_network_is_offered_unavailable_but_still_checked() -> None:
 
 
 def test_health_lines_parse_and_hostile_lines_do_not() -> None:
-    line = 'FUELTUI-OSTF {"id": "keystone", "name": "n", "group": "sanity", "status": "passed", "duration": 1.5}'
+    line = (
+        'FUELTUI-OSTF {"id": "keystone", "name": "n", "group": "sanity", "status": "passed", "duration": 1.5}'
+    )
     assert parse_ostf_line(line) == {"id": "keystone", "name": "n", "group": "sanity", "status": "passed",
                                      "duration": 1.5, "message": ""}  # fmt: skip
     assert parse_ostf_line("FUELTUI-OSTF {not json") is None
     assert parse_ostf_line('FUELTUI-OSTF {"id": 1}') is None
     weird = parse_ostf_line('FUELTUI-OSTF {"id": "x", "name": "n", "group": "g", "status": "hacked"}')
     assert weird is not None and weird["status"] == "failed"
-    cfgs, data, _ = configs()
+    cfgs, _, _ = configs()
     text = render_health(NodeView.of(cfgs["ctrl-1"]), ["sanity"])
-    spec = json.loads(re.search(r"health.json 0600 root:root <<'FUELTUI_EOF' \|\| true\n(.*?)\n", text).group(1))
+    spec = json.loads(
+        re.search(r"health.json 0600 root:root <<'FUELTUI_EOF' \|\| true\n(.*?)\n", text).group(1)
+    )
     assert spec["computes"] == ["comp-1", "comp-2"] and spec["groups"] == ["sanity"]
     assert spec["kernel_url"].startswith("http://10.20.0.2:8080/mirror/images/health/")
 
@@ -216,3 +222,27 @@ def _me() -> str:
     import pwd
 
     return f"{pwd.getpwuid(os.getuid()).pw_name}:{grp.getgrgid(os.getgid()).gr_name}"
+
+
+def test_the_programs_shipped_to_the_controller_compile() -> None:
+    from fueltui.core.payload.remote import remote_program
+
+    for name in ("register.py.txt", "cloud_ready.py.txt", "health.py.txt"):
+        compile(remote_program(name), name, "exec")
+
+
+def test_the_network_script_keeps_addresses_on_the_payloads_bridges() -> None:
+    """Once Open vSwitch holds a NIC, its address lives on the bridge: a redeploy's network
+    task must find it there (`bridge|nic`: the bridge when it exists), not pull it back."""
+    def wanted(cfg: object) -> str:
+        return render("network_script", cfg).split("WANTED='")[1].split("'")[0]  # type: ignore[arg-type]
+
+    gre, _, _ = configs("neutron-gre")
+    controller = wanted(gre["ctrl-1"])
+    assert "br-ex|eth2 public" in controller and "route 172.16.0.1 br-ex|eth2" in controller
+    assert "br-mesh|eth4 private" in controller
+    compute = wanted(gre["comp-1"])
+    assert "br-mesh|eth4 private" in compute and "br-ex" not in compute
+    vlan, _, _ = configs("neutron-vlan")
+    assert "br-mesh" not in wanted(vlan["comp-1"])
+    assert "|" not in wanted(gre["ctrl-1"].model_copy(update={"payload": None}))

@@ -10,7 +10,7 @@ from fueltui.core.payload.shell import heredoc_file, ini, q, script
 # The OVS agent is alive once it has made its bridges; DHCP must not start before (a port
 # bound while the agent is not yet reporting ends `binding_failed`).
 WAIT_OVS_AGENT = (
-    "n=0; until ovs-vsctl br-exists br-int && [ -n \"$(ovs-vsctl get-controller br-int)\" ]; do "
+    'n=0; until ovs-vsctl br-exists br-int && [ -n "$(ovs-vsctl get-controller br-int)" ]; do '
     "n=$((n+1)); [ $n -lt 90 ] || { say 'the Open vSwitch agent did not set up br-int'; tail -n 20 "
     "/var/log/neutron/neutron-openvswitch-agent.log; exit 1; }; sleep 1; done"
 )
@@ -69,7 +69,10 @@ def render_neutron_agents(view: NodeView) -> str:
             "Neutron DHCP agent",
         )
         l3 = ini(
-            {"DEFAULT": {"interface_driver": "openvswitch"}, "ovs": {"ovsdb_connection": "tcp:127.0.0.1:6640"}},
+            {
+                "DEFAULT": {"interface_driver": "openvswitch"},
+                "ovs": {"ovsdb_connection": "tcp:127.0.0.1:6640"},
+            },
             "Neutron L3 agent",
         )
         metadata = ini(
@@ -95,21 +98,37 @@ def render_neutron_agents(view: NodeView) -> str:
     return script("neutron_agents", lines)
 
 
+LIBVIRTD_CONF = """# fueltui: nova-compute (group libvirt) manages guests through the local socket.
+unix_sock_group = "libvirt"
+unix_sock_ro_perms = "0777"
+unix_sock_rw_perms = "0770"
+auth_unix_ro = "none"
+auth_unix_rw = "none"
+"""
+
+
 def render_nova_compute(view: NodeView) -> str:
     return script(
         "nova_compute",
         [
-            "mkdir -p /var/lib/nova/tmp /var/lib/nova/instances /run/libvirt && chown nova:nova /var/lib/nova/tmp",
+            "mkdir -p /var/lib/nova/tmp /var/lib/nova/instances /run/libvirt",
+            "chown nova:nova /var/lib/nova/tmp",
             heredoc_file("/etc/nova/nova.conf", "0640", "root:nova", nova_conf(view)),
-            # libvirt has no init script of its own for virtlogd's socket activation here.
+            # libvirt asks the system bus (polkit) who may connect: dbus first, and the socket
+            # opened to the libvirt group (nova is in it) instead of a polkit rule.
             "FT_SAVED=$FT_CHANGED; FT_CHANGED=0",
+            "mkdir -p /run/dbus",
+            "svc dbus",
+            heredoc_file("/etc/libvirt/libvirtd.conf", "0644", "root:root", LIBVIRTD_CONF),
             "svc virtlogd",
             "svc libvirtd",
             "FT_CHANGED=$FT_SAVED",
             "n=0; until virsh -c qemu:///system version >/dev/null 2>&1; do n=$((n+1)); "
             "[ $n -lt 30 ] || { say 'libvirtd does not answer'; exit 1; }; sleep 1; done",
             # libvirt's own NAT network is not OpenStack's: keep it off.
-            "if virsh -q net-list --name 2>/dev/null | grep -qx default; then virsh -q net-destroy default; fi",
+            "if virsh -q net-list --name 2>/dev/null | grep -qx default; then",
+            "  virsh -q net-destroy default",
+            "fi",
             "virsh -q net-autostart --disable default >/dev/null 2>&1 || true",
             "svc nova-compute",
             "say 'nova-compute: started; the controller maps it into the cell'",

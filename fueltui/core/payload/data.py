@@ -147,3 +147,17 @@ def build_payload(
         controllers=list(controllers),
         secrets=secrets,
     )
+
+
+def bridged_device(payload: PayloadData | None, roles: Sequence[str], network: str, device: str) -> str:
+    """Where a network's address lives once the payload's Open vSwitch bridges exist: the GRE
+    tunnel endpoint on `br-mesh`, a controller's public addresses on `br-ex` (each bridge
+    takes the NIC as a port). As `bridge|device` — the node's network script uses the bridge
+    when it exists and the device until then, so a redeploy does not pull them apart."""
+    if payload is None:
+        return device
+    if network == PRIVATE and payload.mode == Mode.neutron_gre:
+        return f"br-mesh|{device}"
+    if network == PUBLIC and {"controller", "primary-controller"} & set(roles):
+        return f"br-ex|{device}"
+    return device

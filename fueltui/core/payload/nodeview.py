@@ -6,7 +6,7 @@ from dataclasses import dataclass
 
 from fueltui.core.environment import PUBLIC
 from fueltui.core.model import Mode
-from fueltui.core.nodeconfig import NodeConfig
+from fueltui.core.nodeconfig import NetworkScheme, NodeConfig
 from fueltui.core.payload.data import MANAGEMENT, PRIVATE, PayloadData
 
 CONTROLLER_ROLES = frozenset({"controller", "primary-controller"})
@@ -47,7 +47,7 @@ class NodeView:
     def gre(self) -> bool:
         return self.data.mode == Mode.neutron_gre
 
-    def _scheme(self, network: str):  # type: ignore[no-untyped-def]
+    def _scheme(self, network: str) -> NetworkScheme:
         scheme = self.cfg.scheme(network)
         if scheme is None:
             raise PayloadUnavailable(f"{self.name}: the {network} network is on none of its NICs")
@@ -66,7 +66,7 @@ class NodeView:
         return scheme.address
 
     def device(self, network: str) -> str:
-        return str(self._scheme(network).device(self.cfg.apply_vlans))
+        return self._scheme(network).device(self.cfg.apply_vlans)
 
     def has(self, network: str) -> bool:
         return self.cfg.scheme(network) is not None

@@ -1,6 +1,5 @@
 """Every payload script by name, and the one entry point that renders them."""
 
-
 from __future__ import annotations
 
 from collections.abc import Callable

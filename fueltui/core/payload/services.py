@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from fueltui.core.payload.data import PayloadData
 from fueltui.core.payload.nodeview import NodeView
+from fueltui.core.payload.remote import remote_program
 from fueltui.core.payload.shell import heredoc_file, ini, q, script
 
 # uwsgi processes per API: the packages' 8 each would cost gigabytes on a lab controller.
@@ -63,7 +64,8 @@ def uwsgi_tuning(service: str) -> list[str]:
         f'[ "$(crudini --get {path} uwsgi processes 2>/dev/null)" = {count} ] || '
         f"{{ crudini --set {path} uwsgi processes {count}; FT_CHANGED=1; }}",
         f"if crudini --get {path} uwsgi apparmor-profile >/dev/null 2>&1; then "
-        f"crudini --del {path} uwsgi apparmor-profile; crudini --set {path} uwsgi plugins python3; FT_CHANGED=1; fi",
+        f"crudini --del {path} uwsgi apparmor-profile; crudini --set {path} uwsgi plugins python3; "
+        "FT_CHANGED=1; fi",
     ]
 
 
@@ -84,7 +86,8 @@ def render_keystone(view: NodeView) -> str:
     )
     bootstrap = (
         "keystone-manage bootstrap --bootstrap-username admin --bootstrap-project-name admin "
-        f"--bootstrap-admin-url {q(data.keystone_internal)} --bootstrap-internal-url {q(data.keystone_internal)} "
+        f"--bootstrap-admin-url {q(data.keystone_internal)} "
+        f"--bootstrap-internal-url {q(data.keystone_internal)} "
         f"--bootstrap-public-url {q(data.keystone_public)} --bootstrap-region-id {q(data.region)}"
     )
     return script(
@@ -105,7 +108,7 @@ def render_keystone(view: NodeView) -> str:
                 "0600",
                 "root:root",
                 f"OS_BOOTSTRAP_PASSWORD={data.secrets['admin']}\n",
-            ),  # fmt: skip
+            ),
             f'once keystone-bootstrap "$(pkgver keystone) {data.keystone_public} {data.keystone_internal}" '
             f"sh -c {q('. /etc/fueltui/payload/admin.env && export OS_BOOTSTRAP_PASSWORD && ' + bootstrap)}",
             heredoc_file("/etc/openstack/clouds.yaml", "0600", "root:root", clouds_yaml(data)),
@@ -181,51 +184,7 @@ def register_spec(data: PayloadData) -> str:
 
 
 # Runs on the controller with the packages' own openstacksdk: one process, idempotent.
-REGISTER_PY = r'''#!/usr/bin/python3
-"""fueltui: the service project, the service users and every service's endpoints."""
-import json
-import sys
-
-import openstack
-
-spec = json.load(open(sys.argv[1]))
-conn = openstack.connect(cloud=spec["cloud"])
-idn = conn.identity
-domain = idn.find_domain("default") or idn.find_domain("Default")
-project = idn.find_project("service", domain_id=domain.id) or idn.create_project(
-    name="service", domain_id=domain.id, description="Service Project")
-for role_name in ("admin", "member", "reader", "service"):
-    if idn.find_role(role_name) is None:
-        idn.create_role(name=role_name)
-        print(f"role {role_name} created")
-admin_role, service_role = idn.find_role("admin"), idn.find_role("service")
-for user in spec["users"]:
-    found = idn.find_user(user["name"], domain_id=domain.id)
-    if found is None:
-        found = idn.create_user(name=user["name"], password=user["password"], domain_id=domain.id,
-                                default_project_id=project.id)
-        print(f"user {user['name']} created")
-    else:
-        idn.update_user(found, password=user["password"])
-    for role in (admin_role, service_role):
-        if not idn.validate_user_has_project_role(project, found, role):
-            idn.assign_project_role_to_user(project, found, role)
-for svc in spec["services"]:
-    service = next((s for s in idn.services() if s.type == svc["type"]), None)
-    if service is None:
-        service = idn.create_service(name=svc["name"], type=svc["type"], description=svc["description"])
-        print(f"service {svc['name']} created")
-    existing = {e.interface: e for e in idn.endpoints(service_id=service.id, region_id=spec["region"])}
-    for interface, url in svc["endpoints"].items():
-        found = existing.get(interface)
-        if found is None:
-            idn.create_endpoint(service_id=service.id, interface=interface, url=url, region_id=spec["region"])
-            print(f"endpoint {svc['name']} {interface} {url}")
-        elif found.url != url:
-            idn.update_endpoint(found, url=url)
-            print(f"endpoint {svc['name']} {interface} now {url}")
-print(f"keystone: {len(spec['services'])} services and their users registered")
-'''
+REGISTER_PY = remote_program("register.py.txt")
 
 
 def render_glance(view: NodeView) -> str:
@@ -237,7 +196,7 @@ def render_glance(view: NodeView) -> str:
                 "workers": 1,
                 "log_dir": "/var/log/glance",
                 "use_stderr": False,
-            },  # fmt: skip
+            },
             "database": {"connection": db_url(data, "glance")},
             "keystone_authtoken": authtoken(data, "glance"),
             "paste_deploy": {"flavor": "keystone"},
@@ -324,7 +283,8 @@ def nova_conf(view: NodeView) -> str:
         sections["DEFAULT"]["compute_driver"] = "libvirt.LibvirtDriver"
         # No hardware virtualisation here: QEMU's software emulation, a plain CPU model.
         sections["libvirt"] = {"virt_type": "qemu", "cpu_mode": "none"}
-        sections["os_vif_ovs"] = {"ovsdb_connection": "unix:/run/openvswitch/db.sock"}
+        # nova-compute runs as nova: the root-only unix socket is out of its reach.
+        sections["os_vif_ovs"] = {"ovsdb_connection": "tcp:127.0.0.1:6640"}
     return ini(sections, f"Nova on {view.name}")
 
 
@@ -431,6 +391,8 @@ def horizon_settings(data: PayloadData) -> str:
         "CACHES = {'default': {'BACKEND': 'django.core.cache.backends.memcached.PyMemcacheCache',\n"
         f"                       'LOCATION': '{data.management_vip}:11211'}}}}\n"
         "WEBROOT = '/'\n"
+        "# The package compressed its assets offline for its own settings: compress on demand.\n"
+        "COMPRESS_OFFLINE = False\n"
         "OPENSTACK_NEUTRON_NETWORK = {'enable_router': True, 'enable_quotas': True,\n"
         "                             'enable_ipv6': False, 'enable_fip_topology_check': True}\n"
     )
@@ -446,15 +408,27 @@ def render_horizon(view: NodeView) -> str:
                 "0640",
                 "root:www-data",
                 horizon_settings(data),
-            ),  # fmt: skip
+            ),
             # Debian's package also enables an HTTPS site whose module is not loaded: Apache
             # would refuse to start. Horizon is served on port 80 of the public VIP.
-            "for site in openstack-dashboard-ssl openstack-dashboard-ssl-redirect openstack-dashboard-alias-only; do",
-            '  if [ -e "/etc/apache2/sites-enabled/$site.conf" ]; then a2dissite -q "$site"; FT_CHANGED=1; fi',
+            "for site in openstack-dashboard-ssl openstack-dashboard-ssl-redirect \\",
+            "    openstack-dashboard-alias-only 000-default default-ssl; do",
+            '  if [ -e "/etc/apache2/sites-enabled/$site.conf" ]; then',
+            '    a2dissite -q "$site"',
+            "    FT_CHANGED=1",
+            "  fi",
             "done",
             "if [ ! -e /etc/apache2/sites-enabled/openstack-dashboard.conf ]; then "
             "a2ensite -q openstack-dashboard; FT_CHANGED=1; fi",
-            "if [ -e /etc/apache2/sites-enabled/000-default.conf ]; then a2dissite -q 000-default; FT_CHANGED=1; fi",
+            # cryptography's Rust module loads once per process: Horizon must run in the main
+            # interpreter, not a mod_wsgi sub-interpreter (HTTP 500 on the login page otherwise).
+            heredoc_file(
+                "/etc/apache2/conf-available/fueltui-horizon.conf",
+                "0644",
+                "root:root",
+                "# fueltui\nWSGIApplicationGroup %{GLOBAL}\n",
+            ),
+            "[ -e /etc/apache2/conf-enabled/fueltui-horizon.conf ] || a2enconf -q fueltui-horizon",
             "mkdir -p /var/log/openstack-dashboard /run/apache2 /run/lock/apache2",
             "svc apache2",
             f"wait_http http://{data.public_vip}/auth/login/ 60 Horizon",

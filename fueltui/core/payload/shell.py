@@ -58,7 +58,8 @@ svc() {
 # wait_port HOST PORT SECONDS WHAT: fail fast, saying why, instead of hanging on retries.
 wait_port() {
   n=0
-  while ! python3 -c 'import socket,sys; socket.create_connection((sys.argv[1], int(sys.argv[2])), 2).close()' \
+  probe='import socket,sys; socket.create_connection((sys.argv[1], int(sys.argv[2])), 2).close()'
+  while ! python3 -c "$probe" \
       "$1" "$2" 2>/dev/null; do
     n=$((n + 1))
     if [ "$n" -ge "$3" ]; then say "$4 does not answer on $1:$2 after $3 s"; return 1; fi

@@ -7,7 +7,10 @@ from fueltui.core.payload.data import PRIVATE
 from fueltui.core.payload.nodeview import NodeView
 from fueltui.core.payload.shell import heredoc_file, q, script
 
-POLICY_RC = "#!/bin/sh\n# fueltui: packages never start daemons; the deployment starts them when configured.\nexit 101\n"
+POLICY_RC = (
+    "#!/bin/sh\n# fueltui: packages never start daemons; the deployment starts them when configured.\n"
+    "exit 101\n"
+)
 APT_CONF = (
     'APT::Install-Recommends "false";\n'
     'APT::Get::Assume-Yes "true";\n'
@@ -91,10 +94,14 @@ def _move_addresses(device: str, bridge: str) -> list[str]:
     return [
         f"ip link set dev {b} up",
         f"for a in $(ip -4 -o addr show dev {d} | awk '{{print $4}}'); do",
-        f'  ip addr replace "$a" dev {b} && ip addr del "$a" dev {d} && say "moved $a from {device} to {bridge}"',
+        f'  ip addr replace "$a" dev {b} && ip addr del "$a" dev {d}',
+        f'  say "moved $a from {device} to {bridge}"',
         "done",
         f"gw=$(ip -4 route show default dev {d} | awk '{{print $3; exit}}')",
-        f'if [ -n "$gw" ]; then ip route replace default via "$gw" dev {b}; say "default route via $gw on {bridge}"; fi',
+        'if [ -n "$gw" ]; then',
+        f'  ip route replace default via "$gw" dev {b}',
+        f'  say "default route via $gw on {bridge}"',
+        "fi",
     ]
 
 
@@ -112,7 +119,10 @@ def _bridge(name: str, port: str | None) -> list[str]:
 def render_openvswitch(view: NodeView) -> str:
     lines = [
         "mkdir -p /etc/openvswitch /run/openvswitch /var/log/openvswitch",
-        "[ -e /dev/net/tun ] || { say 'no /dev/net/tun: the userspace datapath cannot create ports'; exit 1; }",
+        "if [ ! -e /dev/net/tun ]; then",
+        "  say 'no /dev/net/tun: the userspace datapath cannot create ports'",
+        "  exit 1",
+        "fi",
         "[ -f /etc/openvswitch/conf.db ] || "
         "ovsdb-tool create /etc/openvswitch/conf.db /usr/share/openvswitch/vswitch.ovsschema",
         "if ! ovs-appctl -t ovsdb-server version >/dev/null 2>&1; then",

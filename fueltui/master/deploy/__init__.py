@@ -14,6 +14,6 @@ def register() -> None:
 
     register_task_kind(KIND, handle_deploy, precheck=refuse_early)
 
-    from fueltui.master.deploy import health
+    from fueltui.master.deploy import cloudhealth as health
 
     register_task_kind(health.KIND, health.handle_health)

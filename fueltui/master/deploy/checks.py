@@ -7,11 +7,27 @@ network verification gate does: "verified with these settings, or `--skip-verify
 
 from __future__ import annotations
 
-from collections.abc import Callable
+import os
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 
+from fueltui.core.environment import ADMIN, effective_network
 from fueltui.core.model import Environment, Finding, Node, Release, Severity
 from fueltui.master.store import Store
+
+# The lab's master runs with these set; the lab's kernel has no 802.1Q, so tagged
+# networks go on bare NICs there (the netplan file still renders them tagged).
+LAB_MARKERS = ("FUELTUI_LAB", "FUELTUI_DEPLOY_UNTAGGED")
+LAB_BOOT_ENV = "FUELTUI_LAB_BOOT_OPTIONS"  # set only for the lab's master (see lab.py)
+
+
+def deploy_untagged(params: Mapping[str, object]) -> bool:
+    """Tagged networks go on bare NICs: asked for (`untagged`), or the lab's master."""
+    return (
+        bool(params.get("untagged"))
+        or any(os.environ.get(v) == "1" for v in LAB_MARKERS)
+        or bool(os.environ.get(LAB_BOOT_ENV))
+    )
 
 
 @dataclass
@@ -85,6 +101,34 @@ def has_nodes(ctx: PredeployContext) -> list[Finding]:
     return [Finding(code="no-nodes", path="nodes", message="there is no node to deploy")]
 
 
+def vlans_possible(ctx: PredeployContext) -> list[Finding]:
+    """A node whose kernel cannot make 802.1Q devices (discovery's `can_vlan`) cannot carry
+    a tagged network: say so now, not half-way through its network task."""
+    if deploy_untagged(ctx.params):
+        return []
+    findings: list[Finding] = []
+    for node in ctx.targets:
+        if node.facts.can_vlan is not False:
+            continue
+        tagged = []
+        for nic, networks in sorted(node.interfaces.items()):
+            for network in networks:
+                vlan = None if network == ADMIN else effective_network(ctx.env, ctx.release, network).vlan
+                if vlan is not None:
+                    tagged.append(f"{network} (VLAN {vlan}) on {nic}")
+        if tagged:
+            findings.append(
+                Finding(
+                    code="node-no-vlan",
+                    path=f"nodes.{node.name}.interfaces",
+                    message=f"{node.name} cannot create 802.1Q VLAN devices (its kernel has no 8021q) "
+                    f"but carries tagged networks: {', '.join(tagged)}; untag them or give the node "
+                    "a kernel with 8021q",
+                )
+            )
+    return findings
+
+
 def networks_verified(ctx: PredeployContext) -> list[Finding]:
     """The verification gate (`fueltui.master.verify.gate`): verified as configured, or skipped."""
     try:
@@ -104,6 +148,7 @@ PREDEPLOY_CHECKS: list[PredeployCheck] = [
     has_nodes,
     environment_valid,
     nodes_reachable,
+    vlans_possible,
     has_controller,
     mirror_synced,
     networks_verified,

@@ -12,7 +12,13 @@ Rules the operator relies on:
 * Stop (`stop` event) lets running tasks finish and starts nothing new; Stop --now is a
   cancellation of `run()`, which kills running commands; either way nodes end `stopped`;
 * a task that already succeeded on a node with an unchanged signature (node config hash +
-  task definition) is skipped unless `force`; node progress = finished / total tasks.
+  task definition) is skipped unless `force` — and only when its check (see
+  `tasktypes.check_task`) says the node still matches: a deleted address or file is put
+  back by the next deploy or retry; node progress = finished / total tasks;
+* before any group starts, process groups an earlier run left on the nodes (its master
+  was killed) are ended, so they cannot overlap with this run;
+* after the post-deployment tasks a node is `ready` unless the health check blames it
+  (`health.blame`: the broken node, not the peers that could not reach it).
 """
 
 from __future__ import annotations
@@ -21,125 +27,26 @@ import asyncio
 import contextlib
 import hashlib
 from collections.abc import Callable
-from dataclasses import dataclass, field
-from typing import Protocol
 
 from fueltui.core.graph import Graph, RoleGroup, task_signature
 from fueltui.core.model import GraphTask
 from fueltui.core.nodeconfig import NodeConfig, config_hash, parse_health_line, render
+from fueltui.master.deploy.health import blame
+from fueltui.master.deploy.nodes import DeployNode, DeploySink, NodeLog, NodeOutcome
 from fueltui.master.deploy.resume import ResumeState
 from fueltui.master.deploy.runners import NodeLost, NodeRunner
-from fueltui.master.deploy.tasktypes import run_task
+from fueltui.master.deploy.tasktypes import check_task, run_task
 
-LOG_BATCH = 500
 REPORT_EVERY = 0.5
 
 
-class DeploySink(Protocol):
-    """Where the orchestrator reports: the master's task context, or a test's recorder."""
-
-    async def log(self, mac: str | None, lines: list[str]) -> None: ...
-
-    async def node(
-        self,
-        mac: str,
-        *,
-        status: str | None = None,
-        progress: int | None = None,
-        task: str | None = None,
-        message: str | None = None,
-    ) -> None: ...
-
-    async def progress(self, progress: int, message: str) -> None: ...
-
-
-@dataclass
-class DeployNode:
-    mac: str
-    name: str
-    roles: list[str]  # deploy roles: `primary-controller` for the first controller
-    config: NodeConfig
-    runner: NodeRunner
-
-    @property
-    def controller(self) -> bool:
-        return any(role.removeprefix("primary-") == "controller" for role in self.roles)
-
-
-@dataclass
-class NodeOutcome:
-    name: str
-    tasks: list[GraphTask]
-    post: list[GraphTask]
-    status: str = "pending"  # pending, deploying, ready, error, stopped
-    message: str = ""
-    done: int = 0
-    skipped: int = 0
-    failed_task: str | None = None
-    health: list[dict[str, object]] = field(default_factory=list)
-    health_skipped: list[str] = field(default_factory=list)  # peers not checked: they failed
-    health_ran: bool = False
-
-    @property
-    def total(self) -> int:
-        return len(self.tasks) + len(self.post)
-
-    @property
-    def finished(self) -> int:
-        return self.done + self.skipped
-
-    @property
-    def percent(self) -> int:
-        return 100 if self.total == 0 else self.finished * 100 // self.total
-
-    def as_result(self) -> dict[str, object]:
-        return {
-            "name": self.name,
-            "status": self.status,
-            "message": self.message,
-            "tasks": self.total,
-            "done": self.done,
-            "skipped": self.skipped,
-            "failed_task": self.failed_task,
-            "health_skipped": self.health_skipped,
-        }
-
-
-class _NodeLog:
-    """Lines from a running command, delivered to the sink in order, in batches."""
-
-    def __init__(self, sink: DeploySink, mac: str) -> None:
-        self._sink = sink
-        self._mac = mac
-        self._queue: asyncio.Queue[str] = asyncio.Queue()
-        self._pump = asyncio.create_task(self._run(), name=f"deploy-log-{mac}")
-
-    def write(self, line: str) -> None:
-        self._queue.put_nowait(line)
-
-    async def _run(self) -> None:
-        while True:
-            batch = [await self._queue.get()]
-            while len(batch) < LOG_BATCH and not self._queue.empty():
-                batch.append(self._queue.get_nowait())
-            try:
-                await self._sink.log(self._mac, batch)
-            except Exception:  # a log that cannot be written must not stall the deployment
-                pass
-            finally:
-                for _ in batch:
-                    self._queue.task_done()
-
-    async def flush(self) -> None:
-        if not self._pump.done():
-            await self._queue.join()
-
-    async def close(self) -> None:
-        with contextlib.suppress(Exception):
-            await asyncio.wait_for(self._queue.join(), 10)
-        self._pump.cancel()
-        with contextlib.suppress(asyncio.CancelledError):
-            await self._pump
+def _timeout_text(exc: TimeoutError, timeout: float) -> str:
+    """What a time-out really did: the SSH layer says whether the node confirmed the kill
+    (`CommandTimeout.reason`); a local process is always killed with its process group."""
+    reason = getattr(exc, "reason", None)
+    if isinstance(reason, str) and reason:
+        return reason
+    return f"timed out after {timeout:g} s; the command was killed"
 
 
 class Orchestrator:
@@ -163,7 +70,7 @@ class Orchestrator:
         self.force = force
         self.halted: str | None = None
         self.outcomes: dict[str, NodeOutcome] = {}
-        self._logs: dict[str, _NodeLog] = {}
+        self._logs: dict[str, NodeLog] = {}
         self._reported = 0.0
         self._group_of: dict[str, RoleGroup | None] = {}
         for node in self.nodes.values():
@@ -182,10 +89,12 @@ class Orchestrator:
         for mac in self.nodes:
             if self.force:  # a redeploy starts from scratch: a later resume must not skip
                 self.resume.forget(mac)  # what only an earlier deployment did
-            self._logs[mac] = _NodeLog(self.sink, mac)
+            self._logs[mac] = NodeLog(self.sink, mac)
             await self.sink.node(mac, status="pending", progress=0, task="", message="waiting for its group")
         await self._report(now=True)
         try:
+            # Before any group starts: nothing an earlier run left running may overlap this one.
+            await asyncio.gather(*(self._end_leftovers(node) for node in self.nodes.values()))
             events = {g.id: asyncio.Event() for g in self.graph.groups}
             async with asyncio.TaskGroup() as tg:
                 for group in self.graph.groups:
@@ -237,7 +146,24 @@ class Orchestrator:
             return
         async with asyncio.TaskGroup() as tg:
             for mac in waiting:
-                tg.create_task(self._run_tasks(mac, self.outcomes[mac].post, last=True))
+                tg.create_task(self._run_tasks(mac, self.outcomes[mac].post, last=False))
+        await self._judge_health([m for m in waiting if self.outcomes[m].status == "deploying"])
+
+    async def _judge_health(self, finished: list[str]) -> None:
+        """The post-deployment tasks are done on `finished` nodes: each is ready unless the
+        health check blames it (see `health.blame`: the broken node, not its peers)."""
+        verdict = blame(entry for o in self.outcomes.values() for entry in o.health)
+        for mac in finished:
+            outcome = self.outcomes[mac]
+            reasons = verdict.get(outcome.name, [])
+            outcome.blamed = reasons
+            if reasons:
+                outcome.failed_task = next(
+                    (t.id for t in outcome.post if t.parameters.get("collect") == "health"), None
+                )
+                await self._set_status(mac, "error", "health: " + "; ".join(reasons))
+            else:
+                await self._set_status(mac, "ready", "deployed")
 
     async def _run_tasks(self, mac: str, tasks: list[GraphTask], *, last: bool) -> None:
         node, outcome = self.nodes[mac], self.outcomes[mac]
@@ -253,10 +179,13 @@ class Orchestrator:
             ).hexdigest()[:20]
             always = bool(task.parameters.get("always_run"))
             if not self.force and not always and self.resume.succeeded(mac, task.id, signature):
-                outcome.skipped += 1
-                self._log(mac, f"--- {task.id}: done before with this configuration, skipped")
-                await self._report()
-                continue
+                differs = await self._check(node, task)
+                if differs is None:
+                    outcome.skipped += 1
+                    self._log(mac, f"--- {task.id}: done before with this configuration, skipped")
+                    await self._report()
+                    continue
+                self._log(mac, f"--- {task.id}: done before, but the node no longer matches: {differs}")
             await self.sink.node(mac, task=task.id, progress=outcome.percent, message=f"running {task.id}")
             error = await self._attempts(node, task)
             if error is not None:
@@ -289,8 +218,8 @@ class Orchestrator:
             self._log(node.mac, f"--- {task.id} ({task.type}) started")
             try:
                 error = await self._execute(node, task, run.timeout)
-            except TimeoutError:
-                error = f"timed out after {run.timeout:g} s; the command was killed"
+            except TimeoutError as exc:
+                error = _timeout_text(exc, run.timeout)
             except NodeLost as exc:
                 error = f"node unreachable over SSH: {exc}"
             except OSError as exc:
@@ -302,6 +231,28 @@ class Orchestrator:
                 return None
             self._log(node.mac, f"--- {task.id}: failed: {error}")
         return error
+
+    async def _end_leftovers(self, node: DeployNode) -> None:
+        """End commands an earlier run left running on the node (its master was killed), so
+        they cannot overlap with this run's. A node that cannot be reached now fails on its
+        first task, with that task's message."""
+        with contextlib.suppress(TimeoutError, NodeLost, OSError):
+            await node.runner.end_leftovers(lambda _stream, line: self._log(node.mac, f"--- {line}"))
+
+    async def _check(self, node: DeployNode, task: GraphTask) -> str | None:
+        """None when the node still holds what `task` did (see `tasktypes.check_task`)."""
+        master = self.master_runner(node) if self.master_runner is not None else None
+        try:
+            return await check_task(
+                task,
+                node.runner,
+                master,
+                lambda source: render(source, self._config_for(node, source)),
+                self.graph.run(task.id).timeout,
+                lambda _stream, line: self._log(node.mac, line),
+            )
+        except Exception as exc:  # a check that cannot run is no proof: run the task
+            return f"the check failed: {type(exc).__name__}: {exc}"
 
     async def _execute(self, node: DeployNode, task: GraphTask, timeout: float) -> str | None:
         node_log = self._logs[node.mac]
@@ -319,7 +270,7 @@ class Orchestrator:
                     outcome.health.append({"from": node.name, **entry})
 
         master = self.master_runner(node) if self.master_runner is not None else None
-        return await run_task(
+        error = await run_task(
             task,
             node.runner,
             master,
@@ -327,6 +278,11 @@ class Orchestrator:
             timeout,
             on_line,
         )
+        if collect and error is not None and outcome.health:
+            # Failed pings are results, judged across all nodes once every check is in
+            # (`_judge_health`); only a check that reported nothing failed as a task.
+            return None
+        return error
 
     def _script_hash(self, node: DeployNode, task: GraphTask) -> str:
         """A script task is done only with the script it ran: a new fueltui that renders it

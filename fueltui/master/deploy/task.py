@@ -14,15 +14,15 @@ and each node's line of the task record says what went wrong.
 from __future__ import annotations
 
 import asyncio
-import os
 from collections.abc import Callable
 from pathlib import Path
 
 from fueltui.core.graph import GraphError, deploy_roles, graph_for_release
 from fueltui.core.model import EnvStatus, Node
 from fueltui.core.nodeconfig import node_configs
-from fueltui.master.deploy.checks import PredeployContext, predeploy_findings
+from fueltui.master.deploy.checks import PredeployContext, deploy_untagged, predeploy_findings
 from fueltui.master.deploy.engine import DeployNode, Orchestrator
+from fueltui.master.deploy.envstatus import bystander_results, bystanders, env_status_now
 from fueltui.master.deploy.payload import attach_payload
 from fueltui.master.deploy.resume import ResumeState
 from fueltui.master.deploy.runners import FanoutRunner, LocalRunner, NodeRunner
@@ -31,10 +31,6 @@ from fueltui.master.store import Store
 from fueltui.master.tasks import TaskContext, TaskFailed
 
 KIND = "deploy"
-# The lab's master runs with these set; the lab's kernel has no 802.1Q, so tagged
-# networks go on bare NICs there (the netplan file still renders them tagged).
-LAB_MARKERS = ("FUELTUI_LAB", "FUELTUI_DEPLOY_UNTAGGED")
-LAB_BOOT_ENV = "FUELTUI_LAB_BOOT_OPTIONS"  # set only for the lab's master (see lab.py)
 STORE_STATUS = {"deploying": "deploying", "ready": "ready", "error": "error"}
 
 
@@ -144,23 +140,26 @@ async def handle_deploy(ctx: TaskContext) -> dict[str, object]:
     skip_note = _skip_note(ctx)
     if skip_note:
         await ctx.log(None, skip_note)
+    for mac, line in bystanders(pctx.nodes, pctx.targets).items():  # every node shows
+        await ctx.set_node(mac, **line)  # type: ignore[arg-type]
     try:
         graph = graph_for_release(pctx.release)
     except GraphError as exc:
         raise TaskFailed(str(exc)) from exc
 
     members = [n for n in pctx.nodes if n.roles]
-    untagged = (
-        bool(ctx.params.get("untagged"))
-        or any(os.environ.get(v) == "1" for v in LAB_MARKERS)
-        or bool(os.environ.get(LAB_BOOT_ENV))
-    )
-    configs = node_configs(pctx.env, pctx.release, members, apply_vlans=not untagged)
+    configs = node_configs(pctx.env, pctx.release, members, apply_vlans=not deploy_untagged(ctx.params))
     primaries = [name for name, meta in pctx.release.roles.items() if meta.has_primary]
     roles = deploy_roles([(n.name, n.roles) for n in members], primaries)
     boot = ctx.store.boot_options().options
     configs = attach_payload(
-        ctx.state_dir, pctx.env, pctx.release, members, configs, controller_names(roles), boot.ip if boot else None
+        ctx.state_dir,
+        pctx.env,
+        pctx.release,
+        members,
+        configs,
+        controller_names(roles),
+        boot.ip if boot else None,
     )
 
     fanout = fanout_factory(ctx.state_dir)
@@ -204,6 +203,9 @@ async def handle_deploy(ctx: TaskContext) -> dict[str, object]:
     await _report_health(ctx, orchestrator)
     if skip_note:
         result["skip_verify"] = skip_note
+    nodes_result = result["nodes"]
+    assert isinstance(nodes_result, dict)
+    nodes_result.update(bystander_results(pctx.nodes, pctx.targets))
     if result["stopped"]:
         set_env_status(ctx.store, pctx.env.name, EnvStatus.stopped)
         return result
@@ -212,7 +214,8 @@ async def handle_deploy(ctx: TaskContext) -> dict[str, object]:
         if cloud is not None:
             result["cloud_health"] = cloud
         if cloud is None or cloud["ok"]:
-            set_env_status(ctx.store, pctx.env.name, EnvStatus.operational)
+            # The environment is what all its nodes are, not only the ones deployed now.
+            set_env_status(ctx.store, pctx.env.name, env_status_now(ctx.store, pctx.env.name))
             return result
         set_env_status(ctx.store, pctx.env.name, EnvStatus.error)
         raise TaskFailed(f"health check: {cloud['passed']} passed, {cloud['failed']} failed", result=result)
@@ -229,7 +232,7 @@ async def _cloud_health(
     ctx: TaskContext, nodes: list[DeployNode], factory: Callable[[Path], object]
 ) -> dict[str, object] | None:
     """Fuel's Health Check after a deploy of a cloud (None: no payload, nothing to check)."""
-    from fueltui.master.deploy.health import run_health
+    from fueltui.master.deploy.cloudhealth import run_health
 
     primary = next((n for n in nodes if "primary-controller" in n.roles and n.config.payload), None)
     if primary is None:
@@ -269,8 +272,10 @@ async def _report_health(ctx: TaskContext, orchestrator: Orchestrator) -> None:
             continue
         missed = [f"{e['peer']} on {e['network']} ({e['address']})" for e in outcome.health if not e["ok"]]
         total = len(outcome.health)
-        if missed:
-            message = f"health: cannot reach {', '.join(missed)}"
+        if outcome.blamed:
+            message = "health: " + "; ".join(outcome.blamed)
+        elif missed:  # the peers it missed are blamed, not this node
+            message = f"health: ok; cannot reach {', '.join(missed)} (blamed on the peer)"
         else:
             message = f"health: all {total} peer addresses reachable"
         await ctx.set_node(mac, message=message)

@@ -1,14 +1,21 @@
-"""How each kind of node task runs: shell, master_shell, upload_file, sync, reboot.
+"""How each kind of node task runs: shell, master_shell, upload_file, sync, reboot — and how
+it is checked before a resume skips it.
 
 Each returns None on success or one sentence saying why it failed; a timeout raises
 `TimeoutError` and a node that cannot be reached raises `NodeLost` (the orchestrator turns
 both into the node's error and decides about retries).
+
+`check_task` asks the node whether a task done before still holds (Ansible's check mode in
+small): an `upload_file` compares the file's content and mode with what would be written;
+a task with a `check` parameter runs that command (exit 0: the node still matches). Tasks
+with neither are trusted to the record of their success.
 """
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
+import hashlib
 import io
 import secrets
 import shlex
@@ -20,6 +27,7 @@ from fueltui.core.model import GraphTask
 from fueltui.master.deploy.runners import LineCallback, NodeLost, NodeRunner
 
 BOOT_ID = "cat /proc/sys/kernel/random/boot_id"
+CHECK_TIMEOUT = 60.0  # at most this long for a check, whatever the task's own timeout
 
 
 async def run_task(
@@ -46,7 +54,10 @@ async def run_task(
     if task.type == "upload_file":
         source = params.get("source")
         data = (render(str(source)) if source else str(params.get("data", ""))).encode()
-        await asyncio.wait_for(runner.put_file(str(params["path"]), data, file_mode(params)), timeout)
+        try:
+            await asyncio.wait_for(runner.put_file(str(params["path"]), data, file_mode(params)), timeout)
+        except TimeoutError:  # the transfer was abandoned; the file is whole or absent (atomic)
+            return f"writing {params['path']} timed out after {timeout:g} s; the transfer was abandoned"
         on_line("stdout", f"wrote {params['path']} ({len(data)} bytes)")
         return None
     if task.type == "script":
@@ -76,6 +87,54 @@ async def _script(
     return None if status == 0 else f"{task.id} exited with status {status}"
 
 
+async def check_task(
+    task: GraphTask,
+    runner: NodeRunner,
+    master_runner: NodeRunner | None,
+    render: Callable[[str], str],
+    timeout: float,
+    on_line: LineCallback,
+) -> str | None:
+    """None when the node still matches what `task` made it (or the task has no check);
+    else one sentence saying how it differs. An unreachable node or a check that times
+    out differs too: running the task again will say what is wrong."""
+    params = task.parameters
+    limit = min(timeout, CHECK_TIMEOUT)
+    try:
+        if task.type == "upload_file":
+            return await _check_upload(task, runner, render, limit)
+        check = params.get("check")
+        if not isinstance(check, str):
+            return None
+        if task.type == "master_shell":
+            if master_runner is None:
+                return "this orchestrator cannot run commands on the master"
+            runner = master_runner
+        status = await runner.run(check, lambda stream, line: on_line(stream, f"check: {line}"), limit)
+    except TimeoutError:
+        return f"the check did not finish within {limit:g} s"
+    except NodeLost as exc:
+        return f"the check could not reach the node: {exc}"
+    return None if status == 0 else f"the check exited with status {status}"
+
+
+async def _check_upload(
+    task: GraphTask, runner: NodeRunner, render: Callable[[str], str], timeout: float
+) -> str | None:
+    params = task.parameters
+    source = params.get("source")
+    data = (render(str(source)) if source else str(params.get("data", ""))).encode()
+    state = await runner.file_state(str(params["path"]), timeout)
+    if state is None:
+        return f"{params['path']} is missing or unreadable"
+    digest, mode = state
+    if digest != hashlib.sha256(data).hexdigest():
+        return f"{params['path']} was changed on the node"
+    if mode != file_mode(params):
+        return f"{params['path']} has mode {mode:o}, not {file_mode(params):o}"
+    return None
+
+
 async def _sync(task: GraphTask, runner: NodeRunner, timeout: float, on_line: LineCallback) -> str | None:
     """Copy a directory of the master onto the node (shipped as one tar file)."""
     src, dst = Path(str(task.parameters["src"])), str(task.parameters["dst"])
@@ -85,7 +144,10 @@ async def _sync(task: GraphTask, runner: NodeRunner, timeout: float, on_line: Li
     with tarfile.open(fileobj=buffer, mode="w:gz") as tar:
         tar.add(src, arcname=".")
     temp = f"/tmp/fueltui-sync-{secrets.token_hex(6)}.tar.gz"
-    await asyncio.wait_for(runner.put_file(temp, buffer.getvalue(), 0o600), timeout)
+    try:
+        await asyncio.wait_for(runner.put_file(temp, buffer.getvalue(), 0o600), timeout)
+    except TimeoutError:
+        return f"copying {src} timed out after {timeout:g} s; the transfer was abandoned"
     q = shlex.quote
     command = f"mkdir -p {q(dst)} && tar -xzf {q(temp)} -C {q(dst)}; rc=$?; rm -f {q(temp)}; exit $rc"
     status = await runner.run(command, on_line, timeout)

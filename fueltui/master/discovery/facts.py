@@ -181,7 +181,9 @@ def parse_facts(text: str, boundary: str, admin_ip: str | None = None) -> NodeFa
         product=_clean_text(dmi.get("product_name", "")),
         serial=_clean_text(dmi.get("product_serial", "")),
     )
+    vlan = sections.get("vlan", "").strip()
     return NodeFacts(
+        can_vlan={"loaded": True, "module": True, "none": False}.get(vlan),
         nics=_nics(sections, admin_ip, warnings),
         cpu=cpu,
         memory=memory,

@@ -40,6 +40,13 @@ sec dmi
 for f in sys_vendor product_name product_serial; do
   printf '%s=%s\n' "$f" "$(head -c 200 "/sys/class/dmi/id/$f" 2>/dev/null | tr -d '\n')"
 done
+# Can this kernel make 802.1Q devices? Loaded, or a module (or built in) it can load.
+sec vlan
+if [ -d /proc/net/vlan ]; then echo loaded
+elif grep -qs '/8021q\.ko' "/lib/modules/$(uname -r)/modules.builtin" "/lib/modules/$(uname -r)/modules.dep"
+then echo module
+else echo none
+fi
 sec end
 exit 0
 """

@@ -15,6 +15,7 @@ from fueltui.api.schema import (
     TaskStatus,
     VerifyRequest,
 )
+from fueltui.master.deploy.envstatus import retry_params
 from fueltui.master.errors import Busy, NotFound
 from fueltui.master.routes.common import errors, master_of
 
@@ -46,7 +47,15 @@ async def retry(request: Request, name: str) -> TaskRecord:
         raise NotFound(f"environment {name!r} has no deploy to retry", code="no-task")
     last = deploys[-1]
     if last.status == TaskStatus.done:
-        raise Busy(f"the last deploy of {name!r} ({last.id}) succeeded; nothing to retry", code="task-done")
+        # The last deploy may have covered other nodes (`--nodes`): retry those still in error.
+        params = retry_params(master.store, name, last.params)
+        if params is None:
+            raise Busy(
+                f"the last deploy of {name!r} ({last.id}) succeeded and no node is in error; "
+                "nothing to retry",
+                code="task-done",
+            )
+        return await master.tasks.start("deploy", name, params)
     return await master.tasks.resume(last.id)
 
 

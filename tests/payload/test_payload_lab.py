@@ -1,0 +1,207 @@
+"""The whole payload on a real lab: Debian 13 namespace nodes, the master's mirror, and
+OpenStack as the release deploys it — then checked from outside like an operator would.
+
+One module-scoped lab (1 controller, 2 computes, Neutron GRE), in order: apply → verify →
+deploy (cold) → the health check passed (sanity and smoke: instances on both computes reach
+each other over GRE, a floating IP answers) → Horizon and Keystone answer from the lab
+master's namespace with the openrc `fueltui openrc` prints → the computes' Open vSwitch has
+GRE tunnels → a redeploy with nothing changed changes nothing on the nodes → a stop in the
+middle of the payload, then a retry, ends operational. Marked `payload`: it runs last.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import shlex
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from fueltui.core.releases import default_release
+from fueltui.lab.lab import Lab
+from fueltui.mirror.paths import image_dir, image_ready
+from labfixtures import LabHandle, remove_stale_test_labs, unique_prefix
+
+pytestmark = [pytest.mark.lab, pytest.mark.payload, pytest.mark.timeout(3000)]
+
+ROOT = Path(__file__).resolve().parents[2]
+ANSWERS = ROOT / "docs" / "examples" / "answers-lab-openstack.yaml"
+NETWORKS = ["admin", "management", "public", "storage", "private"]
+
+
+def fueltui(handle: LabHandle, *args: str, timeout: float = 1800, check: bool = True) -> str:
+    env = {**os.environ, **handle.env()}
+    proc = subprocess.run(
+        [sys.executable, "-m", "fueltui", *args], env=env, capture_output=True, text=True, timeout=timeout
+    )
+    if check and proc.returncode != 0:
+        raise AssertionError(
+            f"fueltui {' '.join(args)} exited {proc.returncode}:\n{proc.stdout}\n{proc.stderr}"
+        )
+    return proc.stdout
+
+
+def in_master_ns(handle: LabHandle, script: str, data: dict[str, str], timeout: float = 120) -> str:
+    """Python code run in the lab master's namespace (`data` as JSON in argv[1]): the cloud as
+    the operator's machine sees it."""
+    proc = subprocess.run(
+        ["ip", "netns", "exec", handle.master_ns, sys.executable, "-c", script, json.dumps(data)],
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+    )
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    return proc.stdout
+
+
+TOKEN = """
+import httpx, json, sys
+c = json.loads(sys.argv[1])
+domain = {"name": "Default"}
+user = {"name": c["OS_USERNAME"], "domain": domain, "password": c["OS_PASSWORD"]}
+scope = {"project": {"name": c["OS_PROJECT_NAME"], "domain": domain}}
+body = {"auth": {"identity": {"methods": ["password"], "password": {"user": user}}, "scope": scope}}
+r = httpx.post(c["OS_AUTH_URL"] + "/auth/tokens", json=body, timeout=30)
+print(r.status_code, len(r.json()["token"]["catalog"]))
+"""
+
+HORIZON_LOGIN = """
+import httpx, json, re, sys
+c = json.loads(sys.argv[1])
+with httpx.Client(base_url=c["horizon"], timeout=60, follow_redirects=True) as web:
+    page = web.get("auth/login/")
+    region = re.search(r'name="region" value="([^"]+)"', page.text)
+    form = {"username": c["OS_USERNAME"], "password": c["OS_PASSWORD"], "domain": "Default",
+            "csrfmiddlewaretoken": web.cookies.get("csrftoken"), "region": region.group(1) if region else ""}
+    after = web.post("auth/login/", data=form, headers={"Referer": str(page.url)})
+    print(page.status_code, after.status_code, after.url.path)
+"""
+
+
+def node_logs(handle: LabHandle, name: str, task_id: str) -> str:
+    return fueltui(handle, "logs", name, "--task", task_id, check=False)
+
+
+def last_deploy(handle: LabHandle) -> dict[str, object]:
+    tasks = json.loads(fueltui(handle, "tasks", "--json"))
+    deploys = [t for t in tasks if t["kind"] == "deploy"]
+    assert deploys, tasks
+    return deploys[-1]
+
+
+@pytest.fixture(scope="module")
+def cloud_lab() -> Iterator[LabHandle]:
+    if os.geteuid() != 0:
+        pytest.skip("lab tests need root (network namespaces, mounts)")
+    release = default_release()
+    assert release.os is not None
+    if not image_ready(release.os.name) or os.environ.get("CI"):
+        subprocess.run([sys.executable, "-m", "fueltui", "mirror", "sync"], check=True, timeout=1800)
+    remove_stale_test_labs()
+    lab = Lab(unique_prefix())
+    try:
+        state = lab.up(nodes=3, nics=5, networks=NETWORKS, timeout=120, image=image_dir(release.os.name))
+        handle = LabHandle(lab, state)
+        from labfixtures import run_sync
+
+        run_sync(handle.wait_discovered(timeout=120))
+        yield handle
+    finally:
+        lab.down()
+
+
+@pytest.fixture(scope="module")
+def deployed(cloud_lab: LabHandle) -> dict[str, object]:
+    fueltui(cloud_lab, "apply", str(ANSWERS))
+    fueltui(cloud_lab, "verify", "demo", "--wait")
+    started = time.monotonic()
+    out = fueltui(cloud_lab, "deploy", "demo", "--wait", timeout=2400, check=False)
+    task = last_deploy(cloud_lab)
+    task["wall_seconds"] = time.monotonic() - started
+    assert task["status"] == "done", out + json.dumps(task, indent=1)[:4000]
+    return task
+
+
+def test_cold_deploy_ends_operational_with_a_passed_health_check(
+    cloud_lab: LabHandle, deployed: dict[str, object]
+) -> None:
+    result = deployed["result"]
+    assert isinstance(result, dict)
+    health = result["cloud_health"]
+    names = {t["id"]: t for t in health["tests"]}
+    assert health["ok"] and health["failed"] == 0, health
+    for required in ("keystone", "endpoints", "compute-services", "network-agents", "hypervisors", "horizon",
+                     "network", "image", "boot-comp-1", "boot-comp-2", "tenant-network", "floating-ip",
+                     "cleanup"):  # fmt: skip
+        assert names[required]["status"] == "passed", names.get(required)
+    envs = json.loads(fueltui(cloud_lab, "envs", "--json"))
+    assert [e["environment"]["status"] for e in envs if e["environment"]["name"] == "demo"] == ["operational"]
+
+
+def test_the_operator_reaches_the_cloud_from_the_lab_master(cloud_lab: LabHandle, deployed: object) -> None:
+    access = json.loads(fueltui(cloud_lab, "cloud", "demo", "--json"))
+    openrc = fueltui(cloud_lab, "openrc", "demo")
+    creds = dict(re.findall(r"^export (OS_[A-Z_]+)=(.*)$", openrc, re.M))
+    creds = {k: shlex.split(v)[0] for k, v in creds.items()}
+    assert creds["OS_AUTH_URL"] == access["keystone_url"]
+    status, services = in_master_ns(cloud_lab, TOKEN, creds).split()
+    assert status == "201" and int(services) >= 5
+    horizon = in_master_ns(cloud_lab, HORIZON_LOGIN, {**creds, "horizon": access["horizon_url"]})
+    login, landed, path = horizon.split()
+    assert login == "200" and landed == "200" and path.startswith("/project"), horizon
+
+
+def test_computes_tunnel_over_gre(cloud_lab: LabHandle, deployed: object) -> None:
+    show = cloud_lab.lab.node_exec(2, ["ovs-vsctl", "show"])
+    assert "Bridge br-tun" in show and re.search(r"Port gre-\w+", show), show
+    assert "type: gre" in show
+
+
+def test_a_redeploy_with_nothing_changed_changes_nothing(cloud_lab: LabHandle, deployed: object) -> None:
+    started = time.monotonic()
+    fueltui(cloud_lab, "deploy", "demo", "--wait", timeout=1200)
+    seconds = time.monotonic() - started
+    task = last_deploy(cloud_lab)
+    assert task["status"] == "done"
+    for name in ("ctrl-1", "comp-1", "comp-2"):
+        log = node_logs(cloud_lab, name, str(task["id"]))
+        payload = log[log.find("--- payload_apt") :]
+        assert "--- payload_apt" in log, log[-2000:]
+        assert "removed " not in log  # the network task left the bridges' addresses where they are
+        changed = [
+            line for line in payload.splitlines() if re.search(r" changed /|: (restart|start)ed$", line)
+        ]
+        assert changed == [], (name, changed)
+    cold = float(str(deployed["wall_seconds"]))
+    assert seconds < cold, (seconds, cold)
+
+
+def test_stop_in_the_middle_of_the_payload_then_retry(cloud_lab: LabHandle, deployed: object) -> None:
+    fueltui(cloud_lab, "deploy", "demo")
+    deadline = time.monotonic() + 600
+    while True:
+        task = last_deploy(cloud_lab)
+        nodes = task.get("nodes") or {}
+        running = [str(n.get("task") or "") for n in nodes.values() if isinstance(n, dict)]
+        if any(t.startswith("payload_") and t not in ("payload_apt",) for t in running):
+            break
+        assert task["status"] == "running" and time.monotonic() < deadline, task
+        time.sleep(0.5)  # polling interval: the master for the running task
+    fueltui(cloud_lab, "stop", "demo")
+    deadline = time.monotonic() + 600
+    while last_deploy(cloud_lab)["status"] == "running":
+        assert time.monotonic() < deadline
+        time.sleep(1)  # polling interval: until the deploy stops
+    assert last_deploy(cloud_lab)["status"] == "stopped"
+    fueltui(cloud_lab, "retry", "demo")
+    deadline = time.monotonic() + 1200
+    while (task := last_deploy(cloud_lab))["status"] == "running":
+        assert time.monotonic() < deadline
+        time.sleep(1)  # polling interval: until the resumed deploy ends
+    assert task["status"] == "done", task.get("message")
