@@ -156,7 +156,7 @@ def build(
     modules, missing = kernel.closure(kmods.WANTED_MODULES)
     with tempfile.TemporaryDirectory(prefix="fueltui-bootstrap-", dir=cache) as tmp:
         staging = Path(tmp) / "root"
-        log(f"unpacking {len(debs) - 2} packages")
+        log(f"unpacking {sum(not d.name.startswith('linux-image-') for d in debs)} packages")
         try:
             rootfs.unpack(debs, staging)
             tree = rootfs.assemble(staging, kernel, modules, public_key, suite)

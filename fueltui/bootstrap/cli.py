@@ -8,6 +8,7 @@ from __future__ import annotations
 import argparse
 import json
 import sys
+from pathlib import Path
 
 from fueltui import statedir
 from fueltui.bootstrap.build import BuildError, build, default_cache_dir, read_manifest
@@ -29,8 +30,6 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
 
 
 def cmd_build(args: argparse.Namespace) -> int:
-    from pathlib import Path
-
     state = statedir.ensure_state_dir()
     try:
         key = public_key_text(state)
