@@ -28,6 +28,9 @@ def test_image_is_cached_rebuilt_on_a_new_key_and_holds_only_that_key(tmp_path: 
     assert first.kernel_bytes > 1_000_000 and first.initrd_bytes > 1_000_000
     again = build(state, KEY_A)
     assert again.cached and again.digest == first.digest
+    initrd = first.initrd.read_bytes()
+    forced = build(state, KEY_A, force=True)
+    assert not forced.cached and forced.initrd.read_bytes() == initrd  # reproducible: the same bytes
     changed = build(state, KEY_B)
     assert not changed.cached and changed.digest != first.digest
     manifest = read_manifest(state)
