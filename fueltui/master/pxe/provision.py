@@ -142,12 +142,17 @@ async def provision_node(fanout: Fanout, store: Store, state_dir: Path, mac: str
         raise ProvisionError(f"cannot ship the provisioning files: {shipped.stderr.strip()[-300:]}")
     await say(f"partitioning {', '.join(p.disk for p in plans)} and writing {release.os.name}")
 
+    pending: set[asyncio.Task[None]] = set()
+
     def line(stream: str, text: str) -> None:
-        asyncio.get_running_loop().create_task(say(text))
+        task = asyncio.get_running_loop().create_task(say(text))
+        pending.add(task)  # held until written: the loop keeps only weak references
+        task.add_done_callback(pending.discard)
 
     result = await fanout.run(
         node.ip, ["sh", "/tmp/fueltui/install.sh"], on_line=line, timeout=INSTALL_TIMEOUT
     )
+    await asyncio.gather(*pending)
     if result.exit_status != 0 or "provisioned" not in result.stdout:
         raise ProvisionError(f"installing failed ({result.exit_status}): {result.stderr.strip()[-500:]}")
     # The OS comes back at the same address (DHCP by MAC) with the key made above: pin it
