@@ -28,7 +28,7 @@ from fueltui.master.pxe import osfiles
 from fueltui.master.pxe.boottree import BootTree
 from fueltui.master.store import Store
 from fueltui.mirror.paths import image_dir, image_ready, mirror_root
-from fueltui.ssh.fanout import Fanout
+from fueltui.ssh.fanout import Fanout, FanoutError
 from fueltui.ssh.keys import public_key_text
 
 log = logging.getLogger(__name__)
@@ -155,15 +155,19 @@ async def provision_node(fanout: Fanout, store: Store, state_dir: Path, mac: str
     await asyncio.gather(*pending)
     if result.exit_status != 0 or "provisioned" not in result.stdout:
         raise ProvisionError(f"installing failed ({result.exit_status}): {result.stderr.strip()[-500:]}")
-    # The OS comes back at the same address (DHCP by MAC) with the key made above: pin it
-    # for the address and the node before the reboot, so the change is expected.
-    fanout.host_keys.pin(node.ip, host_pub)
-    fanout.host_keys.pin(f"node:{node.mac}", host_pub)
     updated = store.set_node_status(mac, NodeStatus.provisioned.value)
     BootTree(state_dir, boot.ip).set_node(updated.node)
     await say("rebooting into the installed OS")
-    await fanout.run(node.ip, ["sh", "-c", "(sleep 1; reboot -f) >/dev/null 2>&1 </dev/null &"], timeout=30)
+    # Reset at once (the disks are synced): from here on the bootstrap answers no one, so no
+    # poll can meet its old key after the new one is pinned below.
+    reset = "echo b > /proc/sysrq-trigger"
+    with contextlib.suppress(FanoutError):
+        await fanout.run(node.ip, ["sh", "-c", reset], timeout=10)
     await fanout.disconnect(node.ip)
+    # The OS comes back at the same address (DHCP by MAC) with the key made above: pinned
+    # for the address and the node now, the change on reboot is expected, not a refusal.
+    fanout.host_keys.pin(node.ip, host_pub)
+    fanout.host_keys.pin(f"node:{node.mac}", host_pub)
 
 
 def _image_url(master_ip: str, os_name: str) -> str:
