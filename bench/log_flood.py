@@ -182,7 +182,7 @@ async def run_one(
     deploy_module.NodePane = RichLogPane if peer else NodePane  # type: ignore[misc]
     gc.collect()
     master = FloodMaster(nodes, rate, seconds)
-    app = FuelApp(master, start="deploy", env_name="bench", nics=lambda: [], cmdline=lambda: "")  # type: ignore[arg-type]
+    app = FuelApp(master, start="deploy", env_name="bench")  # type: ignore[arg-type]
     displays: list[float] = []
     original_display = app._display
 

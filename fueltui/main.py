@@ -13,6 +13,9 @@ import os
 import sys
 from collections.abc import Callable, Sequence
 
+from fueltui import statedir
+from fueltui.cli import exitcodes
+
 # Modules that register subcommands, in the order they appear in --help.
 COMMAND_MODULES: tuple[str, ...] = (
     "fueltui.cli.check",
@@ -28,14 +31,42 @@ COMMAND_MODULES: tuple[str, ...] = (
 )
 
 
+def _global_options(parser: argparse.ArgumentParser, default: Callable[[object], object]) -> None:
+    """The options every command takes, before or after its name. Below the top level their
+    default is SUPPRESS, so a subcommand that is not given one keeps the top level's value."""
+    parser.add_argument(
+        "--state-dir", default=default(None), help="the master's state directory (also FUELTUI_STATE_DIR)"
+    )
+    parser.add_argument(
+        "--lab",
+        action="store_true",
+        default=default(False),
+        help="talk to the master of the lab (`fueltui lab up`)",
+    )
+    parser.add_argument(
+        "--root",
+        default=default(None),
+        help="TUI: write the master's network files under this root (`/`: this machine, after a warning)",
+    )
+
+
+def _subparsers(parser: argparse.ArgumentParser) -> list[argparse.ArgumentParser]:
+    found: list[argparse.ArgumentParser] = []
+    for action in parser._actions:
+        if isinstance(action, argparse._SubParsersAction):
+            for child in dict.fromkeys(action.choices.values()):  # aliases share a parser
+                found += [child, *_subparsers(child)]
+    return found
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="fueltui",
         description="Install OpenStack on bare metal from the keyboard. With no command, opens the TUI.",
+        epilog=exitcodes.help_text(),
+        formatter_class=argparse.RawDescriptionHelpFormatter,
     )
-    parser.add_argument("--state-dir", help="the master's state directory (also FUELTUI_STATE_DIR)")
-    parser.add_argument("--lab", action="store_true", help="talk to the master of the lab (`fueltui lab up`)")
-    parser.add_argument("--root", default="/", help="target root for files the master set-up writes (TUI)")
+    _global_options(parser, lambda value: value)
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
     for name in COMMAND_MODULES:
         try:
@@ -45,6 +76,10 @@ def build_parser() -> argparse.ArgumentParser:
                 continue
             raise
         module.register(sub)
+    for child in _subparsers(parser):
+        _global_options(child, lambda _value: argparse.SUPPRESS)
+        child.epilog = child.epilog or exitcodes.help_text()
+        child.formatter_class = argparse.RawDescriptionHelpFormatter
     return parser
 
 
@@ -66,8 +101,11 @@ def main(argv: Sequence[str] | None = None) -> int:
         return result
     try:
         return func(args)
+    except statedir.SharedDirectory as exc:
+        print(f"fueltui: {exc}", file=sys.stderr)
+        return exitcodes.EXIT_REFUSED
     except KeyboardInterrupt:
-        return 130
+        return exitcodes.EXIT_INTERRUPTED
 
 
 if __name__ == "__main__":

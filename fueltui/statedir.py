@@ -9,6 +9,7 @@ for root, else the user's XDG state directory.
 from __future__ import annotations
 
 import os
+import stat
 from pathlib import Path
 
 SOCKET_NAME = "master.sock"
@@ -45,11 +46,29 @@ def state_dir() -> Path:
     return base / "fueltui"
 
 
+class SharedDirectory(ValueError):
+    """A state directory that others share (e.g. /tmp): it can never be made private."""
+
+
+def private_dir(path: Path) -> Path:
+    """Create `path` (and its parents) 0700, and tighten it when it exists with a looser mode
+    (a `--state-dir` made 0755 beforehand, say). A directory of another user is left alone;
+    a sticky one (/tmp, /var/tmp) is refused: chmod-ing it would break the host."""
+    path.mkdir(parents=True, exist_ok=True, mode=0o700)
+    info = path.stat()
+    if info.st_mode & stat.S_ISVTX:
+        raise SharedDirectory(
+            f"{path} is a shared directory (sticky bit); give fueltui a directory of its own"
+        )
+    if info.st_uid == os.geteuid() and stat.S_IMODE(info.st_mode) & 0o077:
+        os.chmod(path, stat.S_IMODE(info.st_mode) & 0o700)
+    return path
+
+
 def ensure_state_dir(path: Path | None = None) -> Path:
     """Create the state directory private to its owner (it holds a token and SSH keys)."""
-    target = path or state_dir()
-    target.mkdir(parents=True, exist_ok=True, mode=0o700)
-    (target / LOGS_DIR).mkdir(exist_ok=True, mode=0o700)
+    target = private_dir(path or state_dir())
+    private_dir(target / LOGS_DIR)
     return target
 
 
@@ -89,3 +108,15 @@ def write_private(path: Path, data: str | bytes) -> None:
     finally:
         os.close(fd)
     os.replace(tmp, path)
+
+
+def open_private(path: Path, flags: int = os.O_WRONLY | os.O_CREAT | os.O_APPEND) -> int:
+    """Open (creating) a file only its owner may read; an existing looser file is tightened."""
+    fd = os.open(path, flags, 0o600)
+    try:
+        if stat.S_IMODE(os.fstat(fd).st_mode) & 0o077:
+            os.fchmod(fd, 0o600)
+    except BaseException:
+        os.close(fd)
+        raise
+    return fd

@@ -24,16 +24,17 @@ from types import SimpleNamespace
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT / "tests"))
 
+from fueltui.api.host import HostInterface, MasterHost  # noqa: E402
 from fueltui.client.api import MasterClient  # noqa: E402
 from fueltui.master import tasks as master_tasks  # noqa: E402
+from fueltui.master.routes import host as master_host  # noqa: E402
 from fueltui.master.server import MasterServer, ThreadedMaster  # noqa: E402
 from fueltui.tui.app import FuelApp  # noqa: E402
-from fueltui.tui.hostinfo import HostNic  # noqa: E402
 from tui.recorded import SHOTS, Shot, load_recorded  # noqa: E402
 
 HOST_NICS = [
-    HostNic("eth0", "52:54:00:12:34:01", ["10.20.0.2/24"]),
-    HostNic("eth1", "52:54:00:12:34:02", ["192.168.122.15/24"]),
+    HostInterface(name="eth0", mac="52:54:00:12:34:01", addresses=["10.20.0.2/24"]),
+    HostInterface(name="eth1", mac="52:54:00:12:34:02", addresses=["192.168.122.15/24"]),
 ]
 CMDLINE = (
     "BOOT_IMAGE=/vmlinuz ip=10.20.0.2 gw=10.20.0.1 dns1=10.20.0.1 netmask=255.255.255.0 "
@@ -47,10 +48,7 @@ async def shoot(base: Path, name: str, shot: Shot, out: Path, size: tuple[int, i
 
     app = FuelApp(
         connect=connect,
-        root=Path("/"),  # shown in the preview only: no Apply is pressed here
-        nics=lambda: HOST_NICS,
-        cmdline=lambda: CMDLINE,
-        gateway=lambda: None,
+        root=None,  # Apply would only store the options on the master (none is pressed here)
         start=shot.page,
         env_name="lab",
     )
@@ -79,6 +77,13 @@ async def shoot(base: Path, name: str, shot: Shot, out: Path, size: tuple[int, i
     return Path(path)
 
 
+def pin_the_masters_machine() -> None:
+    """The master's NICs as a real master would report them, not those of the machine taking
+    the pictures."""
+    machine = MasterHost(interfaces=HOST_NICS, cmdline=CMDLINE)
+    master_host.read_host = lambda: machine  # type: ignore[assignment]
+
+
 def pin_the_master_clock() -> None:
     """Task ids and log stamps fixed, so re-running the script changes no picture by itself."""
     counter = itertools.count(1)
@@ -88,6 +93,7 @@ def pin_the_master_clock() -> None:
 
 async def main_async(out: Path, size: tuple[int, int]) -> list[Path]:
     pin_the_master_clock()
+    pin_the_masters_machine()
     base = Path(tempfile.mkdtemp(prefix="ft-shots-", dir="/tmp"))
     master = ThreadedMaster(MasterServer(base, None, discovery=False))
     master.start()

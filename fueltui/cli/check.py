@@ -1,7 +1,7 @@
 """`fueltui check FILE [--json]`: validate an answers file offline.
 
-Exit 0 when there are no errors (warnings allowed), 1 when there are, 2 when the file cannot
-be read or is not an answers file (the message names file, line and field; with --json the
+Exit 0 when there are no errors (warnings allowed); 2 (refused) when there are, or when the
+file cannot be read or is not an answers file (the message names file, line and field; with --json the
 one error has the code `file-invalid`).
 """
 
@@ -12,18 +12,19 @@ import json
 import sys
 from pathlib import Path
 
+from fueltui.cli.exitcodes import EXIT_OK, EXIT_REFUSED
 from fueltui.core.answers import AnswersError, SourceMap, load_answers_data
 from fueltui.core.model import Finding, Severity
 from fueltui.core.rules import check_answers
 
-EXIT_OK, EXIT_FINDINGS, EXIT_UNREADABLE = 0, 1, 2
+EXIT_FINDINGS = EXIT_UNREADABLE = EXIT_REFUSED
 
 
 def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     parser = sub.add_parser(
         "check",
         help="validate an answers file offline",
-        description="Validate an answers file offline. Exit 0: no errors; 1: errors; 2: unreadable file.",
+        description="Validate an answers file offline. Exit 0: no errors; 2: errors, or an unreadable file.",
     )
     parser.add_argument("file", help="the answers file (YAML); '-' reads standard input")
     parser.add_argument("--json", action="store_true", help='print {"ok", "errors", "warnings"} as JSON')

@@ -13,10 +13,10 @@ import json
 import sys
 
 from fueltui.api.schema import TaskRecord, TaskStatus
+from fueltui.cli.exitcodes import EXIT_FAILED, EXIT_NO_MASTER, EXIT_OK, EXIT_REFUSED
 from fueltui.client.api import MasterClient
-from fueltui.client.errors import ApiError
+from fueltui.client.errors import ApiError, MasterUnavailable
 
-EXIT_OK, EXIT_FAILED_TESTS, EXIT_CANNOT_RUN = 0, 1, 2
 POLL = 0.5
 
 
@@ -27,7 +27,7 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
         description="Fuel's Health Check: sanity (services, agents, endpoints, Horizon) and smoke "
         "(a network, "
         "an image, an instance on each compute reaching the others, a floating IP) tests. Exit 0: all "
-        "passed; 1: a test failed; 2: the check could not run.",
+        "passed; 1: a test failed; 2: refused (no cloud there); 3: no master.",
     )
     health.add_argument("env", metavar="ENV", help="the environment")
     health.add_argument("--wait", action="store_true", help="wait for the result")
@@ -47,12 +47,20 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     access.set_defaults(func=lambda a: asyncio.run(_cloud(a)))
 
 
-def _fail(command: str, message: str, as_json: bool = False) -> int:
+def _fail(command: str, message: str, as_json: bool = False, code: int = EXIT_FAILED) -> int:
     if as_json:
         print(json.dumps({"ok": False, "error": message}))
     else:
         print(f"fueltui {command}: {message}", file=sys.stderr)
-    return EXIT_CANNOT_RUN
+    return code
+
+
+def _api_fail(command: str, exc: ApiError, as_json: bool = False) -> int:
+    if isinstance(exc, MasterUnavailable):
+        code = EXIT_NO_MASTER
+    else:
+        code = EXIT_REFUSED if exc.status in (400, 404, 409, 422) else EXIT_FAILED
+    return _fail(command, exc.message, as_json, code)
 
 
 async def _health(args: argparse.Namespace) -> int:
@@ -66,7 +74,7 @@ async def _health(args: argparse.Namespace) -> int:
                 await asyncio.sleep(POLL)  # polling the master for the task's state
                 record = await client.task(record.id)
     except ApiError as exc:
-        return _fail("health", exc.message, args.json)
+        return _api_fail("health", exc, args.json)
     tests = record.result.get("tests")
     if not isinstance(tests, list) or not tests:
         return _fail("health", record.message or f"the health check ended {record.status.value}", args.json)
@@ -75,7 +83,7 @@ async def _health(args: argparse.Namespace) -> int:
         print(json.dumps({"ok": ok, "task": record.id, "tests": tests}, indent=2))
     else:
         print(render_tests(record))
-    return EXIT_OK if ok else EXIT_FAILED_TESTS
+    return EXIT_OK if ok else EXIT_FAILED
 
 
 def render_tests(record: TaskRecord) -> str:
@@ -99,7 +107,7 @@ async def _openrc(args: argparse.Namespace) -> int:
         async with await MasterClient.connect() as client:
             text = await client.openrc(args.env)
     except ApiError as exc:
-        return _fail("openrc", exc.message)
+        return _api_fail("openrc", exc)
     sys.stdout.write(text)
     return EXIT_OK
 
@@ -109,7 +117,7 @@ async def _cloud(args: argparse.Namespace) -> int:
         async with await MasterClient.connect() as client:
             access = await client.cloud(args.env)
     except ApiError as exc:
-        return _fail("cloud", exc.message, args.json)
+        return _api_fail("cloud", exc, args.json)
     if args.json:
         print(access.model_dump_json(indent=2))
         return EXIT_OK

@@ -1,7 +1,6 @@
 """What the headless commands share: reaching the master, printing tables, JSON and findings.
 
-Exit codes of the resource commands: 0 done; 1 the master refused or failed (message on
-stderr); 2 refused because of findings, or bad input; 3 no master could be reached.
+Exit codes: the one table in `fueltui.cli.exitcodes`.
 """
 
 from __future__ import annotations
@@ -14,11 +13,15 @@ from typing import TextIO
 
 from pydantic import BaseModel
 
+from fueltui.cli.exitcodes import EXIT_FAILED, EXIT_NO_MASTER, EXIT_OK, EXIT_REFUSED
 from fueltui.client.api import MasterClient
 from fueltui.client.errors import ApiError, MasterUnavailable
 from fueltui.core.model import Finding
+from fueltui.core.terminaltext import safe_line
 
-EXIT_OK, EXIT_ERROR, EXIT_REFUSED, EXIT_NO_MASTER = 0, 1, 2, 3
+__all__ = ["EXIT_ERROR", "EXIT_FAILED", "EXIT_NO_MASTER", "EXIT_OK", "EXIT_REFUSED"]
+
+EXIT_ERROR = EXIT_FAILED
 
 
 def fail(message: str, code: int = EXIT_ERROR) -> int:
@@ -63,7 +66,10 @@ def print_json(value: object) -> None:
 def table(headers: Sequence[str], rows: Sequence[Sequence[object]], out: TextIO | None = None) -> None:
     """Plain columns, padded to the widest cell; the last column is not padded."""
     stream = out or sys.stdout
-    cells = [[str(h) for h in headers]] + [["" if c is None else str(c) for c in row] for row in rows]
+    # Cells may hold what nodes said (names, messages): never raw control characters.
+    cells = [[str(h) for h in headers]] + [
+        ["" if c is None else safe_line(str(c)) for c in row] for row in rows
+    ]
     widths = [max(len(row[i]) for row in cells) for i in range(len(headers))]
     for row in cells:
         padded = [cell.ljust(widths[i]) for i, cell in enumerate(row[:-1])] + [row[-1]]
@@ -73,7 +79,10 @@ def table(headers: Sequence[str], rows: Sequence[Sequence[object]], out: TextIO 
 def print_findings(findings: Sequence[Finding], out: TextIO | None = None) -> None:
     stream = out or sys.stdout
     for finding in findings:
-        print(f"{finding.severity.value:<7} {finding.path}: {finding.message} [{finding.code}]", file=stream)
+        print(
+            safe_line(f"{finding.severity.value:<7} {finding.path}: {finding.message} [{finding.code}]"),
+            file=stream,
+        )
 
 
 def human_bytes(count: int) -> str:

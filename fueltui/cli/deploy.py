@@ -1,8 +1,9 @@
 """`fueltui deploy ENV`, `fueltui stop ENV`, `fueltui retry ENV`: deployment from a shell.
 
-Exit codes: 0 — started (or, with --wait/--follow, every node `ready` and the health check
-passed); 1 — the deployment failed; 2 — refused (the findings are printed) or bad input;
-3 — stopped or interrupted (`fueltui retry ENV` resumes it).
+Exit codes (the one table, `fueltui.cli.exitcodes`): 0 — started (or, with --wait/--follow,
+every node `ready` and the health check passed); 1 — the deployment failed; 2 — refused (the
+findings are printed) or bad input; 3 — no master; 4 — stopped or interrupted (`fueltui retry
+ENV` resumes it). Node text reaches the terminal only through `safe_line`.
 """
 
 from __future__ import annotations
@@ -14,10 +15,11 @@ import sys
 from collections.abc import Awaitable, Callable
 
 from fueltui.api.schema import TaskRecord, TaskStatus
+from fueltui.cli.exitcodes import EXIT_FAILED, EXIT_NO_MASTER, EXIT_OK, EXIT_REFUSED, EXIT_STOPPED
 from fueltui.client.api import MasterClient
 from fueltui.client.errors import ApiError, MasterUnavailable
+from fueltui.core.terminaltext import safe_line
 
-EXIT_OK, EXIT_FAILED, EXIT_REFUSED, EXIT_STOPPED = 0, 1, 2, 3
 POLL = 0.5
 FOLLOW_HELP = "print every node's log as it runs (implies --wait)"
 MASTER_GONE_GRACE = 60.0  # a restarting master is waited for this long
@@ -113,7 +115,7 @@ def _fail(exc: ApiError) -> int:
     for finding in exc.findings:
         print(f"  {finding.severity.value}: {finding.path}: {finding.message}", file=sys.stderr)
     if isinstance(exc, MasterUnavailable):
-        return EXIT_FAILED
+        return EXIT_NO_MASTER
     return EXIT_REFUSED if exc.status in (400, 404, 409, 422) else EXIT_FAILED
 
 
@@ -171,7 +173,7 @@ async def _print_refusal(client: MasterClient, record: TaskRecord) -> int | None
     for entry in log.entries:
         text = entry.split(" ", 1)[-1]
         if text.startswith("refused: "):
-            print(f"  error: {text.removeprefix('refused: ')}", file=sys.stderr)
+            print(f"  error: {safe_line(text.removeprefix('refused: '))}", file=sys.stderr)
     return EXIT_REFUSED
 
 
@@ -194,7 +196,7 @@ async def _wait(client: MasterClient, record: TaskRecord, follow: bool) -> int:
                 await asyncio.sleep(POLL)  # polling a restarting master
                 continue
             for mac, node in sorted(record.nodes.items()):
-                line = f"{node.status} {node.progress}% {node.message}".strip()
+                line = safe_line(f"{node.status} {node.progress}% {node.message}".strip())
                 if not follow and seen.get(mac) != line:
                     seen[mac] = line
                     print(f"  {names.get(mac, mac)}: {line}")
@@ -229,13 +231,14 @@ def _print_lines(lines: list[str], names: dict[str, str]) -> None:
     for line in lines:
         for mac, name in names.items():
             line = line.replace(f"[{mac}]", f"[{name}]")
-        print(line, flush=True)
+        print(safe_line(line), flush=True)
 
 
 def _summary(record: TaskRecord, names: dict[str, str]) -> int:
-    print(f"task {record.id}: {record.status.value}" + (f" — {record.message}" if record.message else ""))
+    message = f" — {safe_line(record.message)}" if record.message else ""
+    print(f"task {record.id}: {record.status.value}{message}")
     for mac, node in sorted(record.nodes.items(), key=lambda item: names.get(item[0], item[0])):
-        print(f"  {names.get(mac, mac):<20} {node.status:<9} {node.progress:>3}%  {node.message}")
+        print(f"  {names.get(mac, mac):<20} {node.status:<9} {node.progress:>3}%  {safe_line(node.message)}")
     result = record.result
     ready = bool(result.get("ready")) and all(n.status == "ready" for n in record.nodes.values())
     if record.status == TaskStatus.done and ready and result.get("health_ok"):

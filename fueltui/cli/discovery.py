@@ -108,7 +108,9 @@ def _accept(node: str) -> int:
         record = await _finish(client, await client.start_task(ACCEPT_KIND, None, {"node": node}))
         if record.status != TaskStatus.done:
             return fail(record.message or f"could not accept the key of {node}")
-        print(f"accepted the new host key of {record.result.get('accepted', node)}")
+        where = record.result.get("address")
+        suffix = f" at {where}; it is trusted again" if where else ""
+        print(f"accepted the new host key of {record.result.get('accepted', node)}{suffix}")
         return EXIT_OK
 
     return with_client(work)

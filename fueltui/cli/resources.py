@@ -24,6 +24,7 @@ from fueltui.cli.common import (
 from fueltui.client.api import MasterClient
 from fueltui.client.errors import NotFoundError
 from fueltui.core.model import Severity, normalize_mac
+from fueltui.core.terminaltext import safe_line
 
 
 def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -214,11 +215,13 @@ def cmd_tasks(args: argparse.Namespace) -> int:
             env = record.env or "-"
             print(f"task {record.id}  {record.kind}  env {env}  {record.status.value}  {record.progress}%")
             if record.message:
-                print(f"  {record.message}")
+                print(f"  {safe_line(record.message)}")
             if record.resumed_from:
                 print(f"  resumes {record.resumed_from}")
+            names = {r.node.mac: r.node.name for r in await client.nodes()} if record.nodes else {}
             rows = [
-                (mac, p.status, f"{p.progress}%", p.task or "-", p.message) for mac, p in record.nodes.items()
+                (names.get(mac) or mac, p.status, f"{p.progress}%", p.task or "-", p.message)
+                for mac, p in record.nodes.items()
             ]
             if rows:
                 table(("NODE", "STATUS", "PROGRESS", "STEP", "MESSAGE"), rows)
@@ -276,7 +279,7 @@ def cmd_logs(args: argparse.Namespace) -> int:
             chunk = await client.task_log(args.task, tail=args.tail)
         while True:
             for line in chunk.entries:
-                print(line)
+                print(safe_line(line))
             if not chunk.has_more:
                 break
             chunk = (
@@ -293,7 +296,7 @@ def cmd_logs(args: argparse.Namespace) -> int:
             else client.follow_task_log(args.task, chunk.end)
         )
         async for line in lines:
-            print(line, flush=True)
+            print(safe_line(line), flush=True)
         return fail("the master went away while following the log")  # the stream only ends then
 
     return with_client(work)

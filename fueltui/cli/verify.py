@@ -14,10 +14,11 @@ import json
 import sys
 
 from fueltui.api.schema import TaskRecord, TaskStatus
+from fueltui.cli.exitcodes import EXIT_FAILED, EXIT_NO_MASTER, EXIT_OK, EXIT_REFUSED
 from fueltui.client.api import MasterClient
-from fueltui.client.errors import ApiError
+from fueltui.client.errors import ApiError, MasterUnavailable
 
-EXIT_OK, EXIT_MISSING, EXIT_FAILED = 0, 1, 2
+EXIT_MISSING = EXIT_FAILED
 POLL = 0.2
 
 
@@ -28,7 +29,7 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
         description=(
             "Send real L2 probes (untagged and 802.1Q-tagged) between the environment's nodes and "
             "report every NIC that did not hear its peers, plus foreign DHCP servers. "
-            "Exit 0: all heard; 1: something missing; 2: verification could not run."
+            "Exit 0: all heard; 1: something missing or the verification failed; 2: refused; 3: no master."
         ),
     )
     parser.add_argument("env", metavar="ENV", help="the environment")
@@ -57,7 +58,7 @@ async def _run(args: argparse.Namespace) -> int:
                 return EXIT_OK
             record = await _wait(client, record, quiet=args.json)
     except ApiError as exc:
-        return _fail(args, exc.message)
+        return _fail(args, exc.message, _refusal_code(exc))
     print(json.dumps(as_json(record), indent=2) if args.json else render(record))
     return exit_code(record)
 
@@ -73,12 +74,18 @@ async def _wait(client: MasterClient, record: TaskRecord, quiet: bool) -> TaskRe
     return record
 
 
-def _fail(args: argparse.Namespace, message: str) -> int:
+def _refusal_code(exc: ApiError) -> int:
+    if isinstance(exc, MasterUnavailable):
+        return EXIT_NO_MASTER
+    return EXIT_REFUSED if exc.status in (400, 404, 409, 422) else EXIT_FAILED
+
+
+def _fail(args: argparse.Namespace, message: str, code: int = EXIT_FAILED) -> int:
     if args.json:
         print(json.dumps({"ok": False, "error": message}))
     else:
         print(f"fueltui verify: {message}", file=sys.stderr)
-    return EXIT_FAILED
+    return code
 
 
 def exit_code(record: TaskRecord) -> int:
@@ -148,7 +155,7 @@ def render(record: TaskRecord) -> str:
                     "answers on the admin network"
                 )
     if result.get("dhcp_error"):
-        lines.append(f"note: {result['dhcp_error']}")
+        lines.append(f"FAILED: the DHCP check could not run: {result['dhcp_error']}")
     seconds = result.get("seconds")
     if isinstance(seconds, int | float):
         lines.append(f"({seconds:.1f} s, task {record.id})")

@@ -20,6 +20,7 @@ import httpx
 from pydantic import BaseModel, TypeAdapter
 
 from fueltui import statedir
+from fueltui.api.host import MasterHost
 from fueltui.api.schema import (
     API_PREFIX,
     ApplyResult,
@@ -387,6 +388,17 @@ class MasterClient:
             if not reconnect:
                 return
             await asyncio.sleep(RECONNECT_DELAY)
+
+    # ------------------------------------------------------------------ the master's machine
+
+    async def master_host(self) -> MasterHost:
+        """The master's own NICs, default route and boot line (not the caller's machine)."""
+        return await self._get(MasterHost, "/master/interfaces")
+
+    async def predeploy(self, env: str, skip_verify: bool = False) -> list[Finding]:
+        """What a deploy of `env` would be refused for (errors) and warned about, without one."""
+        path = f"/environments/{_seg(env)}/predeploy"
+        return (await self._get(FindingsResponse, path, skip_verify=skip_verify)).findings
 
 
 def _seg(value: str) -> str:

@@ -53,7 +53,7 @@ def _parse_cidr(text: str) -> IPv4Network | None:
     if "/" not in text:
         return None
     address, _, prefix = text.strip().partition("/")
-    if parse_ip(address) is None or not prefix.isdigit():
+    if parse_ip(address) is None or not (prefix.isascii() and prefix.isdigit()):
         return None
     try:
         return IPv4Network(text.strip(), strict=True)
@@ -66,7 +66,7 @@ def parse_netmask(text: object) -> int | None:
     if not isinstance(text, str):
         return None
     value = text.strip().removeprefix("/")
-    if value.isdigit() and len(value) <= 2:
+    if value.isascii() and value.isdigit() and len(value) <= 2:
         length = int(value)
         return length if 0 <= length <= 32 else None
     mask = parse_ip(value)

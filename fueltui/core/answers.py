@@ -89,7 +89,7 @@ def parse_path(path: str) -> list[int | str]:
         if rest:
             for index in ("[" + rest).split("[")[1:]:
                 text = index.rstrip("]")
-                parts.append(int(text) if text.isdigit() else text)
+                parts.append(int(text) if text.isascii() and text.isdigit() else text)
     return parts
 
 

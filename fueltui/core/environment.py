@@ -136,10 +136,13 @@ def network_names(env: Environment, release: Release) -> list[str]:
 
 def networks_for_node(env: Environment, release: Release, roles: Iterable[str]) -> list[str]:
     """The networks a node with these roles must carry. Public only on roles that need it
-    (controllers) unless the environment assigns public to all nodes."""
+    (controllers) unless the environment assigns public to all nodes — or runs nova-network,
+    whose every compute routes its instances' floating IPs itself (Fuel: multi-host)."""
     roles = list(roles)
-    needs_public = env.settings.assign_public_to_all_nodes or any(
-        release.roles[r].public for r in roles if r in release.roles
+    needs_public = (
+        env.mode == Mode.nova_network
+        or env.settings.assign_public_to_all_nodes
+        or any(release.roles[r].public for r in roles if r in release.roles)
     )
     return [name for name in network_names(env, release) if name != PUBLIC or needs_public]
 

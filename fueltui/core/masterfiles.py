@@ -27,6 +27,8 @@ NETWORKD_PATH = "etc/systemd/network/10-fueltui-admin.network"
 HOSTNAME_PATH = "etc/hostname"
 HOSTS_PATH = "etc/hosts"
 RESOLV_PATH = "etc/resolv.conf"
+CHRONY_PATH = "etc/chrony/conf.d/fueltui.conf"
+TIMESYNCD_PATH = "etc/systemd/timesyncd.conf.d/fueltui.conf"
 
 
 class MasterFilesError(ValueError):
@@ -121,8 +123,26 @@ def render_resolv(opts: BootOptions) -> str:
     return "\n".join(lines) + "\n"
 
 
+def render_chrony(opts: BootOptions) -> str:
+    """The master keeps time from the operator's NTP servers and serves it to the admin network,
+    as Fuel's master did: the nodes get the master's address as their NTP server by DHCP, so they
+    agree with the master even when the servers outside cannot be reached from the nodes."""
+    network = ipaddress.IPv4Network(f"{_address(opts)}", strict=False)
+    lines = ["# Written by fueltui: time for the master, served to the nodes on the admin network."]
+    lines.extend(f"server {server} iburst" for server in opts.ntp)
+    lines += [f"allow {network}", "local stratum 10"]
+    return "\n".join(lines) + "\n"
+
+
+def render_timesyncd(opts: BootOptions) -> str:
+    """The same servers for systemd-timesyncd, the default client where chrony is not installed
+    (it keeps the master's clock; serving the nodes needs chrony)."""
+    return "# Written by fueltui.\n[Time]\nNTP=" + " ".join(opts.ntp) + "\n"
+
+
 def render_master_files(opts: BootOptions, flavor: Flavor = "netplan") -> dict[str, str]:
-    """Every file Apply writes, by path relative to the target root, in writing order."""
+    """Every file Apply writes, by path relative to the target root, in writing order (the
+    time service's only when NTP servers are given)."""
     if flavor not in FLAVORS:
         raise MasterFilesError(f"unknown flavour {flavor!r}; expected one of {', '.join(FLAVORS)}")
     nic = (
@@ -130,12 +150,16 @@ def render_master_files(opts: BootOptions, flavor: Flavor = "netplan") -> dict[s
         if flavor == "netplan"
         else (NETWORKD_PATH, render_networkd(opts))
     )
-    return {
+    files = {
         nic[0]: nic[1],
         HOSTNAME_PATH: render_hostname(opts),
         HOSTS_PATH: render_hosts(opts),
         RESOLV_PATH: render_resolv(opts),
     }
+    if opts.ntp:
+        files[CHRONY_PATH] = render_chrony(opts)
+        files[TIMESYNCD_PATH] = render_timesyncd(opts)
+    return files
 
 
 def _read_existing(path: Path) -> str | None:

@@ -191,6 +191,9 @@ class OsImage(Strict):
     security_upstream: str | None = None
     security_suite: str | None = None
     keyring: str = "/usr/share/keyrings/debian-archive-keyring.gpg"
+    # How a node running this OS names it (os-release PRETTY_NAME starts so): only such
+    # nodes get the payload; others (before provisioning) deploy the base system only.
+    pretty_name: str = "Debian GNU/Linux 13"
     base_packages: list[str] = Field(default_factory=list)  # in the OS image
 
 

@@ -29,8 +29,10 @@ from starlette.types import ASGIApp, Receive, Scope, Send
 from fueltui import __version__ as VERSION
 from fueltui import statedir
 from fueltui.api.schema import API_PREFIX, ErrorBody
+from fueltui.core.model import Finding
 from fueltui.master.errors import MasterError
 from fueltui.master.events import EventBus
+from fueltui.master.limits import BodyLimit
 from fueltui.master.logfiles import LogFiles
 from fueltui.master.store import Store
 from fueltui.master.tasks import TaskManager
@@ -92,8 +94,22 @@ async def start_files(master: Master) -> Any:
     return await start_file_server(master.state_dir, options.ip if options else None)
 
 
-def error_response(status: int, code: str, message: str, findings: list[Any] | None = None) -> JSONResponse:
-    body = ErrorBody(code=code, message=message, findings=findings)
+MAX_MESSAGE = 1024  # an error never echoes much of what it was sent
+
+
+def bounded(text: str, limit: int = MAX_MESSAGE) -> str:
+    return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
+def error_response(
+    status: int, code: str, message: str, findings: list[Finding] | None = None
+) -> JSONResponse:
+    if findings:
+        findings = [
+            f.model_copy(update={"message": bounded(f.message, 512), "path": bounded(f.path, 256)})
+            for f in findings
+        ]
+    body = ErrorBody(code=code, message=bounded(message), findings=findings)
     return JSONResponse(body.model_dump(mode="json", exclude_none=True), status_code=status)
 
 
@@ -186,9 +202,10 @@ def create_app(
         log.exception("internal error")
         return error_response(500, "internal", f"internal error: {type(exc).__name__}")
 
-    from fueltui.master.routes import actions, cloud, environments, nodes, stream, tasks
+    from fueltui.master.routes import actions, cloud, environments, host, nodes, predeploy, stream, tasks
 
-    for module in (environments, nodes, tasks, actions, cloud, stream):
+    for module in (environments, nodes, tasks, actions, cloud, stream, host, predeploy):
         app.include_router(module.router, prefix=API_PREFIX)
-    app.add_middleware(TokenGuard, token=token)
+    app.add_middleware(BodyLimit, refuse=error_response)
+    app.add_middleware(TokenGuard, token=token)  # added last: runs first, before any body is read
     return app

@@ -2,11 +2,8 @@
 
 from __future__ import annotations
 
-import re
-
 from fueltui.core.model import Finding
-
-NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$")
+from fueltui.core.rules.names import check_environment_name, shown
 
 
 class MasterError(Exception):
@@ -46,9 +43,12 @@ class Busy(MasterError):
 
 
 def check_name(name: str, what: str = "environment") -> str:
-    if not NAME.match(name):
+    """The core's name rule (the one `fueltui check` applies), raised as the API's error."""
+    found = check_environment_name(name)
+    if found:
         raise Invalid(
-            f"{what} name {name!r} is not allowed: use letters, digits, '.', '_' or '-' (at most 64)",
+            f"{what} name {shown(name)} is not allowed: use letters, digits, '.', '_' or '-' (at most 64)",
             code="invalid-name",
+            findings=found,
         )
     return name

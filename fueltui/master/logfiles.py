@@ -14,6 +14,7 @@ import threading
 from collections import OrderedDict
 from pathlib import Path
 
+from fueltui import statedir
 from fueltui.api.schema import LogChunk
 from fueltui.core.model import normalize_mac
 
@@ -28,8 +29,8 @@ class LogFiles:
         self.root = root
         self._open: OrderedDict[Path, int] = OrderedDict()  # recently written files stay open
         self._lock = threading.Lock()
-        (root / "nodes").mkdir(parents=True, exist_ok=True)
-        (root / "tasks").mkdir(parents=True, exist_ok=True)
+        statedir.private_dir(root / "nodes")  # node output: addresses, configs, errors
+        statedir.private_dir(root / "tasks")
 
     def node_path(self, mac: str) -> Path:
         return self.root / "nodes" / f"{normalize_mac(mac)}.log"
@@ -46,9 +47,9 @@ class LogFiles:
         with self._lock:
             fd = self._open.pop(path, None)
             if fd is None:
-                path.parent.mkdir(parents=True, exist_ok=True)
+                statedir.private_dir(path.parent)
                 # O_APPEND: concurrent writers never interleave inside a line.
-                fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o600)
+                fd = statedir.open_private(path)
             self._open[path] = fd
             while len(self._open) > self.MAX_OPEN:
                 os.close(self._open.popitem(last=False)[1])

@@ -21,6 +21,7 @@ import uvicorn
 
 from fueltui import statedir
 from fueltui.master.app import Master, create_app
+from fueltui.master.limits import KEEP_ALIVE, GuardedH11Protocol, Limits, accept_tcp, guarded_protocol
 
 log = logging.getLogger(__name__)
 
@@ -66,11 +67,32 @@ def _unix_socket(path: Path) -> socket.socket:
 
 
 class _Uvicorn(uvicorn.Server):
-    def __init__(self, config: uvicorn.Config, master: Master) -> None:
+    """uvicorn serving the unix socket itself, and TCP through `accept_tcp` (bounded)."""
+
+    def __init__(self, config: uvicorn.Config, master: Master, tcp: list[socket.socket]) -> None:
         super().__init__(config)
         self.master = master
+        self.tcp = tcp
+        self._acceptors: list[asyncio.Task[None]] = []
+
+    async def startup(self, sockets: list[socket.socket] | None = None) -> None:
+        await super().startup(sockets)
+        if self.should_exit:
+            return
+        config = self.config
+        protocol = config.http_protocol_class
+        assert issubclass(protocol, GuardedH11Protocol)
+
+        def create_protocol() -> asyncio.Protocol:
+            return protocol(config=config, server_state=self.server_state, app_state=self.lifespan.state)
+
+        for listener in self.tcp:
+            self._acceptors.append(asyncio.create_task(accept_tcp(listener, create_protocol, protocol)))
 
     async def shutdown(self, sockets: list[socket.socket] | None = None) -> None:
+        for acceptor in self._acceptors:
+            acceptor.cancel()
+        await asyncio.gather(*self._acceptors, return_exceptions=True)
         self.master.events.close()  # end live streams so connections can close
         await super().shutdown(sockets)
 
@@ -91,7 +113,8 @@ class MasterServer:
         self.token: str | None = None
         self.tcp_address: tuple[str, int] | None = None
         self._lock_fd: int | None = None
-        self._sockets: list[socket.socket] = []
+        self._sockets: list[socket.socket] = []  # the unix socket, served by uvicorn itself
+        self._tcp: list[socket.socket] = []
         self.server: _Uvicorn | None = None
 
     # ------------------------------------------------------------------ set-up
@@ -124,16 +147,18 @@ class MasterServer:
                 self.tcp_address = (str(address[0]), int(address[1]))
                 listen_label = f"{host}:{self.tcp_address[1]}"
                 statedir.write_private(self.base / statedir.LISTEN_NAME, listen_label + "\n")
-                self._sockets.append(tcp)
+                self._tcp.append(tcp)
             app = create_app(self.base, token=self.token, listen=listen_label, discovery=self.discovery)
             config = uvicorn.Config(
                 app,
                 log_level=self.log_level,
                 access_log=False,
+                http=guarded_protocol(Limits.from_env()),
+                timeout_keep_alive=KEEP_ALIVE,
                 timeout_graceful_shutdown=3,
                 lifespan="on",
             )
-            self.server = _Uvicorn(config, app.state.master)
+            self.server = _Uvicorn(config, app.state.master, self._tcp)
         except BaseException:
             self.cleanup()
             raise
@@ -164,9 +189,10 @@ class MasterServer:
             self.server.should_exit = True
 
     def cleanup(self) -> None:
-        for sock in self._sockets:
+        for sock in [*self._sockets, *self._tcp]:
             sock.close()
         self._sockets.clear()
+        self._tcp.clear()
         with contextlib.suppress(FileNotFoundError):
             statedir.socket_path(self.base).unlink()
         with contextlib.suppress(FileNotFoundError):

@@ -310,7 +310,10 @@ class Store(TaskRows):
         """Record what discovery found; keeps the operator's name, environment and roles."""
         key = _mac_key(mac)
         seen = now().isoformat()
+        moved: list[str] = []
         with self.transaction() as db:
+            if ip is not None:
+                moved = self._release_address(db, ip, key)
             row = db.execute("SELECT revision, data FROM nodes WHERE mac = ?", (key,)).fetchone()
             if row is None:
                 name = facts.hostname or f"node-{key[-8:].replace(':', '')}"
@@ -328,8 +331,26 @@ class Store(TaskRows):
                     "UPDATE nodes SET revision = ?, data = ?, last_seen = ? WHERE mac = ?",
                     (revision, node.model_dump_json(), seen, key),
                 )
+        for other in moved:
+            self.publish("node.changed", {"mac": other})
         self.publish("node.discovered" if row is None else "node.changed", {"mac": key, "revision": revision})
         return NodeRecord(node=node, revision=revision, last_seen=datetime.fromisoformat(seen))
+
+    def _release_address(self, db: sqlite3.Connection, ip: str, holder: str) -> list[str]:
+        """One address, one node: another node still recorded at `ip` (its lease was recycled)
+        loses it, so nothing meant for that node is sent to the one answering there now."""
+        moved: list[str] = []
+        rows = db.execute("SELECT mac, revision, data FROM nodes WHERE mac != ?", (holder,)).fetchall()
+        for mac, rev, data in rows:
+            node = Node.model_validate_json(data)
+            if node.ip == ip:
+                node = node.model_copy(update={"ip": None, "online": False})
+                db.execute(
+                    "UPDATE nodes SET revision = ?, data = ? WHERE mac = ?",
+                    (rev + 1, node.model_dump_json(), mac),
+                )
+                moved.append(mac)
+        return moved
 
     def set_node_online(self, mac: str, online: bool) -> NodeRecord:
         return self._change_node(mac, lambda n: n.model_copy(update={"online": online}))

@@ -166,3 +166,32 @@ class HostKeyStore:
             self._pending.pop(host, None)
             if self._pins.pop(host, None) is not None:
                 self._save()
+
+
+class ProvisionalKeys(HostKeyStore):
+    """Accepts whatever key a host offers and pins nothing: for learning *who* answers at an
+    address (its admin MAC) before judging its key by that identity. Nothing but the facts
+    round trip may run over a connection checked this way."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._pins = {}
+        self._pending = {}
+        self._offered: dict[str, str] = {}
+        self._mtime = None
+        self._dirty = False
+
+    def _load(self) -> None:
+        return
+
+    def _save(self) -> None:
+        return
+
+    def check(self, host: str, key: asyncssh.SSHKey) -> bool:
+        with self._lock:
+            self._offered[host] = _key_text(key)
+        return True
+
+    def offered(self, host: str) -> str | None:
+        with self._lock:
+            return self._offered.get(host)

@@ -1,4 +1,4 @@
-"""The fueltui app: eight pages switched by number keys or the command palette.
+"""The fueltui app: nine pages switched by number keys or the command palette.
 
 The app holds what every page shares — the connection to the master, the environment being
 worked on, the live event stream — and turns any failed call into a notification.
@@ -9,6 +9,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import os
+import sys
 import time
 import traceback
 from collections.abc import Awaitable, Callable, Iterable
@@ -21,17 +22,18 @@ from textual.binding import Binding
 from textual.dom import DOMNode
 from textual.message import Message
 from textual.screen import Screen
+from textual.widgets import Input, TextArea
 from textual.worker import Worker, WorkerState
 
 from fueltui import statedir
 from fueltui.api.schema import Event
 from fueltui.tui import uistate
 from fueltui.tui.backend import MasterAPI, describe_error
-from fueltui.tui.hostinfo import HostNic, default_gateway, host_nics, read_cmdline
 from fueltui.tui.messages import MasterConnected, MasterEvent, MasterLogLines
 from fueltui.tui.screens.base import BaseScreen
 from fueltui.tui.screens.deploy import DeployScreen
 from fueltui.tui.screens.environments import EnvironmentsScreen
+from fueltui.tui.screens.health import HealthScreen
 from fueltui.tui.screens.help import HelpScreen
 from fueltui.tui.screens.interfaces import InterfacesScreen
 from fueltui.tui.screens.logs import LogsScreen
@@ -51,6 +53,7 @@ PAGE_SCREENS: dict[str, type[BaseScreen]] = {
     "interfaces": InterfacesScreen,
     "verify": VerifyScreen,
     "deploy": DeployScreen,
+    "health": HealthScreen,
     "logs": LogsScreen,
 }
 
@@ -62,13 +65,20 @@ GUARD_BUDGET = 10
 GUARD_WINDOW_SECONDS = 10.0
 
 
+def typing_into(widget: object) -> bool:
+    """A text field has the focus: digits and letters are typed, not page keys."""
+    return isinstance(widget, Input | TextArea)
+
+
 class FuelApp(App[int]):
     TITLE = "fueltui"
     CSS_PATH = "app.tcss"
     MODES = dict(PAGE_SCREENS)
     BINDINGS = [
         *(Binding(key, f"goto('{mode}')", label, show=False) for mode, key, label in PAGES),
-        # F2–F9 reach the pages from inside a form too, where digits are typed into the field.
+        # F2–F10 reach the pages from inside a form too, where digits are typed into the field;
+        # the footer says so only then (`pages_hint` is hidden when no field has the focus).
+        Binding("f2", "pages_hint", "Pages", key_display="F2–F10", priority=True),
         *(
             Binding(f"f{index + 2}", f"goto('{mode}')", label, show=False, priority=True)
             for index, (mode, _, label) in enumerate(PAGES)
@@ -82,10 +92,8 @@ class FuelApp(App[int]):
         master: MasterAPI | None = None,
         *,
         connect: Connector | None = None,
-        root: Path = Path("/"),
-        nics: Callable[[], list[HostNic]] = host_nics,
-        cmdline: Callable[[], str] = read_cmdline,
-        gateway: Callable[[], str | None] = default_gateway,
+        root: Path | None = None,
+        lab: bool = False,
         start: str = "master",
         env_name: str | None = None,
         ui_state: Path | None = None,
@@ -93,10 +101,8 @@ class FuelApp(App[int]):
         super().__init__()
         self.master: MasterAPI | None = master
         self._connect = connect
-        self.root = root
-        self.host_nics = nics
-        self.cmdline = cmdline
-        self.host_gateway = gateway
+        self.root = root  # `--root`: where the Master page may write files (see tui/target.py)
+        self.lab = lab  # `--lab`: the master is the lab's; no file of this machine is written
         self.ui_state = ui_state  # where the page and environment are remembered (None: nowhere)
         if ui_state is not None:
             remembered = uistate.load(ui_state)
@@ -271,6 +277,14 @@ class FuelApp(App[int]):
             await self.switch_mode(mode)
             self._remember()
 
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        if action == "pages_hint":
+            return typing_into(self.focused)
+        return True
+
+    async def action_pages_hint(self) -> None:
+        await self.action_goto(PAGES[0][0])
+
     def action_help(self) -> None:
         screen = self.screen
         if isinstance(screen, HelpScreen) or not isinstance(screen, BaseScreen):
@@ -285,11 +299,30 @@ class FuelApp(App[int]):
 
     def get_system_commands(self, screen: Screen[object]) -> Iterable[SystemCommand]:
         yield from super().get_system_commands(screen)
+        page = screen if isinstance(screen, BaseScreen) else self._page_below()
+        if page is not None:  # the page's own actions first: Apply, Verify, Deploy, Stop, Retry…
+            for binding in page.BINDINGS:
+                if isinstance(binding, Binding) and binding.description:
+                    keys = binding.key_display or binding.key
+                    yield SystemCommand(
+                        f"{page.TITLE}: {binding.description}",
+                        f"{binding.description} on this page (key {keys})",
+                        self._action_callback(page, binding.action),
+                    )
         for mode, key, _ in PAGES:
             page = PAGE_SCREENS[mode]
             yield SystemCommand(
                 f"Go to {page.TITLE}", f"Open the {page.TITLE} screen (key {key})", self._goto_callback(mode)
             )
+
+    def _page_below(self) -> BaseScreen | None:
+        return next((s for s in reversed(self.screen_stack) if isinstance(s, BaseScreen)), None)
+
+    def _action_callback(self, page: BaseScreen, action: str) -> Callable[[], Awaitable[None]]:
+        async def act() -> None:
+            await self.run_action(action, page)
+
+        return act
 
     def _goto_callback(self, mode: str) -> Callable[[], Awaitable[None]]:
         async def go() -> None:
@@ -306,10 +339,14 @@ def run(args: argparse.Namespace) -> int:
         client: MasterAPI = await MasterClient.connect(autostart=True)
         return client
 
-    app = FuelApp(
-        connect=connect,
-        root=Path(getattr(args, "root", "/") or "/"),
-        ui_state=statedir.state_dir() / "tui.json",
-    )
+    from fueltui.tui.target import TargetError, check_args
+
+    lab = bool(getattr(args, "lab", False)) or os.environ.get("FUELTUI_LAB") == "1"
+    try:
+        root = check_args(getattr(args, "root", None), lab)
+    except TargetError as exc:
+        print(f"fueltui: {exc}", file=sys.stderr)
+        return 2
+    app = FuelApp(connect=connect, root=root, lab=lab, ui_state=statedir.state_dir() / "tui.json")
     app.run()
     return app.return_code or 0

@@ -9,7 +9,16 @@ from __future__ import annotations
 from collections.abc import AsyncIterator
 from typing import Protocol
 
-from fueltui.api.schema import BootOptionsRecord, EnvironmentRecord, Event, LogChunk, NodeRecord, TaskRecord
+from fueltui.api.host import MasterHost
+from fueltui.api.schema import (
+    BootOptionsRecord,
+    CloudAccess,
+    EnvironmentRecord,
+    Event,
+    LogChunk,
+    NodeRecord,
+    TaskRecord,
+)
 from fueltui.core.model import BootOptions, Finding, Mode, Release
 
 
@@ -54,6 +63,11 @@ class MasterAPI(Protocol):
     async def stop_deploy(self, env: str, now: bool = False) -> TaskRecord: ...
     async def retry(self, env: str) -> TaskRecord: ...
     async def verify(self, env: str, nodes: list[str] | None = None) -> TaskRecord: ...
+    async def master_host(self) -> MasterHost: ...
+    async def predeploy(self, env: str, skip_verify: bool = False) -> list[Finding]: ...
+    async def health(self, env: str, groups: list[str] | None = None) -> TaskRecord: ...
+    async def cloud(self, env: str) -> CloudAccess: ...
+    async def openrc(self, env: str) -> str: ...
 
 
 def describe_error(exc: BaseException) -> str:

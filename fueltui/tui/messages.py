@@ -6,6 +6,10 @@ from textual.message import Message
 
 from fueltui.api.schema import Event
 
+# Events saying the stream lost events: a restarted master (`stream.reset`, from the client) or
+# a reader that fell behind (`stream.overflow`, from the master). Either way: reload.
+RESYNC_EVENTS = frozenset({"stream.reset", "stream.overflow"})
+
 
 class MasterEvent(Message):
     """One event from the master's live stream, delivered to the active screen."""

@@ -1,4 +1,4 @@
-"""`fueltui check FILE [--json]`: exit 0/1/2, the JSON shape, never a traceback."""
+"""`fueltui check FILE [--json]`: exit 0 or 2 (refused), the JSON shape, never a traceback."""
 
 from __future__ import annotations
 
@@ -31,9 +31,9 @@ def test_valid_file_exits_0_with_warnings(tmp_path: Path, capsys: pytest.Capture
     assert all(set(w) == {"code", "path", "message"} for w in report["warnings"])
 
 
-def test_errors_exit_1_and_name_the_line(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+def test_errors_exit_2_and_name_the_line(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     path = _write(tmp_path, changed({"environment.networks.public.gateway": "172.16.1.1"}))
-    assert main(["check", str(path), "--json"]) == 1
+    assert main(["check", str(path), "--json"]) == 2
     report = json.loads(capsys.readouterr().out)
     assert report["ok"] is False
     assert {
@@ -41,7 +41,7 @@ def test_errors_exit_1_and_name_the_line(tmp_path: Path, capsys: pytest.CaptureF
         "path": "environment.networks.public.gateway",
         "message": report["errors"][0]["message"],
     } in report["errors"]
-    assert main(["check", str(path)]) == 1
+    assert main(["check", str(path)]) == 2
     out = capsys.readouterr().out
     line = next(i for i, t in enumerate(path.read_text().splitlines(), 1) if "172.16.1.1" in t)
     assert f"{path}:{line}: error: gateway-outside-cidr: environment.networks.public.gateway: " in out
@@ -88,7 +88,7 @@ def test_the_shipped_examples_pass() -> None:
 def test_a_fuel_era_nova_network_file_gets_its_full_diagnosis(capsys: pytest.CaptureFixture[str]) -> None:
     """nova-network left OpenStack: the release says so, and every other rule still runs."""
     example = ROOT / "docs" / "examples" / "answers-nova-network.yaml"
-    assert main(["check", "--json", str(example)]) == 1
+    assert main(["check", "--json", str(example)]) == 2  # refused: errors
     report = json.loads(capsys.readouterr().out)
     codes = {e["code"] for e in report["errors"]}
     assert codes == {"mode-unavailable", "role-restricted"}  # mongo: Debian no longer ships it
@@ -110,7 +110,7 @@ def test_console_script_runs_in_a_subprocess(tmp_path: Path) -> None:
 
 def test_broken_example_reports_each_mistake_on_its_line(capsys: pytest.CaptureFixture[str]) -> None:
     path = Path(__file__).parent / "data" / "answers-broken.yaml"
-    assert main(["check", str(path)]) == 1
+    assert main(["check", str(path)]) == 2
     found = [line.split(": ")[0:3:2] for line in capsys.readouterr().out.splitlines()]
     assert [(where.rsplit(":", 1)[1], code) for where, code in found] == [
         ("5", "dns-invalid"),

@@ -21,6 +21,7 @@ NOVA_BASE = changed(
         "environment.neutron": DELETE,
         "nodes[0].interfaces.eth0": ["fuelweb_admin", "management", "storage", "fixed"],
         "nodes[1].interfaces.eth0": ["fuelweb_admin", "management", "storage", "fixed"],
+        "nodes[1].interfaces.eth1": ["public"],  # nova-network: public on every node
     }
 )
 VLAN_BASE = changed({"environment.mode": "neutron-vlan"})
@@ -300,6 +301,27 @@ CASES: list[tuple[str, str, dict[str, Any], dict[str, Any], dict[str, Any]]] = [
         {f"{PUBLIC}.ip_ranges": [["172.16.0.10", "172.16.0.12"]]},
         BASE,
     ),
+    (
+        "range-includes-network-or-broadcast",
+        f"{PUBLIC}.ip_ranges[0]",
+        {f"{PUBLIC}.ip_ranges": [["172.16.0.0", "172.16.0.126"]], f"{PUBLIC}.gateway": "172.16.0.254"},
+        {f"{PUBLIC}.ip_ranges": [["172.16.0.1", "172.16.0.126"]], f"{PUBLIC}.gateway": "172.16.0.254"},
+        changed({f"{NEUTRON}.floating_ranges": [["172.16.0.130", "172.16.0.250"]]}),
+    ),
+    (
+        "range-includes-network-or-broadcast",
+        f"{MGMT}.ip_ranges[0]",
+        {f"{MGMT}.ip_ranges": [["192.168.0.2", "192.168.0.255"]]},
+        {f"{MGMT}.ip_ranges": [["192.168.0.2", "192.168.0.254"]]},
+        BASE,
+    ),
+    (
+        "range-includes-network-or-broadcast",
+        f"{NEUTRON}.floating_ranges[0]",
+        {f"{NEUTRON}.floating_ranges": [["172.16.0.130", "172.16.0.255"]]},
+        {f"{NEUTRON}.floating_ranges": [["172.16.0.130", "172.16.0.254"]]},
+        BASE,
+    ),
     # roles
     (
         "role-unknown",
@@ -387,6 +409,41 @@ CASES: list[tuple[str, str, dict[str, Any], dict[str, Any], dict[str, Any]]] = [
         {"nodes[1].mac": "52:54:00:AA:00:03"},
         BASE,
     ),
+    (
+        "network-unassigned",  # nova-network: a compute needs public too
+        "nodes[1].interfaces",
+        {"nodes[1].interfaces.eth1": []},
+        {"nodes[1].interfaces.eth1": ["public"]},
+        NOVA_BASE,
+    ),
+    (
+        "nic-name-invalid",
+        "nodes[0].nics[1].name",
+        {"nodes[0].nics[1].name": "eth1;touch x", "nodes[0].interfaces.eth1": DELETE},
+        {"nodes[0].nics[1].name": "eth1.5", "nodes[0].interfaces": {"eth0": NODE0_IF, "eth1.5": ["public"]}},
+        BASE,
+    ),
+    (
+        "nic-name-invalid",
+        "nodes[0].interfaces",
+        {"nodes[0].nics": DELETE, "nodes[0].interfaces": {"eth0": NODE0_IF, "eth0;touch x": ["public"]}},
+        {"nodes[0].nics": DELETE, "nodes[0].interfaces": {"eth0": NODE0_IF, "eth1": ["public"]}},
+        BASE,
+    ),
+    (
+        "nic-name-invalid",
+        "master.interface",
+        {"master.interface": "eth0\nAddress=1.2.3.4/8"},
+        {"master.interface": "br-admin"},
+        BASE,
+    ),
+    (
+        "environment-name-invalid",
+        "environment.name",
+        {"environment.name": "../../etc;x"},
+        {"environment.name": "prod-1.a_b"},
+        BASE,
+    ),
     ("hostname-duplicate", "nodes[1].name", {"nodes[1].name": "node-1"}, {"nodes[1].name": "node-01"}, BASE),
     ("hostname-invalid", "nodes[1].name", {"nodes[1].name": "node_2"}, {"nodes[1].name": "node-2"}, BASE),
     (
@@ -439,12 +496,13 @@ PUBLIC_CODES = """
     role-unknown role-conflict role-min role-max role-recommended role-restricted
     nic-unknown network-unknown admin-not-on-pxe untagged-conflict vlan-duplicate-on-nic
     network-unassigned network-duplicate node-duplicate hostname-duplicate
+    range-includes-network-or-broadcast nic-name-invalid environment-name-invalid
 """
 
 
 def test_every_public_code_has_a_case() -> None:
     public = set(PUBLIC_CODES.split())
-    assert len(public) == 43  # 9 boot options, 19 networks, 6 roles, 9 interfaces and nodes
+    assert len(public) == 46  # 9 boot options, 20 networks, 6 roles, 10 interfaces and nodes, 1 name
     covered = {case[0] for case in CASES} | {"role-max", "role-recommended"}  # in test_core_roles
     assert public - covered == set()
     assert public <= set(CODES)

@@ -408,3 +408,49 @@ async def test_a_node_name_that_cannot_be_a_hostname_is_refused(
         assert refused.value.status == 422
         assert "name" in refused.value.message
     assert (await client.node(record.node.mac)).node.name == record.node.name  # nothing changed
+
+
+async def test_a_busy_environment_refuses_changes_and_status_is_the_masters(
+    master: RunningMaster, client: MasterClient
+) -> None:
+    record = await client.create_environment("busy")
+    gate = threading.Event()
+
+    async def blocking(ctx: TaskContext) -> dict[str, object]:
+        while not gate.is_set():
+            await _tick(ctx)
+        return {}
+
+    register_task_kind("api-busy", blocking)
+    await client.start_task("api-busy", "busy")
+    changed = record.environment.model_copy(deep=True)
+    changed.networks["management"].vlan = 333
+    with pytest.raises(ConflictError) as put:
+        await client.update_environment(record.model_copy(update={"environment": changed}))
+    assert put.value.status == 409 and put.value.code == "environment-busy"
+    with pytest.raises(ConflictError) as delete:
+        await client.delete_environment("busy")
+    assert delete.value.status == 409 and delete.value.code == "environment-busy"
+    assert (await client.environment("busy")).environment.networks["management"].vlan != 333
+    gate.set()
+
+    async def idle() -> bool:
+        return all(t.status.finished for t in await client.tasks("busy"))
+
+    await async_wait_until(idle, what="task finished")
+    current = await client.environment("busy")
+    forged = current.environment.model_copy(update={"status": EnvStatus.operational})
+    with pytest.raises(ApiError) as status:
+        await client.update_environment(current.model_copy(update={"environment": forged}))
+    assert status.value.status == 422 and status.value.code == "status-read-only"
+    assert (await client.environment("busy")).environment.status == current.environment.status
+    saved = await client.update_environment(current.model_copy(update={"environment": changed}))
+    assert saved.environment.networks["management"].vlan == 333  # idle again: the change is taken
+
+    async with httpx.AsyncClient(
+        transport=httpx.AsyncHTTPTransport(uds=str(master.socket)), base_url="http://master"
+    ) as http:
+        document = (await http.get("/api/v1/openapi.json")).json()
+    paths = document["paths"]["/api/v1/environments/{name}"]
+    assert {"404", "409", "422"} <= set(paths["put"]["responses"])
+    assert {"204", "404", "409"} <= set(paths["delete"]["responses"])

@@ -8,8 +8,10 @@ import threading
 from pathlib import Path
 
 import pytest
+import yaml
 from test_master_api import ANSWERS, MACS, discover
 
+from core.answersbase import BASE, changed
 from fueltui.client.api import MasterClient
 from fueltui.main import main
 from fueltui.master.tasks import TaskContext, register_task_kind
@@ -114,6 +116,8 @@ def test_task_listing_details_and_refused_resume(run, master: RunningMaster) -> 
     assert code == 0 and task_id in out and "cli-test" in out and "done" in out
     code, out, _ = run("tasks", task_id)
     assert code == 0 and f"task {task_id}  cli-test  env prod  done  100%" in out and "done-step" in out
+    name = next(line for line in out.splitlines() if "done-step" in line).split()[0]
+    assert name != MACS[0] and not name.count(":")  # the node's name, not its MAC (issue 13, item 14)
     code, out, _ = run("tasks", task_id, "--json")
     assert json.loads(out)["nodes"][MACS[0]]["message"] == "fine"
     code, _, err = run("tasks", task_id, "--resume")
@@ -139,3 +143,60 @@ def test_logs_follow_prints_new_lines_until_the_master_goes(run, master: Running
     master.stop()
     follower.join(10)
     assert result == [1]
+
+
+HOSTILE = {
+    "environment.name": "prod;touch x",
+    "nodes[0].nics[1].name": "eth1;touch x",
+    "master.interface": "eth0\nAddress=10.9.9.9/8",
+    "environment.networks.public.ip_ranges": [["172.16.0.0", "172.16.0.126"]],
+}
+
+
+@pytest.mark.parametrize("path", list(HOSTILE))
+def test_check_and_apply_judge_alike(run, tmp_path: Path, path: str) -> None:  # type: ignore[no-untyped-def]
+    """One rule set: what `apply` refuses, `check` reports; what `check` passes, `apply` takes."""
+    bad = tmp_path / "bad.yaml"
+    bad.write_text(yaml.safe_dump(changed({path: HOSTILE[path]}), sort_keys=False))
+    checked, _, _ = run("check", str(bad))
+    applied, _, err = run("apply", str(bad))
+    assert (checked, applied) == (2, 2), err
+    assert run("envs", "--json")[1].strip() == "[]"  # nothing was written
+    good = tmp_path / "good.yaml"
+    good.write_text(yaml.safe_dump(BASE, sort_keys=False))
+    assert run("check", str(good))[0] == 0
+    code, _, err = run("apply", str(good))
+    assert code == 0, err
+
+
+NODE_SAYS = "netconfig \x1b]0;pwned\x07 \x1b]52;c;dG91Y2ggeA==\x07 \x1b[2J \x9b31m \u202eevil"
+
+
+def _raw_controls(text: str) -> list[str]:
+    return [ch for ch in text if (ord(ch) < 32 and ch != "\n") or 0x7F <= ord(ch) <= 0x9F or ch == "\u202e"]
+
+
+def test_node_output_reaches_the_terminal_sanitised(run, master: RunningMaster, capsys) -> None:  # type: ignore[no-untyped-def]
+    discover(master, count=1)
+    master.state.tasks.write_log("feedc0de0003", MACS[0], NODE_SAYS)
+    code, out, _ = run("logs", MACS[0])
+    assert code == 0 and "netconfig" in out and "evil" in out
+    assert _raw_controls(out) == []
+
+    async def deploy(ctx: TaskContext) -> dict[str, object]:
+        await ctx.log(MACS[0], NODE_SAYS)
+        await ctx.set_node(MACS[0], status="error", progress=50, task="netconfig", message=NODE_SAYS)
+        return {"ready": False}
+
+    register_task_kind("deploy", deploy)
+
+    async def assign() -> None:
+        async with await MasterClient.connect(master.base, autostart=False) as client:
+            await client.create_environment("prod")
+            await client.update_node(MACS[0], (await client.node(MACS[0])).revision, environment="prod")
+
+    asyncio.run(assign())
+    code, out, err = run("deploy", "prod", "--follow", "--skip-verify")
+    assert code == 1, err
+    assert out.count("netconfig") >= 2 and "evil" in out  # the log line and the node's message
+    assert _raw_controls(out + err) == []

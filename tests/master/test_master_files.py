@@ -9,8 +9,12 @@ from pathlib import Path
 import pytest
 
 from fueltui import statedir
+from fueltui.lab.lab import lab_boot_options
+from fueltui.main import main
+from fueltui.master.discovery import dhcp
 from fueltui.master.events import EventBus
 from fueltui.master.logfiles import LogFiles, read_chunk
+from polling import async_wait_until
 
 
 def test_state_dir_resolution(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
@@ -74,3 +78,67 @@ async def test_event_history_replay_and_overflow() -> None:
     with bus.subscribe() as closed:
         bus.close()
         assert await closed.get(1) is None
+
+
+def _mode(path: Path) -> int:
+    return stat.S_IMODE(path.stat().st_mode)
+
+
+def test_a_loose_state_dir_and_its_logs_are_tightened(tmp_path: Path) -> None:
+    base = tmp_path / "state"
+    (base / "logs" / "nodes").mkdir(parents=True)
+    for path in (base, base / "logs", base / "logs" / "nodes"):
+        path.chmod(0o755)  # made beforehand, e.g. by `mkdir` with a 022 umask
+    statedir.ensure_state_dir(base)
+    logs = LogFiles(statedir.logs_dir(base))
+    node_log = logs.node_path("52:54:00:aa:00:01")
+    node_log.write_text("")
+    node_log.chmod(0o644)
+    logs.append(node_log, ["line"])
+    task_log = logs.task_path("t1", "52:54:00:aa:00:01")
+    logs.append(task_log, ["line"])
+    logs.close()
+    assert [_mode(p) for p in (base, base / "logs", base / "logs" / "nodes", base / "logs" / "tasks")] == [
+        0o700
+    ] * 4
+    assert _mode(task_log.parent) == 0o700
+    assert _mode(node_log) == 0o600 and _mode(task_log) == 0o600
+
+
+def test_a_shared_directory_is_refused_not_chmodded(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    shared = tmp_path / "shared"
+    shared.mkdir()
+    shared.chmod(0o1777)
+    with pytest.raises(statedir.SharedDirectory):
+        statedir.ensure_state_dir(shared)
+    assert stat.S_IMODE(shared.stat().st_mode) == 0o1777
+    monkeypatch.setenv("FUELTUI_STATE_DIR", str(tmp_path / "unused"))  # main() sets it; restored after
+    assert main(["envs", "--state-dir", str(shared)]) == 2  # refused, no traceback, no master started
+
+
+async def test_dnsmasq_files_are_private(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    base = statedir.ensure_state_dir(tmp_path / "state")
+    server = dhcp.DhcpServer(lab_boot_options(), base, lambda lease: None)
+    server.lease_file.write_text("")
+    server.lease_file.chmod(0o644)  # left by an older master
+
+    async def holding(address: str) -> str:
+        return "lo"
+
+    # The files are fueltui's; a stand-in for dnsmasq writes one line to the log and exits.
+    monkeypatch.setattr(dhcp, "interface_holding", holding)
+    monkeypatch.setattr(dhcp, "dnsmasq_argv", lambda conf: ["sh", "-c", "echo 'dnsmasq: started' >&2"])
+    assert await server.start()
+    await async_wait_until(
+        lambda: _async(server.log_file.exists() and "started" in server.log_file.read_text()),
+        timeout=10,
+        what="dnsmasq's log written",
+    )
+    await server.stop()
+    assert _mode(server.conf_file) == 0o600
+    assert _mode(server.lease_file) == 0o600
+    assert _mode(server.log_file) == 0o600
+
+
+async def _async(value: bool) -> bool:
+    return value

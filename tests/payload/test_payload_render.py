@@ -166,8 +166,10 @@ def test_every_graph_script_renders_and_sh_accepts_it() -> None:
 def test_a_node_without_payload_or_network_is_refused_with_a_reason() -> None:
     cfgs, _, _ = configs()
     bare = cfgs["comp-1"].model_copy(update={"payload": None})
+    noop = render_script("payload:nova_compute", bare)  # base system only: the task says so, passes
+    assert "no OpenStack payload on this node" in noop and "apt-get" not in noop
     with pytest.raises(PayloadUnavailable, match="no OpenStack payload"):
-        render_script("payload:nova_compute", bare)
+        NodeView.of(bare)
     lonely = cfgs["comp-1"].model_copy(update={"networks": [n for n in cfgs["comp-1"].networks
                                                              if n.network != "private"]})  # fmt: skip
     with pytest.raises(PayloadUnavailable, match="private network is on none"):
@@ -234,6 +236,7 @@ def test_the_programs_shipped_to_the_controller_compile() -> None:
 def test_the_network_script_keeps_addresses_on_the_payloads_bridges() -> None:
     """Once Open vSwitch holds a NIC, its address lives on the bridge: a redeploy's network
     task must find it there (`bridge|nic`: the bridge when it exists), not pull it back."""
+
     def wanted(cfg: object) -> str:
         return render("network_script", cfg).split("WANTED='")[1].split("'")[0]  # type: ignore[arg-type]
 

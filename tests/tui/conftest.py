@@ -12,17 +12,38 @@ from pathlib import Path
 
 import pytest
 
+from fueltui.api.host import HostInterface, MasterHost
 from fueltui.client.api import MasterClient
 from fueltui.core.model import Cpu, Disk, Memory, Nic, NodeFacts
 from fueltui.tui.app import FuelApp
-from fueltui.tui.hostinfo import HostNic
 from masterfixtures import RunningMaster
 from tui.recorded import Script, install_scripted_handlers
 
-HOST_NICS = [HostNic("eth0", "52:54:00:00:00:01", ["10.20.0.2/24"]), HostNic("eth1", "52:54:00:00:00:02", [])]
+HOST_NICS = [
+    HostInterface(name="eth0", mac="52:54:00:00:00:01", addresses=["10.20.0.2/24"]),
+    HostInterface(name="eth1", mac="52:54:00:00:00:02"),
+]
 CMDLINE = (
     "BOOT_IMAGE=/vmlinuz ip=10.20.0.2 gw=10.20.0.1 dns1=10.20.0.1 netmask=255.255.255.0 hostname=fuel.tld"
 )
+
+
+class MachineOfTheMaster:
+    """What the in-process test master reports about its machine (its real NICs are the test
+    host's, which a test must neither depend on nor show)."""
+
+    def __init__(self) -> None:
+        self.host = MasterHost(interfaces=list(HOST_NICS), gateway="10.20.0.1", cmdline=CMDLINE)
+
+    def set(self, **changes: object) -> None:
+        self.host = self.host.model_copy(update=changes)
+
+
+@pytest.fixture(autouse=True)
+def master_machine(monkeypatch: pytest.MonkeyPatch) -> MachineOfTheMaster:
+    machine = MachineOfTheMaster()
+    monkeypatch.setattr("fueltui.master.routes.host.read_host", lambda: machine.host)
+    return machine
 
 
 def node_mac(index: int) -> str:
@@ -80,9 +101,6 @@ def make_app(tmp_path: Path) -> Iterator[Callable[..., FuelApp]]:
         app = FuelApp(
             master,
             root=tmp_path / "root",
-            nics=lambda: HOST_NICS,
-            cmdline=lambda: CMDLINE,
-            gateway=lambda: "10.20.0.1",
             start=start,
             env_name=env_name,
         )

@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 
 from fueltui.client.api import MasterClient
 from fueltui.core.model import Cpu, Disk, Memory, Nic, NodeFacts, SystemInfo
-from fueltui.core.verifyplan import Missing, build_plan
+from fueltui.core.verifyplan import Missing, VerifyPlan, build_plan
 from fueltui.master import tasks as master_tasks
 from fueltui.master.store import Store
 from fueltui.master.tasks import TaskContext
@@ -39,7 +39,7 @@ nodes:
      interfaces: {eth0: [fuelweb_admin, management, storage, private]}}
   - {mac: "52:54:00:aa:00:03", name: cmp-2, roles: [compute],
      interfaces: {eth0: [fuelweb_admin, management, storage, private]}}
-  - {mac: "52:54:00:aa:00:04", name: vol-1, roles: [cinder],
+  - {mac: "52:54:00:aa:00:04", name: ops-1, roles: [base-os],
      interfaces: {eth0: [fuelweb_admin, management, storage, private]}}
 """
 
@@ -167,6 +167,31 @@ async def _wait_finished(client: MasterClient, task_id: str) -> None:
     raise TimeoutError(f"task {task_id} did not finish")
 
 
+def heard_everyone_but(plan: VerifyPlan, deaf: str, network: str, vlan: int) -> dict[str, object]:
+    """What each NIC heard (the task's `heard`) when one node's NIC is cut from one network:
+    it hears nobody there and nobody hears it."""
+    carriers: dict[tuple[str, int], list[str]] = {}
+    for node in plan.nodes:
+        for nic in node.nics:
+            for net, vlans in nic.networks.items():
+                for v in vlans or [0]:
+                    carriers.setdefault((net, v), []).append(f"{node.name}/{nic.nic}")
+    heard: dict[str, dict[str, dict[str, list[str]]]] = {}
+    for node in plan.nodes:
+        for nic in node.nics:
+            per_vlan = heard.setdefault(node.name, {}).setdefault(nic.nic, {})
+            for net, vlans in nic.networks.items():
+                for v in vlans or [0]:
+                    cut = (net, v) == (network, vlan)
+                    peers = [p for p in carriers[(net, v)] if not p.startswith(f"{node.name}/")]
+                    if cut:
+                        peers = (
+                            [] if node.name == deaf else [p for p in peers if not p.startswith(f"{deaf}/")]
+                        )
+                    per_vlan.setdefault(str(v), []).extend(peers)
+    return heard  # type: ignore[return-value]
+
+
 async def load_recorded(client: MasterClient, store: Store) -> None:
     """Fill an empty master with the recorded environment, one verification and one deploy."""
     discover_machines(store)
@@ -188,13 +213,14 @@ async def load_recorded(client: MasterClient, store: Store) -> None:
             mac=mac_of(3),
             network="storage",
             vlan=102,
-            missing=["ctl-1", "cmp-1", "vol-1"],
+            missing=["ctl-1", "cmp-1", "ops-1"],
         )
         script.result = {
             "ok": False,
             "summary": "1 NIC/network pair missed peers",
             "plan": plan.model_dump(),
             "missing": [gap.model_dump()],
+            "heard": heard_everyone_but(plan, "cmp-2", "storage", 102),
             "dhcp": [],
             "dhcp_error": None,
             "skipped": [],
@@ -229,6 +255,12 @@ class Shot:
     press: tuple[str, ...] = ()
 
 
+def _releases_loaded(app: object) -> bool:
+    """The wizard's release list has the master's releases (not its "(loading)" placeholder)."""
+    value = app.screen.query_one("#wiz-release").value  # type: ignore[attr-defined]
+    return isinstance(value, str) and bool(value)
+
+
 def _rows(selector: str, count: int) -> Callable[[object], bool]:
     def check(app: object) -> bool:
         from textual.widgets import DataTable
@@ -259,7 +291,7 @@ def _show_failed_node_log(app: object) -> None:
 
 SHOTS: dict[str, Shot] = {
     "master": Shot("master", lambda app: True),
-    "environments": Shot("environments", _rows("#env-table", 1)),
+    "environments": Shot("environments", lambda app: _rows("#env-table", 1)(app) and _releases_loaded(app)),
     "networks": Shot("networks", lambda app: app.screen.paths),  # type: ignore[attr-defined]
     "nodes": Shot("nodes", _rows("#nodes-table", 5), _cursor_on_blocked_role),
     "interfaces": Shot("interfaces", lambda app: app.screen.targets, press=("enter", "right")),  # type: ignore[attr-defined]

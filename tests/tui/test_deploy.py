@@ -14,8 +14,9 @@ from tui.test_environments import settle
 async def two_nodes(master, client) -> tuple[str, str]:
     await client.create_environment("prod")
     first, second = discover(master, 1), discover(master, 2)
-    await place(client, first, "prod", ["controller"])
-    await place(client, second, "prod", ["compute"])
+    admin = ["fuelweb_admin", "management", "storage", "private"]
+    await place(client, first, "prod", ["controller"], {"eth0": admin, "eth1": ["public"]})
+    await place(client, second, "prod", ["compute"], {"eth0": admin})
     return first, second
 
 
@@ -32,14 +33,11 @@ async def test_deploy_panes_receive_streamed_lines(master, client, make_app, scr
         assert isinstance(screen, DeployScreen)
         await settle(
             pilot,
-            lambda: (
-                "no blocking" in str(screen.query_one("#deploy-summary").render())
-                or "blocking" in str(screen.query_one("#deploy-summary").render())
-            ),
+            lambda: "networks" in str(screen.query_one("#deploy-summary").render()),
             "the summary",
         )
         await pilot.press("d")
-        await pilot.pause()
+        await settle(pilot, lambda: app.screen is not screen, "the deploy dialog")
         await pilot.press("y")
         await settle(pilot, lambda: len(screen.panes()) == 2, "a pane per node")
         assert screen.layout_kind == "grid"
@@ -133,3 +131,126 @@ def test_grid_when_it_fits_list_when_it_does_not() -> None:
     assert grid_shape(6, 80, 24) is None
     assert grid_shape(30, 200, 60) == (5, 6)
     assert grid_shape(0, 80, 24) is None
+
+
+async def test_a_stream_overflow_reloads_the_page(master, client, make_app, scripted) -> None:
+    """Item 9: a TUI that fell behind gets `stream.overflow` from the master; like a reset, it
+    must reload, or the page stays on "running" after the master says done."""
+    from fueltui.api.schema import Event
+    from fueltui.tui.messages import MasterEvent
+
+    await two_nodes(master, client)
+    await client.deploy("prod")
+    app = make_app(client, start="deploy", env_name="prod")
+    async with app.run_test(size=(80, 24)) as pilot:
+        screen = app.screen
+        assert isinstance(screen, DeployScreen)
+        await settle(pilot, lambda: len(screen.panes()) == 2, "the running deployment")
+        app.workers.cancel_group(app, "events")  # the TUI falls behind: it hears nothing more
+        app.master = None
+        scripted.finish()
+
+        async def finished() -> bool:
+            tasks = await client.tasks("prod")
+            return tasks[-1].status.value == "done"
+
+        await async_wait_until(finished, what="the deployment done on the master")
+        await pilot.pause()
+        assert screen.deploy_task is not None and screen.deploy_task.status.value == "running"
+        app.master = client
+        screen.post_message(MasterEvent(Event(type="stream.overflow", data={})))
+        await settle(
+            pilot,
+            lambda: screen.deploy_task is not None and screen.deploy_task.status.value == "done",
+            "the page reloaded after the overflow",
+        )
+
+
+async def test_a_pane_updated_before_it_is_mounted_is_no_error(make_app) -> None:
+    """Item 10: progress arriving between a pane's mount and its compose raised NoMatches."""
+    from fueltui.tui.widgets.nodepane import NodeLines
+
+    app = make_app(None, start="deploy")
+    async with app.run_test(size=(80, 24)) as pilot:
+        state = NodeLines()
+        state.status, state.progress = "running", 40
+        pane = NodePane("52:54:00:aa:00:01", "ctl-1", state)
+        mounting = app.screen.query_one("#panes").mount(pane)
+        pane.update_status()  # found by screen.panes() already, not composed yet
+        pane.show_node("52:54:00:aa:00:01", "ctl-1", state)
+        await mounting
+        await pilot.pause()
+        assert "ctl-1 running 40%" in str(pane.query_one(".pane-head").render())
+
+
+async def test_the_deploy_dialog_shows_the_predeploy_answer(master, client, make_app, scripted) -> None:
+    """Item 11: never verified → the dialog says so (not "no blocking findings"), shows the
+    warnings, and offers "deploy anyway", which deploys with skip_verify as the CLI's flag does."""
+    from fueltui.tui.screens.confirm import ConfirmScreen
+
+    await two_nodes(master, client)
+    expected = await client.predeploy("prod")
+    assert [f.code for f in expected if f.severity == "error"] == ["network-not-verified"]
+    app = make_app(client, start="deploy", env_name="prod")
+    async with app.run_test(size=(80, 24)) as pilot:
+        screen = app.screen
+        summary = screen.query_one("#deploy-summary")
+        await settle(pilot, lambda: "not verified" in str(summary.render()), "the verification state")
+        assert "no blocking" not in str(summary.render())
+        await pilot.press("d")
+        await settle(pilot, lambda: isinstance(app.screen, ConfirmScreen), "the dialog")
+        dialog = app.screen
+        detail = str(dialog.query_one("#confirm-detail").render())
+        assert "networks not verified" in detail and "never verified" in detail
+        assert "--skip-verify" not in detail and "Deploy anyway" in detail
+        for warning in (f for f in expected if f.severity == "warning"):
+            assert warning.code in detail
+        assert "Deploy anyway (skip verification)" in str(dialog.query_one("#yes").render())
+        await pilot.press("y")
+        await settle(pilot, lambda: bool(scripted.started), "the deployment started")
+    task = await client.task(scripted.started[0])
+    assert task.params.get("skip_verify") is True
+
+
+async def test_a_blocked_deploy_offers_no_deploy_button(client, make_app) -> None:
+    from fueltui.tui.screens.confirm import ConfirmScreen
+
+    await client.create_environment("prod")
+    app = make_app(client, start="deploy", env_name="prod")
+    async with app.run_test(size=(80, 24)) as pilot:
+        await pilot.press("d")
+        await settle(pilot, lambda: isinstance(app.screen, ConfirmScreen), "the dialog")
+        assert "cannot be deployed yet" in str(app.screen.query_one(".question").render())
+        assert "no-nodes" in str(app.screen.query_one("#confirm-detail").render())
+        assert not app.screen.query("#yes")
+        await pilot.press("y")
+        await pilot.pause()
+        assert isinstance(app.screen, ConfirmScreen)  # y agrees to nothing here
+        await pilot.press("n")
+        await pilot.pause()
+        assert not isinstance(app.screen, ConfirmScreen)
+    assert await client.tasks("prod") == []
+
+
+async def test_a_failure_reason_wraps_in_its_pane(master, client, make_app, scripted) -> None:
+    """Item 14: the reason a node failed was cut at the pane's width (~38 columns)."""
+    first, second = await two_nodes(master, client)
+    scripted.fail = {second}
+    await client.deploy("prod")
+    scripted.finish()
+    app = make_app(client, start="deploy", env_name="prod")
+    async with app.run_test(size=(80, 24)) as pilot:
+        screen = app.screen
+        assert isinstance(screen, DeployScreen)
+        await settle(
+            pilot,
+            lambda: screen.states.get(second) is not None and screen.states[second].status == "error",
+            "x",
+        )
+        await settle(pilot, lambda: second in screen.panes(), "the pane")
+        pane = screen.panes()[second]
+        await pilot.pause()
+        reason = pane.query_one(".pane-reason")
+        assert reason.display and "br-mgmt has no link" in str(reason.render())
+        assert reason.region.width <= pane.region.width
+        assert not screen.panes()[first].query_one(".pane-reason").display

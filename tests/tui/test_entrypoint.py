@@ -52,7 +52,7 @@ def test_fueltui_without_a_command_opens_the_tui(master: RunningMaster, tmp_path
     )
     os.close(terminal)
     try:
-        read_until(controller, [b"Envs"], timeout=60)
+        read_until(controller, [b"1 Master"], timeout=60)  # the bar, its current page labelled
         os.write(controller, b"\x1bOR")  # F3: the environments page, listed from the master
         read_until(controller, [b"from-the-store"], timeout=30)
         os.write(controller, b"\x11")  # ctrl+q

@@ -10,12 +10,11 @@ from textual.widgets import Input
 
 from fueltui.tui.app import GUARD_BUDGET, FuelApp
 from fueltui.tui.screens.master_setup import MasterSetupScreen
-from tui.conftest import CMDLINE, HOST_NICS
 from tui.test_environments import settle
 
 
 def bare_app(root: Path) -> FuelApp:
-    return FuelApp(root=root, nics=lambda: HOST_NICS, cmdline=lambda: CMDLINE, gateway=lambda: None)
+    return FuelApp(root=root)
 
 
 def errors(app: FuelApp) -> list[str]:

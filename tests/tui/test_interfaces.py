@@ -104,7 +104,7 @@ async def test_every_nic_column_fits_at_80x24(master, client, make_app) -> None:
             assert column.nic is not None and column.nic.mac[-8:] in lines[1]
             assert all(len(line) <= column.content_size.width for line in lines[:3]), lines
         chips = column_of(screen, "eth0").render().plain.splitlines()[HEADER_LINES:]
-        assert any(line.strip("▶◇ ") == "fuelweb_admin" for line in chips), chips
+        assert any(line.strip("▶◇ ") == "admin" for line in chips), chips  # whole, not "fuelweb_adm…"
         assert all(len(line) <= column_of(screen, "eth0").content_size.width for line in chips)
 
 
@@ -112,8 +112,15 @@ async def test_defaults_then_apply_store_the_mapping(master, client, make_app) -
     app = await open_map(master, client, make_app, ["controller"])
     async with app.run_test(size=(80, 24)) as pilot:
         screen = await columns_ready(pilot, app)
+        screen.col = 0  # on "not assigned", which Defaults empties
         await pilot.press("l")
         assert "fuelweb_admin" in screen.assignment["eth0"]
+        await pilot.pause()
+        # item 15: the cursor is still on a chip, and chips say their VLAN
+        assert any("▶" in c.render().plain for c in screen.query(NicColumn)), "the cursor vanished"
+        eth0 = column_of(screen, "eth0").render().plain
+        env = (await client.environment("prod")).environment
+        assert f"management {env.networks['management'].vlan}" in eth0
         await pilot.press("ctrl+s")
 
         async def stored() -> bool:
@@ -187,3 +194,26 @@ async def test_the_footer_shows_the_arrow_move(master, client, make_app) -> None
         assert "←→ Move" in footer, footer
         assert "Pick/drop" in footer and "Apply" in footer and "[] Node" in footer, footer
         assert "Move l Defaults" in footer and "? Help" in footer, footer
+
+
+async def test_apply_warns_about_what_the_layout_leaves_wrong(master, client, make_app) -> None:
+    """Item 15: unassigning management on a compute, or changing a deployed node, is said
+    before it is applied."""
+    from fueltui.tui.screens.confirm import ConfirmScreen
+
+    layout = {"eth0": ["fuelweb_admin", "management", "storage", "private"]}
+    app = await open_map(master, client, make_app, ["compute"], layout)
+    master.state.store.set_node_status(node_mac(1), "ready")
+    async with app.run_test(size=(80, 24)) as pilot:
+        screen = await columns_ready(pilot, app)
+        screen.col, screen.row = column_of(screen, "eth0").index, 1  # management
+        await pilot.press("enter", "left", "enter")  # onto "not assigned"
+        assert "management" not in screen.assignment["eth0"]
+        await pilot.press("ctrl+s")
+        await settle(pilot, lambda: isinstance(app.screen, ConfirmScreen), "the warning")
+        detail = str(app.screen.query_one("#confirm-detail").render())
+        assert "management" in detail and "✗" in detail
+        assert "deployed again" in detail
+        await pilot.press("n")
+        await pilot.pause()
+    assert (await client.node(node_mac(1))).node.interfaces == layout

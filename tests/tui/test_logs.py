@@ -60,3 +60,10 @@ async def test_logs_of_a_past_deployment_with_search_and_level(master, client, m
         await settle(
             pilot, lambda: any("says hello" in line for line in screen.shown_lines()), "the node's own log"
         )
+        assert screen.query_one("#log-title").render().plain.startswith(f"node-1 ({mac})")
+        # item 14: a task's lines name the node, not its 17-character MAC
+        listing.highlighted = next(
+            i for i in range(listing.option_count) if listing.get_option_at_index(i).id == f"task:{task.id}"
+        )
+        await settle(pilot, lambda: any("[node-1] apt" in x for x in screen.shown_lines()), "named lines")
+        assert not any(f"[{mac}]" in line for line in screen.shown_lines())

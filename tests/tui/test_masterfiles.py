@@ -84,3 +84,34 @@ def test_diff_then_write_under_a_root(tmp_path: Path) -> None:
     assert (tmp_path / "etc/netplan/01-fueltui-admin.yaml").stat().st_mode & 0o777 == 0o600
     assert diff_against_root(files, tmp_path) == ""
     assert not list((tmp_path / "etc").glob(".*"))  # no temporary files left behind
+
+
+def test_ntp_configures_the_masters_time_and_serves_it_to_the_admin_network() -> None:
+    """Item 19: NTP went only onto the kernel line; now the master syncs from it (chrony, or
+    systemd-timesyncd where chrony is absent) and serves the admin network, as Fuel's did."""
+    files = render_master_files(OPTS)
+    chrony = files["etc/chrony/conf.d/fueltui.conf"].splitlines()
+    assert "server pool.ntp.org iburst" in chrony and "allow 10.20.0.0/24" in chrony
+    assert files["etc/systemd/timesyncd.conf.d/fueltui.conf"].splitlines()[1:] == [
+        "[Time]",
+        "NTP=pool.ntp.org",
+    ]
+    without = render_master_files(OPTS.model_copy(update={"ntp": []}))
+    assert not any("chrony" in path or "timesyncd" in path for path in without)
+
+
+def test_nodes_are_handed_the_master_as_their_ntp_server(tmp_path: Path) -> None:
+    """The master's DHCP tells the nodes to take time from it; dnsmasq itself accepts the file."""
+    import shutil
+    import subprocess
+
+    from fueltui.master.discovery.dnsmasq import render_config
+
+    text = render_config(OPTS, "br-admin", tmp_path / "leases")
+    assert "dhcp-option=option:ntp-server,10.20.0.2" in text.splitlines()
+    assert "ntp-server" not in render_config(OPTS.model_copy(update={"ntp": []}), "br-admin", tmp_path / "l")
+    dnsmasq = shutil.which("dnsmasq") or "/usr/sbin/dnsmasq"
+    conf = tmp_path / "dnsmasq.conf"
+    conf.write_text(text)
+    checked = subprocess.run([dnsmasq, "--test", f"--conf-file={conf}"], capture_output=True, text=True)
+    assert checked.returncode == 0, checked.stderr

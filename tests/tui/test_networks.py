@@ -66,6 +66,21 @@ async def test_save_is_refused_while_a_shape_is_wrong(client, make_app) -> None:
         assert (await client.environment("prod")).revision == 1
 
 
+async def test_save_is_refused_while_a_finding_blocks(client, make_app) -> None:
+    """Item 16: Fuel refused to save invalid network settings; so does the page."""
+    await client.create_environment("prod")
+    app = make_app(client, start="networks", env_name="prod")
+    async with app.run_test(size=(80, 24)) as pilot:
+        screen = await opened(pilot, app)
+        field(screen, PUBLIC_GW).value = "10.9.9.9"  # outside the public network
+        await pilot.pause()
+        await pilot.press("ctrl+s")
+        await settle(pilot, lambda: any("Not saved" in n.message for n in app._notifications), "refusal")
+        assert any(code.startswith("gateway") for code in screen.field_codes(PUBLIC_GW))
+        assert (await client.environment("prod")).revision == 1
+        assert screen.has_unsaved()  # what was typed is kept to be fixed
+
+
 async def test_leaving_the_page_keeps_unsaved_edits(client, make_app) -> None:
     await client.create_environment("prod")
     app = make_app(client, start="networks", env_name="prod")

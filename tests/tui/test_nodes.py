@@ -139,3 +139,78 @@ async def test_names_and_status_readable_at_80x24(master, client, make_app) -> N
         # every role column is on the screen, not scrolled off to the right
         for role in app.screen.roles:
             assert app.screen.role_header(role) in lines[0], (role, lines[0])
+
+
+async def test_removing_a_node_from_an_operational_environment_asks_first(master, client, make_app) -> None:
+    """Item 16: `x` on an operational environment's node changed the cloud at once."""
+    from fueltui.tui.screens.confirm import ConfirmScreen
+
+    await client.create_environment("prod")
+    mac = discover(master, 1)
+    await place(client, mac, "prod", ["controller"])
+    master.state.store.set_node_status(mac, "ready")
+    master.state.store.set_environment_status("prod", "operational")
+    app = make_app(client, start="nodes", env_name="prod")
+    async with app.run_test(size=(80, 24)) as pilot:
+        table = await loaded(pilot, app, 1)
+        table.focus()
+        await pilot.press("x")
+        await settle(pilot, lambda: isinstance(app.screen, ConfirmScreen), "the question")
+        assert "operational" in str(app.screen.query_one(".question").render())
+        assert "node-1" in str(app.screen.query_one("#confirm-detail").render())
+        await pilot.press("n")
+        await pilot.pause()
+        assert (await client.node(mac)).node.environment == "prod"
+        await pilot.press("x")
+        await settle(pilot, lambda: isinstance(app.screen, ConfirmScreen), "the question again")
+        await pilot.press("y")
+
+        async def removed() -> bool:
+            return (await client.node(mac)).node.environment is None
+
+        await async_wait_until(removed, what="the node out of prod")
+
+
+async def test_removing_an_undeployed_node_from_a_new_environment_is_immediate(
+    master, client, make_app
+) -> None:
+    await client.create_environment("prod")
+    mac = discover(master, 1)
+    await place(client, mac, "prod")
+    app = make_app(client, start="nodes", env_name="prod")
+    async with app.run_test(size=(80, 24)) as pilot:
+        table = await loaded(pilot, app, 1)
+        table.focus()
+        await pilot.press("x")
+
+        async def removed() -> bool:
+            return (await client.node(mac)).node.environment is None
+
+        await async_wait_until(removed, what="the node out of prod")
+
+
+async def test_the_cursor_starts_on_a_role_and_stays_on_its_node(master, client, make_app) -> None:
+    """Item 15: the first Space assigns a role (the cursor no longer starts on the mark
+    column), and after a rename re-sorts the rows the cursor is still on the renamed node."""
+    await client.create_environment("prod")
+    for i in (1, 2, 3):
+        await place(client, discover(master, i), "prod")
+    app = make_app(client, start="nodes", env_name="prod")
+    async with app.run_test(size=(80, 24)) as pilot:
+        table = await loaded(pilot, app, 3)
+        table.focus()
+        assert table.cursor_coordinate.column == app.screen.fixed_count
+        await pilot.press("space")
+
+        async def first_role() -> bool:
+            return (await client.node(node_mac(1))).node.roles == [app.screen.roles[0]]
+
+        await async_wait_until(first_role, what="the first role on node-1 with the first Space")
+        await pilot.press("down")  # node-2
+        await pilot.press("e")
+        await pilot.pause()
+        app.screen.query_one("#prompt-input").value = ""
+        await pilot.press(*"aaa-first", "enter")  # sorts to the top
+        await settle(pilot, lambda: str(table.get_cell_at((0, 1))) == "aaa-first", "the renamed node on top")
+        node, _ = app.screen._cursor()
+        assert node is not None and node.mac == node_mac(2)

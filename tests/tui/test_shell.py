@@ -32,6 +32,52 @@ async def test_function_keys_leave_a_form(client, make_app) -> None:
         await settle(pilot, lambda: app.current_mode == "nodes", "the nodes page via F5")
 
 
+async def test_digits_belong_to_the_field_and_esc_leaves_it(client, make_app) -> None:
+    """Item 13: a page key pressed in a field is typed there (and nowhere else); the footer
+    then offers F2–F9 and Esc; after Esc the digit changes the page again."""
+    app = make_app(client, start="master")
+    async with app.run_test(size=(80, 24)) as pilot:
+        screen = app.screen
+        field = screen.query_one("#in-pool_end")
+        await settle(pilot, lambda: screen.host is not None, "the master's answer")
+        field.value = "10.20.0.25"
+        field.focus()
+        await pilot.press("end", "4")
+        assert field.value == "10.20.0.254" and app.current_mode == "master"
+        shown = {key: b.binding.description for key, b in screen.active_bindings.items() if b.binding.show}
+        assert shown.get("f2") == "Pages" and shown.get("escape") == "Leave field"
+        await pilot.press("escape")
+        assert app.focused is None
+        shown = {key for key, b in screen.active_bindings.items() if b.binding.show}
+        assert "f2" not in shown and "escape" not in shown  # nothing to leave: no hint
+        await pilot.press("4")
+        await settle(pilot, lambda: app.current_mode == "nodes", "the nodes page via 4")
+        assert field.value == "10.20.0.254"
+
+
+async def test_the_palette_offers_the_pages_actions(client, make_app) -> None:
+    """Item 17: Apply, Verify, Deploy, Stop, Retry… are commands of the palette too."""
+    await client.create_environment("prod")
+    app = make_app(client, start="deploy", env_name="prod")
+    async with app.run_test(size=(80, 24)) as pilot:
+        titles = [c.title for c in app.get_system_commands(app.screen)]
+        for action in ("Deploy: Deploy", "Deploy: Stop", "Deploy: Retry"):
+            assert action in titles
+        await pilot.press("ctrl+p")
+        await pilot.press(*"Deploy: Retry")
+        await settle(pilot, lambda: True, "typing")
+        await pilot.press("enter")
+        await settle(
+            pilot, lambda: any("no deploy to retry" in n.message for n in app._notifications), "the retry"
+        )
+        await pilot.press("f7")
+        await settle(pilot, lambda: app.current_mode == "verify", "the verify page")
+        assert "Verify networks: Verify" in [c.title for c in app.get_system_commands(app.screen)]
+        await pilot.press("f2")
+        await settle(pilot, lambda: app.current_mode == "master", "the master page")
+        assert "Master set-up: Apply" in [c.title for c in app.get_system_commands(app.screen)]
+
+
 async def test_the_command_palette_reaches_a_page(client, make_app) -> None:
     app = make_app(client, start="environments")
     async with app.run_test(size=(80, 24)) as pilot:
@@ -68,7 +114,7 @@ async def test_a_failed_connection_is_a_notification(make_app) -> None:
     async def refuse() -> object:
         raise MasterUnavailable("no master answers at /nowhere/master.sock")
 
-    app = FuelApp(connect=refuse, nics=lambda: [], cmdline=lambda: "")  # type: ignore[arg-type]
+    app = FuelApp(connect=refuse)  # type: ignore[arg-type]
     async with app.run_test(size=(80, 24)) as pilot:
         await settle(pilot, lambda: any("Cannot reach" in n.message for n in app._notifications), "notice")
         assert app.is_running
@@ -81,7 +127,7 @@ async def test_a_reopened_tui_lands_where_it_was(client, tmp_path) -> None:
     state = tmp_path / "ui" / "tui.json"
 
     def build() -> FuelApp:
-        return FuelApp(client, root=tmp_path / "root", nics=lambda: [], cmdline=lambda: "", ui_state=state)
+        return FuelApp(client, root=tmp_path / "root", ui_state=state)
 
     first = build()
     async with first.run_test(size=(80, 24)) as pilot:
@@ -96,3 +142,38 @@ async def test_a_reopened_tui_lands_where_it_was(client, tmp_path) -> None:
     fresh = build()
     async with fresh.run_test(size=(80, 24)) as pilot:
         await settle(pilot, lambda: fresh.current_mode == "master", "a fresh start")
+
+
+async def test_the_bar_names_the_environment_at_80_columns(client, make_app) -> None:
+    """Item 14: at 80 columns the page labels made the environment fall off the bar."""
+    await client.create_environment("production-east")
+    app = make_app(client, start="nodes", env_name="production-east")
+    async with app.run_test(size=(80, 24)) as pilot:
+        await pilot.pause()
+        bar = app.screen.query_one("#navbar")
+        assert "env: production-east" in bar.render().plain
+        assert "[4 Nodes]" in bar.render().plain
+    app = make_app(client, start="nodes", env_name="production-east")
+    async with app.run_test(size=(120, 24)) as pilot:
+        await pilot.pause()
+        assert " 5 NICs " in app.screen.query_one("#navbar").render().plain  # room for every label
+
+
+async def test_notifications_leave_the_role_summary_readable(master, client, make_app) -> None:
+    """Item 14: at 80×24 a toast covered the role summary an action had just changed."""
+    from textual.widgets._toast import Toast
+
+    from tui.conftest import discover, place
+
+    await client.create_environment("prod")
+    await place(client, discover(master, 1), "prod")
+    app = make_app(client, start="nodes", env_name="prod")
+    async with app.run_test(size=(80, 24), notifications=True) as pilot:
+        summary = app.screen.query_one("#role-summary")
+        await settle(pilot, lambda: "ontroller" in str(summary.render()), "the role summary")
+        app.notify("Something happened on the master.\nA second line.", timeout=30)
+        await settle(pilot, lambda: bool(app.screen.query(Toast)), "the toast")
+        await pilot.pause()
+        toast = app.screen.query(Toast).first()
+        assert not toast.region.overlaps(summary.region), (toast.region, summary.region)
+        assert toast.region.y >= 1  # the bar with the environment stays visible

@@ -19,7 +19,6 @@ from fueltui.client.api import MasterClient
 from fueltui.tui.app import FuelApp
 from masterfixtures import RunningMaster
 from polling import async_wait_until
-from tui.conftest import CMDLINE, HOST_NICS
 from tui.recorded import SHOTS, Shot, load_recorded
 
 FIXED_ROOT = Path("/nonexistent/fueltui-snapshot-root")  # shown in the preview, never written
@@ -46,9 +45,6 @@ def app_for(master: RunningMaster, page: str) -> FuelApp:
     app = FuelApp(
         connect=connect,
         root=FIXED_ROOT,
-        nics=lambda: HOST_NICS,
-        cmdline=lambda: CMDLINE,
-        gateway=lambda: None,
         start=page,
         env_name="lab",
     )

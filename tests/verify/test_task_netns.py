@@ -13,7 +13,7 @@ from netns import Closet
 from netnsfanout import NetnsFanout
 
 from fueltui.api.schema import TaskRecord, TaskStatus
-from fueltui.core.model import Node
+from fueltui.core.model import BootOptions, DhcpPool, Node
 from fueltui.master.events import EventBus
 from fueltui.master.logfiles import LogFiles
 from fueltui.master.store import Store
@@ -46,6 +46,10 @@ async def manager(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> AsyncItera
     mgr = TaskManager(store, bus, tmp_path, LogFiles(tmp_path / "logs"))
     mgr.activate()
     register()
+    admin_interface(store, "bradmin")
+    real_check = verify_task.check_dhcp_async
+    monkeypatch.setattr(verify_task, "check_dhcp_async", no_foreign_dhcp)
+    mgr.real_dhcp_check = real_check  # type: ignore[attr-defined]
     yield mgr
     await mgr.shutdown()
     store.close()
@@ -67,6 +71,23 @@ async def verify(manager: TaskManager) -> TaskRecord:
     return manager.store.task(record.id)
 
 
+def admin_interface(store: Store, interface: str) -> None:
+    store.set_boot_options(
+        BootOptions(
+            interface=interface,
+            ip="10.20.0.2",
+            netmask="24",
+            hostname="fuel.test",
+            dhcp_pool=DhcpPool(start="10.20.0.129", end="10.20.0.254"),
+        ),
+        store.boot_options().revision,
+    )
+
+
+async def no_foreign_dhcp(interface: str, timeout: float) -> list[object]:
+    return []  # the DHCP check itself is tested on a namespace's NIC in test_dhcp_check.py
+
+
 async def test_all_wired_nothing_missing_and_the_gate_opens(closet: Closet, manager: TaskManager) -> None:
     wire(closet, manager.store)
     assert [f.code for f in gate.verification_findings(manager.store, "demo")] == ["network-not-verified"]
@@ -74,7 +95,7 @@ async def test_all_wired_nothing_missing_and_the_gate_opens(closet: Closet, mana
     assert done.status == TaskStatus.done, done.message
     assert done.result["missing"] == [] and done.result["ok"] is True, done.result
     assert done.result["summary"] == "every NIC heard its peers"
-    assert done.result["dhcp_error"]  # no boot options in this store: the DHCP check says why it skipped
+    assert done.result["dhcp_error"] is None
     assert all(p.status == "done" for p in done.nodes.values()) and len(done.nodes) == 3
     assert done.result["seconds"] < 10
     assert gate.verification_findings(manager.store, "demo") == []
@@ -161,4 +182,19 @@ async def test_a_verification_of_some_nodes_does_not_open_the_gate(
     done = manager.store.task(record.id)
     assert done.status == TaskStatus.done and done.result["ok"] is True, done.result
     assert done.result["complete"] is False and done.result["signature"] is None
+    assert [f.code for f in gate.verification_findings(manager.store, "demo")] == ["network-not-verified"]
+
+
+async def test_a_dhcp_check_that_cannot_run_fails_the_verification(
+    closet: Closet, manager: TaskManager, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Item 2 of issue 13: a wrong admin interface made every verify say "not checked" and pass.
+    (A missing device fails before any packet is sent: nothing reaches the host's network.)"""
+    wire(closet, manager.store)
+    admin_interface(manager.store, "ftnosuch0")
+    monkeypatch.setattr(verify_task, "check_dhcp_async", manager.real_dhcp_check)  # type: ignore[attr-defined]
+    done = await verify(manager)
+    assert done.result["missing"] == []
+    assert done.result["ok"] is False and "ftnosuch0" in done.result["dhcp_error"], done.result
+    assert "DHCP check not run" in done.result["summary"]
     assert [f.code for f in gate.verification_findings(manager.store, "demo")] == ["network-not-verified"]

@@ -17,6 +17,7 @@ from fueltui.core.payload.services import (
     render_nova_controller,
     render_placement,
 )
+from fueltui.core.payload.shell import script
 from fueltui.core.payload.system import render_apt, render_openvswitch, render_packages, render_vips
 
 __all__ = ["PREFIX", "SCRIPTS", "PayloadUnavailable", "render_script"]
@@ -48,4 +49,14 @@ def render_script(source: str, cfg: NodeConfig) -> str:
     name = source.removeprefix(PREFIX)
     if name not in SCRIPTS:
         raise PayloadUnavailable(f"no payload script {name!r}")
+    if cfg.payload is None:
+        return script(name, [NO_PAYLOAD])
     return SCRIPTS[name](NodeView.of(cfg))
+
+
+# A node without the payload (it does not run the release's OS yet, or the mirror was not
+# synced when the deploy started) deploys the base system: its payload tasks say so and pass.
+NO_PAYLOAD = (
+    "say 'no OpenStack payload on this node: it does not run the release OS "
+    "(provisioning installs it); base system only'"
+)

@@ -87,17 +87,23 @@ def render_packages(view: NodeView) -> str:
 
 
 def _move_addresses(device: str, bridge: str) -> list[str]:
-    """Every IPv4 address (and a default route) of `device` onto `bridge`: the NIC becomes a
+    """Every IPv4 address (and the default route) of `device` onto `bridge`: the NIC becomes a
     port of an OVS bridge and the bridge carries its addresses (the userspace datapath's
-    native tunnels need the endpoint on the bridge)."""
+    native tunnels need the endpoint on the bridge). All are added to the bridge before any
+    is removed from the NIC: removing a primary address takes its secondaries (a VIP) and
+    the default route with it."""
     d, b = q(device), q(bridge)
     return [
         f"ip link set dev {b} up",
-        f"for a in $(ip -4 -o addr show dev {d} | awk '{{print $4}}'); do",
-        f'  ip addr replace "$a" dev {b} && ip addr del "$a" dev {d}',
+        f"gw=$(ip -4 route show default dev {d} | awk '{{print $3; exit}}')",
+        f"addrs=$(ip -4 -o addr show dev {d} | awk '{{print $4}}')",
+        'for a in $addrs; do',
+        f'  ip addr replace "$a" dev {b}',
+        "done",
+        'for a in $addrs; do',
+        f'  ip addr del "$a" dev {d} 2>/dev/null || true  # a secondary went with its primary',
         f'  say "moved $a from {device} to {bridge}"',
         "done",
-        f"gw=$(ip -4 route show default dev {d} | awk '{{print $3; exit}}')",
         'if [ -n "$gw" ]; then',
         f'  ip route replace default via "$gw" dev {b}',
         f'  say "default route via $gw on {bridge}"',

@@ -17,6 +17,7 @@ from fueltui.core.nicdefaults import default_interfaces
 from fueltui.core.releases import default_release, get_release, shipped_releases
 from fueltui.core.rules.bootopts import check_boot_options
 from fueltui.core.rules.interfaces import check_drop, check_interfaces, check_nodes
+from fueltui.core.rules.names import check_environment_name, check_nic_name
 from fueltui.core.rules.networks import check_networks
 from fueltui.core.rules.roles import check_roles, role_blockers, role_summary
 
@@ -25,8 +26,10 @@ __all__ = [
     "check_boot_options",
     "check_drop",
     "check_environment",
+    "check_environment_name",
     "check_interfaces",
     "check_networks",
+    "check_nic_name",
     "check_nodes",
     "check_roles",
     "errors",
@@ -64,7 +67,8 @@ def check_environment(env: Environment, release: Release, nodes: Sequence[Node])
     """Networks, roles, every node's interfaces (nodes with neither NICs nor an assignment are
     skipped: nothing is known yet), the node list, and IP capacity. Node paths are `nodes[i]`
     with i the position in `nodes`."""
-    findings = check_networks(env, release)
+    findings = check_environment_name(env.name)
+    findings += check_networks(env, release)
     findings += check_mode(env, release)
     findings += check_roles(env, release, nodes)
     for i, node in enumerate(nodes):
@@ -107,6 +111,7 @@ def check_answers(answers: Answers) -> list[Finding]:
             )
         )
         return findings
+    findings += check_environment_name(spec.name)
     env = environment_from_answers(spec, release, answers.master)
     findings += check_networks(env, release, check_admin=ADMIN in spec.networks)
     findings += check_mode(env, release)

@@ -15,6 +15,7 @@ from fueltui.core.addr import (
     reserved_space,
 )
 from fueltui.core.model import BootOptions, Finding
+from fueltui.core.rules.names import check_nic_name
 
 MAX_DNS = 3
 
@@ -32,7 +33,7 @@ def admin_subnet(opts: BootOptions) -> IPv4Network | None:
 
 
 def check_boot_options(opts: BootOptions, path: str = "master") -> list[Finding]:
-    findings: list[Finding] = []
+    findings: list[Finding] = check_nic_name(opts.interface, f"{path}.interface")
     ip = parse_ip(opts.ip)
     prefix = parse_netmask(opts.netmask)
     subnet = admin_subnet(opts)

@@ -24,6 +24,7 @@ CODES: dict[str, str] = {
     "range-invalid": "an IP range is malformed or first > last (or no floating range is given)",
     "range-outside-cidr": "an IP range is not inside its network's CIDR",
     "range-overlap": "two ranges of one list overlap",
+    "range-includes-network-or-broadcast": "an IP range includes its CIDR's network or broadcast address",
     "floating-outside-public": "a floating range is not inside the public CIDR",
     "floating-overlaps-public-range": "a floating range overlaps the public range or gateway",
     "vlan-out-of-range": "a VLAN id is outside 1–4094 (nova-network: 2–4094)",
@@ -52,6 +53,8 @@ CODES: dict[str, str] = {
     "network-duplicate": "a network is assigned twice on one node",
     "node-duplicate": "the same node (admin MAC) is listed twice",
     "hostname-duplicate": "two nodes with the same host name",
+    "nic-name-invalid": "a NIC name (a node's, an assignment's, the master's) is not a Linux name",
     # the answers file itself
+    "environment-name-invalid": "the environment name is not letters, digits, '.', '_', '-' (at most 64)",
     "release-unknown": "the environment names a release that is not shipped",
 }

@@ -7,6 +7,7 @@ from collections.abc import Sequence
 from fueltui.core.addr import is_hostname
 from fueltui.core.environment import ADMIN, network_is_tagged, network_names, network_vlans, networks_for_node
 from fueltui.core.model import Environment, Finding, Node, Release, Severity
+from fueltui.core.rules.names import check_nic_name, valid_nic_name
 
 
 def _f(code: str, path: str, message: str) -> Finding:
@@ -24,8 +25,13 @@ def check_interfaces(
     names = network_names(env, release)
     placed: dict[str, str] = {}
     findings: list[Finding] = []
+    for j, given in enumerate(node.facts.nics):
+        findings += check_nic_name(given.name, f"{path}.nics[{j}].name")
     for nic, nets in node.interfaces.items():
         here = f"{path}.interfaces.{nic}"
+        if not valid_nic_name(nic):
+            findings += check_nic_name(nic, f"{path}.interfaces")
+            continue
         if known and nic not in known:
             findings.append(
                 _f(

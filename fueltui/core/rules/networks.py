@@ -93,6 +93,8 @@ def check_ranges(
             findings.append(
                 _f("range-outside-cidr", here, f"{what} range {fmt_range(pair)} is not inside {net}")
             )
+        elif net is not None:
+            findings += check_range_ends(item, net, here, what)
         for j, other in valid:
             if ranges_overlap(item, other):
                 findings.append(
@@ -106,6 +108,24 @@ def check_ranges(
                 break
         valid.append((i, item))
     return [item for _, item in valid], findings
+
+
+def check_range_ends(item: IpRange, net: IPv4Network, path: str, what: str) -> list[Finding]:
+    """Fuel refused a range that "intersects with either subnet address or broadcast address":
+    neither can be given to a node."""
+    ends = [a for a in (net.network_address, net.broadcast_address) if item[0] <= a <= item[1]]
+    if not ends:
+        return []
+    named = " and ".join(
+        f"{'network' if a == net.network_address else 'broadcast'} address {a}" for a in ends
+    )
+    return [
+        _f(
+            "range-includes-network-or-broadcast",
+            path,
+            f"{what} range {fmt_range(item)} includes the {named} of {net}; start after it / end before it",
+        )
+    ]
 
 
 def _check_gateway(meta: NetworkMeta, net: IPv4Network, ranges: list[IpRange], path: str) -> list[Finding]:

@@ -15,7 +15,14 @@ from fueltui.core.addr import (
 )
 from fueltui.core.environment import PUBLIC, effective_network, network_names
 from fueltui.core.model import Environment, Finding, Mode, NeutronParams, NovaParams, Release
-from fueltui.core.rules.networks import VLAN_MAX, check_cidr, check_ranges, net_path, network_cidrs
+from fueltui.core.rules.networks import (
+    VLAN_MAX,
+    check_cidr,
+    check_range_ends,
+    check_ranges,
+    net_path,
+    network_cidrs,
+)
 
 VLAN_ID_MIN, GRE_ID_MIN, GRE_ID_MAX = 2, 2, 65535
 NOVA_VLAN_MIN = 2
@@ -77,6 +84,8 @@ def _check_floating(
                     f"floating range {fmt_range(rng)} is not inside the public network {public_net}",
                 )
             )
+        elif public_net is not None:
+            findings += check_range_ends(rng, public_net, here, "floating")
         clash = next((p for p in public_ranges if ranges_overlap(rng, p)), None)
         if clash is not None:
             findings.append(

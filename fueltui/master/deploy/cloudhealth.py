@@ -59,7 +59,7 @@ async def run_health(
             on_line(text)
             return
         tests.append(entry)
-        mark = "ok  " if entry["status"] == "passed" else "FAIL"
+        mark = {"passed": "ok  ", "skipped": "skip"}.get(str(entry["status"]), "FAIL")
         on_line(f"health {mark} {entry['group']}: {entry['name']} ({entry['duration']} s) {entry['message']}")
 
     task = GraphTask(

@@ -39,7 +39,7 @@ def ensure_secrets(state_dir: Path, env_name: str) -> PayloadSecrets:
     secrets = PayloadSecrets.generate(existing.values if existing else None)
     if existing is None or existing.values != secrets.values:
         folder = state_dir / SECRETS_DIR
-        folder.mkdir(mode=0o700, exist_ok=True)
+        folder.mkdir(mode=0o700, parents=True, exist_ok=True)
         folder.chmod(0o700)
         write_private(secrets_path(state_dir, env_name), secrets.model_dump_json())
     return secrets
@@ -104,4 +104,13 @@ def attach_payload(
     )
     if data is None:
         return dict(configs)
-    return {mac: cfg.model_copy(update={"payload": data}) for mac, cfg in configs.items()}
+    runs_release_os = {n.mac for n in members if runs_os(n, release)}
+    return {
+        mac: cfg.model_copy(update={"payload": data}) if mac in runs_release_os else dict(configs)[mac]
+        for mac, cfg in configs.items()
+    }
+
+
+def runs_os(node: Node, release: Release) -> bool:
+    """The node runs the release's OS (its facts say so): the payload's packages fit it."""
+    return release.os is not None and (node.facts.os or "").startswith(release.os.pretty_name)

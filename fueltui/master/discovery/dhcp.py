@@ -11,9 +11,11 @@ import contextlib
 import ipaddress
 import json
 import logging
+import os
 from collections.abc import Callable
 from pathlib import Path
 
+from fueltui import statedir
 from fueltui.core.model import BootOptions
 from fueltui.master.discovery.dnsmasq import Lease, dnsmasq_argv, parse_ack, parse_lease_file, render_config
 
@@ -68,7 +70,8 @@ class DhcpServer:
 
         pxe = await pxe_options(self.state_dir, self.options.ip, self.interface)
         text = render_config(self.options, self.interface, self.lease_file, pxe)
-        self.conf_file.write_text(text)
+        statedir.write_private(self.conf_file, text)
+        os.close(statedir.open_private(self.lease_file))  # dnsmasq keeps the mode it finds
         self._stopping = False
         self._supervisor = asyncio.create_task(self._supervise(), name="dnsmasq")
         return True
@@ -89,7 +92,7 @@ class DhcpServer:
                 stderr=asyncio.subprocess.PIPE,
             )
             assert self._proc.stderr is not None
-            with open(self.log_file, "a") as logf:
+            with os.fdopen(statedir.open_private(self.log_file), "a") as logf:
                 async for raw in self._proc.stderr:
                     line = raw.decode(errors="replace").rstrip()
                     logf.write(line + "\n")

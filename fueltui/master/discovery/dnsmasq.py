@@ -120,6 +120,8 @@ def render_config(opts: BootOptions, interface: str, lease_file: Path, pxe: PxeO
     if opts.dns:
         servers = ",".join(_address(d, "dns") for d in opts.dns)
         lines.append(f"dhcp-option=option:dns-server,{servers}")
+    if opts.ntp:  # the master serves time to the nodes (core.masterfiles.render_chrony)
+        lines.append(f"dhcp-option=option:ntp-server,{_address(opts.ip, 'ip')}")
     if pxe is not None:
         lines += _pxe_lines(pxe, interface)
     return "\n".join(lines) + "\n"

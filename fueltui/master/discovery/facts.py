@@ -13,13 +13,13 @@ import re
 import secrets
 
 from fueltui.core.model import Cpu, Disk, Memory, Nic, NodeFacts, SystemInfo, normalize_mac
+from fueltui.core.rules import names
 from fueltui.master.discovery.facts_script import FACTS_SCRIPT
 from fueltui.ssh.fanout import Fanout
 
 MAX_OUTPUT = 4 * 1024 * 1024
 _LABEL = r"[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?"
 _HOSTNAME = re.compile(rf"^{_LABEL}(?:\.{_LABEL})*$")
-_NIC_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.@-]{0,14}$")
 _DISK_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.!-]{0,63}$")
 _PRINTABLE = re.compile(r"[^\x20-\x7e]")
 # Kinds of links that are not hardware: left out of the NIC list (veth is the lab's hardware).
@@ -46,7 +46,7 @@ def valid_hostname(name: str) -> bool:
 
 
 def valid_nic_name(name: str) -> bool:
-    return _NIC_NAME.match(name) is not None
+    return names.valid_nic_name(name)
 
 
 def _clean_text(value: str, limit: int = 128) -> str | None:

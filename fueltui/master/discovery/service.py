@@ -17,7 +17,7 @@ from collections.abc import Iterable
 from pathlib import Path
 
 from fueltui.api.schema import NodeRecord
-from fueltui.core.model import BootOptions
+from fueltui.core.model import BootOptions, NodeFacts, normalize_mac
 from fueltui.core.targets import expand_targets
 from fueltui.master.discovery.dhcp import DhcpServer
 from fueltui.master.discovery.dnsmasq import Lease
@@ -25,7 +25,8 @@ from fueltui.master.discovery.facts import FactsError, gather_facts
 from fueltui.master.errors import MasterError
 from fueltui.master.store import Store
 from fueltui.ssh.fanout import Fanout, FanoutError, shared_fanout
-from fueltui.ssh.hostkeys import HostKeyChanged
+from fueltui.ssh.hostkeys import HostKeyChanged, ProvisionalKeys
+from fueltui.ssh.keys import ensure_master_key
 
 log = logging.getLogger(__name__)
 
@@ -70,6 +71,7 @@ class DiscoveryService:
         self._refused_at: dict[str, str] = {}  # node MAC -> address where its key was refused
         self._started = time.monotonic()
         self._poller: asyncio.Task[None] | None = None
+        self._probe: Fanout | None = None  # learns who answers at an address, pins nothing
 
     @property
     def fanout(self) -> Fanout:
@@ -106,6 +108,8 @@ class DiscoveryService:
             await self.dhcp.stop()
         if self._fanout is not None:
             await self._fanout.close()
+        if self._probe is not None:
+            await self._probe.close()
 
     def _seed_lab_boot_options(self) -> None:
         raw = os.environ.get(LAB_BOOT_ENV)
@@ -181,16 +185,16 @@ class DiscoveryService:
         """Gather `ip`'s facts and record the node. Returns the NodeRecord, or the error."""
         try:
             facts = await gather_facts(self.fanout, ip, timeout=self.facts_timeout)
-        except HostKeyChanged as exc:
-            known = mac or self._mac_for_ip(ip)
-            log.error("%s", exc)
-            if known is not None:
-                with contextlib.suppress(MasterError):
-                    self.store.set_node_untrusted(known, True, str(exc))
-            return exc
+        except HostKeyChanged:
+            # The address's pin is that of whoever answered there before (a DHCP address is
+            # recycled): learn who answers now and judge the key by that node's identity.
+            return await self._discover_by_identity(ip, mac)
         except (FanoutError, FactsError) as exc:
             log.info("discovery of %s failed: %s", ip, exc)
             return exc
+        return await self._record(ip, mac, facts)
+
+    async def _record(self, ip: str, mac: str | None, facts: NodeFacts) -> object:
         admin = next((nic for nic in facts.nics if nic.pxe), None)
         node_mac = admin.mac if admin is not None else mac
         if node_mac is None:
@@ -201,8 +205,50 @@ class DiscoveryService:
         record = self.store.upsert_discovered(node_mac, ip, facts)
         if record.node.untrusted:
             record = self.store.set_node_untrusted(node_mac, False, None)
+        self._refused_at.pop(node_mac, None)
         self._last_seen[record.node.mac] = time.monotonic()
         return record
+
+    async def _discover_by_identity(self, ip: str, mac: str | None) -> object:
+        """The address refused the key it was offered. Ask the host for its facts over a
+        connection that pins nothing; its admin MAC names the node whose pin decides."""
+        probe = self._probe_fanout()
+        try:
+            facts = await gather_facts(probe, ip, timeout=self.facts_timeout)
+            offered = probe.server_host_key(ip)
+        except (FanoutError, FactsError) as exc:
+            log.info("discovery of %s failed: %s", ip, exc)
+            return exc
+        finally:
+            await probe.disconnect(ip)
+        admin = next((nic for nic in facts.nics if nic.pxe), None)
+        node_mac = admin.mac if admin is not None else mac
+        if node_mac is None or offered is None:
+            return FactsError(f"{ip}: no NIC holds the address it was reached on")
+        keys = self.fanout.host_keys
+        pinned = keys.pinned(f"node:{node_mac}")
+        if pinned is not None and pinned != offered:
+            return await self._refuse(ip, node_mac, pinned, offered)
+        # A new node, or a known node with its own key, at an address someone else held:
+        # the address now expects this node's key.
+        keys.pin(f"node:{node_mac}", offered)
+        keys.refuse(ip, keys.pinned(ip) or offered, offered)  # pending: what accept() pins
+        self.fanout.accept_host_key(ip)
+        log.info("%s now answers as node %s (the address's previous key was another node's)", ip, node_mac)
+        return await self._record(ip, node_mac, facts)
+
+    def _probe_fanout(self) -> Fanout:
+        if self._probe is None:
+            self._probe = Fanout(ensure_master_key(self.state_dir), ProvisionalKeys(), connect_timeout=10.0)
+        return self._probe
+
+    async def _refuse(self, ip: str, mac: str, pinned: str, offered: str) -> HostKeyChanged:
+        exc = await self.fanout.distrust(ip, pinned, offered)
+        self._refused_at[mac] = ip
+        log.error("%s", exc)
+        with contextlib.suppress(MasterError):
+            self.store.set_node_untrusted(mac, True, str(exc))
+        return exc
 
     async def _check_node_key(self, ip: str, mac: str) -> HostKeyChanged | None:
         """Pins are kept per address (by the fan-out) and per node: a node that comes back
@@ -213,12 +259,7 @@ class DiscoveryService:
         pinned = self.fanout.host_keys.check_text(f"node:{mac}", offered)
         if pinned is None:
             return None
-        exc = await self.fanout.distrust(ip, pinned, offered)
-        self._refused_at[mac] = ip
-        log.error("%s", exc)
-        with contextlib.suppress(MasterError):
-            self.store.set_node_untrusted(mac, True, str(exc))
-        return exc
+        return await self._refuse(ip, mac, pinned, offered)
 
     async def discover(self, targets: Iterable[str]) -> dict[str, object]:
         addresses = expand_targets(targets)
@@ -255,25 +296,65 @@ class DiscoveryService:
 
         assert isinstance(ctx, TaskContext)
         wanted = str(ctx.params.get("node") or "").strip().lower()
-        match = [r.node.mac for r in self.store.nodes() if wanted in (r.node.mac, r.node.ip)]
-        match += [m for m, ip in self._refused_at.items() if ip == wanted and m not in match]
-        if not match:
-            raise TaskFailed(f"no node {wanted!r} (give its admin MAC or address)")
-        if not self.accept_host_key(match[0]):
-            raise TaskFailed(f"node {match[0]} has no refused host key to accept")
-        await ctx.log(match[0], "new host key accepted by the operator")
-        return {"accepted": match[0]}
+        try:
+            mac, ip = self._refusal_named(wanted)
+        except LookupError as exc:
+            raise TaskFailed(str(exc)) from None
+        outcome = await self.accept_at(mac, ip)
+        if not isinstance(outcome, NodeRecord) or outcome.node.mac != mac or outcome.node.untrusted:
+            raise TaskFailed(
+                f"the key offered at {ip} is now node {mac}'s, but the node is not trusted yet: "
+                f"{outcome if not isinstance(outcome, NodeRecord) else f'{ip} answers as {outcome.node.mac}'}"
+                " (it is trusted where it next answers with that key)"
+            )
+        await ctx.log(mac, f"new host key accepted by the operator at {ip}")
+        return {"accepted": mac, "address": ip}
+
+    def _refusal_named(self, wanted: str) -> tuple[str, str]:
+        """(node MAC, address) of the refused key the operator named by MAC or by address:
+        an address names the key offered *there*, never one refused elsewhere earlier."""
+        pending = self.fanout.host_keys.pending()
+        try:
+            mac = normalize_mac(wanted)
+        except ValueError:
+            mac = None
+        if mac is not None:
+            if mac not in self._refused_at:
+                raise LookupError(f"node {mac} has no refused host key to accept")
+            return mac, self._refused_at[mac]
+        if wanted not in pending:
+            raise LookupError(f"no refused host key at {wanted!r} (give the node's admin MAC or address)")
+        refused = [m for m, ip in self._refused_at.items() if ip == wanted]
+        holders = [r.node.mac for r in self.store.nodes() if r.node.ip == wanted]
+        for candidate in (*refused, *holders):
+            return candidate, wanted
+        raise LookupError(f"no node is known at {wanted!r}; discover it first")
+
+    async def accept_at(self, mac: str, ip: str) -> object:
+        """Pin the key offered at `ip` as node `mac`'s, then discover `ip` again and return
+        the outcome: the node is trusted only if the host there is that node."""
+        pending = self.fanout.host_keys.pending().get(ip)
+        if pending is None:
+            return LookupError(f"no refused host key at {ip}")
+        self.fanout.host_keys.pin(f"node:{mac}", pending.offered_key)
+        self.fanout.accept_host_key(ip)
+        self._refused_at.pop(mac, None)
+        outcome = await self.schedule(ip, mac)
+        if not isinstance(outcome, NodeRecord) or outcome.node.untrusted:
+            outcome = await self.schedule(ip, mac)  # a poll in flight may have begun before the pin
+        return outcome
 
     def accept_host_key(self, mac: str) -> bool:
         """The operator accepts the new host key a node offered; it is polled again at once."""
-        record = self.store.node(mac)
-        ip = self._refused_at.pop(record.node.mac, None) or record.node.ip
-        pending = self.fanout.host_keys.pending().get(ip or "")
-        if ip is None or pending is None or not self.fanout.accept_host_key(ip):
+        key = normalize_mac(mac)
+        ip = self._refused_at.get(key)
+        if ip is None or self.fanout.host_keys.pending().get(ip) is None:
             return False
-        self.fanout.host_keys.pin(f"node:{record.node.mac}", pending.offered_key)
-        self.store.set_node_untrusted(record.node.mac, False, None)
-        self.schedule(ip, record.node.mac)
+        self.store.set_node_untrusted(key, False, None)
+        self.fanout.host_keys.pin(f"node:{key}", self.fanout.host_keys.pending()[ip].offered_key)
+        self.fanout.accept_host_key(ip)
+        self._refused_at.pop(key, None)
+        self.schedule(ip, key)
         return True
 
     # ------------------------------------------------------------------ polling

@@ -9,7 +9,7 @@ from __future__ import annotations
 from fastapi import APIRouter, Request
 from fastapi.responses import PlainTextResponse
 
-from fueltui.api.schema import CloudAccess, HealthRequest, TaskRecord
+from fueltui.api.schema import CloudAccess, ErrorBody, HealthRequest, TaskRecord
 from fueltui.core.model import EnvStatus
 from fueltui.core.payload.data import PayloadData
 from fueltui.core.payload.services import openrc
@@ -18,6 +18,7 @@ from fueltui.master.errors import NotFound
 from fueltui.master.routes.common import errors, master_of
 
 router = APIRouter(tags=["cloud"])
+ERROR_SCHEMA = f"#/components/schemas/{ErrorBody.__name__}"
 
 
 def _payload(request: Request, name: str) -> tuple[PayloadData, bool]:
@@ -45,7 +46,19 @@ async def cloud(request: Request, name: str) -> CloudAccess:
     )
 
 
-@router.get("/environments/{name}/openrc", response_class=PlainTextResponse, responses=errors(404))
+@router.get(
+    "/environments/{name}/openrc",
+    response_class=PlainTextResponse,
+    # The errors are JSON like every error of the API, whatever the success's media type.
+    responses={
+        404: {
+            "description": "Not Found",
+            "content": {
+                "application/json": {"schema": {"$ref": f"#/components/schemas/{ErrorBody.__name__}"}}
+            },
+        }
+    },
+)
 async def admin_openrc(request: Request, name: str) -> PlainTextResponse:
     data, _deployed = _payload(request, name)
     text = f"# The admin of environment {name}'s cloud (keep it private: it holds the password).\n"

@@ -22,7 +22,7 @@ from fueltui.core.environment import new_environment
 from fueltui.core.model import Mode, Release
 from fueltui.master import applyexport, corerules
 from fueltui.master.app import VERSION
-from fueltui.master.errors import Invalid, check_name
+from fueltui.master.errors import Busy, Invalid, check_name
 from fueltui.master.routes.common import errors, master_of
 from fueltui.master.tasks import task_kinds
 
@@ -109,9 +109,21 @@ async def put_environment(request: Request, name: str, body: EnvironmentUpdate) 
             " renaming is not supported",
             code="name-mismatch",
         )
+    current = store.environment(name).environment
+    if body.environment.status != current.status:
+        raise Invalid(
+            f"status is the master's to set (it is {current.status.value}); send the status you read",
+            code="status-read-only",
+        )
     release = store.release(body.environment.release)
     if body.environment.mode not in release.modes:
         raise Invalid(f"release {release.id} has no mode {body.environment.mode.value}", code="unknown-mode")
+    busy = master_of(request).tasks.active_for(name)
+    if busy is not None:
+        raise Busy(
+            f"environment {name!r} runs task {busy.id}; its settings wait until it ends",
+            code="environment-busy",
+        )
     return store.update_environment(body.environment, body.revision)
 
 
@@ -124,7 +136,7 @@ async def delete_environment(
     store.environment(name)
     busy = master.tasks.active_for(name)
     if busy is not None:
-        raise Invalid(f"environment {name!r} runs task {busy.id}; stop it first", code="environment-busy")
+        raise Busy(f"environment {name!r} runs task {busy.id}; stop it first", code="environment-busy")
     store.delete_environment(name, revision)
     return Response(status_code=204)
 

@@ -139,12 +139,16 @@ async def handle_verify(ctx: TaskContext) -> dict[str, object]:
     for server in dhcp:
         where = f"{server['address']} ({server['mac']})"
         await ctx.log(None, f"WARNING: foreign DHCP server {where} answers on the admin network")
-    ok = not missing and not skipped and not errors
+    # A rogue-DHCP check that could not run proves nothing: the verification fails with it
+    # (a wrong admin interface once disabled the check silently, run after run).
+    ok = not missing and not skipped and not errors and not dhcp_error
     summary = (
         "every NIC heard its peers"
         if not missing
         else f"{len(missing)} NIC/network pair{'s' if len(missing) != 1 else ''} missed peers"
     )
+    if dhcp_error:
+        summary += f"; DHCP check not run: {dhcp_error}"
     if dhcp:
         summary += f"; {len(dhcp)} foreign DHCP server{'s' if len(dhcp) != 1 else ''}"
     await ctx.set_progress(100, summary)

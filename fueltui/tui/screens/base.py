@@ -6,11 +6,12 @@ from collections.abc import Awaitable
 from typing import TYPE_CHECKING, TypeVar
 
 from textual.app import ComposeResult
+from textual.binding import Binding
 from textual.message import Message
-from textual.screen import Screen
-from textual.widgets import Footer
+from textual.screen import ModalScreen, Screen
+from textual.widgets import Footer, Input, TextArea
 
-from fueltui.tui.messages import MasterConnected, MasterEvent, MasterLogLines
+from fueltui.tui.messages import RESYNC_EVENTS, MasterConnected, MasterEvent, MasterLogLines
 from fueltui.tui.widgets.navbar import NavBar
 
 if TYPE_CHECKING:
@@ -27,6 +28,16 @@ class BaseScreen(Screen[None]):
     MODE = ""
     TITLE = ""
     HELP = ""
+    BINDINGS = [Binding("escape", "leave_field", "Leave field")]  # Textual merges it into every page's
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        if action == "leave_field":  # Esc only means something while typing into a field
+            return isinstance(self.focused, Input | TextArea)
+        return True
+
+    def action_leave_field(self) -> None:
+        """Esc: the keys are the page's again (digits change pages, letters act)."""
+        self.set_focus(None)
 
     @property
     def fuel(self) -> FuelApp:
@@ -53,8 +64,15 @@ class BaseScreen(Screen[None]):
         self.sub_title = self.TITLE
         self.query_one(NavBar).env_name = self.fuel.env_name
 
+    def on_screen_suspend(self) -> None:
+        # A dialog over the page is not leaving it: live events keep reaching the page below.
+        self._under_modal = isinstance(self.app.screen, ModalScreen)
+
     def on_screen_resume(self) -> None:
         self.query_one(NavBar).env_name = self.fuel.env_name
+        if getattr(self, "_under_modal", False):
+            self._under_modal = False
+            return
         if self.fuel.master is None:
             return
         if self.has_unsaved():  # coming back to a page must not throw away what was typed
@@ -78,8 +96,11 @@ class BaseScreen(Screen[None]):
 
     def on_master_event(self, message: MasterEvent) -> None:
         """Live updates; pages add their own handler (Textual calls this one for every page too)."""
-        if message.event.type == "stream.reset":  # a restarted master: events were lost
-            self.schedule_reload()
+        if message.event.type in RESYNC_EVENTS:  # events were lost: what the page shows may be stale
+            if self.has_unsaved():
+                self.notify("Live updates were lost; ctrl+r reloads from the master.", timeout=4)
+            else:
+                self.schedule_reload()
 
     def on_master_log_lines(self, message: MasterLogLines) -> None:
         for event in message.events:

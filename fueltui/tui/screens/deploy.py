@@ -20,11 +20,12 @@ from textual.widgets.option_list import Option
 
 from fueltui.api.schema import NodeProgress, TaskRecord, TaskStatus
 from fueltui.core.model import Finding, Severity
-from fueltui.tui.messages import MasterEvent, MasterLogLines
+from fueltui.tui.messages import RESYNC_EVENTS, MasterEvent, MasterLogLines
 from fueltui.tui.screens.base import BaseScreen
 from fueltui.tui.screens.confirm import ConfirmScreen
-from fueltui.tui.widgets.field import finding_text
+from fueltui.tui.widgets.handover import CloudLine
 from fueltui.tui.widgets.nodepane import PANE_LINES, NodeLines, NodePane, status_mark
+from fueltui.tui.widgets.predeploy import UNVERIFIED, predeploy_text
 
 # The tail of each node's log fetched on reattach (bytes; ~160 per line covers a full pane).
 HISTORY_BYTES = PANE_LINES * 160
@@ -83,6 +84,7 @@ class DeployScreen(BaseScreen):
             yield Static("No deployment yet.", id="overall-label", markup=False)
             yield ProgressBar(total=100, show_eta=False, id="overall-bar")
         yield Vertical(id="panes")
+        yield CloudLine(only_deployed=True, id="deploy-cloud")  # the cloud handed over, once operational
 
     # loading and reattaching ---------------------------------------------------------------
 
@@ -118,25 +120,19 @@ class DeployScreen(BaseScreen):
         name = self.fuel.env_name
         if master is None or name is None:
             return
-        self.findings = await self.call(master.findings(name)) or []
+        self.findings = await self.call(master.predeploy(name)) or []
         nodes = await self.call(master.nodes()) or []
         self.names = {r.node.mac: r.node.name for r in nodes}
         members = [r.node for r in nodes if r.node.environment == name]
         self._summary(len(members), sorted({role for n in members for role in n.roles}))
+        await self.query_one(CloudLine).load(master, name)
 
     def _summary(self, count: int, roles: list[str]) -> None:
-        errors = [f for f in self.findings if f.severity == Severity.error]
         text = Text(no_wrap=False)
         text.append(
             f"{self.fuel.env_name}: {count} node(s), roles {', '.join(roles) or 'none'}. ", style="bold"
         )
-        if errors:
-            text.append(f"{len(errors)} blocking finding(s):\n", style="bold")
-            text.append_text(finding_text(errors[:3]))
-            if len(errors) > 3:
-                text.append(f"\n… and {len(errors) - 3} more (see page 3 and 4)")
-        else:
-            text.append("✓ no blocking findings.")
+        text.append_text(predeploy_text(self.findings, limit=3))
         self.query_one("#deploy-summary", Static).update(text)
 
     @staticmethod
@@ -256,9 +252,8 @@ class DeployScreen(BaseScreen):
     def on_master_event(self, message: MasterEvent) -> None:
         event = message.event
         data = event.data
-        if event.type == "stream.reset":
-            self.schedule_reload()
-            return
+        if event.type in RESYNC_EVENTS:
+            return  # BaseScreen's handler reloads everything
         if (
             event.type == "task.created"
             and data.get("kind") == "deploy"
@@ -321,24 +316,44 @@ class DeployScreen(BaseScreen):
     # actions ----------------------------------------------------------------------------------
 
     def action_deploy(self) -> None:
+        self.run_worker(self._ask_deploy, exclusive=True, group="act", exit_on_error=False)
+
+    async def _ask_deploy(self) -> None:
+        """The master's own pre-deploy answer, fetched now, decides what the dialog offers."""
+        master = self.master()
         name = self.env_required()
-        if name is None:
+        if master is None or name is None:
             return
-        errors = [f for f in self.findings if f.severity == Severity.error]
-        detail = finding_text(errors).plain if errors else "No blocking findings."
-        question = f"Deploy {name}?" + (" The master will refuse while findings block it." if errors else "")
+        findings = await self.call(master.predeploy(name))
+        if findings is None:
+            return
+        self.findings = findings
+        errors = [f for f in findings if f.severity == Severity.error]
+        only_unverified = bool(errors) and all(f.code == UNVERIFIED for f in errors)
+        detail = predeploy_text(findings)
+        yes: str | None = "Deploy"
+        if only_unverified:
+            question = f"Deploy {name} without a verification of these networks?"
+            yes = "Deploy anyway (skip verification)"
+        elif errors:
+            question = f"{name} cannot be deployed yet: fix what blocks it."
+            yes = None
+        else:
+            question = f"Deploy {name}?"
 
         def answered(ok: bool | None) -> None:
             if ok:
-                self.run_worker(self._deploy(name), exclusive=True, group="act", exit_on_error=False)
+                work = self._deploy(name, skip_verify=only_unverified)
+                self.run_worker(work, exclusive=True, group="act", exit_on_error=False)
 
-        self.app.push_screen(ConfirmScreen(question, detail, yes="Deploy"), answered)
+        dialog = ConfirmScreen(question, detail, yes=yes, no="Cancel" if yes else "Close")
+        self.app.push_screen(dialog, answered)
 
-    async def _deploy(self, name: str) -> None:
+    async def _deploy(self, name: str, skip_verify: bool = False) -> None:
         master = self.master()
         if master is None:
             return
-        task = await self.call(master.deploy(name))
+        task = await self.call(master.deploy(name, skip_verify=skip_verify))
         if task is not None:
             self.notify(f"Deployment {task.id} started.")
             self.schedule_reload()

@@ -9,7 +9,7 @@ from textual.containers import Horizontal, Vertical
 from textual.widgets import Button, DataTable, Input, Label, Select
 
 from fueltui.api.schema import EnvironmentRecord
-from fueltui.core.model import Mode, Release
+from fueltui.core.model import Mode, Node, NodeStatus, Release
 from fueltui.tui.messages import MasterEvent
 from fueltui.tui.screens.base import BaseScreen
 from fueltui.tui.screens.confirm import ConfirmScreen
@@ -19,6 +19,23 @@ MODE_LABELS: dict[Mode, str] = {
     Mode.neutron_vlan: "Neutron with VLAN segmentation",
     Mode.nova_network: "nova-network (legacy)",
 }
+
+
+def delete_consequences(name: str, members: list[Node], deployed: list[Node]) -> str:
+    """What deleting an environment does to its nodes, in the operator's words."""
+    if not members:
+        return f"{name} has no nodes."
+    names = ", ".join(n.name for n in members)
+    text = (
+        f"Its {len(members)} node(s) ({names}) go back to the unassigned pool; their roles and "
+        "NIC assignments are cleared."
+    )
+    if deployed:
+        text += (
+            f" {len(deployed)} of them were deployed: they keep running with their installed "
+            "system, hostnames and addresses until they are deployed again elsewhere."
+        )
+    return text
 
 
 class EnvironmentsScreen(BaseScreen):
@@ -51,7 +68,8 @@ class EnvironmentsScreen(BaseScreen):
                 yield Label("New environment", classes="section")
                 yield Input(placeholder="name, e.g. prod", id="wiz-name", compact=True)
                 yield Label("Release")
-                yield Select([], id="wiz-release", compact=True, prompt="(loading)")
+                # A placeholder option, not a blank: set_options then leaves no stale "(loading)".
+                yield Select([("(loading)", "")], value="", allow_blank=False, id="wiz-release", compact=True)
                 yield Label("Network mode")
                 yield Select(
                     [(label, mode.value) for mode, label in MODE_LABELS.items()],
@@ -126,7 +144,7 @@ class EnvironmentsScreen(BaseScreen):
         record = await self.call(
             master.create_environment(
                 name,
-                release if isinstance(release, str) else None,
+                release if isinstance(release, str) and release else None,
                 Mode(mode) if isinstance(mode, str) else None,
             )
         )
@@ -142,23 +160,34 @@ class EnvironmentsScreen(BaseScreen):
         if not self.records or table.cursor_row < 0:
             return
         name = self.records[table.cursor_row].environment.name
+        self.run_worker(self._ask_delete(name), exclusive=True, group="delete", exit_on_error=False)
 
-        def answered(ok: bool | None) -> None:
-            if ok:
-                self.run_worker(self._delete(name), exit_on_error=False)
-
-        self.app.push_screen(
-            ConfirmScreen(
-                f"Delete environment {name}?", "Its nodes go back to the unassigned pool.", yes="Delete"
-            ),
-            answered,
-        )
-
-    async def _delete(self, name: str) -> None:
+    async def _ask_delete(self, name: str) -> None:
         master = self.master()
         if master is None:
             return
-        await self.call(master.delete_environment(name))
+        nodes = await self.call(master.nodes())
+        if nodes is None:
+            return
+        members = [r.node for r in nodes if r.node.environment == name]
+        deployed = [n for n in members if n.status != NodeStatus.discover]
+        what = delete_consequences(name, members, deployed)
+
+        def answered(ok: bool | None) -> None:
+            if ok:
+                self.run_worker(self._delete(name, what), exit_on_error=False)
+
+        self.app.push_screen(ConfirmScreen(f"Delete environment {name}?", what, yes="Delete"), answered)
+
+    async def _delete(self, name: str, what: str) -> None:
+        master = self.master()
+        if master is None:
+            return
+        if await self.call(master.delete_environment(name)) is None and name in {
+            r.environment.name for r in await self.call(master.environments()) or []
+        }:
+            return  # refused: the master's reason is already on screen
+        self.notify(f"Deleted {name}. {what}", timeout=8)
         if self.fuel.env_name == name:
             self.fuel.choose_environment(None)
         await self.reload()

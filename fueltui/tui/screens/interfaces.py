@@ -14,11 +14,12 @@ from textual.containers import Horizontal
 from textual.widgets import Static
 
 from fueltui.api.schema import EnvironmentRecord, NodeRecord
-from fueltui.core.environment import networks_for_node
-from fueltui.core.model import Environment, Finding, Nic, Node, Release
+from fueltui.core.environment import network_names, network_vlans, networks_for_node
+from fueltui.core.model import Environment, Finding, Nic, Node, NodeStatus, Release, Severity
 from fueltui.core.releases import get_release
 from fueltui.tui.messages import MasterEvent
 from fueltui.tui.screens.base import BaseScreen
+from fueltui.tui.screens.confirm import ConfirmScreen
 from fueltui.tui.widgets.niccolumn import NIC_MIN_WIDTH, UNASSIGNED, UNASSIGNED_WIDTH, NicColumn
 
 
@@ -26,6 +27,12 @@ def check_drop(node: Node, after: dict[str, list[str]], env: Environment, releas
     from fueltui.core.rules import check_drop as check
 
     return check(node, after, env, release)
+
+
+def check_interfaces(node: Node, env: Environment, release: Release) -> list[Finding]:
+    from fueltui.core.rules import check_interfaces as check
+
+    return check(node, env, release)
 
 
 def default_interfaces(
@@ -182,6 +189,17 @@ class InterfacesScreen(BaseScreen):
             return self.unassigned()
         return self.assignment.get(column.nic_name, [])
 
+    def vlan_tags(self) -> dict[str, str]:
+        env, release = self.env, self.release
+        if env is None or release is None:
+            return {}
+        tags: dict[str, str] = {}
+        for net in network_names(env, release):
+            vlans = network_vlans(env, release, net)
+            if vlans:
+                tags[net] = str(vlans[0]) if len(vlans) == 1 else f"{vlans[0]}-{vlans[-1]}"
+        return tags
+
     def _draw(self) -> None:
         for column in self.columns():
             nets = self.nets_of(column)
@@ -190,7 +208,7 @@ class InterfacesScreen(BaseScreen):
             from_here = self.picked is not None and self.picked[1] == column.nic_name
             incoming = picked_net if here and self.picked and not from_here else None
             cursor = min(self.row, len(nets) - 1) if here and not self.picked and nets else None
-            column.show(nets, cursor, picked_net if from_here else None, incoming)
+            column.show(nets, cursor, picked_net if from_here else None, incoming, self.vlan_tags())
             if here:  # with more NICs than the width holds, the map scrolls to the cursor
                 self.query_one("#nic-map", NicMap).scroll_to_widget(column, animate=False)
         status = "Unsaved changes — ctrl+s applies." if self.dirty else ""
@@ -314,12 +332,40 @@ class InterfacesScreen(BaseScreen):
         mapping, notes = default_interfaces(list(node.facts.nics), wanted, env, release)
         self.assignment = {nic.name: list(mapping.get(nic.name, [])) for nic in node.facts.nics}
         self.picked, self.dirty = None, True
+        # The cursor goes to the first NIC that carries something (its column may be empty now).
+        self.col = next((c.index for c in self.columns() if c.nic is not None and self.nets_of(c)), self.col)
+        self.row = 0
         if notes:
             self.notify("\n".join(f.message for f in notes), title="Defaults", severity="warning")
         self._draw()
 
     def action_apply(self) -> None:
-        self.run_worker(self._apply, exclusive=True, group="apply", exit_on_error=False)
+        """Apply; first say what the layout leaves wrong and which nodes are already deployed."""
+        env, release = self.env, self.release
+        if env is None or release is None or not self.targets:
+            return
+        mapping = {nic: nets for nic, nets in self.assignment.items() if nets}
+        lines: list[str] = []
+        for record in self.targets:
+            node = record.node.model_copy(update={"interfaces": mapping})
+            for finding in check_interfaces(node, env, release):
+                mark = "✗" if finding.severity == Severity.error else "!"
+                lines.append(f"{mark} {node.name}: {finding.message}")
+            if node.status != NodeStatus.discover:
+                lines.append(
+                    f"! {node.name} is {node.status.value}: the new layout reaches it only when it is "
+                    "deployed again (page 7)"
+                )
+        if not lines:
+            self.run_worker(self._apply, exclusive=True, group="apply", exit_on_error=False)
+            return
+
+        def answered(ok: bool | None) -> None:
+            if ok:
+                self.run_worker(self._apply, exclusive=True, group="apply", exit_on_error=False)
+
+        question = f"Apply this layout to {len(self.targets)} node(s)?"
+        self.app.push_screen(ConfirmScreen(question, "\n".join(lines), yes="Apply anyway"), answered)
 
     async def _apply(self) -> None:
         master = self.master()

@@ -5,6 +5,8 @@ cap, and follows new lines of the shown log from the event stream."""
 
 from __future__ import annotations
 
+import re
+
 from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding
@@ -17,6 +19,7 @@ from fueltui.tui.messages import MasterEvent
 from fueltui.tui.screens.base import BaseScreen
 from fueltui.tui.widgets.loglevel import LEVELS, keep
 
+TAGGED = re.compile(r"^(\S+ )\[([0-9a-f]{2}(?::[0-9a-f]{2}){5})\] ")  # a task log's node tag
 MAX_LINES = 20_000  # read at most this much of one log; the rest stays on the master
 PAGES = 50
 
@@ -40,6 +43,7 @@ class LogsScreen(BaseScreen):
         super().__init__()
         self.source: tuple[str, str] | None = None  # ("node", mac) | ("task", id)
         self.lines: list[str] = []
+        self.names: dict[str, str] = {}  # MAC → node name: lines and titles show names
         self.level = "all"
         self.search = ""
 
@@ -58,6 +62,7 @@ class LogsScreen(BaseScreen):
         if master is None:
             return
         nodes = await self.call(master.nodes()) or []
+        self.names = {r.node.mac: r.node.name for r in nodes}
         tasks = await self.call(master.tasks(self.fuel.env_name)) or []
         listing = self.query_one("#log-sources", OptionList)
         current = listing.highlighted
@@ -108,9 +113,17 @@ class LogsScreen(BaseScreen):
             offset = chunk.end
             if not chunk.has_more or len(lines) >= MAX_LINES:
                 break
-        self.lines = lines[-MAX_LINES:]
-        self.query_one("#log-title", Static).update(f"{kind} {key}: {len(self.lines)} lines")
+        self.lines = [self.named(line) for line in lines[-MAX_LINES:]]
+        what = f"{self.names[key]} ({key})" if kind == "node" and key in self.names else f"{kind} {key}"
+        self.query_one("#log-title", Static).update(f"{what}: {len(self.lines)} lines")
         self._redraw()
+
+    def named(self, line: str) -> str:
+        """`12:00:00 [52:54:00:aa:00:01] text` → `12:00:00 [ctl-1] text` (a task log's lines)."""
+        match = TAGGED.match(line)
+        if match is None or match.group(2) not in self.names:
+            return line
+        return f"{match.group(1)}[{self.names[match.group(2)]}] {line[match.end() :]}"
 
     def _redraw(self) -> None:
         view = self.query_one("#log-lines", Log)
@@ -136,6 +149,9 @@ class LogsScreen(BaseScreen):
         data = event.data
         if (kind == "task" and data.get("id") == key) or (kind == "node" and data.get("mac") == key):
             line = str(data.get("line", ""))
+            mac = str(data.get("mac") or "")
+            if kind == "task" and mac:  # as the task's file has it: which node said it
+                line = f"[{self.names.get(mac, mac)}] {line}"
             self.lines.append(line)
             if keep(line, self.level, self.search):
                 self.query_one("#log-lines", Log).write_line(line)

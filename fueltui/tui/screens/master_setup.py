@@ -2,13 +2,13 @@
 
 Every keystroke rebuilds the boot options, runs the core's rules on them and refreshes the
 findings under each field and the preview of the kernel line and of the files Apply writes.
+The NICs offered are the master's own (asked over the API), never the TUI's machine's; where
+Apply may write is decided by `tui.target` and shown on the page.
 """
 
 from __future__ import annotations
 
-import asyncio
 import re
-import shutil
 from pathlib import Path
 
 from rich.text import Text
@@ -18,12 +18,15 @@ from textual.binding import Binding
 from textual.containers import Vertical, VerticalScroll
 from textual.widgets import Input, Label, Select, Static
 
+from fueltui.api.host import MasterHost
 from fueltui.core import masterfiles
-from fueltui.core.bootdefaults import FUEL_DEFAULTS, default_boot_options_for
+from fueltui.core.kernelline import render_boot_line
 from fueltui.core.model import BootOptions, DhcpPool, Finding, Severity
-from fueltui.tui.hostinfo import HostNic
+from fueltui.core.rules import check_boot_options
 from fueltui.tui.screens.base import BaseScreen
 from fueltui.tui.screens.confirm import ConfirmScreen
+from fueltui.tui.screens.master_apply import initial_options, set_live_hostname
+from fueltui.tui.target import FilesTarget, files_target
 from fueltui.tui.widgets.field import Field, FindingLine, finding_text
 
 # (field key, label, finding path under "master.")
@@ -38,27 +41,11 @@ FIELDS: tuple[tuple[str, str, str], ...] = (
     ("pool_end", "Pool end", "dhcp_pool.end"),
 )
 
+__all__ = ["MasterSetupScreen", "field_for_path", "initial_options", "set_live_hostname"]
+
 
 def _split_list(text: str) -> list[str]:
     return [part for part in re.split(r"[,\s]+", text.strip()) if part]
-
-
-def check_boot_options(opts: BootOptions) -> list[Finding]:
-    from fueltui.core.rules import check_boot_options as check
-
-    return check(opts)
-
-
-def render_boot_line(opts: BootOptions) -> str:
-    from fueltui.core.kernelline import render_boot_line as render
-
-    return render(opts)
-
-
-def parse_boot_line(text: str) -> BootOptions:
-    from fueltui.core.kernelline import parse_boot_line as parse
-
-    return parse(text)
 
 
 def field_for_path(path: str) -> str | None:
@@ -72,52 +59,18 @@ def field_for_path(path: str) -> str | None:
     return None
 
 
-def initial_options(cmdline: str, nics: list[HostNic], gateway: str | None = None) -> tuple[BootOptions, str]:
-    """Boot options from the kernel line when it carries them, else derived from the first
-    configured NIC's address (and the host's default route, when it is on that subnet)."""
-    try:
-        return parse_boot_line(cmdline), "from /proc/cmdline"
-    except (ValueError, ImportError):
-        pass
-    configured = next((nic for nic in nics if nic.addresses), None)
-    if configured is None:
-        first = nics[0].name if nics else FUEL_DEFAULTS.interface
-        return FUEL_DEFAULTS.model_copy(update={"interface": first}), "Fuel defaults"
-    ip, _, prefix = configured.addresses[0].partition("/")
-    opts = default_boot_options_for(ip, prefix or "24", gateway, interface=configured.name)
-    return opts, f"from {configured.name}'s current address"
-
-
-async def set_live_hostname(hostname: str) -> str:
-    """`hostnamectl set-hostname`, awaited without blocking the screen; what to tell the operator."""
-    tool = shutil.which("hostnamectl")
-    if tool is None:
-        return ""
-    try:
-        proc = await asyncio.create_subprocess_exec(
-            tool,
-            "set-hostname",
-            hostname,
-            stdin=asyncio.subprocess.DEVNULL,
-            stdout=asyncio.subprocess.DEVNULL,
-            stderr=asyncio.subprocess.PIPE,
-        )
-        _, err = await proc.communicate()
-    except OSError as exc:
-        return f" hostnamectl: {exc}"
-    if proc.returncode == 0:
-        return " hostname applied."
-    return f" hostnamectl: {err.decode(errors='replace').strip()}"
-
-
 class MasterSetupScreen(BaseScreen):
     MODE = "master"
     TITLE = "Master set-up"
     HELP = (
-        "Set the master's admin (PXE) network. Every field is checked as you type; the "
-        "findings appear under it. The right side previews the kernel boot line and the files "
-        "Apply will write under the target root (netplan or systemd-networkd: ctrl+t switches). "
-        "Apply shows the diff and asks before writing anything."
+        "Set the master's admin (PXE) network. The interfaces offered are the master's own. "
+        "Every field is checked as you type; the findings appear under it. The right side "
+        "previews the kernel boot line and the master's network files (netplan or "
+        "systemd-networkd: ctrl+t switches). Apply stores the options on the master, which "
+        "serves DHCP from them; it writes the files only under an explicit --root DIR, and "
+        "rewrites this machine's own files only with --root / (or as the installed master), "
+        "after a loud confirmation. With --lab no file of this machine is ever written. "
+        "ctrl+r reloads what the master stores."
     )
     BINDINGS = [
         Binding("ctrl+s", "apply", "Apply", priority=True),
@@ -130,29 +83,31 @@ class MasterSetupScreen(BaseScreen):
         self.flavor: masterfiles.Flavor = "netplan"
         self.findings: list[Finding] = []
         self.options: BootOptions | None = None
-        self._nics: list[HostNic] = []
+        self.host: MasterHost | None = None
+        self.stored_revision: int | None = None
         self._source = ""
+        self._loaded = False
+        self._baseline: BootOptions | None = None  # the form as last filled or stored
+
+    @property
+    def target(self) -> FilesTarget:
+        return files_target(self.fuel.root, self.fuel.lab, self.host)
 
     def compose_body(self) -> ComposeResult:
-        self._nics = self.fuel.host_nics()
-        opts, self._source = self._initial()
-        names = [nic.name for nic in self._nics]
-        choices = [(nic.label, nic.name) for nic in self._nics]
-        if opts.interface not in names:
-            choices.append((f"{opts.interface}  (not present on this host)", opts.interface))
+        opts, self._source = initial_options(None)
         values = self._values_of(opts)
         with Vertical(id="master-body"):
             with VerticalScroll(id="master-form"):
                 yield Label("Admin interface", classes="section")
                 yield Static(f"({self._source})", classes="hint", id="iface-source", markup=False)
-                yield Select(
-                    choices, value=opts.interface, allow_blank=False, id="in-interface", compact=True
-                )
+                # Blank until the master says which NICs it has: never a guess from this machine.
+                yield Select([], prompt="(asking the master…)", id="in-interface", compact=True)
                 yield FindingLine(id="err-interface")
                 for key, label, _ in FIELDS:
                     yield Field(key, label, values[key])
                 yield FindingLine(id="err-general")
             with VerticalScroll(id="master-preview"):
+                yield Static("", id="target", markup=False)
                 yield Label("Kernel boot line", classes="section")
                 yield Static("", id="boot-line", markup=False)
                 yield Label("", id="files-title", classes="section")
@@ -173,32 +128,74 @@ class MasterSetupScreen(BaseScreen):
 
     def on_mount(self) -> None:
         # BaseScreen.on_mount runs too: Textual calls the handler of every class in the MRO.
+        self._baseline = self.read_form()
         self.revalidate()
 
-    async def reload(self) -> None:
-        """Options the master already stores win over the host's guess, once."""
-        master = self.fuel.master
-        if master is None or getattr(self, "_loaded_from_master", False):
-            return
-        self._loaded_from_master = True
-        stored = await self.call(master.boot_options())
-        if stored is not None and stored.options is not None:
-            self.fill(stored.options)
-            self._source = "as stored on the master"
-            self._show_source()
+    def has_unsaved(self) -> bool:
+        return self._baseline is not None and self.read_form() != self._baseline
 
-    def _initial(self) -> tuple[BootOptions, str]:
-        return initial_options(self.fuel.cmdline(), self._nics, self.fuel.host_gateway())
+    async def reload(self) -> None:
+        """The master's interfaces, then what it stores — filled in once, and again on ctrl+r."""
+        await self._load(fill=not self._loaded)
+
+    async def _load(self, fill: bool) -> None:
+        master = self.fuel.master
+        if master is None:
+            return
+        host = await self.call(master.master_host())
+        stored = await self.call(master.boot_options())
+        if host is None or stored is None:
+            return
+        self.host = host
+        self.stored_revision = stored.revision
+        if stored.options is not None:
+            opts, source = stored.options, "as stored on the master"
+        else:
+            opts, source = initial_options(host)
+        chosen = self.query_one("#in-interface", Select).value
+        if fill and self.has_unsaved() and not self._loaded:
+            # The operator typed before the master answered: what they typed stays.
+            self._loaded = True
+            self._set_choices(chosen if isinstance(chosen, str) else opts.interface)
+            self.revalidate()
+            self.notify("The master answered while you typed; ctrl+r loads what it stores.", timeout=5)
+        elif fill:
+            self._loaded, self._source = True, source
+            self._set_choices(opts.interface)
+            self.fill(opts)
+            self._show_source()
+        else:
+            self._set_choices(chosen if isinstance(chosen, str) else opts.interface)
+            self.revalidate()
+
+    def _set_choices(self, current: str) -> None:
+        """The master's NICs; a stored interface it does not have stays visible as such."""
+        select = self.query_one("#in-interface", Select)
+        nics = self.host.interfaces if self.host is not None else []
+        choices = [(nic.label, nic.name) for nic in nics]
+        if current and current not in {nic.name for nic in nics}:
+            choices.append((f"{current}  (the master has no such NIC)", current))
+        with self.prevent(Select.Changed):
+            select.set_options(choices)
+            if current:
+                select.value = current
 
     def _show_source(self) -> None:
         self.query_one("#iface-source", Static).update(f"({self._source})")
 
     def fill(self, opts: BootOptions) -> None:
-        for key, value in self._values_of(opts).items():
-            self.query_one(f"#in-{key}", Input).value = value
+        focused = self.focused
+        with self.prevent(Input.Changed):
+            for key, value in self._values_of(opts).items():
+                field = self.query_one(f"#in-{key}", Input)
+                field.value = value
+                if field is focused:  # keys typed next replace the value, as on focus
+                    field.select_all()
         select = self.query_one("#in-interface", Select)
         if any(value == opts.interface for _, value in select._options):
-            select.value = opts.interface
+            with self.prevent(Select.Changed):
+                select.value = opts.interface
+        self._baseline = self.read_form()
         self.revalidate()
 
     # validation -------------------------------------------------------------------
@@ -225,10 +222,15 @@ class MasterSetupScreen(BaseScreen):
     def revalidate(self) -> None:
         opts = self.read_form()
         self.options = opts
-        try:
-            self.findings = check_boot_options(opts)
-        except ImportError:
-            self.findings = []
+        self.findings = check_boot_options(opts)
+        if self.host is not None and opts.interface not in {nic.name for nic in self.host.interfaces}:
+            self.findings.append(
+                Finding(
+                    code="interface-not-on-master",
+                    path="master.interface",
+                    message=f"the master has no NIC {opts.interface!r}: it could not serve DHCP there",
+                )
+            )
         by_field: dict[str, list[Finding]] = {}
         for finding in self.findings:
             by_field.setdefault(field_for_path(finding.path) or "general", []).append(finding)
@@ -242,14 +244,17 @@ class MasterSetupScreen(BaseScreen):
         return self.query_one(f"#err-{key}", FindingLine).codes
 
     def _refresh_preview(self, opts: BootOptions) -> None:
+        target = self.target
+        self.query_one("#target", Static).update(
+            Text(target.why, style="bold red" if target.is_host else "bold")
+        )
         boot = self.query_one("#boot-line", Static)
         files = self.query_one("#files-preview", Static)
-        self.query_one("#files-title", Label).update(
-            f"Files under {self.fuel.root} — {self.flavor} (ctrl+t switches)"
-        )
+        where = "preview only" if target.root is None else "written on Apply"
+        self.query_one("#files-title", Label).update(f"Files, {self.flavor} ({where})")
         try:
             boot.update(render_boot_line(opts))
-        except (ValueError, ImportError) as exc:
+        except ValueError as exc:
             boot.update(f"(cannot render yet: {exc})")
         try:
             rendered = masterfiles.render_master_files(opts, self.flavor)
@@ -265,9 +270,10 @@ class MasterSetupScreen(BaseScreen):
         self.revalidate()
 
     def action_reset(self) -> None:
-        opts, self._source = self._initial()
-        self.fill(opts)
-        self._show_source()
+        """Back to what the master stores (its first guess when it stores nothing)."""
+        if self.master() is None:
+            return
+        self.run_worker(self._load(fill=True), exclusive=True, group="reload", exit_on_error=False)
 
     def action_apply(self) -> None:
         self.revalidate()
@@ -277,34 +283,56 @@ class MasterSetupScreen(BaseScreen):
                 finding_text(errors).plain or "The form is incomplete.", title="Fix first", severity="error"
             )
             return
+        if self.master() is None:
+            return
         opts = self.options
         try:
             files = masterfiles.render_master_files(opts, self.flavor)
         except ValueError as exc:
             self.notify(str(exc), severity="error")
             return
-        root: Path = self.fuel.root
-        diff = masterfiles.diff_against_root(files, root)
-        question = f"Write {len(files)} files under {root}?"
-        if not diff:
-            question = f"Nothing changes under {root}. Store the options on the master anyway?"
+        target = self.target
 
         def answered(ok: bool | None) -> None:
             if ok:
-                self.run_worker(self._apply(opts, files, root), exit_on_error=False)
+                self.run_worker(self._apply(opts, files, target), exit_on_error=False)
 
+        if target.root is None:
+            summary = f"Kernel line the nodes' DHCP is served with:\n{render_boot_line(opts)}"
+            question = f"Store these options on the master? ({target.why})"
+            self.app.push_screen(ConfirmScreen(question, summary, yes="Store"), answered)
+            return
+        diff = masterfiles.diff_against_root(files, target.root)
+        if target.is_host:
+            question = (
+                "⚠ THIS REWRITES THE RUNNING MACHINE'S OWN NETWORK: "
+                f"{len(files)} files under / and its hostname. A wrong address cuts you off."
+            )
+            screen = ConfirmScreen(question, diff, diff=True, yes="Rewrite this machine", danger=True)
+            self.app.push_screen(screen, answered)
+            return
+        question = f"Write {len(files)} files under {target.root}?"
+        if not diff:
+            question = f"Nothing changes under {target.root}. Store the options on the master anyway?"
         self.app.push_screen(ConfirmScreen(question, diff, diff=True), answered)
 
-    async def _apply(self, opts: BootOptions, files: dict[str, str], root: Path) -> None:
-        try:
-            written = masterfiles.write_master_files(files, root)
-        except OSError as exc:
-            self.notify(f"Could not write under {root}: {exc}", severity="error")
-            return
-        # Only on the real root: a test or a staged root must never touch the host.
-        live = await set_live_hostname(opts.hostname) if root == Path("/") else ""
+    async def _apply(self, opts: BootOptions, files: dict[str, str], target: FilesTarget) -> None:
         master = self.fuel.master
-        if master is not None:
-            await self.call(master.set_boot_options(opts))
-        self.notify(f"Wrote {len(written)} files under {root}.{live}", title="Applied")
-        self.query_one("#files-title", Label).update(Text(f"Applied under {root} — {self.flavor}"))
+        if master is None:
+            return
+        written: list[Path] = []
+        if target.root is not None:
+            try:
+                written = masterfiles.write_master_files(files, target.root)
+            except OSError as exc:
+                self.notify(f"Could not write under {target.root}: {exc}", severity="error")
+                return
+        live = await set_live_hostname(opts.hostname) if target.is_host else ""
+        stored = await self.call(master.set_boot_options(opts, self.stored_revision))
+        if stored is None:
+            return
+        self.stored_revision = stored.revision
+        self._baseline = opts
+        done = f"Wrote {len(written)} files under {target.root}. " if target.root is not None else ""
+        self.notify(f"{done}Stored on the master.{live}", title="Applied")
+        self.query_one("#files-title", Label).update(Text(f"Applied ({self.flavor})"))

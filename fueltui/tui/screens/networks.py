@@ -14,11 +14,11 @@ from textual.widgets import Input, Label, Static
 
 from fueltui.api.schema import EnvironmentRecord
 from fueltui.core.environment import ADMIN, effective_network, network_names
-from fueltui.core.model import Environment, Finding, NetworkConfig, Release
+from fueltui.core.model import Environment, Finding, NetworkConfig, Release, Severity
 from fueltui.core.releases import get_release
 from fueltui.tui.messages import MasterEvent
 from fueltui.tui.screens.base import BaseScreen
-from fueltui.tui.widgets.field import Field, FindingLine
+from fueltui.tui.widgets.field import Field, FindingLine, finding_text
 from fueltui.tui.widgets.formparse import (
     ShapeError,
     format_ranges,
@@ -298,12 +298,23 @@ class NetworksScreen(BaseScreen):
 
     async def save(self) -> None:
         master = self.master()
-        if master is None or self.record is None:
+        if master is None or self.record is None or self.release is None:
             return
         env, shapes = self.read_form()
         if env is None or shapes:
             self._show()
             self.notify("Fix the marked fields first.", severity="error")
+            return
+        # As Fuel did: network settings with a blocking finding are not saved at all.
+        blocking = [f for f in check_networks(env, self.release) if f.severity == Severity.error]
+        if blocking:
+            self._show()
+            self.notify(
+                f"Not saved: {len(blocking)} blocking finding(s), marked ✗ at their fields.\n"
+                + finding_text(blocking[:3]).plain,
+                title="Fix first",
+                severity="error",
+            )
             return
         saved = await self.call(
             master.update_environment(EnvironmentRecord(environment=env, revision=self.record.revision))

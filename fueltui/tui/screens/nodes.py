@@ -14,10 +14,11 @@ from textual.containers import Vertical
 from textual.widgets import DataTable, Static
 
 from fueltui.api.schema import EnvironmentRecord, NodeRecord
-from fueltui.core.model import Environment, Node, Release
+from fueltui.core.model import Environment, EnvStatus, Node, NodeStatus, Release
 from fueltui.core.releases import get_release
 from fueltui.tui.messages import MasterEvent
 from fueltui.tui.screens.base import BaseScreen
+from fueltui.tui.screens.confirm import ConfirmScreen
 from fueltui.tui.screens.prompt import PromptScreen
 from fueltui.tui.widgets.nodeinfo import gib, node_details, online_mark
 
@@ -71,6 +72,7 @@ class NodesScreen(BaseScreen):
         self.marked: set[str] = set()
         self.fixed_count = len(FIXED_COLUMNS)
         self._layout = ""
+        self._cursor_mac: str | None = None  # the node the cursor was on before a reload
 
     def compose_body(self) -> ComposeResult:
         with Vertical(id="nodes-body"):
@@ -96,6 +98,8 @@ class NodesScreen(BaseScreen):
             self.env_record = await self.call(master.environment(name))
             if self.env_record is not None:
                 self.release = get_release(self.env_record.environment.release)
+        under, _ = self._cursor()
+        self._cursor_mac = under.mac if under is not None else None
         self.records = sorted(records, key=lambda r: (r.node.environment != name, r.node.name, r.node.mac))
         self.marked &= {r.node.mac for r in self.records}
         self._fill()
@@ -141,6 +145,8 @@ class NodesScreen(BaseScreen):
     def _fill(self) -> None:
         table = self.query_one("#nodes-table", DataTable)
         row, column = table.cursor_coordinate
+        # The cursor stays on its node (a rename re-sorts the rows) and starts on the first role.
+        at, self._cursor_mac = self._cursor_mac, None
         table.clear(columns=True)
         self.roles = list(self.release.roles) if self.release else []
         layout = self._layout = layout_for(self.size.width)
@@ -163,7 +169,11 @@ class NodesScreen(BaseScreen):
             fixed = [cells[label] for label in labels]
             table.add_row(*fixed, *(self.cell(node, role) for role in self.roles), key=node.mac)
         if self.records:
-            table.move_cursor(row=min(row, len(self.records) - 1), column=column)
+            macs = [r.node.mac for r in self.records]
+            row = macs.index(at) if at in macs else min(row, len(self.records) - 1)
+            if column == 0 and self.roles:  # the mark column: nothing to do there with Space
+                column = self.fixed_count
+            table.move_cursor(row=row, column=column)
         self._describe()
         env, release = self.env, self.release
         summary = self.query_one("#role-summary", Static)
@@ -270,7 +280,26 @@ class NodesScreen(BaseScreen):
         self.run_worker(self._assign(True), exclusive=True, group="edit", exit_on_error=False)
 
     def action_remove(self) -> None:
-        self.run_worker(self._assign(False), exclusive=True, group="edit", exit_on_error=False)
+        """Taking a node out of a deployed environment changes a running cloud: ask first."""
+        env = self.env
+        leaving = [r.node for r in self._targets() if env is not None and r.node.environment == env.name]
+        deployed = [n for n in leaving if n.status != NodeStatus.discover]
+        if env is None or (env.status == EnvStatus.new and not deployed):
+            self.run_worker(self._assign(False), exclusive=True, group="edit", exit_on_error=False)
+            return
+        names = ", ".join(n.name for n in leaving) or "nothing"
+        detail = (
+            f"{env.name} is {env.status.value}. Removing {names} clears its roles and NIC "
+            "assignments on the master; a deployed node keeps running with its installed system, "
+            "hostname and addresses until it is redeployed, and the cloud loses what it ran."
+        )
+
+        def answered(ok: bool | None) -> None:
+            if ok:
+                self.run_worker(self._assign(False), exclusive=True, group="edit", exit_on_error=False)
+
+        question = f"Remove {len(leaving)} node(s) from {env.status.value} environment {env.name}?"
+        self.app.push_screen(ConfirmScreen(question, detail, yes="Remove"), answered)
 
     async def _assign(self, add: bool) -> None:
         master = self.master()

@@ -8,11 +8,18 @@ from textual.binding import Binding
 from textual.containers import Horizontal
 from textual.widgets import DataTable, ProgressBar, Static
 
-from fueltui.api.schema import TaskRecord
+from fueltui.api.schema import TaskRecord, TaskStatus
 from fueltui.tui.messages import MasterEvent
 from fueltui.tui.screens.base import BaseScreen
 from fueltui.tui.widgets.nodepane import status_mark
 from fueltui.tui.widgets.verifymatrix import build_matrix, dhcp_line
+
+
+def header(task: TaskRecord, summary: object) -> Text:
+    """✓ only for a verification that passed; a finished run with misses says it failed."""
+    if task.status == TaskStatus.done and task.result.get("ok") is not True:
+        return Text(f"✗ verify failed: {summary}", style="bold")
+    return Text(f"{status_mark(task.status.value)} verify {task.status.value}: {summary}")
 
 
 class VerifyScreen(BaseScreen):
@@ -22,18 +29,22 @@ class VerifyScreen(BaseScreen):
         "Checks the wiring before deploying: every node listens on each NIC while the others send "
         "probe frames, untagged and on each VLAN the environment expects. The matrix has a row per "
         "node and NIC and a column per network: ✓ heard every peer, ✗ missed some (the VLAN and how "
-        "many peers). The DHCP line reports foreign DHCP servers on the admin network. v runs it."
+        "many peers), ! did not hear a peer that is blamed elsewhere, – alone: no other node "
+        "carries that network. While a new run goes on, the previous matrix is marked STALE. "
+        "The DHCP line reports foreign DHCP servers on the admin network. v runs it."
     )
     BINDINGS = [Binding("v", "verify", "Verify"), Binding("r", "refresh", "Refresh")]
 
     def __init__(self) -> None:
         super().__init__()
         self.verify_task: TaskRecord | None = None
+        self.matrix_of: str | None = None  # the run the matrix on screen belongs to
 
     def compose_body(self) -> ComposeResult:
         with Horizontal(id="verify-head"):
             yield Static("No verification yet — v runs one.", id="verify-status", markup=False)
             yield ProgressBar(total=100, show_eta=False, id="verify-bar")
+        yield Static("", id="verify-title", markup=False)
         table: DataTable[str | Text] = DataTable(id="verify-table", zebra_stripes=True, cursor_type="row")
         yield table
         yield Static("", id="verify-dhcp", markup=False)
@@ -58,14 +69,28 @@ class VerifyScreen(BaseScreen):
             status.update("No verification yet — v runs one.")
             bar.update(progress=0)
             table.clear(columns=True)
+            self.matrix_of = None
+            self.query_one("#verify-title", Static).update("")
             return
         summary = task.result.get("summary") or task.message
-        status.update(f"{status_mark(task.status.value)} verify {task.status.value}: {summary}")
+        status.update(header(task, summary))
         bar.update(progress=task.progress)
+        title = self.query_one("#verify-title", Static)
         if not task.status.finished:
+            if self.matrix_of is not None:
+                title.update(
+                    Text(
+                        f"STALE: the matrix below is run {self.matrix_of}'s; run {task.id} is going on",
+                        "bold",
+                    )
+                )
             return
         result = task.result
         matrix = build_matrix(result)
+        self.matrix_of = task.id
+        title.update(
+            f"run {task.id}: ✗ {matrix.missing} missed · ! {matrix.unheard} unheard · – {matrix.alone} alone"
+        )
         table.clear(columns=True)
         table.add_columns("Node", "NIC", *matrix.networks)
         for node, nic, cells in matrix.rows:

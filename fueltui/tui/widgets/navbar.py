@@ -15,8 +15,10 @@ PAGES: tuple[tuple[str, str, str], ...] = (
     ("interfaces", "5", "NICs"),
     ("verify", "6", "Verify"),
     ("deploy", "7", "Deploy"),
-    ("logs", "8", "Logs"),
+    ("health", "8", "Health"),
+    ("logs", "9", "Logs"),
 )
+
 
 
 class NavBar(Static):
@@ -30,13 +32,22 @@ class NavBar(Static):
         self.current = current
 
     def render(self) -> Text:
+        full = self._bar(labels=True)
+        width = self.size.width
+        # At 80 columns the labels and the environment do not both fit: the environment wins
+        # (every page acts on it), the other pages keep their keys.
+        return full if not width or full.cell_len <= width else self._bar(labels=False)
+
+    def _bar(self, labels: bool) -> Text:
         text = Text(no_wrap=True, overflow="ellipsis")
         for mode, key, label in PAGES:
             if mode == self.current:
                 text.append(f"[{key} {label}]", style="bold reverse")
-            else:
+            elif labels:
                 text.append(f" {key}", style="bold")
                 text.append(f" {label} ")
+            else:
+                text.append(f" {key} ", style="bold")
         text.append("  env: ", style="dim")
         text.append(self.env_name or "—", style="bold")
         return text

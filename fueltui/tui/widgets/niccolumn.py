@@ -17,6 +17,15 @@ UNASSIGNED_WIDTH = 15
 ROOMY = 17  # content width that holds a full MAC; narrower columns show its last three octets
 
 
+SHORT_NAMES = {"fuelweb_admin": "admin"}  # Fuel's UI said "Admin (PXE)"; the full name cut at 80×24
+
+
+def chip_label(network: str, tag: str | None) -> str:
+    """`management 101`: the network and its VLAN (none: untagged)."""
+    name = SHORT_NAMES.get(network, network)
+    return f"{name} {tag}" if tag else name
+
+
 class NicColumn(Widget):
     DEFAULT_CSS = f"""
     NicColumn {{
@@ -35,13 +44,22 @@ class NicColumn(Widget):
         self.cursor: int | None = None
         self.picked: str | None = None
         self.incoming: str | None = None  # a picked chip hovering over this column
+        self.tags: dict[str, str] = {}  # network → its VLAN id(s), shown on the chip
 
     @property
     def nic_name(self) -> str:
         return self.nic.name if self.nic else UNASSIGNED
 
-    def show(self, networks: list[str], cursor: int | None, picked: str | None, incoming: str | None) -> None:
+    def show(
+        self,
+        networks: list[str],
+        cursor: int | None,
+        picked: str | None,
+        incoming: str | None,
+        tags: dict[str, str] | None = None,
+    ) -> None:
         self.networks, self.cursor, self.picked, self.incoming = list(networks), cursor, picked, incoming
+        self.tags = dict(tags or {})
         self.set_class(incoming is not None, "-target")
         self.refresh()
 
@@ -67,12 +85,14 @@ class NicColumn(Widget):
             text.append(f"{speed} link {nic.state}\n")
         text.append("─" * width + "\n", style="dim")
         for row, net in enumerate(self.networks):
+            label = chip_label(net, self.tags.get(net))
             if net == self.picked:
-                text.append(f"◇{gap}{net}\n", style="dim italic")
+                text.append(f"◇{gap}{label}\n", style="dim italic")
             elif row == self.cursor:
-                text.append(f"▶{gap}{net}\n", style="bold reverse")
+                text.append(f"▶{gap}{label}\n", style="bold reverse")
             else:
-                text.append(f" {gap}{net}\n")
+                text.append(f" {gap}{label}\n")
         if self.incoming is not None:
-            text.append(f"◆{gap}{self.incoming}{' ←' if roomy else ''}\n", style="bold reverse")
+            label = chip_label(self.incoming, self.tags.get(self.incoming))
+            text.append(f"◆{gap}{label}{' ←' if roomy else ''}\n", style="bold reverse")
         return text

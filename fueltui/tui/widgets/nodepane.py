@@ -54,6 +54,8 @@ class NodePane(Vertical):
     NodePane.-error { border: heavy $error; }
     NodePane.-focused { border: double $accent; }
     NodePane > .pane-head { height: 1; }
+    NodePane > .pane-reason { height: auto; max-height: 3; color: $error; display: none; }
+    NodePane.-error > .pane-reason { display: block; }
     NodePane > ProgressBar { height: 1; }
     NodePane > Log { height: 1fr; scrollbar-size-horizontal: 0; }
     """
@@ -65,13 +67,17 @@ class NodePane(Vertical):
         self.lines_state = state
         self._filled = False
         self._written = 0
+        self._composed = False  # a pane is found by queries before its children exist
 
     def compose(self) -> ComposeResult:
         yield Static(self._head(), classes="pane-head", markup=False)
+        # The failure reason wraps on its own lines: cut at the pane's width it needed scrolling.
+        yield Static("", classes="pane-reason", markup=False)
         yield ProgressBar(total=100, show_eta=False)
         yield Log(max_lines=PANE_LINES, auto_scroll=True)
 
     def on_mount(self) -> None:
+        self._composed = True
         self.update_status()
         # After the first layout, so the log knows its height and ends scrolled to the bottom.
         self.call_after_refresh(self._fill)
@@ -88,18 +94,23 @@ class NodePane(Vertical):
         text.append(f"{state.status} {state.progress}%")
         if state.task:
             text.append(f"  {state.task}", style="italic")
-        if state.message and state.status == "error":
-            text.append(f"  {state.message}")
         return text
 
     def update_status(self) -> None:
+        """Show the node's state; before the pane is mounted its on_mount will do it."""
+        if not self._composed:
+            return
         self.query_one(".pane-head", Static).update(self._head())
+        state = self.lines_state
+        self.query_one(".pane-reason", Static).update(state.message if state.status == "error" else "")
         self.query_one(ProgressBar).update(progress=self.lines_state.progress)
         self.set_class(self.lines_state.status == "error", "-error")
 
     def show_node(self, mac: str, name: str, state: NodeLines) -> None:
         """Switch the pane to another node: one log view whose source changes, not a new widget."""
         self.mac, self.node_name, self.lines_state = mac, name, state
+        if not self._composed:
+            return  # on_mount fills it from the new state
         log = self.query_one(Log)
         log.clear()
         log.write_lines(list(state.lines))
