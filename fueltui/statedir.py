@@ -96,12 +96,14 @@ def logs_dir(base: Path | None = None) -> Path:
     return (base or state_dir()) / LOGS_DIR
 
 
-def write_private(path: Path, data: str) -> None:
+def write_private(path: Path, data: str | bytes) -> None:
     """Write a file atomically with mode 0600 (temp + fsync + rename)."""
     tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
     fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
     try:
-        os.write(fd, data.encode())
+        view = memoryview(data.encode() if isinstance(data, str) else data)
+        while view:
+            view = view[os.write(fd, view) :]
         os.fsync(fd)
     finally:
         os.close(fd)

@@ -17,7 +17,7 @@ checkout=$PWD
 # One list, so an engineer who needs a tool adds it here.
 DEBIAN_PACKAGES="openssh-server openssh-client dnsmasq-base busybox iproute2 iputils-ping tmux
     python3-venv mmdebstrap apt-utils gnupg debian-archive-keyring ca-certificates zstd cpio
-    ipxe qemu-system-x86 qemu-utils ethtool"
+    ipxe qemu-system-x86 qemu-utils ethtool fdisk ovmf"
 
 say() { printf 'install.sh: %s\n' "$*"; }
 die() {

@@ -296,6 +296,7 @@ class Disk(Strict):
     size_bytes: int = 0
     model: str | None = None
     rotational: bool | None = None
+    by_path: str | None = None  # udev's /dev/disk/by-path name: stable across reboots, unlike vda/sda
 
 
 class SystemInfo(Strict):

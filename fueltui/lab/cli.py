@@ -9,6 +9,7 @@ from pathlib import Path
 
 from fueltui.core.releases import default_release
 from fueltui.lab import processes
+from fueltui.lab import vms as lab_vms
 from fueltui.lab.lab import Lab, check_root
 from fueltui.lab.names import DEFAULT_NETWORKS, LabError
 from fueltui.mirror.paths import image_dir, image_ready
@@ -26,6 +27,8 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
         default=",".join(DEFAULT_NETWORKS),
         help="physical networks, one bridge each; NIC k plugs into network k (modulo their number)",
     )
+    up.add_argument("--vms", type=int, default=0, help="QEMU VMs that PXE-boot from the master (default 0)")
+    up.add_argument("--vm-firmware", choices=["bios", "uefi"], default="bios", help="the VMs' firmware")
     up.add_argument("--no-master", action="store_true", help="serve DHCP only, do not start a fueltui master")
     up.add_argument("--timeout", type=float, default=120.0, help="seconds to wait for nodes (default 120)")
     up.add_argument(
@@ -66,6 +69,8 @@ def _up(args: argparse.Namespace) -> int:
             networks=networks,
             start_master=False if args.no_master else None,
             timeout=args.timeout,
+            vms=args.vms,
+            vm_firmware=args.vm_firmware,
             image=os_image() if args.os else None,
             wait_discovered=True,  # the next command (an apply) finds every node
         )
@@ -146,4 +151,10 @@ def _print_status(lab: Lab) -> int:
     for row in rows:
         state = "up" if row.alive else "DOWN"
         print(f"{row.hostname:<14} {state:<6} {row.admin_ip or '-':<15} {' '.join(row.macs)}")
-    return 0 if all(r.alive for r in rows) else 1
+    vms = lab_vms.load(lab.names).vms
+    for vm in vms:
+        state = "up" if lab_vms.alive(vm) else "DOWN"
+        print(f"{'vm-' + str(vm.index):<14} {state:<6} {'(PXE)':<15} {' '.join(vm.macs)}")
+    if vms:
+        print(f"VM serial consoles: {lab.names.log_dir}/vm<N>-serial.log")
+    return 0 if all(r.alive for r in rows) and all(lab_vms.alive(v) for v in vms) else 1

@@ -21,6 +21,7 @@ from pathlib import Path
 
 from fueltui.core.model import BootOptions, DhcpPool
 from fueltui.lab import netns, processes
+from fueltui.lab import vms as lab_vms
 from fueltui.lab.names import (
     ADMIN_PREFIXLEN,
     DEFAULT_NETWORKS,
@@ -79,6 +80,8 @@ class Lab:
         self.names = LabNames(check_prefix(prefix) if prefix else current_prefix())
         # Extra environment for the lab's master (tests shorten the poll intervals with it).
         self.master_env = dict(master_env or {})
+        self._vms = 0
+        self._vm_firmware = "bios"
 
     # ------------------------------------------------------------------ state
 
@@ -128,18 +131,22 @@ class Lab:
         start_master: bool | None = None,
         timeout: float = 60.0,
         dhcp: bool = True,
+        vms: int = 0,
         image: Path | None = None,
+        vm_firmware: str = "bios",
         wait_discovered: bool = False,
     ) -> LabState:
         """Build the lab (or keep it when it is up and healthy with the same shape).
 
         `start_master`: start the lab's fueltui master (default: when it is installed);
         without it, `dhcp` decides whether a bare dnsmasq serves the admin network.
+        `vms`: QEMU machines that PXE-boot from the master, besides the namespace nodes
+        (`vm_firmware`: bios or uefi).
         `image`: the nodes' root (the release's OS image, `fueltui mirror sync`); default:
         the host's `/`, read-only beneath each node's own writable layer."""
         check_root()
         networks = list(networks)
-        if not 1 <= nodes <= MAX_NODES:
+        if not (0 if vms else 1) <= nodes <= MAX_NODES:
             raise LabError(f"--nodes must be between 1 and {MAX_NODES}")
         if not 1 <= nics <= 16:
             raise LabError("--nics must be between 1 and 16")
@@ -153,12 +160,15 @@ class Lab:
             current is not None
             and self.healthy(current)
             and (len(current.nodes), current.nics, current.networks) == (nodes, nics, networks)
+            and len(lab_vms.load(self.names).vms) == vms
             and current.image == (str(image) if image else None)
         ):
             return current
         self.down()  # whatever a half-done earlier `up` left behind
         if start_master is None:
             start_master = master_available()
+        self._vms = vms
+        self._vm_firmware = vm_firmware
         try:
             state = self._build(nodes, nics, networks, start_master, dhcp, timeout, image)
             if start_master and wait_discovered:
@@ -191,6 +201,8 @@ class Lab:
         ensure_master_key(names.master_state)
         authorized = names.root / "authorized_keys"
         shutil.copyfile(public_key_path(names.master_state), authorized)
+        if self._vms:
+            lab_vms.build_bootstrap(names)  # before the master starts, so its PXE serves it at once
 
         master = names.master_ns
         netns.run(["ip", "netns", "add", master])
@@ -199,6 +211,8 @@ class Lab:
             br = bridge_name(net)
             cmds += [f"link add {br} type bridge stp_state 0 mcast_snooping 0", f"link set {br} up"]
         cmds.append(f"addr add {MASTER_ADMIN_IP}/{ADMIN_PREFIXLEN} dev {bridge_name('admin')}")
+        if self._vms:
+            cmds += lab_vms.admin_bridge_commands()
         if image is not None and "public" in networks:
             # The public network's gateway, as a rack's router would hold it: the cloud's
             # floating IPs and Horizon are reachable from the lab master's namespace.
@@ -242,6 +256,8 @@ class Lab:
                 deadline,
                 f"node {node.index} to get a DHCP lease",
             )
+        if self._vms:
+            lab_vms.start(names, self._vms, networks, nics, firmware=self._vm_firmware)
         return state
 
     def _wait_discovered(self, state: LabState, deadline: float) -> None:

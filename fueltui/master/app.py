@@ -39,7 +39,7 @@ from fueltui.master.tasks import TaskManager
 
 log = logging.getLogger(__name__)
 
-TASK_PLUGINS = ("fueltui.master.deploy", "fueltui.master.verify")
+TASK_PLUGINS = ("fueltui.master.deploy", "fueltui.master.verify", "fueltui.master.pxe")
 DISCOVERY_PLUGIN = "fueltui.master.discovery"
 
 

@@ -66,7 +66,10 @@ class DhcpServer:
         if self.interface is None:
             log.warning("no interface holds the admin address %s: DHCP is off", self.options.ip)
             return False
-        text = render_config(self.options, self.interface, self.lease_file)
+        from fueltui.master.pxe.boottree import pxe_options
+
+        pxe = await pxe_options(self.state_dir, self.options.ip, self.interface)
+        text = render_config(self.options, self.interface, self.lease_file, pxe)
         statedir.write_private(self.conf_file, text)
         os.close(statedir.open_private(self.lease_file))  # dnsmasq keeps the mode it finds
         self._stopping = False

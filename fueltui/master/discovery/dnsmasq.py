@@ -1,4 +1,4 @@
-"""DHCP on the admin network: dnsmasq's config rendered from the boot options, and the
+"""DHCP and PXE on the admin network: dnsmasq's config rendered from the boot options, and the
 lease lines it reports.
 
 Every value is validated before it reaches the file: a newline in an operator's entry
@@ -21,6 +21,17 @@ LEASE_TIME = "1h"
 
 class DhcpConfigError(ValueError):
     pass
+
+
+@dataclass(frozen=True)
+class PxeOptions:
+    """Network boot on the admin interface: TFTP from `tftp_root`, iPXE for every client."""
+
+    tftp_root: Path
+    script: str = "boot.ipxe"  # what iPXE clients are told to load
+    bios_loader: str = "undionly.kpxe"  # firmware PXE clients first get iPXE itself...
+    uefi_loader: str = "snponly.efi"
+    ipv6_ra: bool = False  # ...which waits ~14 s for IPv6 autoconfiguration unless routers advertise
 
 
 @dataclass(frozen=True)
@@ -47,7 +58,32 @@ def netmask_of(opts: BootOptions) -> str:
         raise DhcpConfigError(f"netmask: {opts.netmask!r} is not a netmask") from exc
 
 
-def render_config(opts: BootOptions, interface: str, lease_file: Path) -> str:
+def _pxe_lines(pxe: PxeOptions, interface: str) -> list[str]:
+    root = str(pxe.tftp_root)
+    if "\n" in root or "\r" in root or not pxe.tftp_root.is_absolute():
+        raise DhcpConfigError(f"TFTP root {root!r} must be an absolute path without newlines")
+    for name in (pxe.script, pxe.bios_loader, pxe.uefi_loader):
+        if not re.fullmatch(r"[A-Za-z0-9._-]+", name):
+            raise DhcpConfigError(f"boot file name {name!r}: letters, digits, dot, dash only")
+    lines = [
+        "enable-tftp",
+        f"tftp-root={root}",
+        # iPXE, the bootstrap's udhcpc and the installed OS send different client ids; the MAC
+        # alone then keeps one address per node through every stage of its life.
+        "dhcp-ignore-clid",
+        "dhcp-match=set:ipxe,175",
+        "dhcp-match=set:efi64,option:client-arch,7",
+        "dhcp-match=set:efi64,option:client-arch,9",
+        f"dhcp-boot=tag:ipxe,{pxe.script}",
+        f"dhcp-boot=tag:!ipxe,tag:efi64,{pxe.uefi_loader}",
+        f"dhcp-boot=tag:!ipxe,tag:!efi64,{pxe.bios_loader}",
+    ]
+    if pxe.ipv6_ra:
+        lines += ["enable-ra", f"dhcp-range=::,constructor:{interface},ra-only"]
+    return lines
+
+
+def render_config(opts: BootOptions, interface: str, lease_file: Path, pxe: PxeOptions | None = None) -> str:
     if not _IFNAME.match(interface):
         raise DhcpConfigError(f"interface: {interface!r} is not an interface name")
     start = _address(opts.dhcp_pool.start, "dhcp_pool.start")
@@ -86,6 +122,8 @@ def render_config(opts: BootOptions, interface: str, lease_file: Path) -> str:
         lines.append(f"dhcp-option=option:dns-server,{servers}")
     if opts.ntp:  # the master serves time to the nodes (core.masterfiles.render_chrony)
         lines.append(f"dhcp-option=option:ntp-server,{_address(opts.ip, 'ip')}")
+    if pxe is not None:
+        lines += _pxe_lines(pxe, interface)
     return "\n".join(lines) + "\n"
 
 

@@ -112,7 +112,21 @@ def _nics(sections: dict[str, str], admin_ip: str | None, warnings: list[str]) -
     return nics
 
 
-def _disks(text: str) -> list[Disk]:
+_BY_PATH = re.compile(r"^[A-Za-z0-9][A-Za-z0-9:._+-]{0,127}$")
+
+
+def _disk_paths(text: str) -> dict[str, str]:
+    """Disk name -> by-path name; the first line for a disk wins (udev's own links come first)."""
+    paths: dict[str, str] = {}
+    for line in text.splitlines():
+        name, sep, path = line.partition("\t")
+        if sep and _DISK_NAME.match(name) and _BY_PATH.match(path) and "-part" not in path:
+            paths.setdefault(name, path)
+    return paths
+
+
+def _disks(text: str, paths_text: str = "") -> list[Disk]:
+    by_path = _disk_paths(paths_text)
     try:
         data = json.loads(text) if text.strip() else {}
     except ValueError:
@@ -131,7 +145,9 @@ def _disks(text: str) -> list[Disk]:
         rota = dev.get("rota")
         rotational = rota if isinstance(rota, bool) else {"1": True, "0": False}.get(str(rota))
         model = _clean_text(str(dev["model"]), 64) if dev.get("model") else None
-        disks.append(Disk(name=name, size_bytes=size, model=model, rotational=rotational))
+        disks.append(
+            Disk(name=name, size_bytes=size, model=model, rotational=rotational, by_path=by_path.get(name))
+        )
     return disks
 
 
@@ -171,7 +187,7 @@ def parse_facts(text: str, boundary: str, admin_ip: str | None = None) -> NodeFa
         nics=_nics(sections, admin_ip, warnings),
         cpu=cpu,
         memory=memory,
-        disks=_disks(sections.get("disks", "")),
+        disks=_disks(sections.get("disks", ""), sections.get("diskpaths", "")),
         system=system,
         os=os_name,
         hostname=hostname,

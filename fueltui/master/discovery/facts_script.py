@@ -4,6 +4,9 @@ It runs as `sh -c SCRIPT sh BOUNDARY`. Each section starts on a line "BOUNDARY n
 the boundary is random per call, so nothing a node prints (a hostile hostname with
 newlines, say) can forge a section. Values are only ever printed with `printf %s` or
 `cat`: nothing read from the node is evaluated, there or on the master.
+
+Disks are named by path as udev does when the node runs udev (an installed OS); the bootstrap
+has no udev, so the same `pci-<address>` name is read from sysfs there.
 """
 
 from __future__ import annotations
@@ -23,6 +26,16 @@ for d in /sys/class/net/*; do
   printf '%s\t%s\t%s\n' "${d##*/}" "$(cat "$d/speed" 2>/dev/null)" "${drv##*/}"
 done
 sec disks; lsblk -J -b -d -o NAME,SIZE,MODEL,ROTA,TYPE 2>/dev/null
+sec diskpaths
+for l in /dev/disk/by-path/*; do
+  [ -L "$l" ] || continue
+  t=$(readlink "$l") && printf '%s\t%s\n' "${t##*/}" "${l##*/}"
+done
+for b in /sys/block/*; do
+  p=$(readlink -f "$b/device" 2>/dev/null) || continue
+  pci=$(printf '%s\n' "$p" | tr / '\n' | grep -E '^[0-9a-f]{4}:[0-9a-f]{2}:[0-9a-f]{2}\.[0-7]$' | tail -n 1)
+  [ -n "$pci" ] && printf '%s\tpci-%s\n' "${b##*/}" "$pci"
+done
 sec dmi
 for f in sys_vendor product_name product_serial; do
   printf '%s=%s\n' "$f" "$(head -c 200 "/sys/class/dmi/id/$f" 2>/dev/null | tr -d '\n')"

@@ -66,6 +66,7 @@ class DiscoveryService:
         self.dhcp: DhcpServer | None = None
         self._dhcp_revision = -1
         self._inflight: dict[str, asyncio.Task[object]] = {}
+        self._again: dict[str, str] = {}  # address -> MAC: leased again while being discovered
         self._last_seen: dict[str, float] = {}
         self._refused_at: dict[str, str] = {}  # node MAC -> address where its key was refused
         self._started = time.monotonic()
@@ -99,6 +100,7 @@ class DiscoveryService:
             self._poller.cancel()
             with contextlib.suppress(asyncio.CancelledError):
                 await self._poller
+        self._again.clear()
         for task in list(self._inflight.values()):
             task.cancel()
         await asyncio.gather(*self._inflight.values(), return_exceptions=True)
@@ -137,12 +139,25 @@ class DiscoveryService:
             return
         if started:
             self.dhcp = server
+            self._sync_boot()
             for lease in server.leases():
                 self._on_lease(lease)
+
+    def _sync_boot(self) -> None:
+        """Each node's PXE script follows its state (bootstrap, or its installed disk)."""
+        from fueltui.master.pxe.boottree import BootTree
+
+        if self.dhcp is not None:
+            BootTree(self.state_dir, self.dhcp.options.ip).sync(r.node for r in self.store.nodes())
 
     # ------------------------------------------------------------------ discovery
 
     def _on_lease(self, lease: Lease) -> None:
+        task = self._inflight.get(lease.ip)
+        if task is not None and not task.done():
+            # A PXE node leases twice: from iPXE (nothing listens yet), then from the booted
+            # bootstrap. The second lease must not be lost in the first attempt's wait.
+            self._again[lease.ip] = lease.mac
         self.schedule(lease.ip, lease.mac)
 
     def schedule(self, ip: str, mac: str | None = None) -> asyncio.Task[object]:
@@ -157,6 +172,8 @@ class DiscoveryService:
     def _done(self, ip: str, task: asyncio.Task[object]) -> None:
         if self._inflight.get(ip) is task:
             del self._inflight[ip]
+        if ip in self._again:
+            self.schedule(ip, self._again.pop(ip))
 
     def _mac_for_ip(self, ip: str) -> str | None:
         for record in self.store.nodes():
@@ -348,6 +365,7 @@ class DiscoveryService:
             try:
                 if self.run_dhcp:
                     await self._sync_dhcp()
+                    self._sync_boot()
                 await self.poll_once()
             except Exception:
                 log.exception("discovery poll failed")

@@ -1,0 +1,9 @@
+"""Network boot served by the master: the TFTP/HTTP boot tree under `<state>/boot/` (iPXE
+loaders, the chain and bootstrap scripts, one script per node that boots its disk)."""
+
+
+def register() -> None:
+    """Task kinds of this part: `provision` (the master loads it with the other plug-ins)."""
+    from fueltui.master.pxe.provision import register as register_provision
+
+    register_provision()
