@@ -76,3 +76,18 @@ def test_secrets_are_private_and_kept_across_deploys(tmp_path: Path) -> None:
     assert json.loads(path.read_text())["values"]["admin"] == first["admin"]
     path.write_text("not json")  # a damaged file: new secrets, never a traceback
     assert ensure_secrets(state, "demo")["admin"] != first["admin"]
+
+
+def test_no_cloud_is_handed_over_where_no_node_runs_the_release_os(mirror: Path, tmp_path: Path) -> None:
+    from fueltui.master.deploy.payload import cloud_payload, load_secrets
+
+    mirror.mkdir(parents=True)
+    (mirror / KEY_FILE).write_text("KEY")
+    env = new_environment("demo", RELEASE, "neutron-gre")
+    old = nodes("Debian GNU/Linux 12 (bookworm)")
+    attach_payload(tmp_path, env, RELEASE, old, node_configs(env, RELEASE, old), ["ctrl-1"], "10.20.0.2")
+    assert load_secrets(tmp_path, "demo") is None  # no secrets made for a cloud that is not there
+    assert cloud_payload(tmp_path, env, RELEASE, old, "10.20.0.2") is None
+    new = nodes("Debian GNU/Linux 13 (trixie)")
+    attach_payload(tmp_path, env, RELEASE, new, node_configs(env, RELEASE, new), ["ctrl-1"], "10.20.0.2")
+    assert cloud_payload(tmp_path, env, RELEASE, new, "10.20.0.2") is not None

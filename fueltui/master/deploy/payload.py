@@ -75,9 +75,12 @@ def payload_findings(release: Release) -> list[Finding]:
 
 def cloud_payload(state_dir: Path, env: Environment, release: Release, members: list[Node],
                   master_ip: str | None) -> PayloadData | None:  # fmt: skip
-    """The environment's payload data as a deploy would build it (None: no cloud here)."""
+    """The environment's payload data as a deploy would build it (None: no cloud here — a
+    payload needs nodes that run the release's OS)."""
     key = mirror_key(release)
     if release.payload is None or key is None or not master_ip:
+        return None
+    if not any(runs_os(n, release) for n in members):
         return None
     secrets = load_secrets(state_dir, env.name)
     if secrets is None:
@@ -98,6 +101,8 @@ def attach_payload(
     key = mirror_key(release)
     if release.payload is None or key is None or not master_ip:
         return dict(configs)
+    if not any(runs_os(n, release) for n in members):
+        return dict(configs)  # no node can take the payload: no secrets, no cloud
     vips = allocate(env, release, members).vips
     data: PayloadData | None = build_payload(
         env, release, vips, controllers, master_ip, key, ensure_secrets(state_dir, env.name)
