@@ -217,3 +217,26 @@ async def test_apply_warns_about_what_the_layout_leaves_wrong(master, client, ma
         await pilot.press("n")
         await pilot.pause()
     assert (await client.node(node_mac(1))).node.interfaces == layout
+
+
+async def test_the_cursor_shows_on_the_next_node_too(master, client, make_app) -> None:
+    """Found in the 80×24 walk: after `]` the cursor stayed on a column the next node leaves
+    empty (eth2 here), so no chip was marked and Enter picked nothing."""
+    await client.create_environment("prod")
+    layout = {**GRE_DEFAULTS, "eth0": ["fuelweb_admin", "management", "private"], "eth2": ["storage"]}
+    await place(client, discover(master, 1), "prod", ["controller"], layout)
+    await place(client, discover(master, 2), "prod", ["compute"], {"eth0": GRE_DEFAULTS["eth0"]})
+    app = make_app(client, start="interfaces", env_name="prod")
+    async with app.run_test(size=(80, 24)) as pilot:
+        screen = await columns_ready(pilot, app)
+        screen.col = column_of(screen, "eth2").index  # the controller's storage NIC
+        await pilot.press("right_square_bracket")
+
+        async def on_the_compute_with_a_cursor() -> bool:
+            await pilot.pause()
+            title = str(screen.query_one("#nic-title").render())
+            return title.startswith("node-2") and any(
+                "▶" in c.render().plain for c in screen.query(NicColumn)
+            )
+
+        await async_wait_until(on_the_compute_with_a_cursor, what="the cursor on the next node's chips")

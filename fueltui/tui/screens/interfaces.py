@@ -164,6 +164,9 @@ class InterfacesScreen(BaseScreen):
             f"{names}{bulk} — roles: {', '.join(node.roles) or 'none'}"
         )
         self.col = min(max(self.col, 0), len(columns) - 1)
+        if not self.nets_of(columns[self.col]):  # on an empty column the cursor would show nowhere
+            self.col = next((c.index for c in columns if c.nic is not None and self.nets_of(c)), self.col)
+            self.row = 0
         self._fit_columns()
         nic_map.focus()
         self._draw()
