@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import sys
 
+from fueltui.core.model import Release
 from fueltui.core.releases import default_release, get_release, shipped_releases
 from fueltui.mirror.paths import image_dir, image_ready, mirror_root, repo_dir
 from fueltui.mirror.sync import MirrorError, sync
@@ -21,7 +22,7 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     status.set_defaults(func=_status)
 
 
-def _release(name: str | None):  # type: ignore[no-untyped-def]
+def _release(name: str | None) -> Release:
     if not name:
         return default_release()
     release = get_release(name)

@@ -141,10 +141,15 @@ def mirror(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
 
 
 def give_cloud(master: RunningMaster, operational: bool = True) -> str:
-    """What a deploy leaves: the environment's secrets (and its status); the admin password."""
+    """What a deploy leaves: nodes on the release's OS, the environment's secrets (and its
+    status); the admin password."""
+    store = master.state.store
+    for record in store.nodes("lab"):  # only nodes that run the release's OS carry a cloud
+        node = record.node
+        facts = node.facts.model_copy(update={"os": "Debian GNU/Linux 13 (trixie)"})
+        store.upsert_discovered(node.mac, node.ip or "", facts)
     password = ensure_secrets(master.state.state_dir, "lab")["admin"]
     if operational:
-        store = master.state.store
         current = store.environment("lab")
         store.update_environment(
             current.environment.model_copy(update={"status": EnvStatus.operational}), current.revision

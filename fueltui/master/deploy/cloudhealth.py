@@ -101,6 +101,34 @@ def primary_config(ctx: TaskContext) -> tuple[str, str, NodeConfig]:
     return primary.mac, primary.ip, cfg
 
 
+async def check_cloud(
+    ctx: TaskContext,
+    mac: str,
+    host: str,
+    cfg: NodeConfig,
+    groups: list[str],
+    factory: Callable[[Path], object] | None = None,
+) -> dict[str, object]:
+    """The checks on the primary controller at `host`, over a fan-out of their own (a deploy
+    has closed its connections by then); every line goes to that node's log, in order."""
+    fanout = (factory or fanout_factory)(ctx.state_dir)
+    loop = asyncio.get_running_loop()
+    pending: set[asyncio.Task[None]] = set()
+
+    def on_line(text: str) -> None:
+        task = loop.create_task(ctx.log(mac, text))  # in order: each is one synchronous append
+        pending.add(task)
+        task.add_done_callback(pending.discard)
+
+    try:
+        return await run_health(FanoutRunner(fanout, host), cfg, groups, on_line)
+    finally:
+        await asyncio.sleep(0)  # the last lines' writes
+        close = getattr(fanout, "close", None)
+        if close is not None:
+            await close()
+
+
 async def handle_health(ctx: TaskContext) -> dict[str, object]:
     if ctx.env_name is None:
         raise TaskFailed("a health check needs an environment")
@@ -109,26 +137,11 @@ async def handle_health(ctx: TaskContext) -> dict[str, object]:
     if not groups:
         raise TaskFailed(f"groups must be among {', '.join(GROUPS)}")
     mac, ip, cfg = primary_config(ctx)
-    fanout = fanout_factory(ctx.state_dir)
-    loop = asyncio.get_running_loop()
-
-    pending: set[asyncio.Task[None]] = set()
-
-    def on_line(text: str) -> None:
-        task = loop.create_task(ctx.log(mac, text))  # in order: each is one synchronous append
-        pending.add(task)
-        task.add_done_callback(pending.discard)
-
     await ctx.set_node(mac, status="running", task="health check", progress=0)
     try:
-        result = await run_health(FanoutRunner(fanout, ip), cfg, groups, on_line)
+        result = await check_cloud(ctx, mac, ip, cfg, groups)
     except NodeLost as exc:
         raise TaskFailed(f"the controller cannot be reached: {exc}") from exc
-    finally:
-        await asyncio.sleep(0)  # the last lines' writes
-        close = getattr(fanout, "close", None)
-        if close is not None:
-            await close()
     message = f"{result['passed']} passed, {result['failed']} failed"
     await ctx.set_node(mac, status="done" if result["ok"] else "error", progress=100, message=message)
     await ctx.set_progress(100, message)

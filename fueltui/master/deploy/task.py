@@ -232,25 +232,14 @@ async def _cloud_health(
     ctx: TaskContext, nodes: list[DeployNode], factory: Callable[[Path], object]
 ) -> dict[str, object] | None:
     """Fuel's Health Check after a deploy of a cloud (None: no payload, nothing to check)."""
-    from fueltui.master.deploy.cloudhealth import run_health
+    from fueltui.master.deploy.cloudhealth import GROUPS, check_cloud
 
     primary = next((n for n in nodes if "primary-controller" in n.roles and n.config.payload), None)
-    if primary is None:
+    host = getattr(primary.runner, "host", None) if primary is not None else None
+    if primary is None or not host:
         return None
     await ctx.set_progress(99, "health check")
-    fanout = factory(ctx.state_dir)
-    loop = asyncio.get_running_loop()
-    mac = primary.mac
-    host = getattr(primary.runner, "host", None)  # the deploy's own connections are closed by now
-    runner = FanoutRunner(fanout, host) if host else primary.runner
-    try:
-        return await run_health(runner, primary.config, ["sanity", "smoke"],
-                                lambda text: loop.create_task(ctx.log(mac, text)))  # fmt: skip
-    finally:
-        await asyncio.sleep(0)
-        close = getattr(fanout, "close", None)
-        if close is not None:
-            await close()
+    return await check_cloud(ctx, primary.mac, host, primary.config, list(GROUPS), factory)
 
 
 def _skip_note(ctx: TaskContext) -> str | None:
