@@ -94,6 +94,19 @@ def node_logs(handle: LabHandle, name: str, task_id: str) -> str:
     return fueltui(handle, "logs", name, "--task", task_id, check=False)
 
 
+def failure_detail(handle: LabHandle, task: dict[str, object]) -> str:
+    """What a failed deploy's nodes wrote last: a CI log must say why, the lab is gone after."""
+    names = {n["mac"]: n["name"] for n in json.loads(fueltui(handle, "nodes", "--json", check=False) or "[]")}
+    nodes = task.get("nodes") or {}
+    tails = []
+    for mac, node in nodes.items() if isinstance(nodes, dict) else []:
+        if isinstance(node, dict) and node.get("status") == "error":
+            log = node_logs(handle, names.get(mac, mac), str(task["id"]))
+            tail = "\n".join(log.splitlines()[-60:])
+            tails.append(f"--- {names.get(mac, mac)}: {node.get('message')}\n{tail}")
+    return f"{task.get('message')}\n" + "\n".join(tails)
+
+
 def last_deploy(handle: LabHandle) -> dict[str, object]:
     tasks = json.loads(fueltui(handle, "tasks", "--json"))
     deploys = [t for t in tasks if t["kind"] == "deploy"]
@@ -130,7 +143,7 @@ def deployed(cloud_lab: LabHandle) -> dict[str, object]:
     out = fueltui(cloud_lab, "deploy", "demo", "--wait", timeout=2400, check=False)
     task = last_deploy(cloud_lab)
     task["wall_seconds"] = time.monotonic() - started
-    assert task["status"] == "done", out + json.dumps(task, indent=1)[:4000]
+    assert task["status"] == "done", out[-4000:] + failure_detail(cloud_lab, task)
     return task
 
 
@@ -214,7 +227,7 @@ def test_stop_in_the_middle_of_the_payload_then_retry(cloud_lab: LabHandle, depl
     while (task := last_deploy(cloud_lab))["status"] == "running":
         assert time.monotonic() < deadline
         time.sleep(1)  # polling interval: until the resumed deploy ends
-    assert task["status"] == "done", task.get("message")
+    assert task["status"] == "done", failure_detail(cloud_lab, task)
 
 
 def test_a_compute_added_later_joins_the_running_cloud(
@@ -234,7 +247,7 @@ def test_a_compute_added_later_joins_the_running_cloud(
     fueltui(cloud_lab, "verify", "demo", "--wait")
     out = fueltui(cloud_lab, "deploy", "demo", "--wait", timeout=2400, check=False)
     task = last_deploy(cloud_lab)
-    assert task["status"] == "done", out + json.dumps(task, indent=1)[:4000]
+    assert task["status"] == "done", out[-4000:] + failure_detail(cloud_lab, task)
     result = task["result"]
     assert isinstance(result, dict)
     health = result["cloud_health"]
