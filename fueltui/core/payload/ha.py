@@ -239,9 +239,6 @@ def haproxy_cfg(view: NodeView) -> str:
         "",
         "defaults",
         "  log global",
-        "  mode http",
-        "  option httplog",
-        "  option forwardfor",
         "  option redispatch",
         "  retries 3",
         "  timeout connect 5s",
@@ -255,9 +252,9 @@ def haproxy_cfg(view: NodeView) -> str:
         lines.append(f"listen {name}")
         lines += [f"  bind {vip}:{port}" for vip in dict.fromkeys(binds)]
         if name in HTTP_LISTENERS:
-            lines.append("  mode http")
+            lines += ["  mode http", "  option httplog", "  option forwardfor"]
         else:
-            lines += ["  mode tcp", "  option tcplog", "  no option forwardfor", "  no option httplog"]
+            lines += ["  mode tcp", "  option tcplog"]
         if name == "mysql":
             # Pooled database connections idle for long: longer than oslo.db's recycle time.
             lines += ["  timeout client 90m", "  timeout server 90m"]
@@ -338,7 +335,7 @@ def render_vips_ha(view: NodeView) -> str:
         "mkdir -p /run/haproxy /var/lib/haproxy",
         "FT_CHANGED=0",
         heredoc_file("/etc/haproxy/haproxy.cfg", "0644", "root:root", haproxy_cfg(view)),
-        "haproxy -c -q -f /etc/haproxy/haproxy.cfg",
+        'out=$(haproxy -c -f /etc/haproxy/haproxy.cfg 2>&1) || { say "$out"; exit 1; }',
         "svc haproxy",
         "FT_CHANGED=0",
         heredoc_file("/etc/keepalived/keepalived.conf", "0600", "root:root", keepalived_conf(view)),
