@@ -222,6 +222,17 @@ def apache_ports(view: NodeView) -> str:
     )
 
 
+def wait_vip(url: str, what: str, seconds: int = 90) -> str:
+    """Until HAProxy serves `url` (its checks mark a fresh backend up within seconds: until
+    then it answers 503)."""
+    return (
+        f"n=0; until code=$(curl -s -o /dev/null --max-time 5 -w '%{{http_code}}' {q(url)}) && "
+        '[ "$code" != 503 ] && [ "$code" != 000 ]; do n=$((n+1)); '
+        f"[ $n -lt {seconds} ] || {{ say {q(f'{what} does not answer at {url} (HAProxy)')}; exit 1; }}; "
+        "sleep 1; done"
+    )
+
+
 # --------------------------------------------------------------------------- haproxy, keepalived
 
 

@@ -149,7 +149,7 @@ def render_keystone_ha(view: NodeView, conf: str) -> str:
     lines += [
         "svc keystone",
         f"wait_http http://{view.management_ip}:5000/v3 60 Keystone",
-        f"wait_http {q(data.keystone_internal)} 60 'Keystone (HAProxy on the VIP)'",
+        ha.wait_vip(data.keystone_internal, "Keystone"),
         heredoc_file("/etc/openstack/clouds.yaml", "0600", "root:root", clouds_yaml(data)),
         heredoc_file("/root/openrc", "0600", "root:root", openrc(data, data.keystone_internal)),
     ]
@@ -482,6 +482,7 @@ def ha_bind(view: NodeView, service: str) -> list[str]:
 def render_horizon(view: NodeView) -> str:
     data = view.data
     ports = [ha.apache_ports(view)] if ha.is_ha(data) else []
+    ready = [ha.wait_vip(f"http://{data.public_vip}/auth/login/", "Horizon")] if ha.is_ha(data) else []
     return script(
         "horizon",
         [
@@ -515,6 +516,7 @@ def render_horizon(view: NodeView) -> str:
             "mkdir -p /var/log/openstack-dashboard /run/apache2 /run/lock/apache2",
             "svc apache2",
             f"wait_http http://{data.public_vip}/auth/login/ 60 Horizon",
+            *ready,
             f"code=$(curl -s -o /dev/null -w '%{{http_code}}' http://{data.public_vip}/auth/login/)",
             '[ "$code" = 200 ] || { say "Horizon login page answers $code"; exit 1; }',
             f"say {q('Horizon: ' + data.horizon_url)}",
