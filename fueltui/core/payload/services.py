@@ -465,7 +465,12 @@ def horizon_settings(data: PayloadData) -> str:
 
 def memcached_location(data: PayloadData) -> str:
     if ha.is_ha(data):
-        return repr(ha.memcached_servers(data).split(","))
+        # A controller down (or not deployed yet) is skipped for a while, not an HTTP 500.
+        servers = repr(ha.memcached_servers(data).split(","))
+        return (
+            f"{servers},\n                       'OPTIONS': {{'ignore_exc': True, 'retry_attempts': 1, "
+            "'dead_timeout': 30, 'connect_timeout': 1, 'timeout': 2}"
+        )
     return repr(f"{data.management_vip}:11211")
 
 
