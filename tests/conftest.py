@@ -15,4 +15,10 @@ LAST = ("payload", "vm")  # long lab runs go after everything fast
 
 
 def pytest_collection_modifyitems(config: object, items: list[pytest.Item]) -> None:
-    items.sort(key=lambda item: any(item.get_closest_marker(m) for m in LAST))
+    # A module's `ORDER` (default 0) orders it among its peers: the HA lab after the payload lab.
+    items.sort(
+        key=lambda item: (
+            any(item.get_closest_marker(m) for m in LAST),
+            getattr(getattr(item, "module", None), "ORDER", 0),
+        )
+    )

@@ -8,7 +8,9 @@ the answers file, an export or a log line.
 
 from __future__ import annotations
 
+import base64
 import ipaddress
+import os
 import secrets as _secrets
 from collections.abc import Mapping, Sequence
 
@@ -28,7 +30,12 @@ SECRET_NAMES = (
     "horizon_key",
     *(f"db_{s}" for s in SERVICES),
     *(f"user_{s}" for s in SERVICES if s != "keystone"),
+    "erlang_cookie",  # HA: the RabbitMQ cluster's shared cookie
+    "vrrp",  # HA: keepalived's VRRP password
 )
+# HA: Keystone's Fernet and credential keys, the same on every controller (a token issued
+# by one validates on the others). Fernet keys are 32 random bytes, URL-safe base64.
+KEY_NAMES = ("fernet_0", "fernet_1", "credential_0", "credential_1")
 
 
 HTTP_PORT = 8080  # the master's read-only file server on the admin network
@@ -54,6 +61,9 @@ class PayloadSecrets(Strict):
         for name in SECRET_NAMES:
             if not values.get(name):
                 values[name] = _secrets.token_hex(16)
+        for name in KEY_NAMES:
+            if not values.get(name):
+                values[name] = base64.urlsafe_b64encode(os.urandom(32)).decode()
         return cls(values=values)
 
 
@@ -81,6 +91,8 @@ class PayloadData(Strict):
     gre_id_range: tuple[int, int] | None = None
     vlan_range: tuple[int, int] | None = None
     controllers: list[str] = Field(default_factory=list)  # names; the first is the primary
+    # HA only (several controllers): name -> network -> address (no prefix).
+    controller_addresses: dict[str, dict[str, str]] = Field(default_factory=dict)
     secrets: PayloadSecrets
 
     @property
@@ -113,9 +125,11 @@ def build_payload(
     master_ip: str,
     mirror_key: str,
     secrets: PayloadSecrets,
+    addresses: Mapping[str, Mapping[str, str]] | None = None,
 ) -> PayloadData | None:
     """The payload of a Neutron environment whose release has one; None otherwise (a release
-    without a payload deploys the base system only)."""
+    without a payload deploys the base system only). `addresses`: node name -> network ->
+    "ip/prefix", read for the controllers of an HA layout (more than one)."""
     if release.os is None or release.payload is None or env.neutron is None:
         return None
     management = effective_network(env, release, MANAGEMENT)
@@ -145,8 +159,22 @@ def build_payload(
         gre_id_range=neutron.gre_id_range,
         vlan_range=neutron.vlan_range,
         controllers=list(controllers),
+        controller_addresses=_controller_addresses(controllers, addresses or {}),
         secrets=secrets,
     )
+
+
+def _controller_addresses(
+    controllers: Sequence[str], addresses: Mapping[str, Mapping[str, str]]
+) -> dict[str, dict[str, str]]:
+    if len(controllers) < 2:
+        return {}  # one controller: the VIPs are its own, nothing else to know
+    return {
+        name: {
+            net: a.split("/")[0] for net, a in addresses.get(name, {}).items() if net in (MANAGEMENT, PUBLIC)
+        }
+        for name in controllers
+    }
 
 
 def bridged_device(payload: PayloadData | None, roles: Sequence[str], network: str, device: str) -> str:

@@ -7,6 +7,7 @@ every service, user and endpoint in one process) and starts or restarts the serv
 
 from __future__ import annotations
 
+from fueltui.core.payload import ha
 from fueltui.core.payload.data import PayloadData
 from fueltui.core.payload.nodeview import NodeView
 from fueltui.core.payload.remote import remote_program
@@ -30,7 +31,9 @@ def db_url(data: PayloadData, user: str, database: str | None = None) -> str:
 
 
 def rabbit_url(data: PayloadData) -> str:
-    return f"rabbit://openstack:{data.secrets['rabbit']}@{data.management_vip}:5672/"
+    """Every controller's RabbitMQ in HA (oslo.messaging fails over between them)."""
+    hosts = ",".join(f"openstack:{data.secrets['rabbit']}@{host}:5672" for host in ha.rabbit_hosts(data))
+    return f"rabbit://{hosts}/"
 
 
 def service_auth(data: PayloadData, user: str) -> dict[str, object]:
@@ -50,7 +53,7 @@ def service_auth(data: PayloadData, user: str) -> dict[str, object]:
 def authtoken(data: PayloadData, user: str) -> dict[str, object]:
     return {
         "www_authenticate_uri": f"http://{data.management_vip}:5000",
-        "memcached_servers": f"{data.management_vip}:11211",
+        "memcached_servers": ha.memcached_servers(data),
         "service_token_roles_required": True,
         **service_auth(data, user),
     }
@@ -79,7 +82,7 @@ def render_keystone(view: NodeView) -> str:
             "cache": {
                 "enabled": True,
                 "backend": "oslo_cache.memcache_pool",
-                "memcache_servers": f"{data.management_vip}:11211",
+                "memcache_servers": ha.memcached_servers(data),
             },
         },
         "Keystone",
@@ -90,6 +93,8 @@ def render_keystone(view: NodeView) -> str:
         f"--bootstrap-internal-url {q(data.keystone_internal)} "
         f"--bootstrap-public-url {q(data.keystone_public)} --bootstrap-region-id {q(data.region)}"
     )
+    if ha.is_ha(data):
+        return render_keystone_ha(view, conf)
     return script(
         "keystone",
         [
@@ -118,6 +123,57 @@ def render_keystone(view: NodeView) -> str:
             "python3 /etc/fueltui/payload/register.py /etc/fueltui/payload/register.json",
         ],
     )
+
+
+def render_keystone_ha(view: NodeView, conf: str) -> str:
+    """Every controller runs Keystone with the same Fernet and credential keys (from the
+    environment's secrets: a token issued by one validates on the others); the database,
+    the bootstrap and the registration happen once, on the primary."""
+    data = view.data
+    keys = []
+    for kind in ("fernet", "credential"):
+        folder = f"/etc/keystone/{kind}-keys"
+        keys += [f"mkdir -p {folder} && chown keystone:keystone {folder} && chmod 0700 {folder}"]
+        keys += [
+            heredoc_file(f"{folder}/{i}", "0600", "keystone:keystone", data.secrets[f"{kind}_{i}"])
+            for i in (0, 1)
+        ]
+    lines = [
+        heredoc_file("/etc/keystone/keystone.conf", "0640", "root:keystone", conf),
+        *uwsgi_tuning("keystone"),
+        ha.uwsgi_bind(view, "keystone"),
+        *keys,
+    ]
+    if ha.is_primary(view):
+        lines.append('once keystone-db "$(pkgver keystone)" as keystone keystone-manage db_sync')
+    lines += [
+        "svc keystone",
+        f"wait_http http://{view.management_ip}:5000/v3 60 Keystone",
+        ha.wait_vip(data.keystone_internal, "Keystone"),
+        heredoc_file("/etc/openstack/clouds.yaml", "0600", "root:root", clouds_yaml(data)),
+        heredoc_file("/root/openrc", "0600", "root:root", openrc(data, data.keystone_internal)),
+    ]
+    if ha.is_primary(view):
+        bootstrap = (
+            "keystone-manage bootstrap --bootstrap-username admin --bootstrap-project-name admin "
+            f"--bootstrap-admin-url {q(data.keystone_internal)} "
+            f"--bootstrap-internal-url {q(data.keystone_internal)} "
+            f"--bootstrap-public-url {q(data.keystone_public)} --bootstrap-region-id {q(data.region)}"
+        )
+        lines += [
+            heredoc_file(
+                "/etc/fueltui/payload/admin.env",
+                "0600",
+                "root:root",
+                f"OS_BOOTSTRAP_PASSWORD={data.secrets['admin']}\n",
+            ),
+            f'once keystone-bootstrap "$(pkgver keystone) {data.keystone_public} {data.keystone_internal}" '
+            f"sh -c {q('. /etc/fueltui/payload/admin.env && export OS_BOOTSTRAP_PASSWORD && ' + bootstrap)}",
+            heredoc_file("/etc/fueltui/payload/register.py", "0700", "root:root", REGISTER_PY),
+            heredoc_file("/etc/fueltui/payload/register.json", "0600", "root:root", register_spec(data)),
+            "python3 /etc/fueltui/payload/register.py /etc/fueltui/payload/register.json",
+        ]
+    return script("keystone", lines)
 
 
 def clouds_yaml(data: PayloadData) -> str:
@@ -193,6 +249,7 @@ def render_glance(view: NodeView) -> str:
         {
             "DEFAULT": {
                 "enabled_backends": "file:file",
+                "bind_host": view.management_ip if ha.is_ha(data) else None,
                 "workers": 1,
                 "log_dir": "/var/log/glance",
                 "use_stderr": False,
@@ -212,7 +269,7 @@ def render_glance(view: NodeView) -> str:
             heredoc_file("/etc/glance/glance-api.conf", "0640", "root:glance", conf),
             *uwsgi_tuning("glance-api"),
             "mkdir -p /var/lib/glance/images /var/lib/glance/tmp && chown -R glance:glance /var/lib/glance",
-            'once glance-db "$(pkgver glance-api)" as glance glance-manage db_sync',
+            *primary_only(view, 'once glance-db "$(pkgver glance-api)" as glance glance-manage db_sync'),
             "svc glance-api",
             f"wait_http http://{data.management_vip}:9292/ 60 Glance",
         ],
@@ -235,7 +292,10 @@ def render_placement(view: NodeView) -> str:
         [
             heredoc_file("/etc/placement/placement.conf", "0640", "root:placement", conf),
             *uwsgi_tuning("placement-api"),
-            'once placement-db "$(pkgver placement-api)" as placement placement-manage db sync',
+            *ha_bind(view, "placement-api"),
+            *primary_only(
+                view, 'once placement-db "$(pkgver placement-api)" as placement placement-manage db sync'
+            ),
             "svc placement-api",
             f"wait_http http://{data.management_vip}:8778/ 60 Placement",
         ],
@@ -271,6 +331,7 @@ def nova_conf(view: NodeView) -> str:
             "server_listen": view.management_ip,
             "server_proxyclient_address": view.management_ip,
             "novncproxy_base_url": f"http://{data.public_vip}:6080/vnc_auto.html",
+            "novncproxy_host": view.management_ip if ha.is_ha(data) and view.controller else None,
         },
         "oslo_concurrency": {"lock_path": "/var/lib/nova/tmp"},
         "conductor": {"workers": 1},
@@ -296,12 +357,15 @@ def render_nova_controller(view: NodeView) -> str:
         "{ as nova nova-manage cell_v2 list_cells | grep -q ' cell1 ' || "
         "as nova nova-manage cell_v2 create_cell --name=cell1 --verbose; } && as nova nova-manage db sync"
     )
+    cells_as_nova = cells.replace("as nova", "runuser -u nova --")
     lines = [
         "mkdir -p /var/lib/nova/tmp && chown nova:nova /var/lib/nova/tmp",
         heredoc_file("/etc/nova/nova.conf", "0640", "root:nova", nova_conf(view)),
         *uwsgi_tuning("nova-api"),
         *uwsgi_tuning("nova-api-metadata"),
-        f'once nova-db "$(pkgver nova-common)" sh -ec {q(cells.replace("as nova", "runuser -u nova --"))}',
+        *ha_bind(view, "nova-api"),
+        *ha_bind(view, "nova-api-metadata"),
+        *primary_only(view, f'once nova-db "$(pkgver nova-common)" sh -ec {q(cells_as_nova)}'),
     ]
     lines += [f"svc {s}" for s in services]
     lines += [
@@ -371,7 +435,8 @@ def render_neutron_server(view: NodeView) -> str:
             heredoc_file("/etc/neutron/neutron.conf", "0640", "root:neutron", neutron_conf(view)),
             heredoc_file("/etc/neutron/plugins/ml2/ml2_conf.ini", "0640", "root:neutron", ml2_conf(data)),
             *uwsgi_tuning("neutron-api"),
-            f'once neutron-db "$(pkgver neutron-common)" sh -ec {q(upgrade)}',
+            *ha_bind(view, "neutron-api"),
+            *primary_only(view, f'once neutron-db "$(pkgver neutron-common)" sh -ec {q(upgrade)}'),
             "svc neutron-api",
             "svc neutron-rpc-server",
             f"wait_http http://{data.management_vip}:9696/ 90 neutron-api",
@@ -389,7 +454,7 @@ def horizon_settings(data: PayloadData) -> str:
         f"SECRET_KEY = {data.secrets['horizon_key']!r}\n"
         "SESSION_ENGINE = 'django.contrib.sessions.backends.cache'\n"
         "CACHES = {'default': {'BACKEND': 'django.core.cache.backends.memcached.PyMemcacheCache',\n"
-        f"                       'LOCATION': '{data.management_vip}:11211'}}}}\n"
+        f"                       'LOCATION': {memcached_location(data)}}}}}\n"
         "WEBROOT = '/'\n"
         "# The package compressed its assets offline for its own settings: compress on demand.\n"
         "COMPRESS_OFFLINE = False\n"
@@ -398,11 +463,35 @@ def horizon_settings(data: PayloadData) -> str:
     )
 
 
+def memcached_location(data: PayloadData) -> str:
+    if ha.is_ha(data):
+        # A controller down (or not deployed yet) is skipped for a while, not an HTTP 500.
+        servers = repr(ha.memcached_servers(data).split(","))
+        return (
+            f"{servers},\n                       'OPTIONS': {{'ignore_exc': True, 'retry_attempts': 1, "
+            "'dead_timeout': 30, 'connect_timeout': 1, 'timeout': 2}"
+        )
+    return repr(f"{data.management_vip}:11211")
+
+
+def primary_only(view: NodeView, line: str) -> list[str]:
+    """A step run once for the cloud (database syncs): on the primary controller in HA."""
+    return [line] if not ha.is_ha(view.data) or ha.is_primary(view) else []
+
+
+def ha_bind(view: NodeView, service: str) -> list[str]:
+    """HA: the service listens on the management address (HAProxy has the VIPs)."""
+    return [ha.uwsgi_bind(view, service)] if ha.is_ha(view.data) else []
+
+
 def render_horizon(view: NodeView) -> str:
     data = view.data
+    ports = [ha.apache_ports(view)] if ha.is_ha(data) else []
+    ready = [ha.wait_vip(f"http://{data.public_vip}/auth/login/", "Horizon")] if ha.is_ha(data) else []
     return script(
         "horizon",
         [
+            *ports,
             heredoc_file(
                 "/etc/openstack-dashboard/local_settings.d/_50_fueltui.py",
                 "0640",
@@ -432,6 +521,7 @@ def render_horizon(view: NodeView) -> str:
             "mkdir -p /var/log/openstack-dashboard /run/apache2 /run/lock/apache2",
             "svc apache2",
             f"wait_http http://{data.public_vip}/auth/login/ 60 Horizon",
+            *ready,
             f"code=$(curl -s -o /dev/null -w '%{{http_code}}' http://{data.public_vip}/auth/login/)",
             '[ "$code" = 200 ] || { say "Horizon login page answers $code"; exit 1; }',
             f"say {q('Horizon: ' + data.horizon_url)}",

@@ -3,6 +3,7 @@ roles, Open vSwitch on its userspace datapath with the tunnel/external bridges, 
 
 from __future__ import annotations
 
+from fueltui.core.payload import ha
 from fueltui.core.payload.data import PRIVATE
 from fueltui.core.payload.nodeview import NodeView
 from fueltui.core.payload.shell import heredoc_file, q, script
@@ -29,6 +30,8 @@ def packages_for(view: NodeView) -> list[str]:
     components: list[str] = []
     if view.controller:
         components += ROLE_COMPONENTS["controller"]
+        if ha.is_ha(view.data):
+            components.append("haproxy")  # HAProxy and keepalived: HA layouts only
     if view.compute:
         components += ROLE_COMPONENTS["compute"]
     if not components:
@@ -97,10 +100,10 @@ def _move_addresses(device: str, bridge: str) -> list[str]:
         f"ip link set dev {b} up",
         f"gw=$(ip -4 route show default dev {d} | awk '{{print $3; exit}}')",
         f"addrs=$(ip -4 -o addr show dev {d} | awk '{{print $4}}')",
-        'for a in $addrs; do',
+        "for a in $addrs; do",
         f'  ip addr replace "$a" dev {b}',
         "done",
-        'for a in $addrs; do',
+        "for a in $addrs; do",
         f'  ip addr del "$a" dev {d} 2>/dev/null || true  # a secondary went with its primary',
         f'  say "moved $a from {device} to {bridge}"',
         "done",
@@ -159,8 +162,11 @@ def render_openvswitch(view: NodeView) -> str:
 
 
 def render_vips(view: NodeView) -> str:
-    """The VIPs live on the primary controller (one controller: no keepalived to move them)."""
+    """One controller: the VIPs are plain addresses on it. Several: keepalived owns them and
+    HAProxy on every controller listens on them (`ha.render_vips_ha`)."""
     data = view.data
+    if ha.is_ha(data):
+        return ha.render_vips_ha(view)
     lines = []
     for vip, prefix, network in (
         (data.management_vip, data.management_prefix, "management"),

@@ -103,9 +103,11 @@ def attach_payload(
         return dict(configs)
     if not any(runs_os(n, release) for n in members):
         return dict(configs)  # no node can take the payload: no secrets, no cloud
-    vips = allocate(env, release, members).vips
+    allocation = allocate(env, release, members)
+    by_name = {n.name: allocation.addresses.get(n.mac, {}) for n in members}
+    secrets = ensure_secrets(state_dir, env.name)
     data: PayloadData | None = build_payload(
-        env, release, vips, controllers, master_ip, key, ensure_secrets(state_dir, env.name)
+        env, release, allocation.vips, controllers, master_ip, key, secrets, by_name
     )
     if data is None:
         return dict(configs)
