@@ -4,7 +4,9 @@ Params: `nodes` — admin MACs to deploy (default: every node of the environment
 a role); naming nodes redeploys them from scratch, unless this run resumes an earlier one
 (`retry`, or resuming a stopped/interrupted task), which skips what already succeeded;
 `skip_verify` — for the verification gate (see `checks`); `untagged` — put tagged networks
-on bare NICs (automatic in the lab, whose kernel has no 802.1Q).
+on bare NICs (automatic in the lab, whose kernel has no 802.1Q); `base_only` — the base
+graph without the OpenStack payload. Nodes still in the bootstrap are provisioned first
+(`fueltui.master.pxe.phase`).
 
 The task ends `done` only when every node is `ready` and the health check passed; then
 its result holds every node's outcome and every health pair. Otherwise it ends `error`
@@ -153,6 +155,7 @@ async def handle_deploy(ctx: TaskContext) -> dict[str, object]:
     primaries = [name for name, meta in pctx.release.roles.items() if meta.has_primary]
     roles = deploy_roles([(n.name, n.roles) for n in members], primaries)
     boot = ctx.store.boot_options().options
+    # `base_only`: the base graph without the OpenStack payload (the VM tests: too slow under TCG).
     configs = attach_payload(
         ctx.state_dir,
         pctx.env,
@@ -160,7 +163,7 @@ async def handle_deploy(ctx: TaskContext) -> dict[str, object]:
         members,
         configs,
         controller_names(roles),
-        boot.ip if boot else None,
+        boot.ip if boot and not ctx.params.get("base_only") else None,
     )
 
     fanout = fanout_factory(ctx.state_dir)
