@@ -24,6 +24,7 @@ COMMAND_MODULES: tuple[str, ...] = (
     "fueltui.cli.verify",
     "fueltui.cli.cloud",
     "fueltui.cli.discovery",
+    "fueltui.cli.reset",
     "fueltui.bootstrap.cli",
     "fueltui.master.cli",
     "fueltui.mirror.cli",

@@ -400,6 +400,14 @@ class MasterClient:
         path = f"/environments/{_seg(env)}/predeploy"
         return (await self._get(FindingsResponse, path, skip_verify=skip_verify)).findings
 
+    async def reset_environment(self, env: str, revision: int) -> TaskRecord:
+        """Reset `env` as read at `revision` (409 if it changed since): its nodes back to the
+        bootstrap with their disks wiped, its deploy state cleared. Returns the `reset` task."""
+        from fueltui.api.reset import ResetRequest
+
+        body = ResetRequest(revision=revision).model_dump()
+        return await self._send(TaskRecord, "POST", f"/environments/{_seg(env)}/reset", body)
+
 
 def _seg(value: str) -> str:
     """A path segment, escaped (names and MACs come from operators)."""

@@ -4,7 +4,9 @@ Params: `nodes` — admin MACs to deploy (default: every node of the environment
 a role); naming nodes redeploys them from scratch, unless this run resumes an earlier one
 (`retry`, or resuming a stopped/interrupted task), which skips what already succeeded;
 `skip_verify` — for the verification gate (see `checks`); `untagged` — put tagged networks
-on bare NICs (automatic in the lab, whose kernel has no 802.1Q).
+on bare NICs (automatic in the lab, whose kernel has no 802.1Q); `base_only` — the base
+graph without the OpenStack payload. Nodes still in the bootstrap are provisioned first
+(`fueltui.master.pxe.phase`).
 
 The task ends `done` only when every node is `ready` and the health check passed; then
 its result holds every node's outcome and every health pair. Otherwise it ends `error`
@@ -142,6 +144,7 @@ async def handle_deploy(ctx: TaskContext) -> dict[str, object]:
         await ctx.log(None, skip_note)
     for mac, line in bystanders(pctx.nodes, pctx.targets).items():  # every node shows
         await ctx.set_node(mac, **line)  # type: ignore[arg-type]
+    pctx = await _provision_first(ctx, pctx)
     try:
         graph = graph_for_release(pctx.release)
     except GraphError as exc:
@@ -152,6 +155,7 @@ async def handle_deploy(ctx: TaskContext) -> dict[str, object]:
     primaries = [name for name, meta in pctx.release.roles.items() if meta.has_primary]
     roles = deploy_roles([(n.name, n.roles) for n in members], primaries)
     boot = ctx.store.boot_options().options
+    # `base_only`: the base graph without the OpenStack payload (the VM tests: too slow under TCG).
     configs = attach_payload(
         ctx.state_dir,
         pctx.env,
@@ -159,7 +163,7 @@ async def handle_deploy(ctx: TaskContext) -> dict[str, object]:
         members,
         configs,
         controller_names(roles),
-        boot.ip if boot else None,
+        boot.ip if boot and not ctx.params.get("base_only") else None,
     )
 
     fanout = fanout_factory(ctx.state_dir)
@@ -226,6 +230,41 @@ async def handle_deploy(ctx: TaskContext) -> dict[str, object]:
         (result["halted"] and f"{result['halted']}; not ready: {names}") or f"not ready: {names}",
         result=result,
     )
+
+
+async def _provision_first(ctx: TaskContext, pctx: PredeployContext) -> PredeployContext:
+    """Phase one, in Fuel's order: the nodes still in the bootstrap get the release's OS and
+    are back on it before the graph starts; then the deployment is judged again as it is now."""
+    from fueltui.master.pxe.phase import plan_phase, run_phase
+
+    plan = plan_phase(pctx.targets, pctx.release)
+    for node in plan.skip:
+        await ctx.log(node.mac, f"provisioning: not needed, runs {node.facts.os or 'its own OS'}")
+    if plan.empty:
+        return pctx
+    names = {n.mac: n.name for n in pctx.targets}
+    await ctx.set_progress(0, "provisioning " + ", ".join(n.name for n in plan.provision + plan.await_os))
+    set_env_status(ctx.store, pctx.env.name, EnvStatus.deploying)
+
+    async def say(mac: str, text: str) -> None:
+        await ctx.log(mac, text)
+
+    try:
+        failed = await run_phase(
+            ctx.store, ctx.state_dir, plan, pctx.release, ctx.set_node, say, ctx.stop_requested
+        )
+    except asyncio.CancelledError:
+        set_env_status(ctx.store, pctx.env.name, EnvStatus.stopped)
+        raise
+    if failed:
+        set_env_status(ctx.store, pctx.env.name, EnvStatus.error)
+        why = "; ".join(f"{names.get(mac, mac)}: {reason}" for mac, reason in failed.items())
+        raise TaskFailed(f"provisioning failed: {why}")
+    try:
+        return precheck(ctx.store, pctx.env.name, ctx.params)
+    except Invalid as exc:
+        set_env_status(ctx.store, pctx.env.name, EnvStatus.error)
+        raise TaskFailed(f"after provisioning: {exc}") from exc
 
 
 async def _cloud_health(

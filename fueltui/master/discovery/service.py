@@ -199,7 +199,7 @@ class DiscoveryService:
         node_mac = admin.mac if admin is not None else mac
         if node_mac is None:
             return FactsError(f"{ip}: no NIC holds the address it was reached on")
-        refused = await self._check_node_key(ip, node_mac)
+        refused = await self._check_node_key(ip, node_mac, facts)
         if refused is not None:
             return refused
         record = self.store.upsert_discovered(node_mac, ip, facts)
@@ -227,7 +227,7 @@ class DiscoveryService:
             return FactsError(f"{ip}: no NIC holds the address it was reached on")
         keys = self.fanout.host_keys
         pinned = keys.pinned(f"node:{node_mac}")
-        if pinned is not None and pinned != offered:
+        if pinned is not None and pinned != offered and not _rekey_expected(self.state_dir, node_mac, facts):
             return await self._refuse(ip, node_mac, pinned, offered)
         # A new node, or a known node with its own key, at an address someone else held:
         # the address now expects this node's key.
@@ -250,7 +250,9 @@ class DiscoveryService:
             self.store.set_node_untrusted(mac, True, str(exc))
         return exc
 
-    async def _check_node_key(self, ip: str, mac: str) -> HostKeyChanged | None:
+    async def _check_node_key(
+        self, ip: str, mac: str, facts: NodeFacts | None = None
+    ) -> HostKeyChanged | None:
         """Pins are kept per address (by the fan-out) and per node: a node that comes back
         at another address must still show the key it had."""
         offered = self.fanout.server_host_key(ip)
@@ -258,6 +260,9 @@ class DiscoveryService:
             return None
         pinned = self.fanout.host_keys.check_text(f"node:{mac}", offered)
         if pinned is None:
+            return None
+        if facts is not None and _rekey_expected(self.state_dir, mac, facts):
+            self.fanout.host_keys.pin(f"node:{mac}", offered)
             return None
         return await self._refuse(ip, mac, pinned, offered)
 
@@ -382,3 +387,11 @@ class DiscoveryService:
                 log.warning("node %s (%s) is offline: %s", record.node.mac, record.node.ip, outcome)
                 with contextlib.suppress(MasterError):
                     self.store.set_node_online(record.node.mac, False)
+
+
+def _rekey_expected(state_dir: Path, mac: str, facts: NodeFacts) -> bool:
+    """The master itself sent this node back to the bootstrap (Reset): its new key is expected
+    once (see fueltui.master.pxe.rekey for why this and not a key served with the boot)."""
+    from fueltui.master.pxe import rekey
+
+    return rekey.take(state_dir, mac, facts)

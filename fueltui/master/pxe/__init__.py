@@ -3,7 +3,9 @@ loaders, the chain and bootstrap scripts, one script per node that boots its dis
 
 
 def register() -> None:
-    """Task kinds of this part: `provision` (the master loads it with the other plug-ins)."""
+    """Task kinds of this part: `provision`, `reset` (the master loads it with the other plug-ins)."""
     from fueltui.master.pxe.provision import register as register_provision
+    from fueltui.master.pxe.reset import register as register_reset
 
     register_provision()
+    register_reset()

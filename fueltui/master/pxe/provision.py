@@ -15,7 +15,7 @@ import io
 import logging
 import subprocess
 import tarfile
-from collections.abc import Awaitable, Callable
+from collections.abc import Callable, Coroutine
 from pathlib import Path
 
 import asyncssh
@@ -34,7 +34,7 @@ from fueltui.ssh.keys import public_key_text
 log = logging.getLogger(__name__)
 KIND = "provision"
 INSTALL_TIMEOUT = 1800.0
-Log = Callable[[str], Awaitable[None]]
+Log = Callable[[str], Coroutine[object, object, None]]
 
 
 class ProvisionError(RuntimeError):

@@ -23,6 +23,7 @@ from fueltui.core.model import Finding, Severity
 from fueltui.tui.messages import RESYNC_EVENTS, MasterEvent, MasterLogLines
 from fueltui.tui.screens.base import BaseScreen
 from fueltui.tui.screens.confirm import ConfirmScreen
+from fueltui.tui.screens.resetcmd import ResetCommands
 from fueltui.tui.widgets.handover import CloudLine
 from fueltui.tui.widgets.nodepane import PANE_LINES, NodeLines, NodePane, status_mark
 from fueltui.tui.widgets.predeploy import UNVERIFIED, predeploy_text
@@ -66,6 +67,7 @@ class DeployScreen(BaseScreen):
         Binding("r", "resume", "Resume"),
         Binding("t", "retry", "Retry"),
     ]
+    COMMANDS = {ResetCommands}  # Reset environment: palette only (destructive, asks first)
 
     def __init__(self) -> None:
         super().__init__()
