@@ -212,5 +212,7 @@ def _node_after(node: Node, spec: AnswersNode, env: Environment, release: Releas
             "environment": env.name,
             "roles": list(spec.roles),
             "interfaces": {nic: list(nets) for nic, nets in interfaces.items()},
+            "bonds": list(spec.bonds) if spec.bonds is not None else list(node.bonds),
+            "mtu": dict(spec.mtu) if spec.mtu is not None else dict(node.mtu),
         }
     )

@@ -87,6 +87,8 @@ def node_from_answers(spec: AnswersNode) -> Node:
         roles=list(spec.roles),
         facts=NodeFacts(nics=list(spec.nics or [])),
         interfaces=dict(spec.interfaces or {}),
+        bonds=list(spec.bonds or []),
+        mtu=dict(spec.mtu or {}),
     )
 
 
@@ -121,7 +123,7 @@ def check_answers(answers: Answers) -> list[Finding]:
             wanted = networks_for_node(env, release, node.roles)
             node.interfaces, notes = default_interfaces(list(given.nics), wanted, env, release)
             findings += [f.model_copy(update={"path": f"nodes[{i}].{f.path}"}) for f in notes]
-        if given.interfaces is not None or given.nics:
+        if given.interfaces is not None or given.nics or given.bonds:
             findings += check_interfaces(node, env, release, path=f"nodes[{i}]")
     findings += allocate(env, release, nodes).findings
     return findings
