@@ -95,3 +95,18 @@ async def test_apply_and_export_carry_bonds(master: RunningMaster, client: Maste
     found = [(f.code, f.path) for f in refused.value.findings or []]
     assert ("bond-pxe-slave", "nodes[0].bonds[0].slaves[0]") in found
     assert (await client.node(MAC)).node.bonds == node.bonds
+
+
+async def test_a_node_leaving_its_environment_loses_its_bonds(
+    master: RunningMaster, client: MasterClient
+) -> None:
+    discover(master)
+    result = await client.apply(ANSWERS, source="lab.yaml")
+    assert result.created and (await client.node(MAC)).node.bonds
+    await client.delete_environment("lab")
+    node = (await client.node(MAC)).node
+    assert (node.environment, node.bonds, node.interfaces) == (None, [], {})
+    await client.apply(ANSWERS, source="lab.yaml")
+    record = await client.node(MAC)
+    moved = await client.update_node(MAC, record.revision, environment=None)
+    assert moved.node.bonds == [] and moved.node.interfaces == {}
