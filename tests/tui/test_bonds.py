@@ -128,3 +128,26 @@ async def test_a_bond_with_the_pxe_nic_is_refused_with_the_finding(master, clien
         assert screen.marked == ["eth1"]
         assert screen.last_refusal.code == "bond-too-few-slaves"
     assert (await client.node(node_mac(1))).node.bonds == []
+
+
+async def test_mtu_of_a_nic_is_set_checked_and_applied(master, client, make_app) -> None:
+    from fueltui.tui.screens.prompt import PromptScreen
+
+    app = await open_map(master, client, make_app, ["controller"], LAYOUT, nics=4)
+    async with app.run_test(size=(80, 24)) as pilot:
+        screen = await columns_ready(pilot, app, nics=4)
+        screen.col = column_of(screen, "eth1").index
+        await pilot.press("t")
+        await settle(pilot, lambda: isinstance(app.screen, PromptScreen), "the MTU prompt")
+        await pilot.press(*"67", "enter")
+        await settle(pilot, lambda: app.screen is screen, "the page again")
+        assert screen.last_refusal is not None and screen.last_refusal.code == "mtu-invalid"
+        assert screen.mtu == {}
+        await pilot.press("t")
+        await settle(pilot, lambda: isinstance(app.screen, PromptScreen), "the MTU prompt")
+        await pilot.press(*"9000", "enter")
+        await settle(pilot, lambda: screen.mtu == {"eth1": 9000}, "the MTU taken")
+        assert "mtu 9000" in column_of(screen, "eth1").render().plain.splitlines()[2]
+        await pilot.press("ctrl+s")
+        node = await stored_node(pilot, client, lambda n: n.mtu, "the MTU stored")
+        assert node.mtu == {"eth1": 9000}

@@ -65,8 +65,8 @@ class InterfacesScreen(BondEditing):
         "carry it to another NIC, Enter drops it, Esc cancels. With a mouse, drag a network onto "
         "a NIC. A drop that breaks a rule is refused with the reason. `m` (or space) marks NICs, `b` "
         "bonds the marked ones (name, mode, LACP options, MTU), `u` unbonds the bond under the "
-        "cursor; networks go on a bond as on a NIC. `l` loads the default "
-        "assignment, ctrl+s applies it, `[` and `]` switch node."
+        "cursor; networks go on a bond as on a NIC; `t` sets the MTU of the NIC or bond under it. "
+        "`l` loads the default assignment, ctrl+s applies it, `[` and `]` switch node."
     )
     BINDINGS = [
         Binding("enter", "pick_or_drop", "Pick/drop"),
@@ -139,6 +139,7 @@ class InterfacesScreen(BondEditing):
         first = self.targets[0].node
         self.assignment = {nic.name: list(first.interfaces.get(nic.name, [])) for nic in first.facts.nics}
         self.bonds = [bond.model_copy() for bond in first.bonds]
+        self.mtu = dict(first.mtu)
         self.assignment.update({b.name: list(first.interfaces.get(b.name, [])) for b in self.bonds})
         self.marked, self.note = [], ""
         self.picked, self.dirty = None, False
@@ -225,6 +226,7 @@ class InterfacesScreen(BondEditing):
             incoming = picked_net if here and self.picked and not from_here else None
             cursor = min(self.row, len(nets) - 1) if here and not self.picked and nets else None
             column.marked = column.nic_name in self.marked
+            column.mtu = column.bond.mtu if isinstance(column, BondColumn) else self.mtu.get(column.nic_name)
             column.show(nets, cursor, picked_net if from_here else None, incoming, self.vlan_tags())
             if here:  # with more NICs than the width holds, the map scrolls to the cursor
                 self.query_one("#nic-map", NicMap).scroll_to_widget(column, animate=False)
@@ -367,7 +369,9 @@ class InterfacesScreen(BondEditing):
         mapping = {nic: nets for nic, nets in self.assignment.items() if nets}
         lines: list[str] = []
         for record in self.targets:
-            node = record.node.model_copy(update={"interfaces": mapping, "bonds": self.bonds})
+            node = record.node.model_copy(
+                update={"interfaces": mapping, "bonds": self.bonds, "mtu": self.mtu}
+            )
             for finding in check_interfaces(node, env, release):
                 mark = "✗" if finding.severity == Severity.error else "!"
                 lines.append(f"{mark} {node.name}: {finding.message}")
@@ -395,7 +399,7 @@ class InterfacesScreen(BondEditing):
         done = 0
         for record in self.targets:
             written = master.update_node(
-                record.node.mac, record.revision, interfaces=mapping, bonds=self.bonds
+                record.node.mac, record.revision, interfaces=mapping, bonds=self.bonds, mtu=self.mtu
             )
             if await self.call(written):
                 done += 1

@@ -8,9 +8,11 @@ from __future__ import annotations
 from textual.binding import Binding
 
 from fueltui.api.schema import NodeRecord
-from fueltui.core.bonds import bond_nics, enslaved, next_bond_name, unbond
+from fueltui.core.bonds import MTU_MAX, MTU_MIN, bond_nics, enslaved, next_bond_name, unbond
 from fueltui.core.model import Bond, Environment, Finding, Release, Severity
+from fueltui.core.rules.bonds import check_mtu
 from fueltui.tui.screens.base import BaseScreen
+from fueltui.tui.screens.prompt import PromptScreen
 from fueltui.tui.widgets.bondcolumn import BondColumn
 from fueltui.tui.widgets.bonddialog import BondDialog
 from fueltui.tui.widgets.niccolumn import NicColumn
@@ -24,11 +26,13 @@ class BondEditing(BaseScreen):
         Binding("m,space", "mark", "Mark NIC", key_display="m", show=False),
         Binding("b", "bond", "Bond marked", show=False),
         Binding("u", "unbond", "Unbond", show=False),
+        Binding("t", "mtu", "MTU", show=False),
     ]
 
     def __init__(self) -> None:
         super().__init__()
         self.bonds: list[Bond] = []  # edited together with `assignment`
+        self.mtu: dict[str, int] = {}  # NIC name -> MTU (a bond's is in the bond)
         self.marked: list[str] = []  # NIC names marked to be bonded
         self.note = ""  # the status line's last refusal
         self.assignment: dict[str, list[str]] = {}
@@ -134,6 +138,40 @@ class BondEditing(BaseScreen):
         )
         first = bond.slaves[0] if bond.slaves else ""
         self.run_worker(self._rebuild_at(first), exclusive=True, group="build", exit_on_error=False)
+
+    def action_mtu(self) -> None:
+        """`t`: the MTU of the NIC or bond under the cursor (empty: the default, 1500)."""
+        columns = self.columns()
+        column = columns[self.col] if columns else None
+        if column is None or column.nic is None:
+            self.notify("Put the cursor on a NIC or a bond to set its MTU.", severity="warning")
+            return
+        name = column.nic_name
+        bond_column = column if isinstance(column, BondColumn) else None
+        current = bond_column.bond.mtu if bond_column is not None else self.mtu.get(name)
+
+        def answered(text: str | None) -> None:
+            if text is None:  # Esc, or nothing typed: unchanged
+                return
+            if not text.isdigit():
+                self.refuse(Finding(code="mtu-invalid", path=name, message=f"MTU {text!r} is not a number"))
+                return
+            mtu = int(text)
+            found = check_mtu(mtu, name, name)
+            if found:
+                self.refuse(found[0])
+                return
+            if bond_column is not None:
+                changed = bond_column.bond.model_copy(update={"mtu": mtu})
+                self.bonds = [changed if b.name == changed.name else b for b in self.bonds]
+                bond_column.bond = changed
+            else:
+                self.mtu[name] = mtu
+            self.note, self.dirty = "", True
+            self._draw()
+
+        question = f"MTU of {name} ({MTU_MIN}..{MTU_MAX}; 1500 is the default)"
+        self.app.push_screen(PromptScreen(question, str(current or "")), answered)
 
     async def _rebuild_at(self, name: str) -> None:
         await self._build()

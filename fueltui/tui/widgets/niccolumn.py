@@ -46,6 +46,7 @@ class NicColumn(Widget):
         self.incoming: str | None = None  # a picked chip hovering over this column
         self.tags: dict[str, str] = {}  # network → its VLAN id(s), shown on the chip
         self.marked = False  # marked to be bonded
+        self.mtu: int | None = None  # set by the operator (None: the default)
 
     @property
     def nic_name(self) -> str:
@@ -76,7 +77,8 @@ class NicColumn(Widget):
         text.append((nic.mac if roomy else "…" + nic.mac[-8:]) + "\n")
         mbps = nic.speed_mbps
         speed = "?" if not mbps else f"{mbps // 1000}G" if mbps >= 1000 else f"{mbps}M"
-        text.append(f"{speed} link {nic.state}\n")
+        mtu = f" mtu {self.mtu}" if self.mtu else ""
+        text.append(f"{speed} {'link ' if not mtu else ''}{nic.state}{mtu}\n")
 
     def chip_at(self, y: int) -> int | None:
         """The chip on line `y` of the content area, if any."""
