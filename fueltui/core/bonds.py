@@ -88,3 +88,12 @@ def unbond(
         first = bond.slaves[0]
         after[first] = [*after.get(first, []), *interfaces.get(name, [])]
     return after, [b for b in bonds if b.name != name]
+
+
+def fold_into_bonds(interfaces: Mapping[str, list[str]], bonds: Sequence[Bond]) -> dict[str, list[str]]:
+    """`interfaces` with every slave's networks moved onto its bond (after a default
+    assignment, which knows NICs only)."""
+    result = {nic: list(nets) for nic, nets in interfaces.items()}
+    for bond in bonds:
+        result, _ = bond_nics(result, bonds, bond)
+    return result

@@ -7,13 +7,13 @@ from typing import Any
 
 import pytest
 import yaml
-from answersbase import changed
+from answersbase import DELETE, changed
 
 from fueltui.core.answers import AnswersError, dump_answers, load_answers
-from fueltui.core.bonds import bond_nics, kernel_options, next_bond_name, unbond
+from fueltui.core.bonds import bond_nics, fold_into_bonds, kernel_options, next_bond_name, unbond
 from fueltui.core.environment import answers_node
 from fueltui.core.model import Bond, BondMode, Nic, Node, NodeFacts
-from fueltui.core.rules import check_answers
+from fueltui.core.rules import check_answers, node_from_answers
 from fueltui.core.rules.bonds import check_bond_capability
 from fueltui.core.rules.codes import CODES
 
@@ -223,3 +223,23 @@ def test_node_without_bonding_gets_a_predeploy_finding(can_bond: bool | None, fo
     codes = [f.code for f in check_bond_capability(node)]
     assert codes == (["node-no-bond"] if found else [])
     assert check_bond_capability(node.model_copy(update={"bonds": []})) == []
+
+
+def test_bonds_without_interfaces_take_the_default_assignment_folded_into_the_bond() -> None:
+    data = changed(
+        {"nodes[0].interfaces": DELETE, "nodes[0].bonds": [{"name": "bond0", "slaves": ["eth1", "eth2"]}]},
+        BONDED,
+    )
+    answers = load_answers(yaml.safe_dump(data))
+    assert [f for f in check_answers(answers) if f.severity.value == "error"] == []
+    node = node_from_answers(answers.nodes[0])
+    assert node.interfaces == {}  # nothing given: the default comes with the check
+    defaults = {"eth0": ["fuelweb_admin"], "eth1": ["public"], "eth2": ["storage"], "eth3": []}
+    folded = fold_into_bonds(defaults, node.bonds)
+    assert folded == {
+        "eth0": ["fuelweb_admin"],
+        "eth1": [],
+        "eth2": [],
+        "eth3": [],
+        "bond0": ["public", "storage"],
+    }

@@ -108,6 +108,12 @@ async def test_a_lacp_bond_with_its_options_through_the_dialog(master, client, m
         ]
         header = screen.query_one(BondColumn).render().plain.splitlines()
         assert header[0] == "bond0 LACP" and header[2].startswith("fast layer3+4")
+        # the default assignment keeps the bond: what it gives the slaves goes on the bond
+        await pilot.press("l")
+        assert [b.name for b in screen.bonds] == ["bond0"]
+        assert screen.assignment["eth2"] == screen.assignment["eth3"] == []
+        placed = [net for nets in screen.assignment.values() for net in nets]
+        assert sorted(placed) == sorted(["fuelweb_admin", "management", "storage", "private", "public"])
 
 
 async def test_a_bond_with_the_pxe_nic_is_refused_with_the_finding(master, client, make_app) -> None:

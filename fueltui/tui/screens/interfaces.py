@@ -14,6 +14,7 @@ from textual.containers import Horizontal
 from textual.widgets import Static
 
 from fueltui.api.schema import EnvironmentRecord, NodeRecord
+from fueltui.core.bonds import fold_into_bonds
 from fueltui.core.environment import network_names, network_vlans, networks_for_node
 from fueltui.core.model import Environment, Finding, Nic, Node, NodeStatus, Release, Severity
 from fueltui.core.releases import get_release
@@ -353,6 +354,8 @@ class InterfacesScreen(BondEditing):
         wanted = networks_for_node(env, release, node.roles)
         mapping, notes = default_interfaces(list(node.facts.nics), wanted, env, release)
         self.assignment = {nic.name: list(mapping.get(nic.name, [])) for nic in node.facts.nics}
+        # bonds stay, taking their slaves' networks
+        self.assignment = fold_into_bonds(self.assignment, self.bonds)
         self.picked, self.dirty = None, True
         # The cursor goes to the first NIC that carries something (its column may be empty now).
         self.col = next((c.index for c in self.columns() if c.nic is not None and self.nets_of(c)), self.col)
