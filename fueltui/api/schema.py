@@ -12,7 +12,7 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from fueltui.core.model import BootOptions, Environment, Finding, MacAddress, Mode, Node
+from fueltui.core.model import Bond, BootOptions, Environment, Finding, MacAddress, Mode, Node
 
 API_PREFIX = "/api/v1"
 
@@ -141,7 +141,9 @@ class NodeUpdate(Wire):
     )
     environment: str | None = None
     roles: list[str] | None = None
-    interfaces: dict[str, list[str]] | None = None
+    interfaces: dict[str, list[str]] | None = None  # keys: NICs, or bonds (those given, else the node's)
+    bonds: list[Bond] | None = None  # the node's whole bond list; Fuel's bond rules refuse a bad one
+    mtu: dict[str, int] | None = None  # NIC name -> MTU
 
 
 class BootOptionsUpdate(Wire):

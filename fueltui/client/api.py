@@ -39,7 +39,7 @@ from fueltui.api.schema import (
 from fueltui.client.autostart import log_tail, start_detached
 from fueltui.client.errors import ApiError, ConflictError, MasterUnavailable, NotFoundError
 from fueltui.client.sse import read_sse
-from fueltui.core.model import BootOptions, Finding, Mode, Release
+from fueltui.core.model import Bond, BootOptions, Finding, Mode, Release
 
 M = TypeVar("M", bound=BaseModel)
 JsonBody = Mapping[str, object] | None
@@ -251,9 +251,16 @@ class MasterClient:
         environment: str | _Unset | None = UNSET,
         roles: list[str] | _Unset = UNSET,
         interfaces: dict[str, list[str]] | _Unset = UNSET,
+        bonds: list[Bond] | _Unset = UNSET,
+        mtu: dict[str, int] | _Unset = UNSET,
     ) -> NodeRecord:
-        """Change what is given; `environment=None` unassigns the node (and clears its roles)."""
+        """Change what is given; `environment=None` unassigns the node (and clears its roles).
+        `bonds` is the node's whole bond list; networks go on a bond by its name in `interfaces`."""
         body: dict[str, object] = {"revision": revision}
+        if not isinstance(bonds, _Unset):
+            body["bonds"] = [bond.model_dump(mode="json") for bond in bonds]
+        if not isinstance(mtu, _Unset):
+            body["mtu"] = dict(mtu)
         for key, value in (
             ("name", name),
             ("environment", environment),

@@ -17,6 +17,7 @@ import yaml
 from pydantic import Field, ValidationError
 
 from fueltui.core.model import (
+    Bond,
     BootOptions,
     MacAddress,
     Mode,
@@ -44,7 +45,9 @@ class AnswersNode(Strict):
     name: str | None = None
     roles: list[str] = Field(default_factory=list)
     nics: list[Nic] | None = None  # None: the master knows them from discovery
-    interfaces: dict[str, list[str]] | None = None  # None: Fuel's default assignment
+    interfaces: dict[str, list[str]] | None = None  # None: Fuel's default assignment; keys NICs or bonds
+    bonds: list[Bond] | None = None  # None: the node's bonds stay as they are
+    mtu: dict[str, int] | None = None  # NIC name -> MTU
 
 
 class Answers(Strict):

@@ -207,6 +207,10 @@ def answers_node(node: Node) -> AnswersNode:
         fields["nics"] = [nic.model_copy() for nic in node.facts.nics]
     if node.interfaces:
         fields["interfaces"] = {nic: list(nets) for nic, nets in node.interfaces.items()}
+    if node.bonds:
+        fields["bonds"] = [bond.model_copy() for bond in node.bonds]
+    if node.mtu:
+        fields["mtu"] = dict(node.mtu)
     return AnswersNode.model_validate(fields)
 
 

@@ -315,6 +315,7 @@ class NodeFacts(Strict):
     hostname: str | None = None
     warnings: list[str] = Field(default_factory=list)  # values the node sent that discovery rejected
     can_vlan: bool | None = None  # the kernel can make 802.1Q devices (None: not known)
+    can_bond: bool | None = None  # the kernel can make bonding devices (None: not known)
 
 
 class NodeStatus(StrEnum):
@@ -324,6 +325,26 @@ class NodeStatus(StrEnum):
     deploying = "deploying"
     ready = "ready"
     error = "error"
+
+
+class BondMode(StrEnum):
+    """Fuel 6.1's bond modes (balance-slb was Open vSwitch's; see `fueltui.core.bonds`)."""
+
+    active_backup = "active-backup"
+    balance_slb = "balance-slb"
+    lacp = "802.3ad"
+
+
+class Bond(Strict):
+    """NICs bonded into one device; networks are assigned to `name` as to a NIC. The options
+    apply to LACP (802.3ad) only; `fueltui.core.rules.bonds` judges them."""
+
+    name: str
+    mode: BondMode = BondMode.active_backup
+    slaves: list[str] = Field(default_factory=list)
+    lacp_rate: Literal["slow", "fast"] | None = None
+    xmit_hash_policy: Literal["layer2", "layer2+3", "layer3+4"] | None = None
+    mtu: int | None = None
 
 
 class Node(Strict):
@@ -339,7 +360,9 @@ class Node(Strict):
     environment: str | None = None
     facts: NodeFacts = Field(default_factory=NodeFacts)
     roles: list[str] = Field(default_factory=list)
-    interfaces: dict[str, list[str]] = Field(default_factory=dict)  # NIC name -> networks
+    interfaces: dict[str, list[str]] = Field(default_factory=dict)  # NIC or bond name -> networks
+    bonds: list[Bond] = Field(default_factory=list)
+    mtu: dict[str, int] = Field(default_factory=dict)  # NIC name -> MTU (a bond's is in the bond)
 
     @property
     def pxe_nic(self) -> Nic | None:

@@ -26,16 +26,26 @@ APPLIED = "/etc/fueltui/network.applied"
 @dataclass
 class WantedNetwork:
     """What a node's network must be. `addresses`: (ip/prefix, device, network name);
-    `vlans`: (device, parent NIC, VLAN id); `routes`: (gateway, device) default routes."""
+    `vlans`: (device, parent NIC, VLAN id); `routes`: (gateway, device) default routes;
+    `bonds`: (bond, slaves, [(option, value)] with the mode first); `mtus`: (device, MTU)."""
 
     nics: Sequence[str]
     admin_ip: str | None = None
     addresses: list[tuple[str, str, str]] = field(default_factory=list)
     vlans: list[tuple[str, str, int]] = field(default_factory=list)
     routes: list[tuple[str, str]] = field(default_factory=list)
+    bonds: list[tuple[str, list[str], list[tuple[str, str]]]] = field(default_factory=list)
+    mtus: list[tuple[str, int]] = field(default_factory=list)
 
     def data(self) -> str:
-        lines = [f"link {device} {nic} {vlan}" for device, nic, vlan in self.vlans]
+        # Bonds first (VLAN devices and addresses sit on them), then MTUs (a bond's reaches
+        # its slaves only once they are enslaved).
+        lines = [
+            f"bond {name} {','.join(slaves)} {','.join(f'{k}={v}' for k, v in options)}"
+            for name, slaves, options in self.bonds
+        ]
+        lines += [f"mtu {device} {mtu}" for device, mtu in self.mtus]
+        lines += [f"link {device} {nic} {vlan}" for device, nic, vlan in self.vlans]
         lines += [f"addr {address} {device} {network}" for address, device, network in self.addresses]
         lines += [f"route {gateway} {device}" for gateway, device in self.routes]
         return "\n".join(lines)
@@ -81,6 +91,39 @@ has_route() {
     END { exit !found }'
 }
 wanted() { printf '%s\n' "$WANTED" | grep -qxF "$1"; }
+# bonds: "a,b" lists and "mode=x,miimon=y" options as words (values are fixed names and numbers)
+words() { printf '%s\n' "$1" | tr ',=' '  '; }
+# the value after word $2 in `ip -o link show dev $1` ("master bond0", "mtu 1500")
+link_word() {
+  ip -o link show dev "$1" 2>/dev/null |
+    awk -v k="$2" '{ for (i = 1; i < NF; i++) if ($i == k) print $(i + 1) }'
+}
+master_of() { link_word "$1" master; }
+slaves_of() { ip -o link show master "$1" 2>/dev/null | awk -F': ' '{ d = $2; sub(/@.*/, "", d); print d }'; }
+# the value the kernel reports for bond option $2 of $1 (`ip -d`: "... mode 802.3ad miimon 100 ...")
+bond_opt() {
+  ip -d -o link show dev "$1" 2>/dev/null | awk -v k="$2" \
+    '{ for (i = 1; i < NF; i++) if ($i == "bond") b = 1; else if (b && $i == k) { print $(i + 1); exit } }'
+}
+# the options of bond $1 that differ from "$2" (k=v,...), as "k is x, wanted y" lines
+bond_differs() {
+  set -- "$1" $(words "$2")
+  bond=$1; shift
+  while [ $# -ge 2 ]; do
+    have=$(bond_opt "$bond" "$1")
+    [ "$have" = "$2" ] || echo "$1 is ${have:-unknown}, wanted $2"
+    shift 2
+  done
+}
+mtu_of() { link_word "$1" mtu; }
+# WANTED has a line of kind $1 for device $2
+in_wanted() {
+  printf '%s\n' "$WANTED" | awk -v k="$1" -v d="$2" '$1 == k && $2 == d { f = 1 } END { exit !f }'
+}
+bond_wanted() { in_wanted bond "$1"; }
+release_all() {
+  for s in $(slaves_of "$1"); do ip link set dev "$s" nomaster && echo "released $s from $1"; done
+}
 applied() { if [ -r "$APPLIED" ]; then cat "$APPLIED"; fi; }
 # a device carrying the admin address or the session's: never removed
 carries_protected() {
@@ -92,6 +135,21 @@ check() {
   for nic in $NICS; do is_up "$nic" || differs "$nic is down"; done
   while read -r kind a b c; do
     case $kind in
+      bond)
+        if has_link "$a"; then
+          options=$(bond_differs "$a" "$c")
+          [ -z "$options" ] || differs "bond $a: $(printf '%s' "$options" | tr '\n' ';')"
+          for s in $(words "$b"); do
+            [ "$(master_of "$s")" = "$a" ] || differs "$s is not a slave of bond $a"
+          done
+          for s in $(slaves_of "$a"); do
+            case ",$b," in *",$s,"*) ;; *) differs "$s is a slave of $a but no longer configured" ;; esac
+          done
+          is_up "$a" || differs "bond $a is down"
+        else
+          differs "bond $a ($b) is missing"
+        fi ;;
+      mtu) [ "$(mtu_of "$a")" = "$b" ] || differs "$a has MTU $(mtu_of "$a"), wanted $b" ;;
       link) has_link "$a" || differs "VLAN device $a (VLAN $c on $b) is missing" ;;
       addr)
         b=$(pick "$b")
@@ -109,6 +167,12 @@ EOF
     wanted "$line" && continue
     set -- $line
     case $1 in
+      bond) if has_link "$2" && ! bond_wanted "$2"; then differs "bond $2 is no longer configured"; fi ;;
+      mtu)
+        if ! in_wanted mtu "$2" \
+            && [ "$(mtu_of "$2")" != 1500 ] && has_link "$2"; then
+          differs "$2 has MTU $(mtu_of "$2"), no longer configured (1500)"
+        fi ;;
       link) if has_link "$2"; then differs "VLAN device $2 is no longer configured"; fi ;;
       addr)
         d=$(pick "$3")
@@ -127,13 +191,20 @@ EOF
 
 apply() {
   for nic in $NICS; do ip link set dev "$nic" up || failed "cannot bring $nic up"; done
-  # What the last run applied and this configuration no longer has: addresses and routes
-  # first, VLAN devices at the end (after their addresses).
+  # What the last run applied and this configuration no longer has: addresses, routes and
+  # bonds first (a bond's NICs are free before their new networks arrive), VLAN devices at
+  # the end (after their addresses).
   while read -r line; do
     [ -n "$line" ] || continue
     wanted "$line" && continue
     set -- $line
     case $1 in
+      bond)
+        if has_link "$2" && ! bond_wanted "$2" && ! carries_protected "$2"; then
+          release_all "$2"
+          ip link del dev "$2" && echo "removed bond $2 (no longer configured)"
+          for s in $(words "$3"); do ip link set dev "$s" up || failed "cannot bring $s up"; done
+        fi ;;
       addr)
         d=$(pick "$3")
         if has_addr "$2" "$d" && ! protected "${2%/*}"; then
@@ -150,6 +221,26 @@ $(applied)
 EOF
   while read -r kind a b c; do
     case $kind in
+      bond)
+        # Options a live bond cannot take (its mode, with slaves): made again from scratch.
+        if has_link "$a" && [ -n "$(bond_differs "$a" "$c")" ] && ! carries_protected "$a"; then
+          release_all "$a"
+          ip link del dev "$a" && echo "removed bond $a to change its options"
+        fi
+        if ! has_link "$a"; then
+          ip link add name "$a" type bond $(words "$c") || failed "cannot create bond $a"
+        fi
+        for s in $(slaves_of "$a"); do
+          case ",$b," in *",$s,"*) ;; *) ip link set dev "$s" nomaster && echo "released $s from $a" ;; esac
+        done
+        for s in $(words "$b"); do
+          [ "$(master_of "$s")" = "$a" ] && continue
+          # a slave is enslaved down, and brings no addresses of its own
+          ip link set dev "$s" down && ip link set dev "$s" master "$a" || failed "cannot enslave $s to $a"
+          ip link set dev "$s" up
+        done
+        if ip link set dev "$a" up; then echo "bond $a: $b ($c)"; else failed "cannot bring bond $a up"; fi ;;
+      mtu) ip link set dev "$a" mtu "$b" || failed "cannot set MTU $b on $a" ;;
       link)
         if ! has_link "$a"; then
           ip link add link "$b" name "$a" type vlan id "$c" || failed "cannot create VLAN device $a"
@@ -180,6 +271,10 @@ EOF
     set -- $line
     if [ "$1" = link ] && has_link "$2" && ! carries_protected "$2"; then
       ip link del dev "$2" && echo "removed VLAN device $2 (no longer configured)"
+    fi
+    if [ "$1" = mtu ] && has_link "$2" \
+        && ! in_wanted mtu "$2"; then
+      ip link set dev "$2" mtu 1500 && echo "MTU of $2 back to 1500 (no longer configured)"
     fi
   done <<EOF
 $(applied)

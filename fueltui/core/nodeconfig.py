@@ -26,8 +26,9 @@ import yaml
 from pydantic import Field
 
 from fueltui.core import netscript
+from fueltui.core.bonds import kernel_options
 from fueltui.core.environment import ADMIN, PUBLIC, effective_network
-from fueltui.core.model import Environment, Node, Release, Strict
+from fueltui.core.model import Bond, Environment, Node, Release, Strict
 from fueltui.core.netscript import WantedNetwork
 from fueltui.core.payload.data import PayloadData, bridged_device
 
@@ -71,6 +72,8 @@ class NodeConfig(Strict):
     mac: str
     roles: list[str] = Field(default_factory=list)
     nics: list[str] = Field(default_factory=list)  # every NIC, all brought up
+    bonds: list[Bond] = Field(default_factory=list)  # a network's `nic` may name one
+    mtu: dict[str, int] = Field(default_factory=dict)  # NIC -> MTU (a bond's is in the bond)
     networks: list[NetworkScheme] = Field(default_factory=list)
     peers: list[Peer] = Field(default_factory=list)  # every node of the environment, itself included
     apply_vlans: bool = True
@@ -111,7 +114,11 @@ def build_node_configs(
             name=node.name,
             mac=node.mac,
             roles=list(node.roles),
-            nics=sorted({nic.name for nic in node.facts.nics} | set(node.interfaces)),
+            nics=sorted(
+                ({nic.name for nic in node.facts.nics} | set(node.interfaces)) - {b.name for b in node.bonds}
+            ),
+            bonds=[bond.model_copy() for bond in node.bonds],
+            mtu=dict(node.mtu),
             networks=schemes[node.mac],
             peers=peers,
             apply_vlans=apply_vlans,
@@ -199,10 +206,15 @@ def render_hosts(cfg: NodeConfig) -> str:
 def render_netplan(cfg: NodeConfig) -> str:
     """Netplan v2 with the tagged truth: VLAN networks on `<nic>.<vlan>` devices."""
     ethernets: dict[str, dict[str, object]] = {nic: {} for nic in cfg.nics}
+    for nic, mtu in cfg.mtu.items():
+        ethernets.setdefault(nic, {})["mtu"] = mtu
+    bonds = {bond.name: _netplan_bond(bond) for bond in cfg.bonds}
     vlans: dict[str, dict[str, object]] = {}
     for item in cfg.networks:
         if item.vlan is not None:
             target = vlans.setdefault(item.device(True), {"id": item.vlan, "link": item.nic})
+        elif item.nic in bonds:
+            target = bonds[item.nic]
         else:
             target = ethernets.setdefault(item.nic, {})
         if item.address:
@@ -212,10 +224,29 @@ def render_netplan(cfg: NodeConfig) -> str:
         if item.default_route and item.gateway:
             target["routes"] = [{"to": "default", "via": item.gateway}]
     network: dict[str, object] = {"version": 2, "renderer": "networkd", "ethernets": ethernets}
+    if bonds:
+        network["bonds"] = bonds
     if vlans:
         network["vlans"] = vlans
     header = f"# {_comment(cfg.name)}: networks as fueltui assigned them (tagged networks on VLAN devices).\n"
     return header + yaml.safe_dump({"network": network}, sort_keys=False)
+
+
+# netplan's names for the kernel's bond options
+_NETPLAN_OPTIONS = {
+    "mode": "mode",
+    "miimon": "mii-monitor-interval",
+    "lacp_rate": "lacp-rate",
+    "xmit_hash_policy": "transmit-hash-policy",
+}
+
+
+def _netplan_bond(bond: Bond) -> dict[str, object]:
+    options = {_NETPLAN_OPTIONS[k]: int(v) if v.isdigit() else v for k, v in kernel_options(bond)}
+    entry: dict[str, object] = {"interfaces": list(bond.slaves), "parameters": options}
+    if bond.mtu is not None:
+        entry["mtu"] = bond.mtu
+    return entry
 
 
 def wanted_network(cfg: NodeConfig) -> WantedNetwork:
@@ -223,6 +254,8 @@ def wanted_network(cfg: NodeConfig) -> WantedNetwork:
     is the node's lease, and the master reaches the node there)."""
     admin = cfg.scheme(ADMIN)
     wanted = WantedNetwork(nics=list(cfg.nics), admin_ip=admin.ip if admin else None)
+    wanted.bonds = [(bond.name, list(bond.slaves), kernel_options(bond)) for bond in cfg.bonds]
+    wanted.mtus = sorted(cfg.mtu.items()) + [(b.name, b.mtu) for b in cfg.bonds if b.mtu is not None]
     for item in cfg.networks:
         if item.network == ADMIN or not item.address:
             continue

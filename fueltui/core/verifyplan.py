@@ -11,6 +11,10 @@ outside it are reported (with every peer they missed), plus one-way failures ins
 outsider that heard everyone but was heard by nobody is reported by the others. When no
 group is the largest (a 2/2 split, two nodes), everyone is reported: the wiring alone
 cannot tell which side is wrong.
+
+A bond's networks are probed on each of its slaves (as Fuel did): every slave must hear every
+peer, so one dead slave is found even though the bond as a whole still passes traffic. A
+node counts as hearing a peer when all its NICs carrying the network do.
 """
 
 from __future__ import annotations
@@ -21,6 +25,7 @@ from collections.abc import Iterable, Mapping
 
 from pydantic import Field
 
+from fueltui.core.bonds import physical_nics
 from fueltui.core.model import Environment, Mode, NetworkMeta, NeutronParams, Node, Release, Strict
 
 UNTAGGED = 0
@@ -104,9 +109,11 @@ def build_plan(env: Environment, release: Release, nodes: Iterable[Node]) -> Ver
                 mac=macs.get(nic),
                 networks={net: network_vlans(env, release, net) for net in networks},
             )
-            for nic, networks in sorted(node.interfaces.items())
+            for device, networks in node.interfaces.items()
             if networks
+            for nic in physical_nics(node, device)
         ]
+        nics.sort(key=lambda plan: plan.nic)
         plans.append(NodePlan(node=node.mac, name=node.name, nics=nics))
     return VerifyPlan(nodes=plans)
 
@@ -119,27 +126,36 @@ def compare(plan: VerifyPlan, heard: Mapping[str, Heard]) -> list[Missing]:
     names = plan.names()
     result: list[Missing] = []
     for (network, vlan), members in sorted(_carriers(plan).items()):
-        if len(members) < 2:
+        nodes = list(dict.fromkeys(m[0] for m in members))  # a bonded node has one entry per slave
+        if len(nodes) < 2:
             continue
+        # what each NIC heard: the peers (any of their NICs) heard on it
+        heard_on = {
+            (listener, l_nic): {
+                peer
+                for peer, p_nic, _ in members
+                if peer != listener and (peer, p_nic) in _heard_set(heard, listener, l_nic, vlan)
+            }
+            for listener, l_nic, _ in members
+        }
         ok = {
             (listener, peer)
-            for listener, l_nic, _ in members
-            for peer, p_nic, _ in members
-            if peer != listener and (peer, p_nic) in _heard_set(heard, listener, l_nic, vlan)
+            for listener in nodes
+            for peer in nodes
+            if peer != listener and all(peer in got for (who, _), got in heard_on.items() if who == listener)
         }
-        main = _main_group([m[0] for m in members], ok)
-        missed: dict[str, list[str]] = {}
-        for listener, _, _ in members:
-            if main is None or listener not in main:
-                missed[listener] = [p for p, _, _ in members if p != listener and (listener, p) not in ok]
+        main = _main_group(nodes, ok)
+        outside = [n for n in nodes if main is None or n not in main]
         # An outsider that missed nobody is mute, not deaf: the majority reports not hearing it.
-        blamed = {node for node, peers in missed.items() if peers}
-        for listener in main or ():
-            missed[listener] = [
-                p for p, _, _ in members if p != listener and p not in blamed and (listener, p) not in ok
-            ]
+        blamed = {n for n in outside if any((n, p) not in ok for p in nodes if p != n)}
         for listener, l_nic, l_mac in members:
-            if missed.get(listener):
+            excused = set() if listener in outside else blamed
+            missing = [
+                p
+                for p in nodes
+                if p != listener and p not in excused and p not in heard_on[(listener, l_nic)]
+            ]
+            if missing:
                 result.append(
                     Missing(
                         node=names[listener],
@@ -148,7 +164,7 @@ def compare(plan: VerifyPlan, heard: Mapping[str, Heard]) -> list[Missing]:
                         mac=l_mac,
                         network=network,
                         vlan=vlan,
-                        missing=sorted(names[p] for p in missed[listener]),
+                        missing=sorted(names[p] for p in missing),
                     )
                 )
     result.sort(key=lambda m: (m.node, m.nic, m.network, m.vlan))
@@ -167,6 +183,7 @@ def network_signature(env: Environment, nodes: Iterable[Node]) -> str:
             {
                 "mac": n.mac,
                 "interfaces": {k: sorted(v) for k, v in sorted(n.interfaces.items()) if v},
+                **({"bonds": [b.model_dump(mode="json") for b in n.bonds]} if n.bonds else {}),
                 "nics": sorted((nic.name, nic.mac) for nic in n.facts.nics),
             }
             for n in sorted(nodes, key=lambda n: n.mac)

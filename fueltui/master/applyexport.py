@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 
 from fueltui.api.schema import ApplyResult
 from fueltui.core.answers import Answers, AnswersError, AnswersNode, dump_answers, load_answers
+from fueltui.core.bonds import fold_into_bonds
 from fueltui.core.environment import answers_from_environment, environment_from_answers, networks_for_node
 from fueltui.core.model import Environment, Finding, Node, NodeFacts, Release, Severity
 from fueltui.master import corerules
@@ -206,11 +207,14 @@ def _node_after(node: Node, spec: AnswersNode, env: Environment, release: Releas
         if not interfaces and node.facts.nics:
             networks = networks_for_node(env, release, spec.roles)
             interfaces, _ = corerules.default_interfaces(node.facts.nics, networks, env, release)
+        interfaces = fold_into_bonds(interfaces, spec.bonds if spec.bonds is not None else node.bonds)
     return node.model_copy(
         update={
             "name": spec.name or node.name,
             "environment": env.name,
             "roles": list(spec.roles),
             "interfaces": {nic: list(nets) for nic, nets in interfaces.items()},
+            "bonds": list(spec.bonds) if spec.bonds is not None else list(node.bonds),
+            "mtu": dict(spec.mtu) if spec.mtu is not None else dict(node.mtu),
         }
     )

@@ -182,7 +182,13 @@ class Store(TaskRows):
             for mac, rev, data in db.execute("SELECT mac, revision, data FROM nodes").fetchall():
                 node = Node.model_validate_json(data)
                 if node.environment == name:
-                    node = node.model_copy(update={"environment": None, "roles": [], "interfaces": {}})
+                    cleared: dict[str, object] = {
+                        "environment": None,
+                        "roles": [],
+                        "interfaces": {},
+                        "bonds": [],
+                    }
+                    node = node.model_copy(update=cleared)
                     db.execute(
                         "UPDATE nodes SET revision = ?, data = ? WHERE mac = ?",
                         (rev + 1, node.model_dump_json(), mac),

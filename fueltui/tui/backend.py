@@ -19,7 +19,7 @@ from fueltui.api.schema import (
     NodeRecord,
     TaskRecord,
 )
-from fueltui.core.model import BootOptions, Finding, Mode, Release
+from fueltui.core.model import Bond, BootOptions, Finding, Mode, Release
 
 
 class MasterAPI(Protocol):
@@ -43,6 +43,8 @@ class MasterAPI(Protocol):
         environment: str | None = ...,
         roles: list[str] = ...,
         interfaces: dict[str, list[str]] = ...,
+        bonds: list[Bond] = ...,
+        mtu: dict[str, int] = ...,
     ) -> NodeRecord: ...
     async def tasks(self, env: str | None = None) -> list[TaskRecord]: ...
     async def task(self, task_id: str) -> TaskRecord: ...

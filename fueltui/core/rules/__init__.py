@@ -10,6 +10,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from fueltui.core.answers import Answers, AnswersNode
+from fueltui.core.bonds import fold_into_bonds
 from fueltui.core.environment import ADMIN, environment_from_answers, networks_for_node
 from fueltui.core.ipalloc import allocate
 from fueltui.core.model import Environment, Finding, Node, NodeFacts, Release, Severity
@@ -87,6 +88,8 @@ def node_from_answers(spec: AnswersNode) -> Node:
         roles=list(spec.roles),
         facts=NodeFacts(nics=list(spec.nics or [])),
         interfaces=dict(spec.interfaces or {}),
+        bonds=list(spec.bonds or []),
+        mtu=dict(spec.mtu or {}),
     )
 
 
@@ -120,8 +123,9 @@ def check_answers(answers: Answers) -> list[Finding]:
         if given.interfaces is None and given.nics:
             wanted = networks_for_node(env, release, node.roles)
             node.interfaces, notes = default_interfaces(list(given.nics), wanted, env, release)
+            node.interfaces = fold_into_bonds(node.interfaces, node.bonds)
             findings += [f.model_copy(update={"path": f"nodes[{i}].{f.path}"}) for f in notes]
-        if given.interfaces is not None or given.nics:
+        if given.interfaces is not None or given.nics or given.bonds:
             findings += check_interfaces(node, env, release, path=f"nodes[{i}]")
     findings += allocate(env, release, nodes).findings
     return findings

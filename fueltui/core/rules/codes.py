@@ -54,6 +54,16 @@ CODES: dict[str, str] = {
     "node-duplicate": "the same node (admin MAC) is listed twice",
     "hostname-duplicate": "two nodes with the same host name",
     "nic-name-invalid": "a NIC name (a node's, an assignment's, the master's) is not a Linux name",
+    # bonds and MTUs (path `nodes[i].bonds[j].*`, `nodes[i].mtu.*`)
+    "bond-name-invalid": "a bond is named like one of the node's NICs, or two bonds share a name",
+    "bond-too-few-slaves": "a bond has fewer than two NICs",
+    "bond-slave-unknown": "a bond names a NIC the node does not have",
+    "bond-slave-reused": "a NIC is a slave of two bonds",
+    "bond-pxe-slave": "the PXE (admin) NIC is a bond slave",
+    "bond-slave-has-networks": "a bond's slave carries networks of its own",
+    "bond-admin-network": "the admin (PXE) network is assigned to a bond",
+    "bond-option-invalid": "a LACP option (lacp_rate, xmit_hash_policy) on a bond that is not 802.3ad",
+    "mtu-invalid": "an MTU outside 68..9000, or on a NIC the node does not have",
     # the answers file itself
     "environment-name-invalid": "the environment name is not letters, digits, '.', '_', '-' (at most 64)",
     "release-unknown": "the environment names a release that is not shipped",

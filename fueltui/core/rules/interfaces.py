@@ -7,6 +7,7 @@ from collections.abc import Sequence
 from fueltui.core.addr import is_hostname
 from fueltui.core.environment import ADMIN, network_is_tagged, network_names, network_vlans, networks_for_node
 from fueltui.core.model import Environment, Finding, Node, Release, Severity
+from fueltui.core.rules.bonds import check_bonds
 from fueltui.core.rules.names import check_nic_name, valid_nic_name
 
 
@@ -21,6 +22,8 @@ def check_interfaces(
     NIC names are checked only when the node's NICs are known (`node.facts.nics`)."""
     path = path or f"nodes[{node.name or node.mac}]"
     known = {nic.name for nic in node.facts.nics}
+    if known:
+        known |= {bond.name for bond in node.bonds}  # a bond carries networks like a NIC
     pxe = node.pxe_nic
     names = network_names(env, release)
     placed: dict[str, str] = {}
@@ -93,6 +96,7 @@ def check_interfaces(
                     )
                 else:
                     vlans[vlan] = net
+    findings += check_bonds(node, path)
     missing = [net for net in networks_for_node(env, release, node.roles) if net not in placed]
     if missing:
         findings.append(
@@ -114,6 +118,8 @@ INTERFACE_MOVE_CODES = frozenset(
         "untagged-conflict",
         "vlan-duplicate-on-nic",
         "network-duplicate",
+        "bond-admin-network",
+        "bond-slave-has-networks",
     }
 )
 

@@ -129,6 +129,13 @@ def vlans_possible(ctx: PredeployContext) -> list[Finding]:
     return findings
 
 
+def bonds_possible(ctx: PredeployContext) -> list[Finding]:
+    """A node whose kernel cannot bond (discovery's `can_bond`) gets no bond: said now."""
+    from fueltui.core.rules.bonds import check_bond_capability
+
+    return [finding for node in ctx.targets for finding in check_bond_capability(node)]
+
+
 def networks_verified(ctx: PredeployContext) -> list[Finding]:
     """The verification gate (`fueltui.master.verify.gate`): verified as configured, or skipped."""
     try:
@@ -149,6 +156,7 @@ PREDEPLOY_CHECKS: list[PredeployCheck] = [
     environment_valid,
     nodes_reachable,
     vlans_possible,
+    bonds_possible,
     has_controller,
     mirror_synced,
     networks_verified,

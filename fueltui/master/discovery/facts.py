@@ -182,8 +182,10 @@ def parse_facts(text: str, boundary: str, admin_ip: str | None = None) -> NodeFa
         serial=_clean_text(dmi.get("product_serial", "")),
     )
     vlan = sections.get("vlan", "").strip()
+    bond = sections.get("bond", "").strip()
     return NodeFacts(
         can_vlan={"loaded": True, "module": True, "none": False}.get(vlan),
+        can_bond={"loaded": True, "module": True, "none": False}.get(bond),
         nics=_nics(sections, admin_ip, warnings),
         cpu=cpu,
         memory=memory,

@@ -47,6 +47,14 @@ elif grep -qs '/8021q\.ko' "/lib/modules/$(uname -r)/modules.builtin" "/lib/modu
 then echo module
 else echo none
 fi
+# Can it make bonds? The bonding driver loaded, or a module it can load (the lab's
+# namespaces share a kernel without one).
+sec bond
+if [ -e /sys/class/net/bonding_masters ] || [ -d /proc/net/bonding ]; then echo loaded
+elif grep -qs '/bonding\.ko' "/lib/modules/$(uname -r)/modules.builtin" "/lib/modules/$(uname -r)/modules.dep"
+then echo module
+else echo none
+fi
 sec end
 exit 0
 """

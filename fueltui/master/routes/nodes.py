@@ -5,7 +5,9 @@ from __future__ import annotations
 from fastapi import APIRouter, Query, Request, Response
 
 from fueltui.api.schema import LogChunk, NodeRecord, NodeUpdate
-from fueltui.core.model import Node
+from fueltui.core.bonds import unbond
+from fueltui.core.model import Node, Severity
+from fueltui.core.rules.bonds import check_bonds
 from fueltui.master.errors import Busy, Invalid
 from fueltui.master.logfiles import MAX_CHUNK, read_chunk
 from fueltui.master.routes.common import errors, master_of
@@ -38,7 +40,7 @@ async def update_node(request: Request, mac: str, body: NodeUpdate) -> NodeRecor
         if body.environment is not None:
             store.environment(body.environment)
         environment = body.environment
-        updates.update(environment=environment, roles=[], interfaces={})
+        updates.update(environment=environment, roles=[], interfaces={}, bonds=[])
     if "roles" in given and body.roles is not None:
         if environment is None and body.roles:
             raise Invalid(
@@ -50,17 +52,33 @@ async def update_node(request: Request, mac: str, body: NodeUpdate) -> NodeRecor
             if unknown:
                 raise Invalid(f"release {release.id} has no role {', '.join(unknown)}", code="unknown-role")
         updates["roles"] = list(dict.fromkeys(body.roles))
+    bonds = node.bonds
+    if "bonds" in given and body.bonds is not None:
+        bonds = [bond.model_copy() for bond in body.bonds]
+        updates["bonds"] = bonds
+        if "interfaces" not in given:  # a bond dropped alone: its networks go to its first slave
+            kept = {bond.name for bond in bonds}
+            interfaces, old = dict(node.interfaces), list(node.bonds)
+            for gone in [b.name for b in node.bonds if b.name not in kept]:
+                interfaces, old = unbond(interfaces, old, gone)
+            updates["interfaces"] = interfaces
+    if "mtu" in given and body.mtu is not None:
+        updates["mtu"] = dict(body.mtu)
     if "interfaces" in given and body.interfaces is not None:
         names = {nic.name for nic in node.facts.nics}
+        names |= {bond.name for bond in bonds}
         unknown = sorted(set(body.interfaces) - names)
         if unknown and names:
             raise Invalid(f"node {node.name} has no NIC {', '.join(unknown)}", code="unknown-nic")
         updates["interfaces"] = {nic: list(nets) for nic, nets in body.interfaces.items()}
     changed = Node.model_validate({**node.model_dump(), **updates})
-    moved = (changed.environment, changed.roles, changed.interfaces) != (
+    if {"bonds", "mtu", "interfaces"} & given:
+        refuse_bad_bonds(changed)
+    moved = (changed.environment, changed.roles, changed.interfaces, changed.bonds) != (
         node.environment,
         node.roles,
         node.interfaces,
+        node.bonds,
     )
     for env_name in {node.environment, changed.environment}:
         if moved and env_name is not None and master.tasks.active_for(env_name):
@@ -73,6 +91,13 @@ async def update_node(request: Request, mac: str, body: NodeUpdate) -> NodeRecor
             return store.update_node(changed, body.revision)  # a stale revision is still refused
         return record
     return store.update_node(changed, body.revision)
+
+
+def refuse_bad_bonds(node: Node) -> None:
+    """Fuel's API refused a bond that breaks its rules; so does this one (all findings said)."""
+    found = [f for f in check_bonds(node, f"nodes.{node.name}") if f.severity == Severity.error]
+    if found:
+        raise Invalid(found[0].message, code=found[0].code, findings=found)
 
 
 @router.delete("/nodes/{mac}", status_code=204, responses=errors(404, 409))

@@ -14,12 +14,14 @@ from textual.containers import Horizontal
 from textual.widgets import Static
 
 from fueltui.api.schema import EnvironmentRecord, NodeRecord
+from fueltui.core.bonds import fold_into_bonds
 from fueltui.core.environment import network_names, network_vlans, networks_for_node
 from fueltui.core.model import Environment, Finding, Nic, Node, NodeStatus, Release, Severity
 from fueltui.core.releases import get_release
 from fueltui.tui.messages import MasterEvent
-from fueltui.tui.screens.base import BaseScreen
 from fueltui.tui.screens.confirm import ConfirmScreen
+from fueltui.tui.widgets.bondcolumn import BondColumn
+from fueltui.tui.widgets.bondedit import BondEditing
 from fueltui.tui.widgets.niccolumn import NIC_MIN_WIDTH, UNASSIGNED, UNASSIGNED_WIDTH, NicColumn
 
 
@@ -55,15 +57,17 @@ class NicMap(Horizontal, can_focus=True):
     """The row of NIC columns; focusable so the arrow keys reach the page."""
 
 
-class InterfacesScreen(BaseScreen):
+class InterfacesScreen(BondEditing):
     MODE = "interfaces"
     TITLE = "Interfaces"
     HELP = (
         "Which NIC carries which network, for the node shown (or every node marked on the nodes "
         "page when their NICs match). Arrows move the cursor; Enter picks a network up, the arrows "
         "carry it to another NIC, Enter drops it, Esc cancels. With a mouse, drag a network onto "
-        "a NIC. A drop that breaks a rule is refused with the reason. `l` loads the default "
-        "assignment, ctrl+s applies it, `[` and `]` switch node."
+        "a NIC. A drop that breaks a rule is refused with the reason. `m` (or space) marks NICs, `b` "
+        "bonds the marked ones (name, mode, LACP options, MTU), `u` unbonds the bond under the "
+        "cursor; networks go on a bond as on a NIC; `t` sets the MTU of the NIC or bond under it. "
+        "`l` loads the default assignment, ctrl+s applies it, `[` and `]` switch node."
     )
     BINDINGS = [
         Binding("enter", "pick_or_drop", "Pick/drop"),
@@ -135,6 +139,10 @@ class InterfacesScreen(BaseScreen):
                 )
         first = self.targets[0].node
         self.assignment = {nic.name: list(first.interfaces.get(nic.name, [])) for nic in first.facts.nics}
+        self.bonds = [bond.model_copy() for bond in first.bonds]
+        self.mtu = dict(first.mtu)
+        self.assignment.update({b.name: list(first.interfaces.get(b.name, [])) for b in self.bonds})
+        self.marked, self.note = [], ""
         self.picked, self.dirty = None, False
         await self._build()
 
@@ -156,7 +164,14 @@ class InterfacesScreen(BaseScreen):
             self.query_one("#nic-title", Static).update("No nodes in the environment (add them on page 4).")
             return
         node = self.targets[0].node
-        columns = [NicColumn(None, 0), *(NicColumn(nic, i + 1) for i, nic in enumerate(node.facts.nics))]
+        hidden = self.hidden_nics()
+        shown = [nic for nic in node.facts.nics if nic.name not in hidden]
+        by_name = {nic.name: nic for nic in node.facts.nics}
+        columns = [NicColumn(None, 0), *(NicColumn(nic, i + 1) for i, nic in enumerate(shown))]
+        columns += [
+            BondColumn(bond, [by_name[s] for s in bond.slaves if s in by_name], len(columns) + i)
+            for i, bond in enumerate(self.bonds)
+        ]
         await nic_map.mount_all(columns)
         names = ", ".join(r.node.name for r in self.targets)
         bulk = f" (bulk: {len(self.targets)} nodes)" if len(self.targets) > 1 else ""
@@ -211,10 +226,16 @@ class InterfacesScreen(BaseScreen):
             from_here = self.picked is not None and self.picked[1] == column.nic_name
             incoming = picked_net if here and self.picked and not from_here else None
             cursor = min(self.row, len(nets) - 1) if here and not self.picked and nets else None
+            column.marked = column.nic_name in self.marked
+            column.mtu = column.bond.mtu if isinstance(column, BondColumn) else self.mtu.get(column.nic_name)
             column.show(nets, cursor, picked_net if from_here else None, incoming, self.vlan_tags())
             if here:  # with more NICs than the width holds, the map scrolls to the cursor
                 self.query_one("#nic-map", NicMap).scroll_to_widget(column, animate=False)
         status = "Unsaved changes — ctrl+s applies." if self.dirty else ""
+        if self.marked:
+            status = f"Marked {', '.join(self.marked)}: b bonds them, m unmarks."
+        if self.note:
+            status = self.note
         if self.picked:
             status = f"Carrying {self.picked[0]}: ←/→ choose a NIC, Enter drops, Esc cancels."
         self.query_one("#nic-status", Static).update(status)
@@ -226,6 +247,7 @@ class InterfacesScreen(BaseScreen):
         if not columns:
             return
         self.col = (self.col + dx) % len(columns)
+        self.note = ""
         if dy and not self.picked:
             nets = self.nets_of(columns[self.col])
             self.row = max(0, min(self.row + dy, len(nets) - 1))
@@ -263,13 +285,11 @@ class InterfacesScreen(BaseScreen):
         env, release = self.env, self.release
         assert env is not None and release is not None
         for record in self.targets:
-            before = record.node.model_copy(update={"interfaces": self.assignment})
+            before = record.node.model_copy(update={"interfaces": self.assignment, "bonds": self.bonds})
             finding = check_drop(before, after, env, release)
             if finding is not None:
-                self.last_refusal = finding
                 self.col = next((c.index for c in self.columns() if c.nic_name == source), self.col)
-                self.notify(finding.message, title=f"Refused: {finding.code}", severity="error", timeout=8)
-                self._draw()
+                self.refuse(finding)
                 return finding
         self.assignment = after
         self.dirty = True
@@ -334,6 +354,8 @@ class InterfacesScreen(BaseScreen):
         wanted = networks_for_node(env, release, node.roles)
         mapping, notes = default_interfaces(list(node.facts.nics), wanted, env, release)
         self.assignment = {nic.name: list(mapping.get(nic.name, [])) for nic in node.facts.nics}
+        # bonds stay, taking their slaves' networks
+        self.assignment = fold_into_bonds(self.assignment, self.bonds)
         self.picked, self.dirty = None, True
         # The cursor goes to the first NIC that carries something (its column may be empty now).
         self.col = next((c.index for c in self.columns() if c.nic is not None and self.nets_of(c)), self.col)
@@ -350,7 +372,9 @@ class InterfacesScreen(BaseScreen):
         mapping = {nic: nets for nic, nets in self.assignment.items() if nets}
         lines: list[str] = []
         for record in self.targets:
-            node = record.node.model_copy(update={"interfaces": mapping})
+            node = record.node.model_copy(
+                update={"interfaces": mapping, "bonds": self.bonds, "mtu": self.mtu}
+            )
             for finding in check_interfaces(node, env, release):
                 mark = "✗" if finding.severity == Severity.error else "!"
                 lines.append(f"{mark} {node.name}: {finding.message}")
@@ -377,7 +401,10 @@ class InterfacesScreen(BaseScreen):
         mapping = {nic: nets for nic, nets in self.assignment.items() if nets}
         done = 0
         for record in self.targets:
-            if await self.call(master.update_node(record.node.mac, record.revision, interfaces=mapping)):
+            written = master.update_node(
+                record.node.mac, record.revision, interfaces=mapping, bonds=self.bonds, mtu=self.mtu
+            )
+            if await self.call(written):
                 done += 1
         self.notify(f"Applied to {done} of {len(self.targets)} node(s).")
         self.dirty = False

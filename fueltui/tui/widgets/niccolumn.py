@@ -45,6 +45,8 @@ class NicColumn(Widget):
         self.picked: str | None = None
         self.incoming: str | None = None  # a picked chip hovering over this column
         self.tags: dict[str, str] = {}  # network → its VLAN id(s), shown on the chip
+        self.marked = False  # marked to be bonded
+        self.mtu: int | None = None  # set by the operator (None: the default)
 
     @property
     def nic_name(self) -> str:
@@ -63,6 +65,21 @@ class NicColumn(Widget):
         self.set_class(incoming is not None, "-target")
         self.refresh()
 
+    def render_header(self, text: Text, roomy: bool) -> None:
+        """The HEADER_LINES - 1 lines above the rule (a bond column draws its own)."""
+        if self.nic is None:
+            text.append("not assigned\n", style="bold")
+            text.append("drop here to\nunassign\n")
+            return
+        nic = self.nic
+        mark = "✓" if self.marked else ""  # marked for a bond (`b`)
+        text.append(mark + nic.name + (" PXE" if nic.pxe else "") + "\n", style="bold")
+        text.append((nic.mac if roomy else "…" + nic.mac[-8:]) + "\n")
+        mbps = nic.speed_mbps
+        speed = "?" if not mbps else f"{mbps // 1000}G" if mbps >= 1000 else f"{mbps}M"
+        mtu = f" mtu {self.mtu}" if self.mtu else ""
+        text.append(f"{speed} {'link ' if not mtu else ''}{nic.state}{mtu}\n")
+
     def chip_at(self, y: int) -> int | None:
         """The chip on line `y` of the content area, if any."""
         row = y - HEADER_LINES
@@ -73,16 +90,7 @@ class NicColumn(Widget):
         roomy = width >= ROOMY
         gap = " " if roomy else ""  # narrow: the marker sits against the name, keeping it whole
         text = Text(no_wrap=True, overflow="ellipsis")
-        if self.nic is None:
-            text.append("not assigned\n", style="bold")
-            text.append("drop here to\nunassign\n")
-        else:
-            nic = self.nic
-            text.append(nic.name + (" PXE" if nic.pxe else "") + "\n", style="bold")
-            text.append((nic.mac if roomy else "…" + nic.mac[-8:]) + "\n")
-            mbps = nic.speed_mbps
-            speed = "?" if not mbps else f"{mbps // 1000}G" if mbps >= 1000 else f"{mbps}M"
-            text.append(f"{speed} link {nic.state}\n")
+        self.render_header(text, roomy)
         text.append("─" * width + "\n", style="dim")
         for row, net in enumerate(self.networks):
             label = chip_label(net, self.tags.get(net))
