@@ -75,6 +75,7 @@ def _page_factory(mode: str) -> Callable[[], Screen[Any]]:
 
     return make
 
+
 Connector = Callable[[], Awaitable[MasterAPI]]
 LOG_BATCH_SECONDS = 0.05  # live log lines are delivered to the page at most this late
 # More unexpected errors than this within the window is a crash loop: Textual's own exit (with
@@ -331,9 +332,9 @@ class FuelApp(App[int]):
                         self._action_callback(page, binding.action),
                     )
         for mode, key, _ in PAGES:
-            page = PAGE_SCREENS[mode]
+            title = PAGE_SCREENS[mode].TITLE
             yield SystemCommand(
-                f"Go to {page.TITLE}", f"Open the {page.TITLE} screen (key {key})", self._goto_callback(mode)
+                f"Go to {title}", f"Open the {title} screen (key {key})", self._goto_callback(mode)
             )
 
     def _page_below(self) -> BaseScreen | None:
@@ -354,6 +355,7 @@ class FuelApp(App[int]):
 
 def run(args: argparse.Namespace) -> int:
     """`fueltui` with no command: connect to (or start) the master and open the TUI."""
+
     async def connect() -> MasterAPI:
         from fueltui.client.api import MasterClient  # after the first frame (bench/startup.py)
 
