@@ -2,7 +2,7 @@
 """Logs at volume: a deploy writing 10⁶ lines, then opening the tail of a 1 GB log.
 
 1. A real master process (bench/benchmaster.py) records `--nodes` nodes and runs a task that
-   writes `--lines` deploy-like lines spread over them as fast as it can, through the path a
+   writes `--lines` deploy-like lines spread over them at `--rate` lines/s at most, through the path a
    deploy's output takes (node file, task files, one live event per line). Measured from
    outside: wall, lines/s, the master's CPU seconds and RSS (start, half-time, end, peak), the
    bytes on disk and the largest file (the cap, fueltui/master/logfiles.py).
@@ -36,18 +36,18 @@ from report import machine_line, replace_section
 SECTION = "## Logs at volume"
 
 
-async def flood(master: BenchMaster, lines: int, nodes: int) -> dict[str, float]:
+async def flood(master: BenchMaster, lines: int, nodes: int, rate: int) -> dict[str, float]:
     await master.run_task("bench-nodes", {"count": nodes, "nics": 4})
     macs = [node_mac(i) for i in range(nodes)]
     cpu0 = cpu_seconds(master.pid)
     rss0, _ = memory_mb(master.pid)
     samples: list[tuple[float, float]] = []
-    record = await master.client.start_task("bench-flood", None, {"macs": macs, "lines": lines, "rate": 1e9})
+    record = await master.client.start_task("bench-flood", None, {"macs": macs, "lines": lines, "rate": rate})
     start = time.monotonic()
     while not record.status.finished:
         await asyncio.sleep(0.5)
         samples.append((time.monotonic() - start, memory_mb(master.pid)[0]))
-        record = await master.client.task(record.id)
+        record = await master.poll(record)
     wall = time.monotonic() - start
     rss_end, peak = memory_mb(master.pid)
     half = min(samples, key=lambda s: abs(s[0] - wall / 2))[1] if samples else rss_end
@@ -64,6 +64,7 @@ async def flood(master: BenchMaster, lines: int, nodes: int) -> dict[str, float]
         "disk_mb": sum(p.stat().st_size for p in files) / 2**20,
         "largest_mb": max(p.stat().st_size for p in files) / 2**20,
         "rotated": sum(1 for p in files if p.name.endswith(".1")),
+        "slow": master.slow_answers,
     }
 
 
@@ -141,17 +142,18 @@ async def big_log(master: BenchMaster, megabytes: int) -> tuple[float, list[tupl
 
 async def run(args: argparse.Namespace) -> str:
     async with bench_master() as master:
-        f = await flood(master, args.lines, args.nodes)
+        f = await flood(master, args.lines, args.nodes, args.rate)
         big = await big_log(master, args.big_mb)
         rss_after, peak_after = memory_mb(master.pid)
     flood_table = "\n".join(
         [
             "| lines | nodes | wall (s) | lines/s | master CPU (s) "
-            "| master RSS MB: start → half → end (peak) | on disk (MB) | largest file (MB) | files rotated |",
-            "|---:|---:|---:|---:|---:|---|---:|---:|---:|",
+            "| master RSS MB: start → half → end (peak) | on disk (MB) | largest file (MB) | files rotated "
+            "| status polls unanswered in 30 s |",
+            "|---:|---:|---:|---:|---:|---|---:|---:|---:|---:|",
             f"| {args.lines:,} | {args.nodes} | {f['wall']:.1f} | {f['rate']:,.0f} | {f['cpu']:.1f} "
             f"| {f['rss0']:.0f} → {f['rss_half']:.0f} → {f['rss_end']:.0f} ({f['peak']:.0f}) "
-            f"| {f['disk_mb']:.0f} | {f['largest_mb']:.1f} | {f['rotated']:.0f} |",
+            f"| {f['disk_mb']:.0f} | {f['largest_mb']:.1f} | {f['rotated']:.0f} | {f['slow']:.0f} |",
         ]
     )
     size, rows = big
@@ -162,7 +164,8 @@ async def run(args: argparse.Namespace) -> str:
             *(f"| {name} | {wall:.3f} | {cpu:.3f} |" for name, (wall, cpu) in rows),
         ]
     )
-    command = f"python bench/logs.py --lines {args.lines} --nodes {args.nodes} --big-mb {args.big_mb}"
+    command = f"python bench/logs.py --lines {args.lines} --nodes {args.nodes} --rate {args.rate}"
+    command += f" --big-mb {args.big_mb}"
     return (
         f"{machine_line(command)}\n\n{flood_table}\n\n{open_table}\n\nMaster RSS after the opens: "
         f"{rss_after:.0f} MB (peak {peak_after:.0f} MB). Cap per log file: {FILE_CAP // 2**20} MiB, "
@@ -174,6 +177,7 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--lines", type=int, default=1_000_000)
     parser.add_argument("--nodes", type=int, default=50)
+    parser.add_argument("--rate", type=int, default=5000, help="lines/s the task writes at most")
     parser.add_argument("--big-mb", type=int, default=1024)
     parser.add_argument("--write", type=Path)
     args = parser.parse_args()

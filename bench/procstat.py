@@ -17,6 +17,7 @@ from pathlib import Path
 
 from fueltui.api.schema import TaskRecord
 from fueltui.client.api import MasterClient
+from fueltui.client.errors import MasterUnavailable
 
 BENCH = Path(__file__).resolve().parent
 ROOT = BENCH.parent
@@ -44,6 +45,7 @@ class BenchMaster:
     pid: int
     base: Path
     client: MasterClient
+    slow_answers: int = 0
 
     async def run_task(self, kind: str, params: dict[str, object], timeout: float = 3600) -> TaskRecord:
         record = await self.client.start_task(kind, None, params)
@@ -52,8 +54,17 @@ class BenchMaster:
             if time.monotonic() > deadline:
                 raise TimeoutError(f"{kind} did not finish in {timeout:.0f} s")
             await asyncio.sleep(0.1)
-            record = await self.client.task(record.id)
+            record = await self.poll(record)
         return record
+
+    async def poll(self, record: TaskRecord) -> TaskRecord:
+        """The task's record now; a master too busy to answer within the client's timeout is
+        counted (`slow_answers`) and asked again."""
+        while True:
+            try:
+                return await self.client.task(record.id)
+            except MasterUnavailable:
+                self.slow_answers += 1
 
 
 @asynccontextmanager
