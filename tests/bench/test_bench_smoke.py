@@ -10,11 +10,13 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
 ROOT = Path(__file__).resolve().parents[2]
 
 
-def run_bench(*argv: str, timeout: float = 110) -> str:
-    env = {**os.environ, "PYTHONPATH": str(ROOT)}
+def run_bench(*argv: str, timeout: float = 110, **extra_env: str) -> str:
+    env = {**os.environ, "PYTHONPATH": str(ROOT), **extra_env}
     env.pop("FUELTUI_STATE_DIR", None)
     done = subprocess.run(
         [sys.executable, str(ROOT / "bench" / argv[0]), *argv[1:]],
@@ -47,3 +49,12 @@ def test_api_bench_loses_no_event() -> None:
     assert "| GET /nodes (10 nodes) |" in out
     consoles = re.findall(r"^\| (\d) \| ([\d,]+) \| (\d+) \|", out, re.M)
     assert [(c, received, lost) for c, received, lost in consoles] == [("1", "200", "0"), ("2", "200", "0")]
+
+
+@pytest.mark.lab
+@pytest.mark.timeout(600)
+def test_scale_bench_runs_every_phase_on_a_small_lab() -> None:
+    out = run_bench("scale.py", "--nodes", "2", timeout=580, FUELTUI_LAB_PREFIX="scsm")
+    for phase in ("lab up → every node discovered", "verify (4 NICs each)", "deploy, base graph"):
+        assert f"| {phase} |" in out
+    assert "| done: every NIC heard its peers |" in out and "| done: 2 ready |" in out
