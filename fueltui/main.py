@@ -12,6 +12,7 @@ import importlib
 import os
 import sys
 from collections.abc import Callable, Sequence
+from typing import NoReturn
 
 from fueltui import statedir
 from fueltui.cli import exitcodes
@@ -91,7 +92,31 @@ def _apply_global_options(args: argparse.Namespace) -> None:
         os.environ["FUELTUI_LAB"] = "1"
 
 
+def _tui_args(argv: Sequence[str] | None) -> argparse.Namespace | None:
+    """The arguments when they name no command (the TUI), else None. Building the full parser
+    imports every command's module (SSH, the bootstrap builder…), which the TUI does not need
+    before its first screen (bench/startup.py)."""
+    quick = _QuietParser(prog="fueltui", add_help=False)
+    _global_options(quick, lambda value: value)
+    try:
+        args, rest = quick.parse_known_args(argv)
+    except ValueError:  # a malformed option: the full parser says what is wrong
+        return None
+    return None if rest else args
+
+
+class _QuietParser(argparse.ArgumentParser):
+    def error(self, message: str) -> NoReturn:
+        raise ValueError(message)
+
+
 def main(argv: Sequence[str] | None = None) -> int:
+    quick = _tui_args(argv)
+    if quick is not None:
+        _apply_global_options(quick)
+        tui = importlib.import_module("fueltui.tui.app")
+        code: int = tui.run(quick)
+        return code
     parser = build_parser()
     args = parser.parse_args(argv)
     _apply_global_options(args)

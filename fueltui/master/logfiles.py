@@ -4,12 +4,22 @@ Layout under `<state>/logs/`: `nodes/<mac>.log` (everything about a node, every 
 `tasks/<task-id>.log` (the whole task, each line tagged with its node) and
 `tasks/<task-id>/<mac>.log` (one node within one task). Offsets are byte offsets into
 the file, so a client resumes exactly where it stopped, even after a reconnect.
+
+Volume policy (docs/benchmarks.md, "Logs at volume"): every node and task log is capped at
+`FILE_CAP` bytes; the write that crosses the cap renames the file to `<name>.1` (replacing the
+previous `.1`) and the next line starts a new file, so one log never holds more than twice the
+cap on disk and the newest lines are always in the file the API reads. A follower whose offset
+is past the end (it read the previous generation) goes on from the new file's end. The master's
+own log (`<state>/master.log`, its stdout and stderr) is capped the same way at
+`MASTER_LOG_CAP`, checked when the master starts and every `MASTER_CHECK_EVERY` appends.
+Nothing is kept in memory beyond one write's lines and up to MAX_OPEN open descriptors.
 """
 
 from __future__ import annotations
 
 import os
 import re
+import sys
 import threading
 from collections import OrderedDict
 from pathlib import Path
@@ -19,18 +29,25 @@ from fueltui.api.schema import LogChunk
 from fueltui.core.model import normalize_mac
 
 MAX_CHUNK = 256 * 1024
+FILE_CAP = 64 * 1024 * 1024
+MASTER_LOG_CAP = 16 * 1024 * 1024
+MASTER_CHECK_EVERY = 4096
 _TASK_ID = re.compile(r"^[A-Za-z0-9_.-]{1,64}$")
 
 
 class LogFiles:
     MAX_OPEN = 128
 
-    def __init__(self, root: Path) -> None:
+    def __init__(self, root: Path, cap: int = FILE_CAP, master_log_cap: int = MASTER_LOG_CAP) -> None:
         self.root = root
-        self._open: OrderedDict[Path, int] = OrderedDict()  # recently written files stay open
+        self.cap = cap
+        self.master_log_cap = master_log_cap
+        self._open: OrderedDict[Path, tuple[int, int]] = OrderedDict()  # path → (fd, size)
         self._lock = threading.Lock()
+        self._appends = 0
         statedir.private_dir(root / "nodes")  # node output: addresses, configs, errors
         statedir.private_dir(root / "tasks")
+        cap_master_log(root.parent / statedir.LOGFILE_NAME, master_log_cap)
 
     def node_path(self, mac: str) -> Path:
         return self.root / "nodes" / f"{normalize_mac(mac)}.log"
@@ -45,20 +62,53 @@ class LogFiles:
     def append(self, path: Path, lines: list[str]) -> None:
         data = "".join(line.replace("\r", "") + "\n" for line in lines).encode("utf-8", "replace")
         with self._lock:
-            fd = self._open.pop(path, None)
-            if fd is None:
+            opened = self._open.pop(path, None)
+            if opened is None:
                 statedir.private_dir(path.parent)
                 # O_APPEND: concurrent writers never interleave inside a line.
                 fd = statedir.open_private(path)
-            self._open[path] = fd
-            while len(self._open) > self.MAX_OPEN:
-                os.close(self._open.popitem(last=False)[1])
+                opened = (fd, os.fstat(fd).st_size)
+            fd, size = opened
             os.write(fd, data)
+            size += len(data)
+            if size >= self.cap:  # this generation is full: the next line starts a new file
+                os.close(fd)
+                os.replace(path, path.with_name(path.name + ".1"))
+            else:
+                self._open[path] = (fd, size)
+            while len(self._open) > self.MAX_OPEN:
+                os.close(self._open.popitem(last=False)[1][0])
+            self._appends += 1
+            if self._appends % MASTER_CHECK_EVERY == 0:
+                cap_master_log(self.root.parent / statedir.LOGFILE_NAME, self.master_log_cap)
 
     def close(self) -> None:
         with self._lock:
             while self._open:
-                os.close(self._open.popitem()[1])
+                os.close(self._open.popitem()[1][0])
+
+
+def cap_master_log(path: Path, cap: int) -> bool:
+    """Start a new master log when the one this process writes its output to holds `cap` bytes
+    or more: the old one becomes `<name>.1`. Only a file that is this process's stderr is
+    touched (a master started in a terminal writes nowhere to cap). True when it rotated."""
+    try:
+        err = os.fstat(2)
+        current = path.stat()
+    except OSError:
+        return False
+    if (err.st_dev, err.st_ino) != (current.st_dev, current.st_ino) or current.st_size < cap:
+        return False
+    os.replace(path, path.with_name(path.name + ".1"))
+    fd = statedir.open_private(path)
+    try:
+        sys.stdout.flush()
+        sys.stderr.flush()
+        os.dup2(fd, 1)
+        os.dup2(fd, 2)
+    finally:
+        os.close(fd)
+    return True
 
 
 def read_chunk(path: Path, offset: int = 0, limit: int = MAX_CHUNK, tail: int | None = None) -> LogChunk:

@@ -14,13 +14,13 @@ from textual.containers import Horizontal, Vertical
 from textual.widgets import Input, Log, OptionList, Static
 from textual.widgets.option_list import Option
 
-from fueltui.api.schema import LogChunk
 from fueltui.tui.messages import MasterEvent
 from fueltui.tui.screens.base import BaseScreen
 from fueltui.tui.widgets.loglevel import LEVELS, keep
 
 TAGGED = re.compile(r"^(\S+ )\[([0-9a-f]{2}(?::[0-9a-f]{2}){5})\] ")  # a task log's node tag
-MAX_LINES = 20_000  # read at most this much of one log; the rest stays on the master
+MAX_LINES = 20_000  # read at most the last this many lines of one log; the rest stays on the master
+MAX_CHUNK = 256 * 1024  # the master's largest chunk (fueltui.master.logfiles.MAX_CHUNK)
 PAGES = 50
 
 
@@ -99,24 +99,47 @@ class LogsScreen(BaseScreen):
         if master is None or self.source is None:
             return
         kind, key = self.source
-        lines: list[str] = []
-        offset = 0
-        for _ in range(PAGES):
-            chunk: LogChunk | None
-            if kind == "node":
-                chunk = await self.call(master.node_log(key, offset))
-            else:
-                chunk = await self.call(master.task_log(key, offset))
-            if chunk is None:
-                break
-            lines.extend(chunk.entries)
-            offset = chunk.end
-            if not chunk.has_more or len(lines) >= MAX_LINES:
-                break
+        lines = await self.read_tail(kind, key)
+        if lines is None:
+            return
         self.lines = [self.named(line) for line in lines[-MAX_LINES:]]
         what = f"{self.names[key]} ({key})" if kind == "node" and key in self.names else f"{kind} {key}"
         self.query_one("#log-title", Static).update(f"{what}: {len(self.lines)} lines")
         self._redraw()
+
+    async def read_tail(self, kind: str, key: str) -> list[str] | None:
+        """The last MAX_LINES lines, read from the end one chunk at a time: opening a 1 GB log
+        costs what its last lines cost (docs/benchmarks.md, "Logs at volume")."""
+        master = self.fuel.master
+        assert master is not None
+        first = await self.call(
+            master.node_log(key, tail=MAX_CHUNK) if kind == "node" else master.task_log(key, tail=MAX_CHUNK)
+        )
+        if first is None:
+            return None
+        pages = [first.entries]
+        count, start = len(first.entries), first.start
+        while start > 0 and count < MAX_LINES and len(pages) < PAGES:
+            offset = max(0, start - MAX_CHUNK)
+            chunk = await self.call(
+                master.node_log(key, offset) if kind == "node" else master.task_log(key, offset)
+            )
+            if chunk is None:
+                break
+            entries, pos = [], chunk.start
+            for line in chunk.entries:  # only what lies before the lines already read
+                if pos >= start:
+                    break
+                entries.append(line)
+                pos += len(line.encode()) + 1
+            if offset > 0 and entries:  # the first line began before the offset: cut, resume there
+                start = offset + len(entries[0].encode()) + 1
+                entries = entries[1:]
+            else:
+                start = offset
+            pages.append(entries)
+            count += len(entries)
+        return [line for page in reversed(pages) for line in page]
 
     def named(self, line: str) -> str:
         """`12:00:00 [52:54:00:aa:00:01] text` → `12:00:00 [ctl-1] text` (a task log's lines)."""

@@ -1,0 +1,171 @@
+#!/usr/bin/env python3
+"""A namespace lab end to end at size: up → discovered → verify → base-graph deploy → health.
+
+    sudo python bench/scale.py --nodes 200 [--write docs/benchmarks.md]
+
+A lab (`fueltui.lab`, prefix `sc`) of `--nodes` nodes with 4 NICs each (real sshd in network
+namespaces) and its master; every node discovered; one environment (1 controller, the rest
+computes; admin+private / management / public / storage on eth0..eth3); verify; a deploy of
+the base graph (the lab's nodes run no OpenStack OS, so no payload); the health check. Per
+phase: wall time, the master's CPU seconds from its own accounting (/proc/<pid>/stat, so the
+nodes' sshd and shells are not in it), CPU per node, the master's peak RSS, the SQLite file's
+size, and the events the master sent (counted by a console following the stream). The lab is
+removed afterwards, even on failure.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import contextlib
+import json
+import os
+import sys
+import time
+from pathlib import Path
+
+from fueltui.api.schema import TaskRecord
+from fueltui.client.api import MasterClient
+from fueltui.lab.lab import Lab
+from procstat import cpu_seconds, memory_mb
+from report import machine_line, replace_section
+
+PREFIX = "sc"
+SECTION = "## Scale: a namespace lab end to end"
+INTERFACES = {
+    "eth0": ["fuelweb_admin", "private"],
+    "eth1": ["management"],
+    "eth2": ["public"],
+    "eth3": ["storage"],
+}
+
+
+def answers(macs: list[str]) -> str:
+    lines = ["environment:", "  name: bench", "  release: epoxy-debian-13", "  mode: neutron-gre", "nodes:"]
+    for index, mac in enumerate(macs):
+        roles = "[controller]" if index == 0 else "[compute]"
+        lines += [f'  - mac: "{mac}"', f"    roles: {roles}", f"    interfaces: {json.dumps(INTERFACES)}"]
+    return "\n".join(lines) + "\n"
+
+
+class Counter:
+    """A console following the event stream, counting what the master sends."""
+
+    def __init__(self) -> None:
+        self.events = 0
+
+    async def follow(self, client: MasterClient) -> None:
+        async for _event in client.events():
+            self.events += 1
+
+
+async def finish(client: MasterClient, record: TaskRecord, timeout: float) -> TaskRecord:
+    deadline = time.monotonic() + timeout
+    while not record.status.finished:
+        if time.monotonic() > deadline:
+            raise TimeoutError(f"{record.kind} did not finish in {timeout:.0f} s")
+        await asyncio.sleep(0.2)  # polling the master
+        record = await client.task(record.id)
+    return record
+
+
+async def phases(lab: Lab, count: int, up_wall: float, pid: int) -> list[dict[str, object]]:
+    client = await MasterClient.connect(lab.master_state_dir, autostart=False)
+    counter = Counter()
+    follower = asyncio.create_task(counter.follow(client))
+    db = lab.master_state_dir / "fueltui.db"
+    rows: list[dict[str, object]] = []
+
+    def row(name: str, wall: float, cpu: float, events: int, outcome: str) -> None:
+        rows.append(
+            {
+                "phase": name,
+                "wall": wall,
+                "cpu": cpu,
+                "cpu_ms_per_node": cpu / count * 1000,
+                "peak_rss": memory_mb(pid)[1],
+                "db_mb": sum(p.stat().st_size for p in db.parent.glob(db.name + "*")) / 2**20,
+                "events": events,
+                "outcome": outcome,
+            }
+        )
+
+    try:
+        row("lab up → every node discovered", up_wall, cpu_seconds(pid), 0, f"{count} discovered")
+        state = lab.state()
+        macs = [n.admin_mac for n in state.nodes] if state is not None else []
+        await client.apply(answers(macs), "<bench>")
+        targets = [r.node.ip for r in await client.nodes() if r.node.ip]
+        for name, start_task, timeout in (
+            ("facts round 1 (POST /discover of every node)", lambda: client.discover(targets), 600.0),
+            ("facts round 2 (the same again)", lambda: client.discover(targets), 600.0),
+            ("verify (4 NICs each)", lambda: client.verify("bench"), 600.0),
+            ("deploy, base graph", lambda: client.deploy("bench", skip_verify=True), 1800.0),
+            ("health check", lambda: client.health("bench"), 600.0),
+        ):
+            await asyncio.sleep(1)  # the stream has delivered the previous phase's events
+            cpu0, events0, started = cpu_seconds(pid), counter.events, time.monotonic()
+            try:
+                record = await finish(client, await start_task(), timeout)
+                outcome = f"{record.status.value}: {record.message}"[:80]
+            except Exception as exc:  # a phase the lab cannot run is reported, the next still measured
+                outcome = f"refused: {exc}"[:80]
+            wall = time.monotonic() - started
+            await asyncio.sleep(0.5)
+            row(name, wall, cpu_seconds(pid) - cpu0, counter.events - events0, outcome)
+            print(json.dumps(rows[-1]), file=sys.stderr)
+    finally:
+        follower.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await follower
+        await client.close()
+    return rows
+
+
+def table(rows: list[dict[str, object]]) -> str:
+    lines = [
+        "| phase | wall (s) | master CPU (s) | CPU per node (ms) | master peak RSS (MB) "
+        "| SQLite with WAL (MB) "
+        "| events sent | outcome |",
+        "|---|---:|---:|---:|---:|---:|---:|---|",
+    ]
+    for r in rows:
+        lines.append(
+            f"| {r['phase']} | {r['wall']:.1f} | {r['cpu']:.2f} | {r['cpu_ms_per_node']:.1f} "
+            f"| {r['peak_rss']:.0f} | {r['db_mb']:.2f} | {r['events']} | {r['outcome']} |"
+        )
+    return "\n".join(lines)
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--nodes", type=int, default=200)
+    parser.add_argument("--timeout", type=float, default=900, help="seconds for the lab to come up")
+    parser.add_argument("--write", type=Path)
+    args = parser.parse_args()
+    if os.geteuid() != 0:
+        print("the benchmark builds a lab of namespaces: run it as root", file=sys.stderr)
+        return 2
+    lab = Lab(os.environ.get("FUELTUI_LAB_PREFIX") or PREFIX)
+    load_before = os.getloadavg()[0]
+    try:
+        started = time.monotonic()
+        state = lab.up(nodes=args.nodes, nics=4, timeout=args.timeout, wait_discovered=True)
+        up_wall = time.monotonic() - started
+        if state.master_pid is None:
+            raise SystemExit("the lab's master did not start")
+        rows = asyncio.run(phases(lab, args.nodes, up_wall, state.master_pid))
+    finally:
+        lab.down()
+    text = (
+        f"{machine_line(f'sudo python bench/scale.py --nodes {args.nodes}')} Load average at the start "
+        f"{load_before:.1f}.\n\n{table(rows)}"
+    )
+    print(text)
+    if args.write:
+        replace_section(args.write, SECTION, text)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

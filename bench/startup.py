@@ -1,0 +1,180 @@
+#!/usr/bin/env python3
+"""Start-up: `fueltui` to its first painted screen, against a bare Textual app, same run.
+
+Each run starts the program in a fresh process on a pseudo-terminal (80×24) and times from the
+spawn to the first output that shows the footer's Quit key (the footer is the frame's last line
+in both programs, and Textual writes a frame in one write, top to bottom). The process is then
+ended. The master runs already (started once before the runs, in a private temporary state
+directory), as when an operator opens the TUI on a working master.
+
+The peer is the smallest useful Textual app: a Header, a Static and a Footer.
+
+    python bench/startup.py [--runs 7] [--write docs/benchmarks.md]
+"""
+
+from __future__ import annotations
+
+import argparse
+import fcntl
+import os
+import pty
+import re
+import select
+import signal
+import statistics
+import struct
+import subprocess
+import sys
+import tempfile
+import termios
+import time
+from pathlib import Path
+
+from report import machine_line, replace_section
+
+ROOT = Path(__file__).resolve().parent.parent
+SECTION = "## Start-up"
+ANSI = re.compile(rb"\x1b\[[0-9;?]*[A-Za-z]|\x1b\][^\x07]*\x07|\x1b[()][A-Z0-9]")
+
+BARE_APP = """
+from textual.app import App, ComposeResult
+from textual.widgets import Footer, Header, Static
+
+class Bare(App[None]):
+    BINDINGS = [("q", "quit", "Quit")]
+
+    def compose(self) -> ComposeResult:
+        yield Header()
+        yield Static("bare textual app")
+        yield Footer()
+
+Bare().run()
+"""
+
+
+def first_paint(argv: list[str], marker: bytes, env: dict[str, str], timeout: float = 60.0) -> float:
+    """Seconds from spawning `argv` on a new 80×24 pty to the end of its first frame that
+    shows `marker` (compared with escape sequences removed)."""
+    master_fd, slave_fd = pty.openpty()
+    fcntl.ioctl(slave_fd, termios.TIOCSWINSZ, struct.pack("HHHH", 24, 80, 0, 0))
+    start = time.perf_counter()
+    proc = subprocess.Popen(
+        argv,
+        stdin=slave_fd,
+        stdout=slave_fd,
+        stderr=slave_fd,
+        env=env,
+        close_fds=True,
+        start_new_session=True,
+    )
+    os.close(slave_fd)
+    seen = b""
+    elapsed: float | None = None
+    try:
+        while time.perf_counter() - start < timeout:
+            ready, _, _ = select.select([master_fd], [], [], 0.5)
+            if not ready:
+                if proc.poll() is not None:
+                    break
+                continue
+            try:
+                chunk = os.read(master_fd, 65536)
+            except OSError:
+                break
+            seen += chunk
+            if marker in ANSI.sub(b"", seen):
+                elapsed = time.perf_counter() - start
+                break
+    finally:
+        if proc.poll() is None:
+            os.killpg(proc.pid, signal.SIGTERM)
+            try:
+                proc.wait(10)
+            except subprocess.TimeoutExpired:
+                os.killpg(proc.pid, signal.SIGKILL)
+                proc.wait()
+        os.close(master_fd)
+    if elapsed is None:
+        tail = ANSI.sub(b"", seen)[-400:].decode(errors="replace")
+        raise RuntimeError(f"{argv[-1]!r}: no frame showing {marker!r} within {timeout:.0f} s; saw: {tail}")
+    return elapsed
+
+
+def import_seconds(modules: list[str], env: dict[str, str]) -> float:
+    """Import time of `modules` and everything they pull in, in one fresh interpreter (the sum
+    of the top-level entries of -X importtime, so a module shared by two counts once)."""
+    out = subprocess.run(
+        [sys.executable, "-X", "importtime", "-c", "; ".join(f"import {m}" for m in modules)],
+        env=env,
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stderr
+    total = 0
+    for line in out.splitlines():
+        parts = line.split("|")
+        if len(parts) == 3 and parts[1].strip().isdigit() and not parts[2].startswith("  "):
+            total += int(parts[1])
+    return total / 1e6
+
+
+def table(rows: list[tuple[str, list[float], float]], bare_median: float) -> str:
+    lines = [
+        "| program | runs | first paint median (s) | min–max (s) | vs bare app | imports alone (s) |",
+        "|---|---:|---:|---|---:|---:|",
+    ]
+    for name, times, imports in rows:
+        median = statistics.median(times)
+        lines.append(
+            f"| {name} | {len(times)} | {median:.3f} | {min(times):.3f}–{max(times):.3f} "
+            f"| {median / bare_median:.2f}x | {imports:.3f} |"
+        )
+    return "\n".join(lines)
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--runs", type=int, default=7)
+    parser.add_argument("--write", type=Path, help="replace this section in the given markdown file")
+    args = parser.parse_args()
+
+    with tempfile.TemporaryDirectory(prefix="fueltui-startup-") as tmp:
+        state = Path(tmp) / "state"
+        env = {
+            **os.environ,
+            "PYTHONPATH": str(ROOT) + os.pathsep + os.environ.get("PYTHONPATH", ""),
+            "FUELTUI_STATE_DIR": str(state),
+            "TERM": "xterm-256color",
+            "COLUMNS": "80",
+            "LINES": "24",
+        }
+        env.pop("FUELTUI_LAB", None)
+        env.pop("FUELTUI_MASTER_URL", None)
+        bare_file = Path(tmp) / "bare.py"
+        bare_file.write_text(BARE_APP)
+        fueltui = [sys.executable, "-m", "fueltui"]
+        subprocess.run([*fueltui, "master", "start"], env=env, check=True, capture_output=True, timeout=120)
+        try:
+            bare: list[float] = []
+            ours: list[float] = []
+            for _ in range(args.runs):  # interleaved: the machine's load hits both alike
+                bare.append(first_paint([sys.executable, str(bare_file)], b"Quit", env))
+                ours.append(first_paint(fueltui, b"Quit", env))
+            bare_imports = import_seconds(["textual.app", "textual.widgets"], env)
+            our_imports = import_seconds(["fueltui.main", "fueltui.tui.app"], env)
+        finally:
+            subprocess.run([*fueltui, "master", "stop"], env=env, capture_output=True, timeout=60)
+
+    bare_median = statistics.median(bare)
+    rows = [("bare Textual app (Header, Static, Footer)", bare, bare_imports), ("fueltui", ours, our_imports)]
+    ratio = statistics.median(ours) / bare_median
+    header = machine_line(f"python bench/startup.py --runs {args.runs}")
+    text = f"{header}\n\n{table(rows, bare_median)}\n\nfueltui / bare: {ratio:.2f}x (aim ≤ 1.5x)."
+    print(text)
+    if args.write:
+        replace_section(args.write, SECTION, text)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

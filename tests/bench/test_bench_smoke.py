@@ -1,0 +1,60 @@
+"""Each bench script at a tiny size, so that none rots between the runs that fill
+docs/benchmarks.md. The figures are not checked (the machine is shared); what a bench itself
+verifies is (no line lost, the log's last line on screen, every run painted)."""
+
+from __future__ import annotations
+
+import os
+import re
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def run_bench(*argv: str, timeout: float = 110, **extra_env: str) -> str:
+    env = {**os.environ, "PYTHONPATH": str(ROOT), **extra_env}
+    env.pop("FUELTUI_STATE_DIR", None)
+    done = subprocess.run(
+        [sys.executable, str(ROOT / "bench" / argv[0]), *argv[1:]],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+        cwd=ROOT,
+    )
+    assert done.returncode == 0, done.stderr[-3000:]
+    return done.stdout
+
+
+def test_startup_bench_paints_both_programs() -> None:
+    out = run_bench("startup.py", "--runs", "1")
+    assert re.search(r"\| bare Textual app .*\| 1 \| \d+\.\d+ \|", out)
+    assert re.search(r"\| fueltui \| 1 \| \d+\.\d+ \|", out)
+
+
+def test_logs_bench_floods_and_opens_the_tail() -> None:
+    out = run_bench("logs.py", "--lines", "1000", "--nodes", "3", "--big-mb", "2")
+    assert "| 1,000 | 3 |" in out
+    assert "Logs page: node picked" in out and "`fueltui logs NODE --tail 262144`" in out
+
+
+def test_api_bench_loses_no_event() -> None:
+    out = run_bench(
+        "api.py", "--nodes", "10", "--requests", "5", "--consumers", "2", "--rate", "100", "--seconds", "2"
+    )
+    assert "| GET /nodes (10 nodes) |" in out
+    consoles = re.findall(r"^\| (\d) \| ([\d,]+) \| (\d+) \|", out, re.M)
+    assert [(c, received, lost) for c, received, lost in consoles] == [("1", "200", "0"), ("2", "200", "0")]
+
+
+@pytest.mark.lab
+@pytest.mark.timeout(600)
+def test_scale_bench_runs_every_phase_on_a_small_lab() -> None:
+    out = run_bench("scale.py", "--nodes", "2", timeout=580, FUELTUI_LAB_PREFIX="scsm")
+    for phase in ("lab up → every node discovered", "verify (4 NICs each)", "deploy, base graph"):
+        assert f"| {phase} |" in out
+    assert "| done: every NIC heard its peers |" in out and "| done: 2 ready |" in out
