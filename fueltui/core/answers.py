@@ -11,13 +11,15 @@ takes the release default; a key written as `null` (e.g. `vlan: null`) is explic
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Annotated, Any
 
 import yaml
-from pydantic import Field, ValidationError
+from pydantic import BeforeValidator, Field, ValidationError
 
+from fueltui.core.disks import parse_size
 from fueltui.core.model import (
     BootOptions,
+    DiskAllocation,
     MacAddress,
     Mode,
     NetworkConfig,
@@ -39,12 +41,24 @@ class AnswersEnvironment(Strict):
     settings: Settings | None = None
 
 
+# A volume's size: MiB, or a number with a unit ("10G"); see `fueltui.core.disks.parse_size`.
+DiskSize = Annotated[int, BeforeValidator(parse_size)]
+
+
 class AnswersNode(Strict):
     mac: MacAddress  # the admin (PXE) NIC's MAC: the node's identity
     name: str | None = None
     roles: list[str] = Field(default_factory=list)
     nics: list[Nic] | None = None  # None: the master knows them from discovery
     interfaces: dict[str, list[str]] | None = None  # None: Fuel's default assignment
+    # Configure Disks: disk (kernel name or by-path) -> volume -> size; None: the role defaults
+    disks: dict[str, dict[str, DiskSize]] | None = None
+
+
+def disks_from_answers(spec: AnswersNode) -> list[DiskAllocation] | None:
+    if spec.disks is None:
+        return None
+    return [DiskAllocation(disk=disk, volumes=dict(volumes)) for disk, volumes in spec.disks.items()]
 
 
 class Answers(Strict):

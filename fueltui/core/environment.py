@@ -207,6 +207,8 @@ def answers_node(node: Node) -> AnswersNode:
         fields["nics"] = [nic.model_copy() for nic in node.facts.nics]
     if node.interfaces:
         fields["interfaces"] = {nic: list(nets) for nic, nets in node.interfaces.items()}
+    if node.disks is not None:  # the defaults are not written: they follow the roles
+        fields["disks"] = {alloc.disk: dict(alloc.volumes) for alloc in node.disks}
     return AnswersNode.model_validate(fields)
 
 

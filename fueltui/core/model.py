@@ -317,6 +317,21 @@ class NodeFacts(Strict):
     can_vlan: bool | None = None  # the kernel can make 802.1Q devices (None: not known)
 
 
+class DiskAllocation(Strict):
+    """One disk's share of a node's volumes (Configure Disks): volume id -> MiB."""
+
+    disk: str  # the disk's by-path name when the node reports one, else its kernel name
+    volumes: dict[str, int] = Field(default_factory=dict)
+
+    @field_validator("volumes")
+    @classmethod
+    def _sizes(cls, value: dict[str, int]) -> dict[str, int]:
+        for volume, mib in value.items():
+            if mib < 0:
+                raise ValueError(f"{volume}: a size cannot be negative ({mib} MiB)")
+        return value
+
+
 class NodeStatus(StrEnum):
     discover = "discover"
     provisioning = "provisioning"
@@ -340,6 +355,8 @@ class Node(Strict):
     facts: NodeFacts = Field(default_factory=NodeFacts)
     roles: list[str] = Field(default_factory=list)
     interfaces: dict[str, list[str]] = Field(default_factory=dict)  # NIC name -> networks
+    # Configure Disks: the operator's allocation; None follows the release's role defaults.
+    disks: list[DiskAllocation] | None = None
 
     @property
     def pxe_nic(self) -> Nic | None:

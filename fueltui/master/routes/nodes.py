@@ -38,7 +38,7 @@ async def update_node(request: Request, mac: str, body: NodeUpdate) -> NodeRecor
         if body.environment is not None:
             store.environment(body.environment)
         environment = body.environment
-        updates.update(environment=environment, roles=[], interfaces={})
+        updates.update(environment=environment, roles=[], interfaces={}, disks=None)
     if "roles" in given and body.roles is not None:
         if environment is None and body.roles:
             raise Invalid(
@@ -50,6 +50,8 @@ async def update_node(request: Request, mac: str, body: NodeUpdate) -> NodeRecor
             if unknown:
                 raise Invalid(f"release {release.id} has no role {', '.join(unknown)}", code="unknown-role")
         updates["roles"] = list(dict.fromkeys(body.roles))
+        if updates["roles"] != node.roles:
+            updates["disks"] = None  # other roles, other volumes: back to the defaults (as Fuel)
     if "interfaces" in given and body.interfaces is not None:
         names = {nic.name for nic in node.facts.nics}
         unknown = sorted(set(body.interfaces) - names)
