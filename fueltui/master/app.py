@@ -206,6 +206,9 @@ def create_app(
 
     for module in (environments, nodes, tasks, actions, cloud, stream, host, predeploy):
         app.include_router(module.router, prefix=API_PREFIX)
+    from fueltui.master.routes import disks
+
+    app.include_router(disks.router, prefix=API_PREFIX)
     app.add_middleware(BodyLimit, refuse=error_response)
     app.add_middleware(TokenGuard, token=token)  # added last: runs first, before any body is read
     return app
