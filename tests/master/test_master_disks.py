@@ -3,11 +3,15 @@ change, and the answers file's `disks:` through apply and export."""
 
 from __future__ import annotations
 
+import json
+from pathlib import Path
+
 import pytest
 
 from fueltui.client.api import MasterClient
 from fueltui.client.errors import ApiError, ConflictError
 from fueltui.core.model import Disk, DiskAllocation, Nic, NodeFacts
+from fueltui.main import main
 from masterfixtures import RunningMaster
 
 GIB = 2**30
@@ -143,3 +147,44 @@ async def test_apply_stores_disks_and_export_gives_them_back(
     assert shape.value.code == "answers-invalid"
     assert "lab.yaml:8: nodes[0].disks.vda.logs: '2 gigs' is not a size" in shape.value.message
     assert (await client.disks(MAC)).allocation == view.allocation  # nothing was lost
+
+
+@pytest.fixture
+def run(master: RunningMaster, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]):  # type: ignore[no-untyped-def]
+    monkeypatch.setenv("FUELTUI_STATE_DIR", str(master.base))
+
+    def invoke(*argv: str) -> tuple[int, str, str]:
+        code = main(["--state-dir", str(master.base), *argv])
+        out = capsys.readouterr()
+        return code, out.out, out.err
+
+    return invoke
+
+
+def test_cli_shows_sets_refuses_and_resets(run, master: RunningMaster, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    discover(master)
+    answers = tmp_path / "lab.yaml"
+    answers.write_text(ANSWERS.split("    disks:")[0])
+    assert run("apply", str(answers))[0] == 0
+    code, out, _ = run("disks", "lab", "ctl-1")
+    lines = out.splitlines()
+    assert code == 0 and "role defaults" not in lines[0] and "the defaults for its roles" in lines[0]
+    assert lines[1].split() == ["DISK", "SIZE", "OS", "LOGS", "IMAGE", "FREE"]
+    assert lines[2].split()[:5] == ["vda", "(boot)", "32G", "6G", "1G"] and lines[2].split()[-1] == "0M"
+    settings = ("--set", "logs=4G", "--set", "image=2G", "--set", "vdb:image=10G")
+    code, out, err = run("disks", "lab", MAC, *settings, "--json")
+    assert code == 0, err
+    view = json.loads(out)
+    assert view["custom"] is True
+    assert view["allocation"][0]["volumes"]["logs"] == 4096 and view["allocation"][1]["volumes"] == {
+        "image": 10240
+    }
+    code, _, err = run("disks", "lab", "ctl-1", "--set", "os=1G")
+    assert code == 2 and "volume-too-small" in err and "nothing was changed" in err
+    code, _, err = run("disks", "lab", "ctl-1", "--set", "os=lots")
+    assert code == 2 and "'lots' is not a size" in err
+    code, _, err = run("disks", "nope", "ctl-1")
+    assert code != 0 and "nope" in err
+    assert (master.state.store.node(MAC).node.disks or [])[0].volumes["logs"] == 4096  # nothing lost
+    code, out, _ = run("disks", "lab", "ctl-1", "--reset")
+    assert code == 0 and "the defaults for its roles" in out
