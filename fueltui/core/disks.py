@@ -191,8 +191,18 @@ def parse_size(value: object) -> int:
 
 
 def format_mib(mib: int) -> str:
-    """Sizes as people read them: whole GiB as "10G", the rest in MiB."""
+    """A size exactly, as `parse_size` reads it back: whole GiB as "10G", the rest in MiB."""
     return f"{mib // 1024}G" if mib and mib % 1024 == 0 else f"{mib}M"
+
+
+def human_mib(mib: int) -> str:
+    """A size short enough for a table cell: "512M", "9.5G", "96G", "1.9T" (rounded)."""
+    if abs(mib) < 1024:
+        return f"{mib}M"
+    gib = mib / 1024
+    if abs(gib) >= 1024:
+        return f"{gib / 1024:.1f}T"
+    return f"{gib:.0f}G" if abs(gib) >= 100 or gib == int(gib) else f"{gib:.1f}G"
 
 
 def default_allocation(disks: list[Disk], roles: list[str], defaults: VolumeDefaults) -> list[DiskAllocation]:

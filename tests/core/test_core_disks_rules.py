@@ -15,6 +15,8 @@ from fueltui.core.disks import (
     DiskAllocation,
     boot_disk,
     default_allocation,
+    format_mib,
+    human_mib,
     installable,
     node_allocation,
     normalized,
@@ -156,3 +158,15 @@ def test_export_writes_an_operators_allocation_and_not_the_defaults() -> None:
 def test_the_base_document_stays_clean() -> None:
     assert not [f for f in _answers_findings(BASE) if f[0] in CODES]
     assert usable_mib(VDA, True, DEFAULTS) > 0
+
+
+def test_sizes_are_written_back_exactly_and_shown_short() -> None:
+    for mib in (0, 512, 1024, 97919, 20480):
+        assert parse_size(format_mib(mib)) == mib
+    assert [human_mib(m) for m in (512, 1024, 9728, 97919, 2 * 2**20)] == [
+        "512M",
+        "1G",
+        "9.5G",
+        "95.6G",
+        "2.0T",
+    ]

@@ -18,7 +18,14 @@ from textual.widgets import DataTable, Input, Static
 
 from fueltui.api.disks import DiskInfo, NodeDisks, VolumeInfo
 from fueltui.api.schema import NodeRecord
-from fueltui.core.disks import VolumeDefaults, check_allocation, format_mib, parse_size, volume_defaults
+from fueltui.core.disks import (
+    VolumeDefaults,
+    check_allocation,
+    format_mib,
+    human_mib,
+    parse_size,
+    volume_defaults,
+)
 from fueltui.core.model import DiskAllocation, Finding, Severity
 from fueltui.tui.messages import MasterEvent
 from fueltui.tui.screens.base import BaseScreen
@@ -42,6 +49,7 @@ class DisksScreen(BaseScreen):
         "to the nodes page."
     )
     BINDINGS = [
+        Binding("escape", "leave_field", "Back"),
         Binding("plus,equals_sign", "grow", "+1G", key_display="+"),
         Binding("minus", "shrink", "-1G", key_display="-"),
         Binding("ctrl+s", "save", "Save", priority=True),
@@ -137,7 +145,7 @@ class DisksScreen(BaseScreen):
             table.add_column(label, width=width)
         for volume in self.columns:
             table.add_column(volume.id, width=max(6, len(volume.id)))
-        table.add_column("Free", width=6)
+        table.add_column("Free", width=7)
         for disk in view.disks:
             table.add_row(*self._cells(disk), key=disk.key)
         if view.disks:
@@ -148,13 +156,13 @@ class DisksScreen(BaseScreen):
     def _cells(self, disk: DiskInfo) -> list[str | Text]:
         vols = self.alloc.get(disk.key, {})
         free = disk.usable_mib - sum(vols.values())
-        cells: list[str | Text] = [disk.name + (" *" if disk.boot else ""), format_mib(disk.size_mib)]
+        cells: list[str | Text] = [disk.name + (" *" if disk.boot else ""), human_mib(disk.size_mib)]
         for volume in self.columns:
             mib = vols.get(volume.id, 0)
             style = "" if mib or volume.wanted else "dim"
-            cells.append(Text(format_mib(mib) if mib else "·", style=style))
+            cells.append(Text(human_mib(mib) if mib else "·", style=style))
         cells.append(
-            Text(format_mib(free) if free >= 0 else f"-{format_mib(-free)}", style="red" if free < 0 else "")
+            Text(human_mib(free) if free >= 0 else f"-{human_mib(-free)}", style="red" if free < 0 else "")
         )
         return cells
 
@@ -224,12 +232,12 @@ class DisksScreen(BaseScreen):
         line = ""
         if disk is not None:
             free = disk.usable_mib - sum(self.alloc.get(disk.key, {}).values())
-            line = f"{disk.name}: {format_mib(disk.usable_mib)} for volumes, {format_mib(free)} free"
+            line = f"{disk.name}: {human_mib(disk.usable_mib)} for volumes, {human_mib(free)} free"
             if volume is not None:
                 mib = self.alloc.get(disk.key, {}).get(volume.id, 0)
                 where = f" on {volume.mount}" if volume.mount else ""
-                need = f"needs {format_mib(volume.min_mib)}" if volume.wanted else "not used by the roles"
-                line = f"{volume.label}{where}: {format_mib(mib)} here, {need} · {line}"
+                need = f"needs {human_mib(volume.min_mib)}" if volume.wanted else "not used by the roles"
+                line = f"{volume.label}{where}: {human_mib(mib)} here, {need} · {line}"
         self.query_one("#disks-cell", Static).update(line)
 
     @on(DataTable.CellHighlighted, "#disks-table")
