@@ -9,7 +9,9 @@ from textual.widgets import DataTable, Input, Static
 from fueltui.tui.screens.disks import DisksScreen
 from polling import async_wait_until
 from tui.conftest import discover, node_mac, place
+from tui.recorded import mac_of
 from tui.test_environments import settle
+from tui.test_snapshots import app_for, recorded, settled  # noqa: F401  (recorded: the fixture)
 
 GIB_MIB = 1024
 
@@ -109,3 +111,29 @@ async def test_a_bad_size_is_refused_and_nothing_is_lost(master, client, make_ap
         await settle(pilot, lambda: app.screen.__class__.__name__ == "ConfirmScreen", "leave without saving?")
         await pilot.press("n")
         assert isinstance(app.screen, DisksScreen) and screen.dirty
+
+
+def test_snapshot_of_a_node_with_three_disks(snap_compare, recorded) -> None:  # noqa: F811
+    """ops-1 of the recorded environment (base-os; disks of 100 GiB, 2 TiB, 2 TiB) after a typed
+    size that breaks a rule (the base system on a second disk): bars, cursor line, finding."""
+    app = app_for(recorded, "nodes")
+
+    async def run_before(pilot) -> None:
+        async def nodes_listed() -> bool:
+            await pilot.pause()
+            return app.master is not None and app.screen.query_one("#nodes-table", DataTable).row_count == 5
+
+        await async_wait_until(nodes_listed, what="the nodes")
+        app.push_screen(DisksScreen(mac_of(4)))
+        await settle(pilot, lambda: isinstance(app.screen, DisksScreen) and app.screen.columns, "the disks")
+        screen = app.screen
+        assert isinstance(screen, DisksScreen)
+        screen.query_one("#disks-table", DataTable).move_cursor(row=1, column=2)
+        await pilot.press("enter")
+        screen.query_one("#disks-input", Input).value = "20G"
+        await pilot.press("enter")  # the base system on a second disk: refused by the rules
+        screen.query_one("#disks-table", DataTable).move_cursor(row=0, column=2)
+        await settled(pilot)
+
+    assert snap_compare(app, run_before=run_before, terminal_size=(80, 24))
+    assert not app.guarded_errors
