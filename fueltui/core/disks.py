@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import re
 from enum import StrEnum
-from functools import cache
+from functools import cache, cached_property
 from importlib import resources
 from typing import Literal
 
@@ -83,8 +83,12 @@ class VolumeDefaults(Strict):
     volumes: list[VolumeSpec]
     roles: dict[str, list[RoleVolume]]
 
+    @cached_property
+    def _by_id(self) -> dict[str, VolumeSpec]:
+        return {v.id: v for v in self.volumes}
+
     def spec(self, volume: str) -> VolumeSpec | None:
-        return next((v for v in self.volumes if v.id == volume), None)
+        return self._by_id.get(volume)
 
     def wanted(self, roles: list[str]) -> dict[str, Allocate]:
         """Volume -> how much of it the node's roles want (the most any role asks for)."""
