@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from textual.widgets import DataTable, Input, Static
 
+from fueltui.core.model import DiskAllocation
 from fueltui.tui.screens.disks import DisksScreen
 from polling import async_wait_until
 from tui.conftest import discover, node_mac, place
@@ -111,6 +112,34 @@ async def test_a_bad_size_is_refused_and_nothing_is_lost(master, client, make_ap
         await settle(pilot, lambda: app.screen.__class__.__name__ == "ConfirmScreen", "leave without saving?")
         await pilot.press("n")
         assert isinstance(app.screen, DisksScreen) and screen.dirty
+
+
+async def test_a_change_from_another_console_is_not_overwritten(master, client, make_app) -> None:
+    await client.create_environment("prod")
+    await place(client, discover(master, 1), "prod", ["compute"])
+    app = make_app(client, start="nodes", env_name="prod")
+    async with app.run_test(size=(80, 24)) as pilot:
+        screen = await open_disks(pilot, app)
+        go_to(screen, "logs")
+        await pilot.press("plus")
+        assert screen.dirty
+        view = await client.disks(node_mac(1))
+        theirs = [DiskAllocation(disk="vda", volumes={"os": 8192, "logs": 2048, "vm": 8192})]
+        await client.set_disks(node_mac(1), view.revision, theirs)
+        await settle(
+            pilot, lambda: any("changed on the master" in n.message for n in app._notifications), "the news"
+        )
+        mine = dict(screen.alloc["vda"])
+        await pilot.press("ctrl+s")
+        await settle(
+            pilot, lambda: any("changed by someone else" in n.message for n in app._notifications), "409"
+        )
+        assert (await client.node(node_mac(1))).node.disks == theirs  # theirs is kept
+        assert screen.dirty and screen.alloc["vda"] == mine  # and so are my edits, on screen
+        await pilot.press("ctrl+r")
+        await settle(
+            pilot, lambda: not screen.dirty and screen.alloc["vda"] == theirs[0].volumes, "theirs shown"
+        )
 
 
 def test_snapshot_of_a_node_with_three_disks(snap_compare, recorded) -> None:  # noqa: F811

@@ -45,8 +45,8 @@ class DisksScreen(BaseScreen):
         "and volumes (columns). + and - move 1 GiB between the volume and the disk's free space "
         "(taken from the disk's largest other volume when nothing is free); Enter types a size "
         "(10G, 512M, or MiB; 0 removes the volume from the disk). Problems show below at once. "
-        "ctrl+s saves on the master, r goes back to the defaults of the node's roles, Esc returns "
-        "to the nodes page."
+        "ctrl+s saves on the master, r goes back to the defaults of the node's roles, ctrl+r drops "
+        "your edits, Esc returns to the nodes page."
     )
     BINDINGS = [
         Binding("escape", "leave_field", "Back"),
@@ -54,6 +54,7 @@ class DisksScreen(BaseScreen):
         Binding("minus", "shrink", "-1G", key_display="-"),
         Binding("ctrl+s", "save", "Save", priority=True),
         Binding("r", "reset", "Defaults"),
+        Binding("ctrl+r", "revert", "Revert", show=False, priority=True),
     ]
     DEFAULT_CSS = """
     #disks-body { height: 1fr; }
@@ -112,11 +113,18 @@ class DisksScreen(BaseScreen):
         return self.dirty
 
     def on_master_event(self, message: MasterEvent) -> None:
-        if message.event.type == "node.changed" and message.event.data.get("mac") == self.mac:
-            if self.dirty:
-                self.notify("The node changed on the master; ctrl+s saves yours over it, r reloads.")
-            else:
-                self.schedule_reload()
+        data = message.event.data
+        if message.event.type != "node.changed" or data.get("mac") != self.mac:
+            return
+        if self.view is not None and data.get("revision") == self.view.revision:
+            return  # our own write, already shown
+        if self.dirty:
+            self.notify("The node changed on the master; ctrl+r drops your edits and reloads.", timeout=5)
+        else:
+            self.schedule_reload()
+
+    def action_revert(self) -> None:
+        self.schedule_reload()
 
     def allocation(self) -> list[DiskAllocation]:
         return [DiskAllocation(disk=key, volumes=dict(vols)) for key, vols in self.alloc.items() if vols]
@@ -178,7 +186,10 @@ class DisksScreen(BaseScreen):
                 table.update_cell(disk.key, table.ordered_columns[index].key, cell)
         roles = ", ".join(view.roles) or "no roles"
         source = "edited, not saved" if self.dirty else ("set by you" if view.custom else "role defaults")
-        self.query_one("#disks-title", Static).update(f"{view.node} ({roles}) · {source} · * boot disk")
+        title = f"{view.node} ({roles}) · {source} · * boot disk"
+        if not view.disks:
+            title = f"{view.node}: no disks reported yet (discovery fills them in)"
+        self.query_one("#disks-title", Static).update(title)
         self.query_one("#disks-bars", Static).update(self._bars())
         self._describe()
         lines = Text()
@@ -369,6 +380,7 @@ class DisksScreen(BaseScreen):
         saved = await self.call(master.set_disks(self.mac, view.revision, self.allocation()))
         if saved is None:  # refused: the edits stay on screen
             return
+        self.view, self.dirty = saved, False
         self.notify(f"Disks of {saved.node} saved.", timeout=3)
         await self.reload()
 
@@ -381,6 +393,8 @@ class DisksScreen(BaseScreen):
         view = self.view
         if master is None or view is None:
             return
-        if await self.call(master.reset_disks(self.mac, view.revision)) is not None:
+        reset = await self.call(master.reset_disks(self.mac, view.revision))
+        if reset is not None:
+            self.view, self.dirty = reset, False
             self.notify("Back to the defaults for the node's roles.", timeout=3)
             await self.reload()
