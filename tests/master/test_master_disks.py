@@ -188,3 +188,18 @@ def test_cli_shows_sets_refuses_and_resets(run, master: RunningMaster, tmp_path:
     assert (master.state.store.node(MAC).node.disks or [])[0].volumes["logs"] == 4096  # nothing lost
     code, out, _ = run("disks", "lab", "ctl-1", "--reset")
     assert code == 0 and "the defaults for its roles" in out
+
+
+async def test_apply_without_disks_keeps_them_unless_the_roles_change(
+    master: RunningMaster, client: MasterClient
+) -> None:
+    discover(master)
+    await client.apply(ANSWERS, source="lab.yaml")
+    custom = (await client.disks(MAC)).allocation
+    unsaid = ANSWERS.split("    disks:")[0]
+    assert (await client.apply(unsaid, source="lab.yaml")).changes == []
+    assert (await client.disks(MAC)).allocation == custom
+    both = unsaid.replace("roles: [controller]", "roles: [controller, base-os]")
+    await client.apply(both, source="lab.yaml")
+    after = await client.disks(MAC)
+    assert not after.custom and after.allocation != custom and after.findings == []
