@@ -30,6 +30,7 @@ COMMAND_MODULES: tuple[str, ...] = (
     "fueltui.master.cli",
     "fueltui.mirror.cli",
     "fueltui.lab.cli",
+    "fueltui.cli.disks",
 )
 
 

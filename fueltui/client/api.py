@@ -20,6 +20,7 @@ import httpx
 from pydantic import BaseModel, TypeAdapter
 
 from fueltui import statedir
+from fueltui.api.disks import DisksUpdate, NodeDisks
 from fueltui.api.host import MasterHost
 from fueltui.api.schema import (
     API_PREFIX,
@@ -39,7 +40,7 @@ from fueltui.api.schema import (
 from fueltui.client.autostart import log_tail, start_detached
 from fueltui.client.errors import ApiError, ConflictError, MasterUnavailable, NotFoundError
 from fueltui.client.sse import read_sse
-from fueltui.core.model import Bond, BootOptions, Finding, Mode, Release
+from fueltui.core.model import Bond, BootOptions, DiskAllocation, Finding, Mode, Release
 
 M = TypeVar("M", bound=BaseModel)
 JsonBody = Mapping[str, object] | None
@@ -414,6 +415,21 @@ class MasterClient:
 
         body = ResetRequest(revision=revision).model_dump()
         return await self._send(TaskRecord, "POST", f"/environments/{_seg(env)}/reset", body)
+
+    # ------------------------------------------------------------------ Configure Disks
+
+    async def disks(self, mac: str) -> NodeDisks:
+        return await self._get(NodeDisks, f"/nodes/{_seg(mac)}/disks")
+
+    async def set_disks(self, mac: str, revision: int, allocation: list[DiskAllocation]) -> NodeDisks:
+        """Store the node's whole allocation; refused (422, with findings) when the rules object."""
+        body = DisksUpdate(revision=revision, allocation=allocation).model_dump(mode="json")
+        return await self._send(NodeDisks, "PUT", f"/nodes/{_seg(mac)}/disks", body)
+
+    async def reset_disks(self, mac: str, revision: int) -> NodeDisks:
+        """Back to the release's defaults for the node's roles."""
+        body = DisksUpdate(revision=revision, allocation=None).model_dump(mode="json")
+        return await self._send(NodeDisks, "PUT", f"/nodes/{_seg(mac)}/disks", body)
 
 
 def _seg(value: str) -> str:

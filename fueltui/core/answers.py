@@ -11,14 +11,16 @@ takes the release default; a key written as `null` (e.g. `vlan: null`) is explic
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Annotated, Any
 
 import yaml
-from pydantic import Field, ValidationError
+from pydantic import BeforeValidator, Field, ValidationError
 
+from fueltui.core.disks import parse_size
 from fueltui.core.model import (
     Bond,
     BootOptions,
+    DiskAllocation,
     MacAddress,
     Mode,
     NetworkConfig,
@@ -40,6 +42,10 @@ class AnswersEnvironment(Strict):
     settings: Settings | None = None
 
 
+# A volume's size: MiB, or a number with a unit ("10G"); see `fueltui.core.disks.parse_size`.
+DiskSize = Annotated[int, BeforeValidator(parse_size)]
+
+
 class AnswersNode(Strict):
     mac: MacAddress  # the admin (PXE) NIC's MAC: the node's identity
     name: str | None = None
@@ -48,6 +54,14 @@ class AnswersNode(Strict):
     interfaces: dict[str, list[str]] | None = None  # None: Fuel's default assignment; keys NICs or bonds
     bonds: list[Bond] | None = None  # None: the node's bonds stay as they are
     mtu: dict[str, int] | None = None  # NIC name -> MTU
+    # Configure Disks: disk (kernel name or by-path) -> volume -> size; None: the role defaults
+    disks: dict[str, dict[str, DiskSize]] | None = None
+
+
+def disks_from_answers(spec: AnswersNode) -> list[DiskAllocation] | None:
+    if spec.disks is None:
+        return None
+    return [DiskAllocation(disk=disk, volumes=dict(volumes)) for disk, volumes in spec.disks.items()]
 
 
 class Answers(Strict):

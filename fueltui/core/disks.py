@@ -6,34 +6,44 @@ Three pure steps. `default_allocation` gives a node the release's per-role defau
 and its logs on the boot disk at their minimum, the rest to the roles' big volumes);
 `check_allocation` judges any allocation, the default or an operator's; `partition_plan`
 lays an allocation out as GPT partitions (and `sfdisk_script` says it in sfdisk's words) for
-provisioning to write. Sizes are MiB throughout.
+provisioning to write. Sizes are MiB throughout; `parse_size` reads what an operator types.
+
+A node's allocation is stored on the node (`Node.disks`) once the operator sets one; until
+then `node_allocation` gives the defaults, so a role change is followed without asking.
 """
 
 from __future__ import annotations
 
+import re
 from enum import StrEnum
-from functools import cache
+from functools import cache, cached_property
 from importlib import resources
 from typing import Literal
 
 import yaml
 from pydantic import Field
 
-from fueltui.core.model import Disk, Finding, Node, Severity, Strict
+from fueltui.core.model import Disk, DiskAllocation, Finding, Node, Severity, Strict
 
 MIB = 2**20
 SECTOR = 512
 ALIGN_MIB = 1  # partitions start on MiB boundaries; the first MiB holds the GPT
 GPT_TAIL_MIB = 1  # the backup GPT at the end of the disk
 
+# Registered with every other code in `fueltui.core.rules.codes` (paths `nodes[i].disks.*`).
 CODES: dict[str, str] = {
-    "disk-unknown": "an allocation names a disk the node does not have",
+    "disk-unknown": "an allocation names a disk the node does not have (or one nothing is installed on)",
+    "disk-duplicate": "an allocation names one disk twice (by kernel name and by path)",
     "volume-unknown": "an allocation names a volume the release does not define",
     "disk-overcommitted": "the volumes on a disk need more space than the disk has",
     "volume-too-small": "a volume the node's roles need is below its minimum (or missing)",
     "volume-unused": "space given to a volume none of the node's roles uses (warning)",
-    "os-not-on-boot-disk": "the base system is not on the boot disk, where the boot loader goes",
+    "os-not-on-boot-disk": "the base system is not (only) on the boot disk, where the boot loader goes",
 }
+# Not disks to install onto: compressed RAM, RAM disks, loop and network block devices,
+# optical and floppy drives; and anything too small to hold even a partition table.
+NOT_INSTALLABLE = ("zram", "ram", "loop", "nbd", "sr", "fd")
+MIN_DISK_MIB = 1024
 
 
 class Allocate(StrEnum):
@@ -73,8 +83,12 @@ class VolumeDefaults(Strict):
     volumes: list[VolumeSpec]
     roles: dict[str, list[RoleVolume]]
 
+    @cached_property
+    def _by_id(self) -> dict[str, VolumeSpec]:
+        return {v.id: v for v in self.volumes}
+
     def spec(self, volume: str) -> VolumeSpec | None:
-        return next((v for v in self.volumes if v.id == volume), None)
+        return self._by_id.get(volume)
 
     def wanted(self, roles: list[str]) -> dict[str, Allocate]:
         """Volume -> how much of it the node's roles want (the most any role asks for)."""
@@ -86,13 +100,6 @@ class VolumeDefaults(Strict):
                     out[rv.id] = rv.allocate
         # in the release's volume order, so the OS always comes first
         return {v.id: out[v.id] for v in self.volumes if v.id in out}
-
-
-class DiskAllocation(Strict):
-    """One disk's share of the node's volumes: volume id -> MiB."""
-
-    disk: str  # the disk's by-path name when the node reports one, else its kernel name
-    volumes: dict[str, int] = Field(default_factory=dict)
 
 
 @cache
@@ -113,14 +120,99 @@ def usable_mib(disk: Disk, boot: bool, defaults: VolumeDefaults) -> int:
     return max(0, disk.size_bytes // MIB - reserve - GPT_TAIL_MIB)
 
 
+def installable(disks: list[Disk]) -> list[Disk]:
+    """The disks an OS and volumes can go on, in the node's order."""
+    return [
+        d for d in disks if not d.name.startswith(NOT_INSTALLABLE) and d.size_bytes // MIB >= MIN_DISK_MIB
+    ]
+
+
 def boot_disk(disks: list[Disk]) -> Disk | None:
-    """The first disk the node lists: the one its firmware boots (Fuel's choice too)."""
-    return disks[0] if disks else None
+    """The first installable disk the node lists: the one its firmware boots (Fuel's choice too)."""
+    usable = installable(disks)
+    return usable[0] if usable else None
+
+
+def node_allocation(node: Node, defaults: VolumeDefaults) -> list[DiskAllocation]:
+    """What the node's disks hold: the operator's allocation, else the release's defaults."""
+    if node.disks is not None:
+        return [a.model_copy(deep=True) for a in node.disks]
+    return default_allocation(node.facts.disks, node.roles, defaults)
+
+
+def find_disk(disks: list[Disk], key: str) -> Disk | None:
+    """The installable disk an allocation names, by its by-path name or its kernel name."""
+    return next((d for d in installable(disks) if key in (d.by_path, d.name)), None)
+
+
+def normalized(disks: list[Disk], allocation: list[DiskAllocation]) -> list[DiskAllocation]:
+    """The allocation with every known disk under its stable name (by-path when reported);
+    names no disk matches stay as given, for the rules to report."""
+    out = []
+    for alloc in allocation:
+        disk = find_disk(disks, alloc.disk)
+        out.append(alloc.model_copy(update={"disk": disk_key(disk) if disk else alloc.disk}, deep=True))
+    return out
+
+
+# Units are binary whatever their spelling: disks are planned in MiB.
+UNITS = {
+    "": 1,
+    "m": 1,
+    "mb": 1,
+    "mib": 1,
+    "g": 1024,
+    "gb": 1024,
+    "gib": 1024,
+    "t": 2**20,
+    "tb": 2**20,
+    "tib": 2**20,
+}
+SIZE = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*([a-z]*)\s*$")
+MAX_MIB = 2**40  # an exbibyte: no disk is larger, anything beyond is a typo
+SIZE_HINT = "give MiB (10240) or a number with M, G or T (10G, 1.5T)"
+
+
+def parse_size(value: object) -> int:
+    """MiB from what an operator types: 10240, "10240", "512M", "10G", "1.5 TiB"."""
+    if isinstance(value, bool) or not isinstance(value, int | str):
+        raise ValueError(f"{value!r} is not a size: {SIZE_HINT}")
+    if isinstance(value, int):
+        if value < 0:
+            raise ValueError(f"{value}: a size cannot be negative")
+        mib = float(value)
+    else:
+        match = SIZE.match(value.lower())
+        if match is None or match.group(2) not in UNITS:
+            shown = value if len(value) <= 20 else value[:17] + "..."
+            raise ValueError(f"{shown!r} is not a size: {SIZE_HINT}")
+        mib = float(match.group(1)) * UNITS[match.group(2)]
+    if mib > MAX_MIB:
+        raise ValueError(f"{value!r} is larger than any disk")
+    if mib != int(mib):
+        raise ValueError(f"{value!r} is not a whole number of MiB")
+    return int(mib)
+
+
+def format_mib(mib: int) -> str:
+    """A size exactly, as `parse_size` reads it back: whole GiB as "10G", the rest in MiB."""
+    return f"{mib // 1024}G" if mib and mib % 1024 == 0 else f"{mib}M"
+
+
+def human_mib(mib: int) -> str:
+    """A size short enough for a table cell: "512M", "9.5G", "96G", "1.9T" (rounded)."""
+    if abs(mib) < 1024:
+        return f"{mib}M"
+    gib = mib / 1024
+    if abs(gib) >= 1024:
+        return f"{gib / 1024:.1f}T"
+    return f"{gib:.0f}G" if abs(gib) >= 100 or gib == int(gib) else f"{gib:.1f}G"
 
 
 def default_allocation(disks: list[Disk], roles: list[str], defaults: VolumeDefaults) -> list[DiskAllocation]:
     """The release's defaults for this node: every wanted volume at its minimum (the boot disk
     first), `full-disk` volumes on whole other disks, the rest shared by the `all` volumes."""
+    disks = installable(disks)
     if not disks:
         return []
     wanted = defaults.wanted(roles)
@@ -164,24 +256,51 @@ def _f(code: str, path: str, message: str, severity: Severity = Severity.error) 
     return Finding(code=code, path=path, message=message, severity=severity)
 
 
-def check_allocation(node: Node, allocation: list[DiskAllocation], defaults: VolumeDefaults) -> list[Finding]:
-    """Every problem with `allocation` for `node`, as findings under `nodes.<name>.disks`."""
-    base = f"nodes.{node.name}.disks"
-    disks = node.facts.disks
-    by_key = {disk_key(d): d for d in disks} | {d.name: d for d in disks}
+def check_allocation(
+    node: Node, allocation: list[DiskAllocation], defaults: VolumeDefaults, path: str | None = None
+) -> list[Finding]:
+    """Every problem with `allocation` for `node`, as findings under `<path>.disks` (`path` is
+    the node's place in an answers file, "nodes[1]"; by default `nodes.<name>`). A node whose
+    disks are not known (an answers file checked offline) is judged on its volumes only."""
+    base = f"{path or f'nodes.{node.name}'}.disks"
+    disks = installable(node.facts.disks)
+    known = bool(disks)
     boot = boot_disk(disks)
     wanted = defaults.wanted(node.roles)
     findings: list[Finding] = []
     totals: dict[str, int] = {}
+    os_disks: list[str] = []
+    seen: dict[str, str] = {}
     for alloc in allocation:
-        disk = by_key.get(alloc.disk)
+        disk = find_disk(disks, alloc.disk)
         where = f"{base}.{alloc.disk}"
-        if disk is None:
-            findings.append(_f("disk-unknown", where, f"node {node.name} has no disk {alloc.disk!r}"))
+        if known and disk is None:
+            ignored = any(alloc.disk in (d.name, d.by_path) for d in node.facts.disks)
+            why = "nothing is installed on it (too small, or not a real disk)" if ignored else "no such disk"
+            names = ", ".join(d.name for d in disks) or "none"
+            findings.append(
+                _f("disk-unknown", where, f"node {node.name}: {alloc.disk!r}: {why}; its disks: {names}")
+            )
             continue
+        if disk is not None:
+            if disk.name in seen:
+                message = (
+                    f"{disk.name} is listed twice (as {seen[disk.name]!r} and {alloc.disk!r}); give it once"
+                )
+                findings.append(_f("disk-duplicate", where, message))
+                continue
+            seen[disk.name] = alloc.disk
         for vol, mib in alloc.volumes.items():
-            if defaults.spec(vol) is None:
-                findings.append(_f("volume-unknown", f"{where}.{vol}", f"the release has no volume {vol!r}"))
+            spec = defaults.spec(vol)
+            if spec is None:
+                known_vols = ", ".join(v.id for v in defaults.volumes)
+                findings.append(
+                    _f(
+                        "volume-unknown",
+                        f"{where}.{vol}",
+                        f"the release has no volume {vol!r}; it has {known_vols}",
+                    )
+                )
                 continue
             totals[vol] = totals.get(vol, 0) + mib
             if vol not in wanted and mib > 0:
@@ -189,20 +308,24 @@ def check_allocation(node: Node, allocation: list[DiskAllocation], defaults: Vol
                     _f(
                         "volume-unused",
                         f"{where}.{vol}",
-                        f"{mib} MiB for {vol} on {disk.name}, which none of the roles "
+                        f"{mib} MiB for {spec.label} on {alloc.disk}, which none of the roles "
                         f"({', '.join(node.roles) or 'none'}) uses",
                         Severity.warning,
                     )
                 )
-            if vol == "os" and mib > 0 and disk is not boot:
-                findings.append(
-                    _f(
-                        "os-not-on-boot-disk",
-                        f"{where}.os",
-                        f"the base system is on {disk.name}; it must be on the boot disk "
-                        f"{boot.name if boot else '?'}",
+            if vol == "os" and mib > 0:
+                os_disks.append(alloc.disk)
+                if disk is not None and disk is not boot:
+                    findings.append(
+                        _f(
+                            "os-not-on-boot-disk",
+                            f"{where}.os",
+                            f"the base system is on {disk.name}; it must be on the boot disk "
+                            f"{boot.name if boot else '?'} only",
+                        )
                     )
-                )
+        if disk is None:
+            continue
         used = sum(m for v, m in alloc.volumes.items() if defaults.spec(v) is not None)
         room = usable_mib(disk, disk is boot, defaults)
         if used > room:
@@ -210,9 +333,18 @@ def check_allocation(node: Node, allocation: list[DiskAllocation], defaults: Vol
                 _f(
                     "disk-overcommitted",
                     where,
-                    f"{disk.name} has {room} MiB for volumes; {used} MiB are allocated on it",
+                    f"{disk.name} has {room} MiB for volumes; {used} MiB are allocated on it "
+                    f"({used - room} MiB too many)",
                 )
             )
+    if not known and len(os_disks) > 1:
+        findings.append(
+            _f(
+                "os-not-on-boot-disk",
+                f"{base}.{os_disks[1]}.os",
+                f"the base system is one partition on the boot disk; it is on {', '.join(os_disks)}",
+            )
+        )
     for vol in wanted:
         spec = defaults.spec(vol)
         if spec is not None and totals.get(vol, 0) < max(spec.min_mib, 1):
@@ -279,11 +411,10 @@ def partition_plan(
     """GPT partitions per disk: on the boot disk a BIOS boot and an EFI system partition
     (so the same disk boots under both firmwares), then each volume in the release's order.
     Disks the allocation does not use are left alone. Check the allocation first."""
-    by_key = {disk_key(d): d for d in disks} | {d.name: d for d in disks}
     boot = boot_disk(disks)
     plans = []
     for alloc in allocation:
-        disk = by_key.get(alloc.disk)
+        disk = find_disk(disks, alloc.disk)
         if disk is None or not any(alloc.volumes.values()):
             continue
         parts = _layout(disk, disk is boot, alloc.volumes, defaults)

@@ -211,6 +211,8 @@ def answers_node(node: Node) -> AnswersNode:
         fields["bonds"] = [bond.model_copy() for bond in node.bonds]
     if node.mtu:
         fields["mtu"] = dict(node.mtu)
+    if node.disks is not None:  # the defaults are not written: they follow the roles
+        fields["disks"] = {alloc.disk: dict(alloc.volumes) for alloc in node.disks}
     return AnswersNode.model_validate(fields)
 
 

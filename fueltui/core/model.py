@@ -318,6 +318,21 @@ class NodeFacts(Strict):
     can_bond: bool | None = None  # the kernel can make bonding devices (None: not known)
 
 
+class DiskAllocation(Strict):
+    """One disk's share of a node's volumes (Configure Disks): volume id -> MiB."""
+
+    disk: str  # the disk's by-path name when the node reports one, else its kernel name
+    volumes: dict[str, int] = Field(default_factory=dict)
+
+    @field_validator("volumes")
+    @classmethod
+    def _sizes(cls, value: dict[str, int]) -> dict[str, int]:
+        for volume, mib in value.items():
+            if mib < 0:
+                raise ValueError(f"{volume}: a size cannot be negative ({mib} MiB)")
+        return value
+
+
 class NodeStatus(StrEnum):
     discover = "discover"
     provisioning = "provisioning"
@@ -363,6 +378,8 @@ class Node(Strict):
     interfaces: dict[str, list[str]] = Field(default_factory=dict)  # NIC or bond name -> networks
     bonds: list[Bond] = Field(default_factory=list)
     mtu: dict[str, int] = Field(default_factory=dict)  # NIC name -> MTU (a bond's is in the bond)
+    # Configure Disks: the operator's allocation; None follows the release's role defaults.
+    disks: list[DiskAllocation] | None = None
 
     @property
     def pxe_nic(self) -> Nic | None:

@@ -34,8 +34,7 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     up.add_argument(
         "--os",
         action="store_true",
-        help="nodes run the release's OS image (Debian 13, from `fueltui mirror sync`), "
-        "not the host's /",
+        help="nodes run the release's OS image (Debian 13, from `fueltui mirror sync`), not the host's /",
     )
     up.set_defaults(func=_up)
 

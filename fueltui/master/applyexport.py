@@ -13,8 +13,16 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from fueltui.api.schema import ApplyResult
-from fueltui.core.answers import Answers, AnswersError, AnswersNode, dump_answers, load_answers
+from fueltui.core.answers import (
+    Answers,
+    AnswersError,
+    AnswersNode,
+    disks_from_answers,
+    dump_answers,
+    load_answers,
+)
 from fueltui.core.bonds import fold_into_bonds
+from fueltui.core.disks import normalized
 from fueltui.core.environment import answers_from_environment, environment_from_answers, networks_for_node
 from fueltui.core.model import Environment, Finding, Node, NodeFacts, Release, Severity
 from fueltui.master import corerules
@@ -208,6 +216,12 @@ def _node_after(node: Node, spec: AnswersNode, env: Environment, release: Releas
             networks = networks_for_node(env, release, spec.roles)
             interfaces, _ = corerules.default_interfaces(node.facts.nics, networks, env, release)
         interfaces = fold_into_bonds(interfaces, spec.bonds if spec.bonds is not None else node.bonds)
+    # Disks the file leaves unsaid are kept, unless the roles change: then the defaults follow.
+    disks = disks_from_answers(spec)
+    if disks is not None:
+        disks = normalized(node.facts.disks, disks)
+    elif list(spec.roles) == node.roles:
+        disks = node.disks
     return node.model_copy(
         update={
             "name": spec.name or node.name,
@@ -216,5 +230,6 @@ def _node_after(node: Node, spec: AnswersNode, env: Environment, release: Releas
             "interfaces": {nic: list(nets) for nic, nets in interfaces.items()},
             "bonds": list(spec.bonds) if spec.bonds is not None else list(node.bonds),
             "mtu": dict(spec.mtu) if spec.mtu is not None else dict(node.mtu),
+            "disks": disks,
         }
     )

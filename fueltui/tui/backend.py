@@ -9,6 +9,7 @@ from __future__ import annotations
 from collections.abc import AsyncIterator
 from typing import Protocol
 
+from fueltui.api.disks import NodeDisks
 from fueltui.api.host import MasterHost
 from fueltui.api.schema import (
     BootOptionsRecord,
@@ -19,7 +20,7 @@ from fueltui.api.schema import (
     NodeRecord,
     TaskRecord,
 )
-from fueltui.core.model import Bond, BootOptions, Finding, Mode, Release
+from fueltui.core.model import Bond, BootOptions, DiskAllocation, Finding, Mode, Release
 
 
 class MasterAPI(Protocol):
@@ -71,6 +72,9 @@ class MasterAPI(Protocol):
     async def cloud(self, env: str) -> CloudAccess: ...
     async def openrc(self, env: str) -> str: ...
     async def reset_environment(self, env: str, revision: int) -> TaskRecord: ...
+    async def disks(self, mac: str) -> NodeDisks: ...
+    async def set_disks(self, mac: str, revision: int, allocation: list[DiskAllocation]) -> NodeDisks: ...
+    async def reset_disks(self, mac: str, revision: int) -> NodeDisks: ...
 
 
 def describe_error(exc: BaseException) -> str:

@@ -99,6 +99,7 @@ FAILING: dict[str, list[DiskAllocation]] = {
         DiskAllocation(disk="vda", volumes={"logs": 1024, "vm": 4000}),
         DiskAllocation(disk="vdb", volumes={"os": 8000}),
     ],
+    "disk-duplicate": [*VALID, DiskAllocation(disk="vda", volumes={"vm": 100})],  # vda is 00:07.0
 }
 
 

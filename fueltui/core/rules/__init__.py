@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from fueltui.core.answers import Answers, AnswersNode
+from fueltui.core.answers import Answers, AnswersNode, disks_from_answers
 from fueltui.core.bonds import fold_into_bonds
 from fueltui.core.environment import ADMIN, environment_from_answers, networks_for_node
 from fueltui.core.ipalloc import allocate
@@ -17,6 +17,7 @@ from fueltui.core.model import Environment, Finding, Node, NodeFacts, Release, S
 from fueltui.core.nicdefaults import default_interfaces
 from fueltui.core.releases import default_release, get_release, shipped_releases
 from fueltui.core.rules.bootopts import check_boot_options
+from fueltui.core.rules.disks import check_disks
 from fueltui.core.rules.interfaces import check_drop, check_interfaces, check_nodes
 from fueltui.core.rules.names import check_environment_name, check_nic_name
 from fueltui.core.rules.networks import check_networks
@@ -25,6 +26,7 @@ from fueltui.core.rules.roles import check_roles, role_blockers, role_summary
 __all__ = [
     "check_answers",
     "check_boot_options",
+    "check_disks",
     "check_drop",
     "check_environment",
     "check_environment_name",
@@ -75,6 +77,7 @@ def check_environment(env: Environment, release: Release, nodes: Sequence[Node])
     for i, node in enumerate(nodes):
         if node.interfaces or node.facts.nics:
             findings += check_interfaces(node, env, release, path=f"nodes[{i}]")
+        findings += check_disks(node, release, path=f"nodes[{i}]")
     findings += check_nodes(nodes)
     findings += allocate(env, release, nodes).findings
     return findings
@@ -90,6 +93,7 @@ def node_from_answers(spec: AnswersNode) -> Node:
         interfaces=dict(spec.interfaces or {}),
         bonds=list(spec.bonds or []),
         mtu=dict(spec.mtu or {}),
+        disks=disks_from_answers(spec),
     )
 
 
@@ -127,5 +131,6 @@ def check_answers(answers: Answers) -> list[Finding]:
             findings += [f.model_copy(update={"path": f"nodes[{i}].{f.path}"}) for f in notes]
         if given.interfaces is not None or given.nics or given.bonds:
             findings += check_interfaces(node, env, release, path=f"nodes[{i}]")
+        findings += check_disks(node, release, path=f"nodes[{i}]")
     findings += allocate(env, release, nodes).findings
     return findings

@@ -3,6 +3,8 @@ other tools match on them, so a code is never renamed or reused for something el
 
 from __future__ import annotations
 
+from fueltui.core.disks import CODES as DISK_CODES
+
 CODES: dict[str, str] = {
     # master boot options (path `master.*`)
     "ip-invalid": "the master's address is not a usable IPv4 host address",
@@ -67,4 +69,6 @@ CODES: dict[str, str] = {
     # the answers file itself
     "environment-name-invalid": "the environment name is not letters, digits, '.', '_', '-' (at most 64)",
     "release-unknown": "the environment names a release that is not shipped",
+    # Configure Disks (path `nodes[i].disks.*`): their home is `fueltui.core.disks`
+    **DISK_CODES,
 }

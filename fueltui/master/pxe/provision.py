@@ -20,7 +20,7 @@ from pathlib import Path
 
 import asyncssh
 
-from fueltui.core.disks import check_allocation, default_allocation, partition_plan, volume_defaults
+from fueltui.core.disks import check_allocation, node_allocation, partition_plan, volume_defaults
 from fueltui.core.model import NodeStatus, Severity
 from fueltui.core.payload.data import HTTP_PORT
 from fueltui.core.releases import default_release, get_release
@@ -100,7 +100,7 @@ async def provision_node(fanout: Fanout, store: Store, state_dir: Path, mac: str
     defaults = volume_defaults(release.id)
     if defaults is None:
         raise ProvisionError(f"release {release.id} has no disk defaults")
-    allocation = default_allocation(node.facts.disks, node.roles, defaults)
+    allocation = node_allocation(node, defaults)  # the operator's, else the role defaults
     errors = [f for f in check_allocation(node, allocation, defaults) if f.severity == Severity.error]
     if errors:
         raise ProvisionError("; ".join(f.message for f in errors))

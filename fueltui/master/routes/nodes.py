@@ -40,7 +40,7 @@ async def update_node(request: Request, mac: str, body: NodeUpdate) -> NodeRecor
         if body.environment is not None:
             store.environment(body.environment)
         environment = body.environment
-        updates.update(environment=environment, roles=[], interfaces={}, bonds=[])
+        updates.update(environment=environment, roles=[], interfaces={}, bonds=[], disks=None)
     if "roles" in given and body.roles is not None:
         if environment is None and body.roles:
             raise Invalid(
@@ -52,6 +52,8 @@ async def update_node(request: Request, mac: str, body: NodeUpdate) -> NodeRecor
             if unknown:
                 raise Invalid(f"release {release.id} has no role {', '.join(unknown)}", code="unknown-role")
         updates["roles"] = list(dict.fromkeys(body.roles))
+        if updates["roles"] != node.roles:
+            updates["disks"] = None  # other roles, other volumes: back to the defaults (as Fuel)
     bonds = node.bonds
     if "bonds" in given and body.bonds is not None:
         bonds = [bond.model_copy() for bond in body.bonds]

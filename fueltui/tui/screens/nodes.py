@@ -53,7 +53,8 @@ class NodesScreen(BaseScreen):
         "of the working environment's release (first letters of the role). `[x]` assigned, "
         "`[ ]` free, `[-]` not possible here — the reason shows below when the cursor is on it. "
         "Space toggles the role under the cursor on the marked rows (m marks), or on the cursor "
-        "row. a adds nodes to the environment, x removes them, e renames."
+        "row. a adds nodes to the environment, x removes them, e renames, d configures the "
+        "node's disks."
     )
     BINDINGS = [
         Binding("space", "toggle_role", "Role"),
@@ -61,6 +62,7 @@ class NodesScreen(BaseScreen):
         Binding("a", "add", "Add"),
         Binding("x", "remove", "Remove"),
         Binding("e", "rename", "Rename"),
+        Binding("d", "disks", "Disks", show=False),  # in the help; the footer is full at 80 columns
     ]
 
     def __init__(self) -> None:
@@ -337,3 +339,11 @@ class NodesScreen(BaseScreen):
             return
         await self.call(master.update_node(record.node.mac, record.revision, name=name))
         await self.reload()
+
+    def action_disks(self) -> None:
+        node, _ = self._cursor()
+        if node is None:
+            return
+        from fueltui.tui.screens.disks import DisksScreen
+
+        self.app.push_screen(DisksScreen(node.mac))

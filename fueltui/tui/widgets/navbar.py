@@ -20,7 +20,6 @@ PAGES: tuple[tuple[str, str, str], ...] = (
 )
 
 
-
 class NavBar(Static):
     """`1 Master 2 Envs …` with the current page marked by brackets, not only by colour."""
 
