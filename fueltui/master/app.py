@@ -206,6 +206,10 @@ def create_app(
 
     for module in (environments, nodes, tasks, actions, cloud, stream, host, predeploy):
         app.include_router(module.router, prefix=API_PREFIX)
+    from fueltui.master.routes import envactions, nodedetails, settings
+
+    for module in (settings, envactions, nodedetails):
+        app.include_router(module.router, prefix=API_PREFIX)
     app.add_middleware(BodyLimit, refuse=error_response)
     app.add_middleware(TokenGuard, token=token)  # added last: runs first, before any body is read
     return app

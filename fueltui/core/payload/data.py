@@ -82,6 +82,7 @@ class PayloadData(Strict):
     vlan_range: tuple[int, int] | None = None
     controllers: list[str] = Field(default_factory=list)  # names; the first is the primary
     secrets: PayloadSecrets
+    debug: bool = False  # the Settings page's debug logging: `debug = true` in every service
 
     @property
     def keystone_public(self) -> str:
@@ -146,6 +147,7 @@ def build_payload(
         vlan_range=neutron.vlan_range,
         controllers=list(controllers),
         secrets=secrets,
+        debug=env.settings.common.debug,
     )
 
 

@@ -73,7 +73,7 @@ def render_keystone(view: NodeView) -> str:
     data = view.data
     conf = ini(
         {
-            "DEFAULT": {"log_dir": "/var/log/keystone", "use_stderr": False},
+            "DEFAULT": {"debug": data.debug or None, "log_dir": "/var/log/keystone", "use_stderr": False},
             "database": {"connection": db_url(data, "keystone")},
             "token": {"provider": "fernet"},
             "cache": {
@@ -192,6 +192,7 @@ def render_glance(view: NodeView) -> str:
     conf = ini(
         {
             "DEFAULT": {
+                "debug": data.debug or None,  # the Settings page: None leaves the file as it was
                 "enabled_backends": "file:file",
                 "workers": 1,
                 "log_dir": "/var/log/glance",
@@ -223,7 +224,7 @@ def render_placement(view: NodeView) -> str:
     data = view.data
     conf = ini(
         {
-            "DEFAULT": {"log_dir": "/var/log/placement", "use_stderr": False},
+            "DEFAULT": {"debug": data.debug or None, "log_dir": "/var/log/placement", "use_stderr": False},
             "placement_database": {"connection": db_url(data, "placement")},
             "api": {"auth_strategy": "keystone"},
             "keystone_authtoken": authtoken(data, "placement"),
@@ -248,6 +249,7 @@ def nova_conf(view: NodeView) -> str:
     mgmt = data.management_vip
     sections: dict[str, dict[str, object]] = {
         "DEFAULT": {
+            "debug": data.debug or None,  # the Settings page: None leaves the file as it was
             "transport_url": rabbit_url(data),
             "my_ip": view.management_ip,  # the package writes the build host's address here
             "state_path": "/var/lib/nova",
@@ -315,6 +317,7 @@ def neutron_conf(view: NodeView) -> str:
     data = view.data
     sections: dict[str, dict[str, object]] = {
         "DEFAULT": {
+            "debug": data.debug or None,  # the Settings page: None leaves the file as it was
             "core_plugin": "ml2",
             "service_plugins": "router",
             "transport_url": rabbit_url(data),
