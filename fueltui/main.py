@@ -28,6 +28,7 @@ COMMAND_MODULES: tuple[str, ...] = (
     "fueltui.master.cli",
     "fueltui.mirror.cli",
     "fueltui.lab.cli",
+    "fueltui.cli.settings",
 )
 
 
