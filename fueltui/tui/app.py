@@ -40,6 +40,7 @@ from fueltui.tui.screens.logs import LogsScreen
 from fueltui.tui.screens.master_setup import MasterSetupScreen
 from fueltui.tui.screens.networks import NetworksScreen
 from fueltui.tui.screens.nodes import NodesScreen
+from fueltui.tui.screens.settings import SettingsScreen
 from fueltui.tui.screens.verify import VerifyScreen
 from fueltui.tui.widgets.navbar import PAGES, NavBar
 
@@ -55,6 +56,7 @@ PAGE_SCREENS: dict[str, type[BaseScreen]] = {
     "deploy": DeployScreen,
     "health": HealthScreen,
     "logs": LogsScreen,
+    "settings": SettingsScreen,
 }
 
 Connector = Callable[[], Awaitable[MasterAPI]]

@@ -6,10 +6,11 @@ unix socket) in the product and in most tests; anything that speaks the same met
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Mapping
 from typing import Protocol
 
 from fueltui.api.host import MasterHost
+from fueltui.api.nodedetails import NodeDetails
 from fueltui.api.schema import (
     BootOptionsRecord,
     CloudAccess,
@@ -19,6 +20,7 @@ from fueltui.api.schema import (
     NodeRecord,
     TaskRecord,
 )
+from fueltui.api.settings import AdminPassword, SettingsRecord
 from fueltui.core.model import BootOptions, Finding, Mode, Release
 
 
@@ -68,6 +70,13 @@ class MasterAPI(Protocol):
     async def health(self, env: str, groups: list[str] | None = None) -> TaskRecord: ...
     async def cloud(self, env: str) -> CloudAccess: ...
     async def openrc(self, env: str) -> str: ...
+    async def settings(self, env: str) -> SettingsRecord: ...
+    async def update_settings(
+        self, env: str, changes: Mapping[str, bool | int | str], revision: int
+    ) -> SettingsRecord: ...
+    async def admin_password(self, env: str) -> AdminPassword: ...
+    async def rename_environment(self, env: str, new_name: str, revision: int) -> EnvironmentRecord: ...
+    async def node_details(self, mac: str) -> NodeDetails: ...
 
 
 def describe_error(exc: BaseException) -> str:
