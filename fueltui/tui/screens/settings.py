@@ -29,6 +29,11 @@ PATH_PREFIX = "environment.settings."
 Value = bool | int | str
 
 
+def on_off(value: bool) -> str:
+    """A box's state in words: the console's colours alone do not tell a ticked box."""
+    return "yes" if value else "no"
+
+
 def widget_id(key: str) -> str:
     return "set-" + key.replace(".", "-").replace("_", "-")
 
@@ -39,7 +44,7 @@ class SettingRow(Vertical):
     DEFAULT_CSS = """
     SettingRow { height: auto; }
     SettingRow > Horizontal { height: 1; }
-    SettingRow .label { width: 36; }
+    SettingRow .label { width: 38; }
     SettingRow Input, SettingRow Select { width: 1fr; }
     SettingRow Checkbox { width: 1fr; border: none; padding: 0; height: 1; }
     SettingRow .marker { width: 13; padding-left: 1; color: $text-muted; }
@@ -61,7 +66,7 @@ class SettingRow(Vertical):
     def _editor(self) -> Widget:
         field, ident = self.field, widget_id(self.field.key)
         if field.type == "bool":
-            return Checkbox("", bool(field.value), id=ident, compact=True)
+            return Checkbox(on_off(bool(field.value)), bool(field.value), id=ident, compact=True)
         if field.type == "select":
             options = [(choice, choice) for choice in field.choices]
             return Select(options, value=str(field.value), allow_blank=False, id=ident, compact=True)
@@ -77,12 +82,17 @@ class SettingRow(Vertical):
         editor = self.editor
         if isinstance(editor, Checkbox):
             editor.value = bool(field.value)
+            editor.label = on_off(editor.value)
         elif isinstance(editor, Select | Input):
             editor.value = str(field.value)
         editor.disabled = field.locked or field.restricted is not None
         marker = "🔒 locked" if field.locked else ("n/a" if field.restricted else "")
         self.query_one(".marker", Static).update(marker)
         self.problems([])
+
+    @on(Checkbox.Changed)
+    def _toggled(self, event: Checkbox.Changed) -> None:
+        event.checkbox.label = on_off(event.value)
 
     def typed(self) -> Value:
         """What the operator typed or chose, parsed by the core (SettingError when it is not)."""
@@ -177,9 +187,7 @@ class SettingsScreen(BaseScreen):
     def _show(self, record: SettingsRecord) -> None:
         self.record = record
         state = "deployed: locked fields cannot change" if record.deployed else "not deployed"
-        self.query_one("#settings-status", Static).update(
-            f"Settings of {record.environment} — {state}. ctrl+s saves, ctrl+o shows the admin password."
-        )
+        self.query_one("#settings-status", Static).update(f"Settings of {record.environment} — {state}.")
         for group in record.groups:
             for field in group.fields:
                 if field.key in self.rows:
