@@ -31,6 +31,7 @@ COMMAND_MODULES: tuple[str, ...] = (
     "fueltui.mirror.cli",
     "fueltui.lab.cli",
     "fueltui.cli.disks",
+    "fueltui.cli.settings",
 )
 
 

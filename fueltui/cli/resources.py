@@ -98,9 +98,25 @@ def cmd_envs(args: argparse.Namespace) -> int:
             print("no environments yet (create one in the TUI, or `fueltui apply answers.yaml`)")
             return EXIT_OK
         table(("NAME", "STATUS", "MODE", "RELEASE", "NODES", "REV"), rows)
+        for line in await handover_lines(client, [r.environment.name for r in envs]):
+            print(line)
         return EXIT_OK
 
     return with_client(work)
+
+
+async def handover_lines(client: MasterClient, names: list[str]) -> list[str]:
+    """The cloud each deployed environment hands over (#15.7), asked of the master each time:
+    derived from what is deployed now, never a stored string."""
+    lines: list[str] = []
+    for name in names:
+        try:
+            access = await client.cloud(name)
+        except NotFoundError:
+            continue  # no cloud yet
+        if access.deployed:
+            lines.append(f"{name}: Horizon {access.horizon_url}  Keystone {access.keystone_url}")
+    return ["", *lines] if lines else []
 
 
 def cmd_nodes(args: argparse.Namespace) -> int:

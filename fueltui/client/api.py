@@ -21,7 +21,9 @@ from pydantic import BaseModel, TypeAdapter
 
 from fueltui import statedir
 from fueltui.api.disks import DisksUpdate, NodeDisks
+from fueltui.api.envactions import EnvironmentRename
 from fueltui.api.host import MasterHost
+from fueltui.api.nodedetails import NodeDetails
 from fueltui.api.schema import (
     API_PREFIX,
     ApplyResult,
@@ -37,6 +39,7 @@ from fueltui.api.schema import (
     NodeRecord,
     TaskRecord,
 )
+from fueltui.api.settings import AdminPassword, SettingsRecord, SettingsUpdate
 from fueltui.client.autostart import log_tail, start_detached
 from fueltui.client.errors import ApiError, ConflictError, MasterUnavailable, NotFoundError
 from fueltui.client.sse import read_sse
@@ -430,6 +433,29 @@ class MasterClient:
         """Back to the release's defaults for the node's roles."""
         body = DisksUpdate(revision=revision, allocation=None).model_dump(mode="json")
         return await self._send(NodeDisks, "PUT", f"/nodes/{_seg(mac)}/disks", body)
+
+    # ------------------------------------------------------------------ settings, actions, node details
+
+    async def settings(self, env: str) -> SettingsRecord:
+        return await self._get(SettingsRecord, f"/environments/{_seg(env)}/settings")
+
+    async def update_settings(
+        self, env: str, changes: Mapping[str, bool | int | str], revision: int
+    ) -> SettingsRecord:
+        """Change settings by key; ConflictError when the environment moved on since `revision`
+        or a changed field is locked after a deploy (code `setting-locked`)."""
+        body = SettingsUpdate(revision=revision, changes=dict(changes)).model_dump(mode="json")
+        return await self._send(SettingsRecord, "PUT", f"/environments/{_seg(env)}/settings", body)
+
+    async def admin_password(self, env: str) -> AdminPassword:
+        return await self._send(AdminPassword, "POST", f"/environments/{_seg(env)}/settings/password")
+
+    async def rename_environment(self, env: str, new_name: str, revision: int) -> EnvironmentRecord:
+        body = EnvironmentRename(name=new_name, revision=revision).model_dump(mode="json")
+        return await self._send(EnvironmentRecord, "POST", f"/environments/{_seg(env)}/rename", body)
+
+    async def node_details(self, mac: str) -> NodeDetails:
+        return await self._get(NodeDetails, f"/nodes/{_seg(mac)}/details")
 
 
 def _seg(value: str) -> str:

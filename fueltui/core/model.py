@@ -207,6 +207,33 @@ class PayloadMeta(Strict):
         return sorted({p for pkgs in self.packages.values() for p in pkgs})
 
 
+SettingType = Literal["text", "bool", "select", "int"]
+
+
+class SettingField(Strict):
+    """One field of the Settings page: `key` is its dotted path in `Environment.settings`."""
+
+    key: str
+    type: SettingType
+    label: str
+    description: str = ""
+    default: bool | int | str
+    choices: list[str] = Field(default_factory=list)  # select
+    min: int | None = None  # int
+    max: int | None = None
+    # The field may not leave its default while a restriction holds (or ever, when unavailable).
+    restrictions: list[Restriction] = Field(default_factory=list)
+    unavailable: str | None = None
+    locked_after_deploy: bool = False
+
+
+class SettingsGroup(Strict):
+    id: str
+    label: str
+    description: str = ""
+    fields: list[SettingField]
+
+
 class Release(Strict):
     id: str
     name: str
@@ -219,6 +246,7 @@ class Release(Strict):
     deployment_tasks: list[GraphTask] = Field(default_factory=list)
     os: OsImage | None = None
     payload: PayloadMeta | None = None
+    settings: list[SettingsGroup] = Field(default_factory=list)
 
 
 # --------------------------------------------------------------------------- environment
@@ -243,10 +271,33 @@ class StorageSettings(Strict):
     osd_pool_size: int = 2
 
 
+class AccessSettings(Strict):
+    """The cloud's administrator. The password is not here: the master generates it per
+    environment and keeps it 0600 in its secrets (never a default, never in an export)."""
+
+    user: str = "admin"
+    tenant: str = "admin"
+    email: str = "admin@localhost"
+
+
+HorizonTls = Literal["off", "self-signed", "operator"]
+
+
+class CommonSettings(Strict):
+    debug: bool = False
+    syslog: str = ""  # "host:port" of a remote syslog; empty: none
+    kernel_params: str = ""  # extra kernel command line for deployed nodes
+    horizon_tls: HorizonTls = "off"
+    tls_cert: str = ""  # the operator's certificate (a path on the master), with horizon_tls: operator
+    tls_key: str = ""
+
+
 class Settings(Strict):
     storage: StorageSettings = Field(default_factory=StorageSettings)
     ceilometer: bool = False
     assign_public_to_all_nodes: bool = False
+    access: AccessSettings = Field(default_factory=AccessSettings)
+    common: CommonSettings = Field(default_factory=CommonSettings)
 
 
 class EnvStatus(StrEnum):

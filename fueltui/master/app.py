@@ -212,6 +212,10 @@ def create_app(
     from fueltui.master.routes import disks
 
     app.include_router(disks.router, prefix=API_PREFIX)
+    from fueltui.master.routes import envactions, nodedetails, settings
+
+    for module in (settings, envactions, nodedetails):
+        app.include_router(module.router, prefix=API_PREFIX)
     app.add_middleware(BodyLimit, refuse=error_response)
     app.add_middleware(TokenGuard, token=token)  # added last: runs first, before any body is read
     return app

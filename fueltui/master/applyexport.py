@@ -25,6 +25,7 @@ from fueltui.core.bonds import fold_into_bonds
 from fueltui.core.disks import normalized
 from fueltui.core.environment import answers_from_environment, environment_from_answers, networks_for_node
 from fueltui.core.model import Environment, Finding, Node, NodeFacts, Release, Severity
+from fueltui.core.rules.settings import check_locked
 from fueltui.master import corerules
 from fueltui.master.errors import Busy, Invalid, NotFound, check_name
 from fueltui.master.store import Store
@@ -88,6 +89,7 @@ def apply(
         else:
             env_revision = current.revision
             env.status = current.environment.status
+            findings += check_locked(current.environment, release, env.settings)
             if env != current.environment:
                 changes.append(f"environment {env.name} updated")
     elif answers.nodes:

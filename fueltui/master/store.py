@@ -198,6 +198,42 @@ class Store(TaskRows):
         for mac in unassigned:
             self.publish("node.changed", {"mac": mac})
 
+    def rename_environment(self, name: str, new_name: str, revision: int) -> EnvironmentRecord:
+        """Rename an environment with everything that names it (its nodes, its tasks' history)."""
+        with self.transaction() as db:
+            row = db.execute("SELECT revision, data FROM environments WHERE name = ?", (name,)).fetchone()
+            if row is None:
+                raise NotFound(f"no environment {name!r}", code="environment-not-found")
+            if row[0] != revision:
+                raise Conflict(
+                    f"environment {name!r} was changed by someone else"
+                    f" (revision {row[0]}, you had {revision}); reload and try again",
+                    code="stale-revision",
+                )
+            env = Environment.model_validate_json(row[1]).model_copy(update={"name": new_name})
+            db.execute("DELETE FROM environments WHERE name = ?", (name,))
+            self._insert_env(db, env)
+            db.execute("UPDATE environments SET revision = ? WHERE name = ?", (revision + 1, new_name))
+            moved: list[str] = []
+            for mac, rev, data in db.execute("SELECT mac, revision, data FROM nodes").fetchall():
+                node = Node.model_validate_json(data)
+                if node.environment == name:
+                    node = node.model_copy(update={"environment": new_name})
+                    db.execute(
+                        "UPDATE nodes SET revision = ?, data = ? WHERE mac = ?",
+                        (rev + 1, node.model_dump_json(), mac),
+                    )
+                    moved.append(mac)
+            db.execute(
+                "UPDATE tasks SET env = ?, data = json_set(data, '$.env', ?) WHERE env = ?",
+                (new_name, new_name, name),
+            )
+        self.publish("env.deleted", {"name": name})
+        self.publish("env.changed", {"name": new_name, "revision": revision + 1})
+        for mac in moved:
+            self.publish("node.changed", {"mac": mac})
+        return EnvironmentRecord(environment=env, revision=revision + 1)
+
     def _insert_env(self, db: sqlite3.Connection, env: Environment) -> None:
         if db.execute("SELECT 1 FROM environments WHERE name = ?", (env.name,)).fetchone():
             raise Conflict(f"environment {env.name!r} already exists", code="environment-exists")

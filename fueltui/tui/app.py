@@ -48,6 +48,7 @@ PAGE_MODULES: dict[str, tuple[str, str]] = {
     "deploy": ("fueltui.tui.screens.deploy", "DeployScreen"),
     "health": ("fueltui.tui.screens.health", "HealthScreen"),
     "logs": ("fueltui.tui.screens.logs", "LogsScreen"),
+    "settings": ("fueltui.tui.screens.settings", "SettingsScreen"),
 }
 
 
@@ -95,9 +96,9 @@ class FuelApp(App[int]):
     MODES = {mode: _page_factory(mode) for mode in PAGE_MODULES}
     BINDINGS = [
         *(Binding(key, f"goto('{mode}')", label, show=False) for mode, key, label in PAGES),
-        # F2–F10 reach the pages from inside a form too, where digits are typed into the field;
+        # F2–F11 reach the pages from inside a form too, where digits are typed into the field;
         # the footer says so only then (`pages_hint` is hidden when no field has the focus).
-        Binding("f2", "pages_hint", "Pages", key_display="F2–F10", priority=True),
+        Binding("f2", "pages_hint", "Pages", key_display="F2–F11", priority=True),
         *(
             Binding(f"f{index + 2}", f"goto('{mode}')", label, show=False, priority=True)
             for index, (mode, _, label) in enumerate(PAGES)

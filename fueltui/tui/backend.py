@@ -6,11 +6,12 @@ unix socket) in the product and in most tests; anything that speaks the same met
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Mapping
 from typing import Protocol
 
 from fueltui.api.disks import NodeDisks
 from fueltui.api.host import MasterHost
+from fueltui.api.nodedetails import NodeDetails
 from fueltui.api.schema import (
     BootOptionsRecord,
     CloudAccess,
@@ -20,6 +21,7 @@ from fueltui.api.schema import (
     NodeRecord,
     TaskRecord,
 )
+from fueltui.api.settings import AdminPassword, SettingsRecord
 from fueltui.core.model import Bond, BootOptions, DiskAllocation, Finding, Mode, Release
 
 
@@ -75,6 +77,13 @@ class MasterAPI(Protocol):
     async def disks(self, mac: str) -> NodeDisks: ...
     async def set_disks(self, mac: str, revision: int, allocation: list[DiskAllocation]) -> NodeDisks: ...
     async def reset_disks(self, mac: str, revision: int) -> NodeDisks: ...
+    async def settings(self, env: str) -> SettingsRecord: ...
+    async def update_settings(
+        self, env: str, changes: Mapping[str, bool | int | str], revision: int
+    ) -> SettingsRecord: ...
+    async def admin_password(self, env: str) -> AdminPassword: ...
+    async def rename_environment(self, env: str, new_name: str, revision: int) -> EnvironmentRecord: ...
+    async def node_details(self, mac: str) -> NodeDetails: ...
 
 
 def describe_error(exc: BaseException) -> str:

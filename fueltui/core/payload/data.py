@@ -94,6 +94,7 @@ class PayloadData(Strict):
     # HA only (several controllers): name -> network -> address (no prefix).
     controller_addresses: dict[str, dict[str, str]] = Field(default_factory=dict)
     secrets: PayloadSecrets
+    debug: bool = False  # the Settings page's debug logging: `debug = true` in every service
 
     @property
     def keystone_public(self) -> str:
@@ -161,6 +162,7 @@ def build_payload(
         controllers=list(controllers),
         controller_addresses=_controller_addresses(controllers, addresses or {}),
         secrets=secrets,
+        debug=env.settings.common.debug,
     )
 
 

@@ -76,7 +76,7 @@ def render_keystone(view: NodeView) -> str:
     data = view.data
     conf = ini(
         {
-            "DEFAULT": {"log_dir": "/var/log/keystone", "use_stderr": False},
+            "DEFAULT": {"debug": data.debug or None, "log_dir": "/var/log/keystone", "use_stderr": False},
             "database": {"connection": db_url(data, "keystone")},
             "token": {"provider": "fernet"},
             "cache": {
@@ -248,6 +248,7 @@ def render_glance(view: NodeView) -> str:
     conf = ini(
         {
             "DEFAULT": {
+                "debug": data.debug or None,  # the Settings page: None leaves the file as it was
                 "enabled_backends": "file:file",
                 "bind_host": view.management_ip if ha.is_ha(data) else None,
                 "workers": 1,
@@ -280,7 +281,7 @@ def render_placement(view: NodeView) -> str:
     data = view.data
     conf = ini(
         {
-            "DEFAULT": {"log_dir": "/var/log/placement", "use_stderr": False},
+            "DEFAULT": {"debug": data.debug or None, "log_dir": "/var/log/placement", "use_stderr": False},
             "placement_database": {"connection": db_url(data, "placement")},
             "api": {"auth_strategy": "keystone"},
             "keystone_authtoken": authtoken(data, "placement"),
@@ -308,6 +309,7 @@ def nova_conf(view: NodeView) -> str:
     mgmt = data.management_vip
     sections: dict[str, dict[str, object]] = {
         "DEFAULT": {
+            "debug": data.debug or None,  # the Settings page: None leaves the file as it was
             "transport_url": rabbit_url(data),
             "my_ip": view.management_ip,  # the package writes the build host's address here
             "state_path": "/var/lib/nova",
@@ -379,6 +381,7 @@ def neutron_conf(view: NodeView) -> str:
     data = view.data
     sections: dict[str, dict[str, object]] = {
         "DEFAULT": {
+            "debug": data.debug or None,  # the Settings page: None leaves the file as it was
             "core_plugin": "ml2",
             "service_plugins": "router",
             "transport_url": rabbit_url(data),

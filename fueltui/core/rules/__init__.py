@@ -22,6 +22,7 @@ from fueltui.core.rules.interfaces import check_drop, check_interfaces, check_no
 from fueltui.core.rules.names import check_environment_name, check_nic_name
 from fueltui.core.rules.networks import check_networks
 from fueltui.core.rules.roles import check_roles, role_blockers, role_summary
+from fueltui.core.rules.settings import check_locked, check_settings
 
 __all__ = [
     "check_answers",
@@ -31,10 +32,12 @@ __all__ = [
     "check_environment",
     "check_environment_name",
     "check_interfaces",
+    "check_locked",
     "check_networks",
     "check_nic_name",
     "check_nodes",
     "check_roles",
+    "check_settings",
     "errors",
     "role_blockers",
     "role_summary",
@@ -74,6 +77,7 @@ def check_environment(env: Environment, release: Release, nodes: Sequence[Node])
     findings += check_networks(env, release)
     findings += check_mode(env, release)
     findings += check_roles(env, release, nodes)
+    findings += check_settings(env.settings, release)
     for i, node in enumerate(nodes):
         if node.interfaces or node.facts.nics:
             findings += check_interfaces(node, env, release, path=f"nodes[{i}]")
@@ -123,6 +127,7 @@ def check_answers(answers: Answers) -> list[Finding]:
     findings += check_networks(env, release, check_admin=ADMIN in spec.networks)
     findings += check_mode(env, release)
     findings += check_roles(env, release, nodes)
+    findings += check_settings(env.settings, release)
     for i, (node, given) in enumerate(zip(nodes, answers.nodes, strict=True)):
         if given.interfaces is None and given.nics:
             wanted = networks_for_node(env, release, node.roles)

@@ -71,4 +71,15 @@ CODES: dict[str, str] = {
     "release-unknown": "the environment names a release that is not shipped",
     # Configure Disks (path `nodes[i].disks.*`): their home is `fueltui.core.disks`
     **DISK_CODES,
+    # settings (path `environment.settings.*`)
+    "setting-restricted": "a setting left its default while the release or other settings forbid it",
+    "setting-out-of-range": "a whole-number setting is outside its bounds",
+    "setting-locked": "a setting locked once the environment was deployed was changed",
+    "setting-unknown": "a setting key the release does not declare",
+    "setting-type": "a setting's value is not of its type (yes/no, a number, one of the choices)",
+    "access-name-invalid": "the admin user or tenant is empty, has a blank or is a service's name",
+    "email-invalid": "the admin e-mail is not name@host",
+    "syslog-invalid": "the remote syslog target is not host:port with a port 1–65535",
+    "kernel-params-invalid": "kernel parameters hold something other than word or key=value tokens",
+    "tls-files-invalid": "public TLS by the operator without absolute certificate and key paths",
 }

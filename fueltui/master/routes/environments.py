@@ -20,9 +20,11 @@ from fueltui.api.schema import (
 )
 from fueltui.core.environment import new_environment
 from fueltui.core.model import Mode, Release
+from fueltui.core.rules.settings import check_locked
 from fueltui.master import applyexport, corerules
 from fueltui.master.app import VERSION
-from fueltui.master.errors import Busy, Invalid, check_name
+from fueltui.master.deploy.payload import forget_secrets
+from fueltui.master.errors import Busy, Conflict, Invalid, check_name
 from fueltui.master.routes.common import errors, master_of
 from fueltui.master.tasks import task_kinds
 
@@ -118,6 +120,9 @@ async def put_environment(request: Request, name: str, body: EnvironmentUpdate) 
     release = store.release(body.environment.release)
     if body.environment.mode not in release.modes:
         raise Invalid(f"release {release.id} has no mode {body.environment.mode.value}", code="unknown-mode")
+    locked = check_locked(current, release, body.environment.settings)
+    if locked:
+        raise Conflict("; ".join(f.message for f in locked), code="setting-locked", findings=locked)
     busy = master_of(request).tasks.active_for(name)
     if busy is not None:
         raise Busy(
@@ -138,6 +143,7 @@ async def delete_environment(
     if busy is not None:
         raise Busy(f"environment {name!r} runs task {busy.id}; stop it first", code="environment-busy")
     store.delete_environment(name, revision)
+    forget_secrets(master.state_dir, name)  # a new environment of that name gets new passwords
     return Response(status_code=204)
 
 

@@ -17,6 +17,7 @@ PAGES: tuple[tuple[str, str, str], ...] = (
     ("deploy", "7", "Deploy"),
     ("health", "8", "Health"),
     ("logs", "9", "Logs"),
+    ("settings", "0", "Settings"),
 )
 
 
