@@ -340,6 +340,9 @@ class Node(Strict):
     facts: NodeFacts = Field(default_factory=NodeFacts)
     roles: list[str] = Field(default_factory=list)
     interfaces: dict[str, list[str]] = Field(default_factory=dict)  # NIC name -> networks
+    # Removed from its environment after it was deployed: it stays (roles, networks) until the
+    # next deploy cleans it up (see `fueltui.core.lifecycle`).
+    pending_deletion: bool = False
 
     @property
     def pxe_nic(self) -> Nic | None:

@@ -158,12 +158,17 @@ def create_app(
         for task in interrupted:
             log.warning("task %s (%s) was interrupted by a master restart", task.id, task.kind)
         load_task_plugins()
+        from fueltui.master.notifications import Notifier
+
+        notifier = Notifier(master.store, master.events)  # before discovery: it hears every node
+        notifier.start()
         if discovery and os.environ.get("FUELTUI_NO_DISCOVERY") != "1":
             await start_discovery(master)
         files = await start_files(master) if discovery else None
         try:
             yield
         finally:
+            await notifier.stop()
             if files is not None:
                 await files.stop()
             if master.discovery is not None:
@@ -205,6 +210,10 @@ def create_app(
     from fueltui.master.routes import actions, cloud, environments, host, nodes, predeploy, stream, tasks
 
     for module in (environments, nodes, tasks, actions, cloud, stream, host, predeploy):
+        app.include_router(module.router, prefix=API_PREFIX)
+    from fueltui.master.routes import changes, notifications
+
+    for module in (changes, notifications):
         app.include_router(module.router, prefix=API_PREFIX)
     app.add_middleware(BodyLimit, refuse=error_response)
     app.add_middleware(TokenGuard, token=token)  # added last: runs first, before any body is read
