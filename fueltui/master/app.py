@@ -168,7 +168,7 @@ def create_app(
         try:
             yield
         finally:
-            await notifier.stop()
+            notifier.stop()
             if files is not None:
                 await files.stop()
             if master.discovery is not None:

@@ -1,20 +1,18 @@
 """The master's notifications: a list in SQLite (table `notifications`), read or unread.
 
-`Notifier` writes them from the event bus, so the parts that act (discovery, tasks) need not
+`Notifier` writes them from what the store publishes, so the parts that act (discovery, tasks) need not
 know about them: a node discovered or gone offline, a deploy, verification or health check
 finished. Each one added is published as `notification.added` with the unread count.
 """
 
 from __future__ import annotations
 
-import asyncio
-import contextlib
 import logging
 
 from fueltui.api.notifications import Level, MarkedRead, Notification, NotificationList
 from fueltui.master.errors import NotFound
 from fueltui.master.events import EventBus
-from fueltui.master.store import Store, now
+from fueltui.master.store import Publish, Store, now
 
 log = logging.getLogger(__name__)
 
@@ -111,44 +109,43 @@ def _chunks(values: list[int], size: int = 500) -> list[list[int]]:
 
 
 class Notifier:
-    """Turns the bus's events into notifications (runs inside the master's loop)."""
+    """Turns what the master publishes into notifications. It hooks the publishers (the
+    store's hook, the bus's method) rather than reading the bus: it is part of the master,
+    not one of the bus's readers, and sees every event whether or not a client listens."""
 
     def __init__(self, store: Store, bus: EventBus) -> None:
         self.notes = Notifications(store)
         self.store = store
         self.bus = bus
         self.online: dict[str, bool] = {}
-        self._task: asyncio.Task[None] | None = None
+        self._saved: tuple[Publish, Publish] | None = None
 
     def start(self) -> None:
-        self._seed()
-        subscription = self.bus.subscribe()
-        self._task = asyncio.get_running_loop().create_task(self._run(subscription), name="notifier")
-
-    async def stop(self) -> None:
-        if self._task is not None:
-            self._task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._task
-
-    def _seed(self) -> None:
         self.online = {r.node.mac: r.node.online for r in self.store.nodes()}
+        store_publish, bus_publish = self.store.publish, self.bus.publish
+        self._saved = (store_publish, bus_publish)
+        self.store.publish = self._hook(store_publish)
+        self.bus.publish = self._hook(bus_publish)  # type: ignore[method-assign,assignment]
 
-    async def _run(self, subscription: object) -> None:
-        from fueltui.master.events import Subscription
+    def stop(self) -> None:
+        if self._saved is not None:
+            self.store.publish, self.bus.publish = self._saved  # type: ignore[method-assign,assignment]
+            self._saved = None
 
-        assert isinstance(subscription, Subscription)
-        with subscription:
-            async for event in subscription:
-                try:
-                    self.handle(event.type, event.data)
-                except Exception:  # a notification lost must not stop the next ones
-                    log.exception("notification for %s", event.type)
+    def _hook(self, forward: Publish) -> Publish:
+        def publish(kind: str, data: dict[str, object]) -> None:
+            forward(kind, data)
+            if kind.startswith("notification."):
+                return
+            try:
+                self.handle(kind, data)
+            except Exception:  # a lost notification must not fail the write that caused it
+                log.exception("notification for %s", kind)
+
+        return publish
 
     def handle(self, kind: str, data: dict[str, object]) -> None:
-        if kind == "stream.overflow":
-            self._seed()
-        elif kind == "node.discovered":
+        if kind == "node.discovered":
             self._discovered(str(data.get("mac")))
         elif kind == "node.changed":
             self._changed(str(data.get("mac")))
