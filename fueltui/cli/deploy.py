@@ -256,7 +256,8 @@ def _summary(record: TaskRecord, names: dict[str, str]) -> int:
     for mac, node in sorted(record.nodes.items(), key=lambda item: names.get(item[0], item[0])):
         print(f"  {names.get(mac, mac):<20} {node.status:<9} {node.progress:>3}%  {safe_line(node.message)}")
     result = record.result
-    ready = bool(result.get("ready")) and all(n.status == "ready" for n in record.nodes.values())
+    # A pending deletion the deploy carried out ends `removed`: done, not a failure.
+    ready = bool(result.get("ready")) and all(n.status in ("ready", "removed") for n in record.nodes.values())
     if record.status == TaskStatus.done and ready and result.get("health_ok"):
         health = result.get("health")
         pairs = len(health) if isinstance(health, list) else 0
