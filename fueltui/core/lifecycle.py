@@ -46,3 +46,16 @@ def node_state(node: Node) -> NodeState:
     if node.status == NodeStatus.provisioned and not node.roles:
         return NodeState.provisioned
     return NodeState.pending_addition
+
+
+# The Nodes page's status column at 80×24: no wider than the statuses it always had.
+SHORT = {
+    NodeState.discovered: "discover",
+    NodeState.pending_addition: "to add",
+    NodeState.pending_deletion: "to remove",
+}
+
+
+def short_state(node: Node) -> str:
+    state = node_state(node)
+    return SHORT.get(state, state.value)

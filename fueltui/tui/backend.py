@@ -9,7 +9,9 @@ from __future__ import annotations
 from collections.abc import AsyncIterator
 from typing import Protocol
 
+from fueltui.api.changes import PendingChanges
 from fueltui.api.host import MasterHost
+from fueltui.api.notifications import MarkedRead, NotificationList
 from fueltui.api.schema import (
     BootOptionsRecord,
     CloudAccess,
@@ -68,6 +70,9 @@ class MasterAPI(Protocol):
     async def health(self, env: str, groups: list[str] | None = None) -> TaskRecord: ...
     async def cloud(self, env: str) -> CloudAccess: ...
     async def openrc(self, env: str) -> str: ...
+    async def changes(self, env: str) -> PendingChanges: ...
+    async def notifications(self, include_read: bool = False) -> NotificationList: ...
+    async def mark_notifications_read(self, ids: list[int] | None = None) -> MarkedRead: ...
 
 
 def describe_error(exc: BaseException) -> str:
