@@ -24,6 +24,8 @@ COMMAND_MODULES: tuple[str, ...] = (
     "fueltui.cli.deploy",
     "fueltui.cli.verify",
     "fueltui.cli.cloud",
+    "fueltui.cli.changes",
+    "fueltui.cli.notifications",
     "fueltui.cli.discovery",
     "fueltui.cli.reset",
     "fueltui.bootstrap.cli",

@@ -179,6 +179,9 @@ class StopRequest(Wire):
 class DeployRequest(Wire):
     nodes: list[MacAddress] | None = None
     skip_verify: bool = False
+    # Without `nodes` a deploy does the pending changes (`GET .../changes`); `force` deploys
+    # every node even when nothing is pending (a resume: what still checks out is skipped).
+    force: bool = False
 
 
 class VerifyRequest(Wire):

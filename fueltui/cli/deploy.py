@@ -39,6 +39,11 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     deploy.add_argument("--follow", action="store_true", help=FOLLOW_HELP)
     deploy.add_argument("--nodes", help="comma-separated node names or admin MACs to (re)deploy")
     deploy.add_argument("--skip-verify", action="store_true", help="deploy without a passed network check")
+    deploy.add_argument(
+        "--force",
+        action="store_true",
+        help="deploy every node even with no pending change (`fueltui changes`)",
+    )
     deploy.set_defaults(func=run_deploy)
 
     stop = sub.add_parser(
@@ -69,9 +74,20 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
 def run_deploy(args: argparse.Namespace) -> int:
     async def start(client: MasterClient) -> TaskRecord:
         nodes = await _resolve_nodes(client, args.env, args.nodes) if args.nodes else None
-        return await client.deploy(args.env, nodes=nodes, skip_verify=args.skip_verify)
+        return await client.deploy(args.env, nodes=nodes, skip_verify=args.skip_verify, force=args.force)
 
-    return _run(_started(start, args.wait or args.follow, args.follow))
+    started = _started(start, args.wait or args.follow, args.follow)
+
+    async def go(client: MasterClient) -> int:
+        try:
+            return await started(client)
+        except ApiError as exc:
+            if exc.code != "nothing-to-deploy":
+                raise
+            print(exc.message)  # Fuel's greyed-out Deploy Changes: not an error
+            return EXIT_OK
+
+    return _run(go)
 
 
 def run_retry(args: argparse.Namespace) -> int:
@@ -240,7 +256,8 @@ def _summary(record: TaskRecord, names: dict[str, str]) -> int:
     for mac, node in sorted(record.nodes.items(), key=lambda item: names.get(item[0], item[0])):
         print(f"  {names.get(mac, mac):<20} {node.status:<9} {node.progress:>3}%  {safe_line(node.message)}")
     result = record.result
-    ready = bool(result.get("ready")) and all(n.status == "ready" for n in record.nodes.values())
+    # A pending deletion the deploy carried out ends `removed`: done, not a failure.
+    ready = bool(result.get("ready")) and all(n.status in ("ready", "removed") for n in record.nodes.values())
     if record.status == TaskStatus.done and ready and result.get("health_ok"):
         health = result.get("health")
         pairs = len(health) if isinstance(health, list) else 0

@@ -23,6 +23,7 @@ from fueltui.cli.common import (
 )
 from fueltui.client.api import MasterClient
 from fueltui.client.errors import NotFoundError
+from fueltui.core.lifecycle import node_state
 from fueltui.core.model import Severity, normalize_mac
 from fueltui.core.terminaltext import safe_line
 
@@ -142,7 +143,7 @@ def cmd_nodes(args: argparse.Namespace) -> int:
                     node.mac,
                     node.ip or "-",
                     state,
-                    node.status.value,
+                    node_state(node).value,
                     node.environment or "-",
                     ",".join(node.roles) or "-",
                     hardware,

@@ -20,10 +20,12 @@ import httpx
 from pydantic import BaseModel, TypeAdapter
 
 from fueltui import statedir
+from fueltui.api.changes import PendingChanges
 from fueltui.api.disks import DisksUpdate, NodeDisks
 from fueltui.api.envactions import EnvironmentRename
 from fueltui.api.host import MasterHost
 from fueltui.api.nodedetails import NodeDetails
+from fueltui.api.notifications import MarkedRead, NotificationList
 from fueltui.api.schema import (
     API_PREFIX,
     ApplyResult,
@@ -298,8 +300,12 @@ class MasterClient:
     async def resume_task(self, task_id: str) -> TaskRecord:
         return await self._send(TaskRecord, "POST", f"/tasks/{_seg(task_id)}/resume")
 
-    async def deploy(self, env: str, nodes: list[str] | None = None, skip_verify: bool = False) -> TaskRecord:
-        body = {"nodes": nodes, "skip_verify": skip_verify}
+    async def deploy(
+        self, env: str, nodes: list[str] | None = None, skip_verify: bool = False, force: bool = False
+    ) -> TaskRecord:
+        """Without `nodes`: the pending changes (refused with `nothing-to-deploy` when there are
+        none, unless `force`)."""
+        body = {"nodes": nodes, "skip_verify": skip_verify, "force": force}
         return await self._send(TaskRecord, "POST", f"/environments/{_seg(env)}/deploy", body)
 
     async def stop_deploy(self, env: str, now: bool = False) -> TaskRecord:
@@ -456,6 +462,19 @@ class MasterClient:
 
     async def node_details(self, mac: str) -> NodeDetails:
         return await self._get(NodeDetails, f"/nodes/{_seg(mac)}/details")
+
+    # ------------------------------------------------------------------ deploy changes, notifications
+
+    async def changes(self, env: str) -> PendingChanges:
+        """What the next deploy of `env` would do (Deploy Changes)."""
+        return await self._get(PendingChanges, f"/environments/{_seg(env)}/changes")
+
+    async def notifications(self, include_read: bool = False) -> NotificationList:
+        return await self._get(NotificationList, "/notifications", all=include_read)
+
+    async def mark_notifications_read(self, ids: list[int] | None = None) -> MarkedRead:
+        """Mark these notifications read (None: every unread one)."""
+        return await self._send(MarkedRead, "POST", "/notifications/read", {"ids": ids})
 
 
 def _seg(value: str) -> str:

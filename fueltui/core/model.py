@@ -431,6 +431,9 @@ class Node(Strict):
     mtu: dict[str, int] = Field(default_factory=dict)  # NIC name -> MTU (a bond's is in the bond)
     # Configure Disks: the operator's allocation; None follows the release's role defaults.
     disks: list[DiskAllocation] | None = None
+    # Removed from its environment after it was deployed: it stays (roles, networks) until the
+    # next deploy cleans it up (see `fueltui.core.lifecycle`).
+    pending_deletion: bool = False
 
     @property
     def pxe_nic(self) -> Nic | None:

@@ -158,12 +158,17 @@ def create_app(
         for task in interrupted:
             log.warning("task %s (%s) was interrupted by a master restart", task.id, task.kind)
         load_task_plugins()
+        from fueltui.master.notifications import Notifier
+
+        notifier = Notifier(master.store, master.events)  # before discovery: it hears every node
+        notifier.start()
         if discovery and os.environ.get("FUELTUI_NO_DISCOVERY") != "1":
             await start_discovery(master)
         files = await start_files(master) if discovery else None
         try:
             yield
         finally:
+            notifier.stop()
             if files is not None:
                 await files.stop()
             if master.discovery is not None:
@@ -202,19 +207,26 @@ def create_app(
         log.exception("internal error")
         return error_response(500, "internal", f"internal error: {type(exc).__name__}")
 
-    from fueltui.master.routes import actions, cloud, environments, host, nodes, predeploy, stream, tasks
+    from fueltui.master.routes import (
+        actions,
+        changes,
+        cloud,
+        disks,
+        envactions,
+        environments,
+        host,
+        nodedetails,
+        nodes,
+        notifications,
+        predeploy,
+        reset,
+        settings,
+        stream,
+        tasks,
+    )
 
-    for module in (environments, nodes, tasks, actions, cloud, stream, host, predeploy):
-        app.include_router(module.router, prefix=API_PREFIX)
-    from fueltui.master.routes import reset
-
-    app.include_router(reset.router, prefix=API_PREFIX)
-    from fueltui.master.routes import disks
-
-    app.include_router(disks.router, prefix=API_PREFIX)
-    from fueltui.master.routes import envactions, nodedetails, settings
-
-    for module in (settings, envactions, nodedetails):
+    for module in (environments, nodes, tasks, actions, cloud, stream, host, predeploy, reset, disks, settings,
+                   envactions, nodedetails, changes, notifications):  # fmt: skip
         app.include_router(module.router, prefix=API_PREFIX)
     app.add_middleware(BodyLimit, refuse=error_response)
     app.add_middleware(TokenGuard, token=token)  # added last: runs first, before any body is read

@@ -37,6 +37,10 @@ CREATE TABLE IF NOT EXISTS tasks (
 CREATE INDEX IF NOT EXISTS tasks_env ON tasks (env, created);
 CREATE TABLE IF NOT EXISTS logs (
     task_id TEXT NOT NULL, mac TEXT NOT NULL, path TEXT NOT NULL, PRIMARY KEY (task_id, mac));
+CREATE TABLE IF NOT EXISTS deployed (env TEXT PRIMARY KEY, data TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS notifications (
+    id INTEGER PRIMARY KEY AUTOINCREMENT, created TEXT NOT NULL, kind TEXT NOT NULL,
+    level TEXT NOT NULL, message TEXT NOT NULL, env TEXT, mac TEXT, read INTEGER NOT NULL DEFAULT 0);
 """
 
 
@@ -179,6 +183,7 @@ class Store(TaskRows):
                     f"environment {name!r} changed meanwhile (revision {row[0]}, you had {revision})"
                 )
             db.execute("DELETE FROM environments WHERE name = ?", (name,))
+            db.execute("DELETE FROM deployed WHERE env = ?", (name,))  # a new one of that name starts anew
             for mac, rev, data in db.execute("SELECT mac, revision, data FROM nodes").fetchall():
                 node = Node.model_validate_json(data)
                 if node.environment == name:
@@ -187,6 +192,7 @@ class Store(TaskRows):
                         "roles": [],
                         "interfaces": {},
                         "bonds": [],
+                        "pending_deletion": False,
                     }
                     node = node.model_copy(update=cleared)
                     db.execute(

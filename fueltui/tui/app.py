@@ -22,6 +22,7 @@ from textual.app import App, SystemCommand
 from textual.binding import Binding
 from textual.dom import DOMNode
 from textual.message import Message
+from textual.reactive import reactive
 from textual.screen import Screen
 from textual.widgets import Input, TextArea
 from textual.worker import Worker, WorkerState
@@ -105,7 +106,9 @@ class FuelApp(App[int]):
         ),
         Binding("question_mark,f1", "help", "Help", key_display="?"),
         Binding("ctrl+q", "quit", "Quit", priority=True),
+        Binding("ctrl+n", "notifications", "Notifications", show=False, priority=True),
     ]
+    unread: reactive[int] = reactive(0)  # unread notifications: every page's nav bar shows it
 
     def __init__(
         self,
@@ -149,6 +152,7 @@ class FuelApp(App[int]):
         elif self.master is not None:
             self.choose_only_environment()
             self.follow_events()
+            self.load_unread()
 
     @work(exclusive=True, group="connect", exit_on_error=False)
     async def connect_master(self) -> None:
@@ -162,6 +166,7 @@ class FuelApp(App[int]):
         self._broadcast(MasterConnected())
         self.choose_only_environment()
         self.follow_events()
+        self.load_unread()
 
     @work(exclusive=True, group="only-env", exit_on_error=False)
     async def choose_only_environment(self) -> None:
@@ -191,6 +196,8 @@ class FuelApp(App[int]):
                     self._flush_log_lines()  # keep the order: lines before what followed them
                     if event.type.startswith("env.") and self.env_name is None:
                         self.choose_only_environment()
+                    if event.type.startswith("notification.") and isinstance(event.data.get("unread"), int):
+                        self.unread = int(event.data["unread"])  # type: ignore[call-overload]
                     self._broadcast(MasterEvent(event))
             except asyncio.CancelledError:
                 raise
@@ -198,6 +205,14 @@ class FuelApp(App[int]):
                 pass
             await asyncio.sleep(delay)  # back-off before reconnecting the stream
             delay = min(delay * 2, 5.0)
+
+    @work(exclusive=True, group="unread", exit_on_error=False)
+    async def load_unread(self) -> None:
+        if self.master is None:
+            return
+        listing = await self.call(self.master.notifications())
+        if listing is not None:
+            self.unread = listing.unread
 
     def _queue_log_line(self, event: Event) -> None:
         self._log_lines.append(event)
@@ -306,6 +321,14 @@ class FuelApp(App[int]):
     async def action_pages_hint(self) -> None:
         await self.action_goto(PAGES[0][0])
 
+    def action_notifications(self) -> None:
+        from fueltui.tui.screens.notifications import NotificationsScreen
+
+        if isinstance(self.screen, NotificationsScreen):
+            self.screen.dismiss(None)  # ctrl+n again closes it
+        else:
+            self.push_screen(NotificationsScreen())
+
     def action_help(self) -> None:
         from fueltui.tui.screens.help import HelpScreen
 
@@ -318,6 +341,7 @@ class FuelApp(App[int]):
                 keys.append((binding.key_display or binding.key, binding.description))
         keys += [(f"{key} or F{i + 2}", f"go to {label}") for i, (_, key, label) in enumerate(PAGES)]
         keys += [("ctrl+p", "command palette"), ("? or F1", "this help"), ("ctrl+q", "quit")]
+        keys += [("ctrl+n", "notifications")]
         self.push_screen(HelpScreen(screen.TITLE, screen.HELP, keys))
 
     def get_system_commands(self, screen: Screen[object]) -> Iterable[SystemCommand]:

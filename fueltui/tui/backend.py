@@ -9,9 +9,11 @@ from __future__ import annotations
 from collections.abc import AsyncIterator, Mapping
 from typing import Protocol
 
+from fueltui.api.changes import PendingChanges
 from fueltui.api.disks import NodeDisks
 from fueltui.api.host import MasterHost
 from fueltui.api.nodedetails import NodeDetails
+from fueltui.api.notifications import MarkedRead, NotificationList
 from fueltui.api.schema import (
     BootOptionsRecord,
     CloudAccess,
@@ -84,6 +86,9 @@ class MasterAPI(Protocol):
     async def admin_password(self, env: str) -> AdminPassword: ...
     async def rename_environment(self, env: str, new_name: str, revision: int) -> EnvironmentRecord: ...
     async def node_details(self, mac: str) -> NodeDetails: ...
+    async def changes(self, env: str) -> PendingChanges: ...
+    async def notifications(self, include_read: bool = False) -> NotificationList: ...
+    async def mark_notifications_read(self, ids: list[int] | None = None) -> MarkedRead: ...
 
 
 def describe_error(exc: BaseException) -> str:

@@ -470,7 +470,8 @@ async def test_health_is_source_bound_and_a_redeploy_removes_stale_copies(
     assert f"FUELTUI-HEALTH fail management controller-1 {ctl_ip}" in health
     assert "FUELTUI-HEALTH ok storage controller-1" in health  # the other networks are fine
 
-    assert_ok(cli(dlab, "deploy", ENV, "--wait", "--skip-verify"))  # checks see it: network reruns
+    # Nothing changed on the master (--force: deploy anyway); the checks see the drift: network reruns.
+    assert_ok(cli(dlab, "deploy", ENV, "--wait", "--skip-verify", "--force"))
     assert addresses_on(dlab, 2, "eth1") == [mine] and mine not in addresses_on(dlab, 2, "eth3")
     assert ctl not in addresses_on(dlab, 1, "eth3")
     record = await last_deploy(client)
@@ -488,7 +489,7 @@ async def test_a_broken_node_alone_is_blamed_and_retry_puts_a_deleted_address_ba
 ) -> None:
     dlab.lab.node_exec(3, ["sysctl", "-q", "-w", "net.ipv4.icmp_echo_ignore_all=1"])  # own netns only
     try:
-        done = cli(dlab, "deploy", ENV, "--wait", "--skip-verify")
+        done = cli(dlab, "deploy", ENV, "--wait", "--skip-verify", "--force")  # nothing pending
         assert done.returncode == 1, done.stdout + done.stderr
         statuses = {r.node.name: r.node.status.value for r in await client.nodes(ENV)}
         assert statuses == {"controller-1": "ready", "compute-1": "ready", "compute-2": "error"}

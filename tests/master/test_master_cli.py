@@ -196,7 +196,7 @@ def test_node_output_reaches_the_terminal_sanitised(run, master: RunningMaster, 
             await client.update_node(MACS[0], (await client.node(MACS[0])).revision, environment="prod")
 
     asyncio.run(assign())
-    code, out, err = run("deploy", "prod", "--follow", "--skip-verify")
+    code, out, err = run("deploy", "prod", "--follow", "--skip-verify", "--force")  # no roles
     assert code == 1, err
     assert out.count("netconfig") >= 2 and "evil" in out  # the log line and the node's message
     assert _raw_controls(out + err) == []

@@ -22,10 +22,12 @@ from pathlib import Path
 from fueltui.core.graph import GraphError, deploy_roles, graph_for_release
 from fueltui.core.model import EnvStatus, Node
 from fueltui.core.nodeconfig import node_configs
+from fueltui.master.deploy.changes import record_deployed
 from fueltui.master.deploy.checks import PredeployContext, deploy_untagged, predeploy_findings
 from fueltui.master.deploy.engine import DeployNode, Orchestrator
 from fueltui.master.deploy.envstatus import bystander_results, bystanders, env_status_now
 from fueltui.master.deploy.payload import attach_payload
+from fueltui.master.deploy.removal import remove_pending
 from fueltui.master.deploy.resume import ResumeState
 from fueltui.master.deploy.runners import FanoutRunner, LocalRunner, NodeRunner
 from fueltui.master.errors import Conflict, Invalid
@@ -93,7 +95,7 @@ def precheck(store: Store, env_name: str, params: dict[str, object]) -> Predeplo
     """Load what a deployment needs; raise `Invalid` (422, with findings) when refused."""
     env = store.environment(env_name).environment
     release = store.release(env.release)
-    nodes = [r.node for r in store.nodes(env_name)]
+    nodes = [r.node for r in store.nodes(env_name) if not r.node.pending_deletion]  # see `removal`
     wanted = params.get("nodes")
     targets = selected_nodes(params, nodes)
     if wanted and isinstance(wanted, list) and len(targets) != len(wanted):
@@ -195,7 +197,9 @@ async def handle_deploy(ctx: TaskContext) -> dict[str, object]:
         force=bool(ctx.params.get("nodes")) and not resumed,
     )
     set_env_status(ctx.store, pctx.env.name, EnvStatus.deploying)
+    removed = [r.node for r in ctx.store.nodes(pctx.env.name) if r.node.pending_deletion]
     try:
+        await remove_pending(ctx, pctx.release, members, removed, fanout)
         result = await orchestrator.run()
     except asyncio.CancelledError:
         set_env_status(ctx.store, pctx.env.name, EnvStatus.stopped)
@@ -205,6 +209,9 @@ async def handle_deploy(ctx: TaskContext) -> dict[str, object]:
         if close is not None:
             await close()
     await _report_health(ctx, orchestrator)
+    ready = [mac for mac, o in orchestrator.outcomes.items() if o.status == "ready"]
+    whole = bool(result["ready"] and result["health_ok"]) and not result["stopped"]
+    record_deployed(ctx.store, pctx.env, pctx.release, members, ready, whole)
     if skip_note:
         result["skip_verify"] = skip_note
     nodes_result = result["nodes"]

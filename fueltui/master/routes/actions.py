@@ -15,6 +15,7 @@ from fueltui.api.schema import (
     TaskStatus,
     VerifyRequest,
 )
+from fueltui.master.deploy.changes import changes_params
 from fueltui.master.deploy.envstatus import retry_params
 from fueltui.master.errors import Busy, NotFound
 from fueltui.master.routes.common import errors, master_of
@@ -27,7 +28,10 @@ router = APIRouter(tags=["actions"])
 )
 async def deploy(request: Request, name: str, body: DeployRequest) -> TaskRecord:
     params: dict[str, object] = {"nodes": body.nodes, "skip_verify": body.skip_verify}
-    return await master_of(request).tasks.start("deploy", name, params)
+    master = master_of(request)
+    if not body.nodes and not body.force:
+        params.update(changes_params(master.store, name))
+    return await master.tasks.start("deploy", name, params)
 
 
 @router.post("/environments/{name}/stop", response_model=TaskRecord, responses=errors(404))

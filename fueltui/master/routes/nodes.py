@@ -6,6 +6,7 @@ from fastapi import APIRouter, Query, Request, Response
 
 from fueltui.api.schema import LogChunk, NodeRecord, NodeUpdate
 from fueltui.core.bonds import unbond
+from fueltui.core.lifecycle import was_deployed
 from fueltui.core.model import Node, Severity
 from fueltui.core.rules.bonds import check_bonds
 from fueltui.master.errors import Busy, Invalid
@@ -36,11 +37,34 @@ async def update_node(request: Request, mac: str, body: NodeUpdate) -> NodeRecor
     if "name" in given and body.name is not None:
         updates["name"] = body.name.strip() or node.name
     environment = node.environment
-    if "environment" in given and body.environment != node.environment:
+    if "environment" in given and body.environment == node.environment and node.pending_deletion:
+        updates["pending_deletion"] = False  # taken back before the deploy that would remove it
+    elif "environment" in given and body.environment != node.environment:
         if body.environment is not None:
             store.environment(body.environment)
-        environment = body.environment
-        updates.update(environment=environment, roles=[], interfaces={}, bonds=[], disks=None)
+        if node.environment is not None and was_deployed(node):
+            if body.environment is not None:
+                raise Invalid(
+                    f"node {node.name} is deployed in {node.environment!r}: remove it from there and deploy"
+                    f" {node.environment!r} first",
+                    code="node-deployed",
+                )
+            # Fuel's pending deletion: it stays, roles and networks kept, until a deploy removes it.
+            updates["pending_deletion"] = True
+        else:
+            environment = body.environment
+            updates.update(environment=environment, roles=[], interfaces={}, bonds=[], disks=None)
+    if (
+        node.pending_deletion
+        and "pending_deletion" not in updates
+        and (body.roles is not None or body.interfaces is not None)
+    ):
+        raise Invalid(
+            f"node {node.name} is pending deletion; take it back into {node.environment!r} first",
+            code="node-pending-deletion",
+        )
+    if updates.get("pending_deletion"):
+        given = given - {"roles", "interfaces"}  # kept as deployed until the deploy removes it
     if "roles" in given and body.roles is not None:
         if environment is None and body.roles:
             raise Invalid(
@@ -76,12 +100,13 @@ async def update_node(request: Request, mac: str, body: NodeUpdate) -> NodeRecor
     changed = Node.model_validate({**node.model_dump(), **updates})
     if {"bonds", "mtu", "interfaces"} & given:
         refuse_bad_bonds(changed)
-    moved = (changed.environment, changed.roles, changed.interfaces, changed.bonds) != (
-        node.environment,
-        node.roles,
-        node.interfaces,
-        node.bonds,
-    )
+    moved = (
+        changed.environment,
+        changed.roles,
+        changed.interfaces,
+        changed.bonds,
+        changed.pending_deletion,
+    ) != (node.environment, node.roles, node.interfaces, node.bonds, node.pending_deletion)
     for env_name in {node.environment, changed.environment}:
         if moved and env_name is not None and master.tasks.active_for(env_name):
             raise Busy(

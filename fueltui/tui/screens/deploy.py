@@ -18,12 +18,14 @@ from textual.timer import Timer
 from textual.widgets import OptionList, ProgressBar, Static
 from textual.widgets.option_list import Option
 
+from fueltui.api.changes import PendingChanges
 from fueltui.api.schema import NodeProgress, TaskRecord, TaskStatus
 from fueltui.core.model import Finding, Severity
 from fueltui.tui.messages import RESYNC_EVENTS, MasterEvent, MasterLogLines
 from fueltui.tui.screens.base import BaseScreen
 from fueltui.tui.screens.confirm import ConfirmScreen
 from fueltui.tui.screens.resetcmd import ResetCommands
+from fueltui.tui.widgets.changeslist import changes_label, changes_text
 from fueltui.tui.widgets.handover import CloudLine
 from fueltui.tui.widgets.nodepane import PANE_LINES, NodeLines, NodePane, status_mark
 from fueltui.tui.widgets.predeploy import UNVERIFIED, predeploy_text
@@ -61,7 +63,7 @@ class DeployScreen(BaseScreen):
         "the list to switch. Leaving and coming back reattaches with the whole history."
     )
     BINDINGS = [
-        Binding("d", "deploy", "Deploy"),
+        Binding("d", "deploy", "Deploy Changes"),
         Binding("s", "stop(False)", "Stop"),
         Binding("k", "stop(True)", "Stop now"),
         Binding("r", "resume", "Resume"),
@@ -77,6 +79,7 @@ class DeployScreen(BaseScreen):
         self.focused_mac: str | None = None
         self.layout_kind = ""
         self.findings: list[Finding] = []
+        self.changes: PendingChanges | None = None  # what `d` deploys (the master's list)
         self._dirty: set[str] = set()  # nodes with lines not yet written to their pane
         self._flush_timer: Timer | None = None
 
@@ -123,6 +126,7 @@ class DeployScreen(BaseScreen):
         if master is None or name is None:
             return
         self.findings = await self.call(master.predeploy(name)) or []
+        self.changes = await self.call(master.changes(name))
         nodes = await self.call(master.nodes()) or []
         self.names = {r.node.mac: r.node.name for r in nodes}
         members = [r.node for r in nodes if r.node.environment == name]
@@ -131,6 +135,7 @@ class DeployScreen(BaseScreen):
 
     def _summary(self, count: int, roles: list[str]) -> None:
         text = Text(no_wrap=False)
+        text.append(changes_label(self.changes), style="bold reverse" if self.changes else "")
         text.append(
             f"{self.fuel.env_name}: {count} node(s), roles {', '.join(roles) or 'none'}. ", style="bold"
         )
@@ -327,21 +332,27 @@ class DeployScreen(BaseScreen):
         if master is None or name is None:
             return
         findings = await self.call(master.predeploy(name))
-        if findings is None:
+        changes = await self.call(master.changes(name))
+        if findings is None or changes is None:
             return
-        self.findings = findings
+        self.findings, self.changes = findings, changes
         errors = [f for f in findings if f.severity == Severity.error]
         only_unverified = bool(errors) and all(f.code == UNVERIFIED for f in errors)
-        detail = predeploy_text(findings)
+        detail = changes_text(changes)
+        detail.append("\n")
+        detail.append_text(predeploy_text(findings))
         yes: str | None = "Deploy"
-        if only_unverified:
-            question = f"Deploy {name} without a verification of these networks?"
-            yes = "Deploy anyway (skip verification)"
-        elif errors:
+        if errors and not only_unverified:
             question = f"{name} cannot be deployed yet: fix what blocks it."
             yes = None
+        elif changes.empty:
+            question = f"Nothing to deploy in {name}."
+            yes = None
+        elif only_unverified:
+            question = f"Deploy {name} without a verification of these networks?"
+            yes = "Deploy anyway (skip verification)"
         else:
-            question = f"Deploy {name}?"
+            question = f"Deploy {changes.count} change(s) to {name}?"
 
         def answered(ok: bool | None) -> None:
             if ok:

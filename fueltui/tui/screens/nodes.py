@@ -14,6 +14,7 @@ from textual.containers import Vertical
 from textual.widgets import DataTable, Static
 
 from fueltui.api.schema import EnvironmentRecord, NodeRecord
+from fueltui.core.lifecycle import short_state
 from fueltui.core.model import Environment, EnvStatus, Node, NodeStatus, Release
 from fueltui.core.releases import get_release
 from fueltui.tui.messages import MasterEvent
@@ -54,7 +55,8 @@ class NodesScreen(BaseScreen):
         "`[ ]` free, `[-]` not possible here — the reason shows below when the cursor is on it. "
         "Space toggles the role under the cursor on the marked rows (m marks), or on the cursor "
         "row. a adds nodes to the environment, x removes them, e renames, d configures the "
-        "node's disks."
+        "node's disks. Status: `to add` — "
+        "in the environment, not deployed yet; `to remove` — pending deletion, done by the next deploy."
     )
     BINDINGS = [
         Binding("space", "toggle_role", "Role"),
@@ -129,7 +131,7 @@ class NodesScreen(BaseScreen):
             "": "✓" if node.mac in self.marked else "",
             "Name": node.name,
             "MAC": node.mac if layout == "wide" else node.mac[-8:],
-            "Status": node.status.value,
+            "Status": short_state(node),
             "On": online_mark(node),
             "Env": node.environment or "—",
         }
@@ -290,10 +292,12 @@ class NodesScreen(BaseScreen):
             self.run_worker(self._assign(False), exclusive=True, group="edit", exit_on_error=False)
             return
         names = ", ".join(n.name for n in leaving) or "nothing"
+        was = ", ".join(n.name for n in deployed) or "none"
         detail = (
-            f"{env.name} is {env.status.value}. Removing {names} clears its roles and NIC "
-            "assignments on the master; a deployed node keeps running with its installed system, "
-            "hostname and addresses until it is redeployed, and the cloud loses what it ran."
+            f"{env.name} is {env.status.value}. A deployed node ({was}) "
+            'becomes pending deletion ("to remove"): it keeps its roles until the next deploy removes '
+            "its services from the cloud and its network configuration, then it is discovered again. "
+            f"a takes it back before that. Others among {names} leave at once."
         )
 
         def answered(ok: bool | None) -> None:

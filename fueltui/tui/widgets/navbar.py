@@ -6,6 +6,8 @@ from rich.text import Text
 from textual.reactive import reactive
 from textual.widgets import Static
 
+from fueltui.tui.widgets.notifybadge import badge_text
+
 # (mode name, key, short label) in the order of the installation.
 PAGES: tuple[tuple[str, str, str], ...] = (
     ("master", "1", "Master"),
@@ -26,10 +28,18 @@ class NavBar(Static):
 
     current: reactive[str] = reactive("")
     env_name: reactive[str | None] = reactive(None)
+    unread: reactive[int] = reactive(0)  # the app's count of unread notifications
 
     def __init__(self, current: str, **kwargs: object) -> None:
         super().__init__(**kwargs)  # type: ignore[arg-type]
         self.current = current
+
+    def on_mount(self) -> None:
+        if hasattr(self.app, "unread"):  # every page's bar follows the app's one count
+            self.watch(self.app, "unread", self._unread, init=True)
+
+    def _unread(self, count: int) -> None:
+        self.unread = count
 
     def render(self) -> Text:
         full = self._bar(labels=True)
@@ -48,6 +58,7 @@ class NavBar(Static):
                 text.append(f" {label} ")
             else:
                 text.append(f" {key} ", style="bold")
+        text.append_text(badge_text(self.unread))  # before the name: a long name is cut, not the badge
         text.append("  env: ", style="dim")
         text.append(self.env_name or "—", style="bold")
         return text

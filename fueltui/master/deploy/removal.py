@@ -1,0 +1,128 @@
+"""Deploying a pending deletion: the node's services leave the cloud, its configuration
+leaves the node, and the node leaves the environment (discovered again).
+
+Runs at the start of a deploy, before the other nodes are (re)configured without it. A node
+that cannot be reached keeps whatever is on it (a reset or reinstall clears it) but still
+leaves; a cloud that refuses to let go of its services fails the deploy and the node stays
+pending deletion, so the next deploy tries again.
+"""
+
+from __future__ import annotations
+
+from fueltui.core.graph import deploy_roles
+from fueltui.core.model import GraphTask, Node, NodeStatus, Release
+from fueltui.core.payload.removal import render_cloud_removal, render_node_cleanup
+from fueltui.master.deploy import changes
+from fueltui.master.deploy.payload import load_secrets, mirror_key, runs_os
+from fueltui.master.deploy.resume import ResumeState
+from fueltui.master.deploy.runners import FanoutRunner, NodeLost
+from fueltui.master.deploy.tasktypes import run_task
+from fueltui.master.errors import Conflict
+from fueltui.master.tasks import TaskContext, TaskFailed
+
+TIMEOUT = 300.0
+
+
+def primary_controller(release: Release, members: list[Node]) -> Node | None:
+    primaries = [name for name, meta in release.roles.items() if meta.has_primary]
+    roles = deploy_roles([(n.name, n.roles) for n in members], primaries)
+    return next((n for n in members if "primary-controller" in roles[n.name] and n.ip), None)
+
+
+def has_cloud_services(ctx: TaskContext, release: Release, node: Node) -> bool:
+    """The node took the payload: the cloud knows it (the payload's secrets exist once a
+    deploy built a cloud; only nodes on the release's OS get the payload)."""
+    assert ctx.env_name is not None
+    return (
+        release.payload is not None
+        and mirror_key(release) is not None
+        and runs_os(node, release)
+        and load_secrets(ctx.state_dir, ctx.env_name) is not None
+    )
+
+
+async def _script(
+    ctx: TaskContext, mac: str, host: str, fanout: object, task_id: str, text: str
+) -> str | None:
+    task = GraphTask(id=task_id, type="script", parameters={"source": task_id})
+
+    lines: list[str] = []  # written to the node's log once the script ends
+
+    def line(_stream: str, value: str) -> None:
+        lines.append(value)
+
+    try:
+        return await run_task(task, FanoutRunner(fanout, host), None, lambda _s: text, TIMEOUT, line)
+    finally:
+        if lines:
+            await ctx.log(mac, "\n".join(lines))
+
+
+async def remove_pending(
+    ctx: TaskContext, release: Release, members: list[Node], removed: list[Node], fanout: object
+) -> list[str]:
+    """Clean up each pending deletion; the MACs that left the environment."""
+    assert ctx.env_name is not None
+    left: list[str] = []
+    primary = primary_controller(release, members)
+    for node in removed:
+        await ctx.set_node(node.mac, status="removing", progress=0, task="remove", message="being removed")
+        if has_cloud_services(ctx, release, node):
+            if primary is None or not primary.ip:
+                reason = "no controller is left to remove its services from the cloud"
+                await ctx.set_node(node.mac, status="error", message=reason)
+                raise TaskFailed(f"{node.name} stays pending deletion: {reason}")
+            await ctx.log(
+                node.mac, f"--- removing the services of {node.name} from the cloud (on {primary.name})"
+            )
+            try:
+                error = await _script(
+                    ctx, node.mac, primary.ip, fanout, "remove-node", render_cloud_removal(node.name)
+                )
+            except (NodeLost, OSError, TimeoutError) as exc:
+                error = f"the controller cannot be reached: {exc}"
+            if error is not None:
+                await ctx.set_node(node.mac, status="error", message=f"cloud clean-up: {error}")
+                raise TaskFailed(f"{node.name} stays pending deletion: cloud clean-up failed: {error}")
+        await ctx.log(node.mac, f"--- removing the environment's configuration from {node.name}")
+        if node.ip:
+            try:
+                error = await _script(
+                    ctx, node.mac, node.ip, fanout, "node-cleanup", render_node_cleanup(node.name, node.ip)
+                )
+            except (NodeLost, OSError, TimeoutError) as exc:
+                error = None
+                await ctx.log(node.mac, f"--- unreachable ({exc}); what is on it stays until it is reset")
+            if error is not None:
+                await ctx.set_node(node.mac, status="error", message=f"node clean-up: {error}")
+                raise TaskFailed(f"{node.name} stays pending deletion: node clean-up failed: {error}")
+        _leave(ctx, node.mac)
+        ResumeState.for_environment(ctx.state_dir, ctx.env_name).forget(node.mac)
+        changes.forget_node(ctx.store, ctx.env_name, node.mac)
+        await ctx.set_node(
+            node.mac, status="removed", progress=100, task="", message="removed: discovered again"
+        )
+        left.append(node.mac)
+    return left
+
+
+def _leave(ctx: TaskContext, mac: str) -> None:
+    """The node is unassigned, as a discovered one (an operator may be editing it: retry)."""
+    for _ in range(5):
+        record = ctx.store.node(mac)
+        node = record.node.model_copy(
+            update={
+                "environment": None,
+                "roles": [],
+                "interfaces": {},
+                "pending_deletion": False,
+                "status": NodeStatus.discover,
+                "error": None,
+            }
+        )
+        try:
+            ctx.store.update_node(node, record.revision)
+            return
+        except Conflict:
+            continue
+    raise TaskFailed(f"node {mac} kept changing; it stays pending deletion")
