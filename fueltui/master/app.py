@@ -225,8 +225,9 @@ def create_app(
         tasks,
     )
 
-    for module in (environments, nodes, tasks, actions, cloud, stream, host, predeploy, reset, disks, settings,
-                   envactions, nodedetails, changes, notifications):  # fmt: skip
+    routers = (environments, nodes, tasks, actions, cloud, stream, host, predeploy, reset, disks,
+               settings, envactions, nodedetails, changes, notifications)  # fmt: skip
+    for module in routers:
         app.include_router(module.router, prefix=API_PREFIX)
     app.add_middleware(BodyLimit, refuse=error_response)
     app.add_middleware(TokenGuard, token=token)  # added last: runs first, before any body is read
