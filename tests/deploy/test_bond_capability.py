@@ -3,6 +3,7 @@ refused before the deployment starts, with the finding — not half-way through 
 
 from __future__ import annotations
 
+import json
 import subprocess
 
 import pytest
@@ -35,6 +36,32 @@ def test_the_facts_script_on_this_kernel_says_no_bonding() -> None:
     # The lab's kernel (this machine's) has no bonding driver and no module to load.
     done = subprocess.run(["sh", "-c", FACTS_SCRIPT, "sh", B], capture_output=True, text=True, check=True)
     assert parse_facts(done.stdout, B).can_bond is False
+
+
+def test_a_bond_slave_is_known_by_its_own_mac_not_the_bonds() -> None:
+    links = json.dumps(
+        [
+            {"ifname": "eth1", "link_type": "ether", "address": "52:54:00:aa:00:02", "operstate": "UP"},
+            {
+                "ifname": "eth2",
+                "link_type": "ether",
+                "address": "52:54:00:aa:00:02",  # the bond's, taken from eth1
+                "permaddr": "52:54:00:aa:00:03",
+                "operstate": "UP",
+            },
+            {
+                "ifname": "bond0",
+                "link_type": "ether",
+                "address": "52:54:00:aa:00:02",
+                "linkinfo": {"info_kind": "bond"},
+            },
+        ]
+    )
+    facts = parse_facts(f"\n{B} hostname\nnode-1\n{B} links\n{links}\n{B} end\n", B)
+    assert [(n.name, n.mac) for n in facts.nics] == [
+        ("eth1", "52:54:00:aa:00:02"),
+        ("eth2", "52:54:00:aa:00:03"),
+    ]
 
 
 @pytest.fixture(autouse=True)

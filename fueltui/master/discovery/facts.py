@@ -89,7 +89,8 @@ def _nics(sections: dict[str, str], admin_ip: str | None, warnings: list[str]) -
             warnings.append(f"NIC name {name!r} rejected: not a valid interface name")
             continue
         try:
-            mac = normalize_mac(str(link.get("address", "")))
+            # A bond's slave wears the bond's MAC; `permaddr` is its own (iproute2 shows it then).
+            mac = normalize_mac(str(link.get("permaddr") or link.get("address", "")))
         except ValueError:
             warnings.append(f"NIC {name}: MAC {link.get('address')!r} rejected")
             continue

@@ -67,7 +67,7 @@ class BondDialog(ModalScreen[Bond | None]):
                 yield Label("MTU", classes="field")
                 yield Input("", placeholder="1500 (default)", id="bond-mtu")
             yield Label("", id="bond-error", markup=False)
-            yield Label("Tab moves, Enter in a text field or ctrl+s bonds, Esc cancels.", classes="hint")
+            yield Label("Tab moves; Enter or ctrl+s bonds; Esc cancels.", classes="hint")
 
     def on_mount(self) -> None:
         self._lacp_options()
