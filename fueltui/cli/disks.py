@@ -11,7 +11,7 @@ from fueltui.api.disks import NodeDisks
 from fueltui.cli.common import EXIT_OK, EXIT_REFUSED, fail, print_findings, print_json, table, with_client
 from fueltui.cli.resources import resolve_node
 from fueltui.client.api import MasterClient
-from fueltui.core.disks import format_mib, parse_size
+from fueltui.core.disksizes import format_mib, parse_size
 from fueltui.core.model import DiskAllocation, Severity
 from fueltui.core.terminaltext import safe_line
 

@@ -16,7 +16,7 @@ from typing import Annotated, Any
 import yaml
 from pydantic import BeforeValidator, Field, ValidationError
 
-from fueltui.core.disks import parse_size
+from fueltui.core.disksizes import parse_size
 from fueltui.core.model import (
     Bond,
     BootOptions,
@@ -42,7 +42,7 @@ class AnswersEnvironment(Strict):
     settings: Settings | None = None
 
 
-# A volume's size: MiB, or a number with a unit ("10G"); see `fueltui.core.disks.parse_size`.
+# A volume's size: MiB, or a number with a unit ("10G"); see `fueltui.core.disksizes.parse_size`.
 DiskSize = Annotated[int, BeforeValidator(parse_size)]
 
 

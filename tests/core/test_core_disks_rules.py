@@ -15,15 +15,13 @@ from fueltui.core.disks import (
     DiskAllocation,
     boot_disk,
     default_allocation,
-    format_mib,
-    human_mib,
     installable,
     node_allocation,
     normalized,
-    parse_size,
     usable_mib,
     volume_defaults,
 )
+from fueltui.core.disksizes import format_mib, human_mib, parse_size
 from fueltui.core.environment import answers_from_environment, environment_from_answers, new_environment
 from fueltui.core.model import Disk, Node, NodeFacts
 from fueltui.core.releases import default_release

@@ -18,14 +18,8 @@ from textual.widgets import DataTable, Input, Static
 
 from fueltui.api.disks import DiskInfo, NodeDisks, VolumeInfo
 from fueltui.api.schema import NodeRecord
-from fueltui.core.disks import (
-    VolumeDefaults,
-    check_allocation,
-    format_mib,
-    human_mib,
-    parse_size,
-    volume_defaults,
-)
+from fueltui.core.disks import VolumeDefaults, check_allocation, volume_defaults
+from fueltui.core.disksizes import format_mib, human_mib, parse_size
 from fueltui.core.model import DiskAllocation, Finding, Severity
 from fueltui.tui.messages import MasterEvent
 from fueltui.tui.screens.base import BaseScreen
