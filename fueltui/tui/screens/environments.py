@@ -53,6 +53,8 @@ class EnvironmentsScreen(BaseScreen):
         Binding("d", "delete", "Delete"),
         Binding("e", "rename", "Rename"),
         Binding("r", "refresh", "Refresh"),
+        # Reset (#15.5) joins Fuel's other actions here once the master has it (the provisioning
+        # work's POST /environments/{name}/reset): a ConfirmScreen naming the nodes, as delete's.
     ]
 
     def __init__(self) -> None:
