@@ -175,3 +175,33 @@ def test_kernel_params_limits() -> None:
 
 def test_the_default_settings_have_no_findings() -> None:
     assert check_settings(Settings(), default_release()) == []
+
+
+def test_answers_settings_block_round_trips_through_export() -> None:
+    """A partial `settings:` block takes the release defaults for the rest; the export writes
+    every setting out, and applying the export gives the same settings."""
+    from fueltui.core.answers import load_answers
+    from fueltui.core.environment import answers_environment, environment_from_answers
+
+    text = (
+        "environment:\n  name: demo\n  settings:\n    common: {debug: true, syslog: '10.20.0.3:514'}\n"
+        "    access: {email: ops@example.org}\n"
+    )
+    answers = load_answers(text, "demo.yaml")
+    assert answers.environment is not None
+    release = default_release()
+    env = environment_from_answers(answers.environment, release)
+    assert env.settings.common.debug and env.settings.access.email == "ops@example.org"
+    assert env.settings.access.user == "admin" and env.settings.storage.volumes_lvm is True
+    exported = answers_environment(env, release)
+    assert exported.settings is not None and exported.settings == env.settings
+    again = environment_from_answers(exported, release)
+    assert again.settings == env.settings
+
+
+def test_answers_settings_shape_errors_name_the_field() -> None:
+    from fueltui.core.answers import AnswersError, load_answers
+
+    with pytest.raises(AnswersError) as caught:
+        load_answers("environment:\n  name: demo\n  settings:\n    common: {horizon_tls: maybe}\n", "x.yaml")
+    assert caught.value.line == 4 and "horizon_tls" in caught.value.field

@@ -329,4 +329,5 @@ SHOTS: dict[str, Shot] = {
         press=("_", "_"),
     ),
     "help": Shot("nodes", _rows("#nodes-table", 5), press=("question_mark",)),
+    "settings": Shot("settings", lambda app: bool(app.screen.rows), press=("tab",)),  # type: ignore[attr-defined]
 }

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from textual import on
+from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
@@ -13,6 +13,8 @@ from fueltui.core.model import Mode, Node, NodeStatus, Release
 from fueltui.tui.messages import MasterEvent
 from fueltui.tui.screens.base import BaseScreen
 from fueltui.tui.screens.confirm import ConfirmScreen
+from fueltui.tui.screens.prompt import PromptScreen
+from fueltui.tui.widgets.handover import CloudLine
 
 MODE_LABELS: dict[Mode, str] = {
     Mode.neutron_gre: "Neutron with GRE segmentation",
@@ -49,7 +51,10 @@ class EnvironmentsScreen(BaseScreen):
     BINDINGS = [
         Binding("n", "new", "New"),
         Binding("d", "delete", "Delete"),
+        Binding("e", "rename", "Rename"),
         Binding("r", "refresh", "Refresh"),
+        # Reset (#15.5) joins Fuel's other actions here once the master has it (the provisioning
+        # work's POST /environments/{name}/reset): a ConfirmScreen naming the nodes, as delete's.
     ]
 
     def __init__(self) -> None:
@@ -64,6 +69,7 @@ class EnvironmentsScreen(BaseScreen):
                 table: DataTable[str] = DataTable(id="env-table", cursor_type="row", zebra_stripes=True)
                 table.add_columns("", "Name", "Mode", "Status")
                 yield table
+                yield CloudLine(only_deployed=True, id="env-cloud")
             with Vertical(id="env-wizard"):
                 yield Label("New environment", classes="section")
                 yield Input(placeholder="name, e.g. prod", id="wiz-name", compact=True)
@@ -190,4 +196,45 @@ class EnvironmentsScreen(BaseScreen):
         self.notify(f"Deleted {name}. {what}", timeout=8)
         if self.fuel.env_name == name:
             self.fuel.choose_environment(None)
+        await self.reload()
+
+    # the highlighted environment's cloud, and rename (#15 items 7 and 5) ----------------
+
+    @on(DataTable.RowHighlighted, "#env-table")
+    def _highlighted(self, event: DataTable.RowHighlighted) -> None:
+        if event.row_key.value is not None:
+            self.show_cloud(event.row_key.value)
+
+    @work(exclusive=True, group="cloud", exit_on_error=False)
+    async def show_cloud(self, name: str) -> None:
+        """Asked of the master each time: the line follows what is deployed now."""
+        master = self.fuel.master
+        if master is not None:
+            await self.query_one("#env-cloud", CloudLine).load(master, name)
+
+    def action_rename(self) -> None:
+        table = self.query_one("#env-table", DataTable)
+        if not self.records or table.cursor_row < 0:
+            return
+        record = self.records[table.cursor_row]
+        old = record.environment.name
+
+        def answered(name: str | None) -> None:
+            if name and name != old:
+                self.rename(record, name)
+
+        self.app.push_screen(PromptScreen(f"New name for environment {old}", old), answered)
+
+    @work(exclusive=True, group="rename", exit_on_error=False)
+    async def rename(self, record: EnvironmentRecord, name: str) -> None:
+        master = self.master()
+        if master is None:
+            return
+        old = record.environment.name
+        renamed = await self.call(master.rename_environment(old, name, record.revision))
+        if renamed is None:
+            return  # refused: the master's reason is already on screen
+        if self.fuel.env_name == old:
+            self.fuel.choose_environment(renamed.environment.name)
+        self.notify(f"Renamed {old} to {renamed.environment.name}.", timeout=4)
         await self.reload()

@@ -7,7 +7,7 @@ cursor is on it; the summary lines say how each role stands against its limits."
 from __future__ import annotations
 
 from rich.text import Text
-from textual import on
+from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Vertical
@@ -20,6 +20,7 @@ from fueltui.core.releases import get_release
 from fueltui.tui.messages import MasterEvent
 from fueltui.tui.screens.base import BaseScreen
 from fueltui.tui.screens.confirm import ConfirmScreen
+from fueltui.tui.screens.nodedetails import NodeDetailsScreen
 from fueltui.tui.screens.prompt import PromptScreen
 from fueltui.tui.widgets.nodeinfo import gib, node_details, online_mark
 
@@ -65,6 +66,7 @@ class NodesScreen(BaseScreen):
         Binding("x", "remove", "Remove"),
         Binding("e", "rename", "Rename"),
         Binding("d", "disks", "Disks", show=False),  # in the help; the footer is full at 80 columns
+        Binding("i", "details", "Details"),
     ]
 
     def __init__(self) -> None:
@@ -351,3 +353,16 @@ class NodesScreen(BaseScreen):
         from fueltui.tui.screens.disks import DisksScreen
 
         self.app.push_screen(DisksScreen(node.mac))
+    def action_details(self) -> None:
+        node, _ = self._cursor()
+        if node is not None:
+            self.show_details(node.mac)
+
+    @work(exclusive=True, group="details", exit_on_error=False)
+    async def show_details(self, mac: str) -> None:
+        master = self.master()
+        if master is None:
+            return
+        details = await self.call(master.node_details(mac))
+        if details is not None:
+            await self.app.push_screen(NodeDetailsScreen(details))

@@ -12,6 +12,7 @@ from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical, VerticalScroll
+from textual.css.query import NoMatches
 from textual.widget import Widget
 from textual.widgets import Checkbox, Input, Label, Select, Static
 
@@ -113,6 +114,8 @@ class SettingRow(Vertical):
             return self.typed() != self.field.value
         except SettingError:
             return True
+        except NoMatches:  # not composed yet: nothing typed
+            return False
 
     def problems(self, findings: list[Finding]) -> None:
         self.query_one(FindingLine).show(findings)
@@ -173,16 +176,17 @@ class SettingsScreen(BaseScreen):
 
     async def _build(self, record: SettingsRecord) -> None:
         form = self.query_one("#settings-form", VerticalScroll)
+        self.rows = {}  # a reload cancelled mid-way must not leave rows that are not mounted
         await form.remove_children()
-        self.rows = {}
+        rows: dict[str, SettingRow] = {}
         widgets: list[Widget] = []
         for group in record.groups:
             widgets.append(Label(group.label, classes="section"))
             for field in group.fields:
-                row = SettingRow(field)
-                self.rows[field.key] = row
-                widgets.append(row)
+                rows[field.key] = SettingRow(field)
+                widgets.append(rows[field.key])
         await form.mount_all(widgets)
+        self.rows = rows
 
     def _show(self, record: SettingsRecord) -> None:
         self.record = record
