@@ -100,7 +100,8 @@ class Event(Wire):
     """One message of the live event stream (`GET /api/v1/events`, server-sent events).
 
     Types: node.discovered, node.changed, node.deleted, env.changed, env.deleted,
-    task.created, task.progress, task.log, task.finished."""
+    task.created, task.progress, task.log, task.finished, notification.added, notification.read
+    (both with `unread`, the count of unread notifications)."""
 
     type: str
     data: dict[str, object] = Field(default_factory=dict)

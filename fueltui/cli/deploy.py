@@ -1,7 +1,8 @@
 """`fueltui deploy ENV`, `fueltui stop ENV`, `fueltui retry ENV`: deployment from a shell.
 
 Exit codes (the one table, `fueltui.cli.exitcodes`): 0 — started (or, with --wait/--follow,
-every node `ready` and the health check passed); 1 — the deployment failed; 2 — refused (the
+every node `ready` and the health check passed; or nothing to deploy: no pending change, see
+`fueltui changes`, and no --force); 1 — the deployment failed; 2 — refused (the
 findings are printed) or bad input; 3 — no master; 4 — stopped or interrupted (`fueltui retry
 ENV` resumes it). Node text reaches the terminal only through `safe_line`.
 """

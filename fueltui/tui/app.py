@@ -356,11 +356,15 @@ class FuelApp(App[int]):
                         f"{binding.description} on this page (key {keys})",
                         self._action_callback(page, binding.action),
                     )
+        yield SystemCommand("Notifications", "What the master noticed; marks it read (ctrl+n)", self._notes)
         for mode, key, _ in PAGES:
             title = PAGE_SCREENS[mode].TITLE
             yield SystemCommand(
                 f"Go to {title}", f"Open the {title} screen (key {key})", self._goto_callback(mode)
             )
+
+    async def _notes(self) -> None:
+        self.action_notifications()
 
     def _page_below(self) -> BaseScreen | None:
         return next((s for s in reversed(self.screen_stack) if isinstance(s, BaseScreen)), None)

@@ -129,3 +129,45 @@ async def test_removed_node_is_pending_deletion_until_deployed(rlab: LabHandle) 
         assert [n.message for n in notes if n.kind == "deploy.done"] == [f"deploy of {ENV} done"] * 2
     finally:
         await client.close()
+
+
+async def test_a_failed_clean_up_keeps_the_node_pending_and_the_next_deploy_finishes_it(
+    rlab: LabHandle,
+) -> None:
+    client: MasterClient = await rlab.client()
+    compute = rlab.nodes[1].admin_mac
+    try:
+        await _prepare_node(client, rlab, 2)
+        ok(cli(rlab, "deploy", ENV, "--wait", "--skip-verify"))
+        record = await client.node(compute)
+        await client.update_node(compute, record.revision, environment=None)
+        # The node answers but cannot take the clean-up script: a file where its folder goes.
+        rlab.lab.node_exec(2, ["sh", "-c", "rm -rf /etc/fueltui/tasks && touch /etc/fueltui/tasks"])
+        failed = cli(rlab, "deploy", ENV, "--wait", "--skip-verify")
+        assert failed.returncode == 1, failed.stdout + failed.stderr
+        assert "compute-1 stays pending deletion: node clean-up failed" in failed.stdout
+        node = (await client.node(compute)).node
+        assert node.pending_deletion and node.environment == ENV
+        assert (await client.environment(ENV)).environment.status.value == "error"
+        assert [c.action for c in (await client.changes(ENV)).nodes if c.name == "compute-1"] == ["remove"]
+        notes = (await client.notifications()).notifications
+        assert any(
+            n.kind == "deploy.failed" and "compute-1 stays pending deletion" in n.message for n in notes
+        )
+
+        rlab.lab.node_exec(2, ["rm", "-f", "/etc/fueltui/tasks"])
+        ok(cli(rlab, "deploy", ENV, "--wait", "--skip-verify"))
+        node = (await client.node(compute)).node
+        assert node.environment is None and not node.pending_deletion
+        assert (await client.environment(ENV)).environment.status.value == "operational"
+    finally:
+        await client.close()
+
+
+async def _prepare_node(client: MasterClient, handle: LabHandle, index: int) -> None:
+    node = handle.nodes[index - 1]
+    record = await client.node(node.admin_mac)
+    interfaces = {"eth0": ["fuelweb_admin"], "eth1": ["management", "private"], "eth3": ["storage"]}
+    await client.update_node(
+        node.admin_mac, record.revision, environment=ENV, roles=ROLES[index], interfaces=interfaces
+    )

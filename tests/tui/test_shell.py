@@ -61,7 +61,7 @@ async def test_the_palette_offers_the_pages_actions(client, make_app) -> None:
     app = make_app(client, start="deploy", env_name="prod")
     async with app.run_test(size=(80, 24)) as pilot:
         titles = [c.title for c in app.get_system_commands(app.screen)]
-        for action in ("Deploy: Deploy", "Deploy: Stop", "Deploy: Retry"):
+        for action in ("Deploy: Deploy Changes", "Deploy: Stop", "Deploy: Retry", "Notifications"):
             assert action in titles
         await pilot.press("ctrl+p")
         await pilot.press(*"Deploy: Retry")

@@ -1,16 +1,16 @@
 """Deploying a pending deletion: the node's services leave the cloud, its configuration
 leaves the node, and the node leaves the environment (discovered again).
 
-Runs at the start of a deploy, before the other nodes are (re)configured without it. A node
-that cannot be reached keeps whatever is on it (a reset or reinstall clears it) but still
-leaves; a cloud that refuses to let go of its services fails the deploy and the node stays
-pending deletion, so the next deploy tries again.
+Runs at the start of a deploy, before the other nodes are (re)configured without it. An
+offline node keeps whatever is on it (a reset or reinstall clears it) but still leaves; a
+clean-up that fails (the cloud's or the node's) fails the deploy, the environment is in
+error and the node stays pending deletion, so the next deploy tries again.
 """
 
 from __future__ import annotations
 
 from fueltui.core.graph import deploy_roles
-from fueltui.core.model import GraphTask, Node, NodeStatus, Release
+from fueltui.core.model import EnvStatus, GraphTask, Node, NodeStatus, Release
 from fueltui.core.payload.removal import render_cloud_removal, render_node_cleanup
 from fueltui.master.deploy import changes
 from fueltui.master.deploy.payload import load_secrets, mirror_key, runs_os
@@ -71,7 +71,7 @@ async def remove_pending(
             if primary is None or not primary.ip:
                 reason = "no controller is left to remove its services from the cloud"
                 await ctx.set_node(node.mac, status="error", message=reason)
-                raise TaskFailed(f"{node.name} stays pending deletion: {reason}")
+                raise _failed(ctx, f"{node.name} stays pending deletion: {reason}")
             await ctx.log(
                 node.mac, f"--- removing the services of {node.name} from the cloud (on {primary.name})"
             )
@@ -83,19 +83,20 @@ async def remove_pending(
                 error = f"the controller cannot be reached: {exc}"
             if error is not None:
                 await ctx.set_node(node.mac, status="error", message=f"cloud clean-up: {error}")
-                raise TaskFailed(f"{node.name} stays pending deletion: cloud clean-up failed: {error}")
-        await ctx.log(node.mac, f"--- removing the environment's configuration from {node.name}")
-        if node.ip:
+                raise _failed(ctx, f"{node.name} stays pending deletion: cloud clean-up failed: {error}")
+        if node.online and node.ip:
+            await ctx.log(node.mac, f"--- removing the environment's configuration from {node.name}")
             try:
                 error = await _script(
                     ctx, node.mac, node.ip, fanout, "node-cleanup", render_node_cleanup(node.name, node.ip)
                 )
             except (NodeLost, OSError, TimeoutError) as exc:
-                error = None
-                await ctx.log(node.mac, f"--- unreachable ({exc}); what is on it stays until it is reset")
+                error = str(exc)
             if error is not None:
                 await ctx.set_node(node.mac, status="error", message=f"node clean-up: {error}")
-                raise TaskFailed(f"{node.name} stays pending deletion: node clean-up failed: {error}")
+                raise _failed(ctx, f"{node.name} stays pending deletion: node clean-up failed: {error}")
+        else:  # a dead node cannot be cleaned; it must not keep the environment from changing
+            await ctx.log(node.mac, f"--- {node.name} is offline: what is on it stays until it is reset")
         _leave(ctx, node.mac)
         ResumeState.for_environment(ctx.state_dir, ctx.env_name).forget(node.mac)
         changes.forget_node(ctx.store, ctx.env_name, node.mac)
@@ -104,6 +105,13 @@ async def remove_pending(
         )
         left.append(node.mac)
     return left
+
+
+def _failed(ctx: TaskContext, message: str) -> TaskFailed:
+    """The deploy ends here; the environment is in error (not left `deploying`)."""
+    if ctx.env_name is not None:
+        ctx.store.set_environment_status(ctx.env_name, EnvStatus.error)
+    return TaskFailed(message)
 
 
 def _leave(ctx: TaskContext, mac: str) -> None:
