@@ -96,14 +96,13 @@ class LogChunk(Wire):
     has_more: bool = False
 
 
-class Event(Wire):
-    """One message of the live event stream (`GET /api/v1/events`, server-sent events).
+# The live stream's events are declared in `fueltui.api.events` (a discriminated union).
 
-    Types: node.discovered, node.changed, node.deleted, env.changed, env.deleted,
-    task.created, task.progress, task.log, task.finished."""
 
-    type: str
-    data: dict[str, object] = Field(default_factory=dict)
+class StreamHello(Wire):
+    """The first message of the event stream: the bus's sequence number now."""
+
+    seq: int = Field(default=0, ge=0)
 
 
 class MasterStatus(Wire):

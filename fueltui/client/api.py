@@ -8,7 +8,6 @@ socket — starting one in the background when none runs — or, with `url` (or
 from __future__ import annotations
 
 import asyncio
-import json
 import os
 import time
 from collections.abc import AsyncIterator, Mapping
@@ -20,6 +19,7 @@ import httpx
 from pydantic import BaseModel, TypeAdapter
 
 from fueltui import statedir
+from fueltui.api.events import AnyEvent, StreamReset, decode_event
 from fueltui.api.host import MasterHost
 from fueltui.api.schema import (
     API_PREFIX,
@@ -28,12 +28,12 @@ from fueltui.api.schema import (
     CloudAccess,
     EnvironmentRecord,
     ErrorBody,
-    Event,
     ExportResponse,
     FindingsResponse,
     LogChunk,
     MasterStatus,
     NodeRecord,
+    StreamHello,
     TaskRecord,
 )
 from fueltui.client.autostart import log_tail, start_detached
@@ -357,7 +357,7 @@ class MasterClient:
 
     # ------------------------------------------------------------------ events
 
-    async def events(self, after: int | None = None, reconnect: bool = True) -> AsyncIterator[Event]:
+    async def events(self, after: int | None = None, reconnect: bool = True) -> AsyncIterator[AnyEvent]:
         """The live event stream. With `reconnect`, a lost master is waited for and the stream
         resumes where it stopped; when events were lost (a restarted master) a `stream.reset`
         event says to reload everything."""
@@ -372,16 +372,17 @@ class MasterClient:
                         await response.aread()
                         raise _error(response)
                     async for message in read_sse(response):
-                        data = json.loads(message.data) if message.data else {}
                         if message.event == "hello":
-                            seq = int(data.get("seq", 0))
+                            seq = StreamHello.model_validate_json(message.data or "{}").seq
                             if last is not None and seq < last:
                                 last = None
-                                yield Event(type="stream.reset", data={})
+                                yield StreamReset()
                             continue
                         if message.id is not None and message.id.isdigit():
                             last = int(message.id)
-                        yield Event(type=message.event, data=data)
+                        event = decode_event(message.event, message.data)
+                        if event is not None:  # an unknown kind is logged there and skipped
+                            yield event
             except (httpx.ConnectError, httpx.RemoteProtocolError, httpx.ReadError, FileNotFoundError) as exc:
                 if not reconnect:
                     raise MasterUnavailable(f"lost {self.where}: {exc}") from None

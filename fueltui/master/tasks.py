@@ -17,6 +17,7 @@ from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime
 from pathlib import Path
 
+from fueltui.api.events import TaskCreated, TaskFinished, TaskLog, TaskProgress
 from fueltui.api.schema import NodeProgress, TaskRecord, TaskStatus
 from fueltui.core.model import EnvStatus, NodeStatus
 from fueltui.master.errors import Busy, MasterError, NotFound
@@ -147,7 +148,7 @@ class TaskManager:
         _current = self
         interrupted = self.store.interrupt_running()
         for task in interrupted:
-            self.events.publish("task.finished", {"id": task.id, "status": task.status.value})
+            self.events.emit(TaskFinished(id=task.id, status=task.status, env=task.env))
             if task.env is not None:
                 self._not_deploying(task.env)
         return interrupted
@@ -168,17 +169,16 @@ class TaskManager:
 
     def save(self, record: TaskRecord) -> None:
         self.store.save_task(record)
-        self.events.publish(
-            "task.progress",
-            {
-                "id": record.id,
-                "kind": record.kind,
-                "env": record.env,
-                "status": record.status.value,
-                "progress": record.progress,
-                "message": record.message,
-                "nodes": {mac: p.model_dump() for mac, p in record.nodes.items()},
-            },
+        self.events.emit(
+            TaskProgress(
+                id=record.id,
+                kind=record.kind,
+                env=record.env,
+                status=record.status,
+                progress=record.progress,
+                message=record.message,
+                nodes=dict(record.nodes),
+            )
         )
 
     def write_log(self, task_id: str, mac: str | None, line: str) -> None:
@@ -194,7 +194,7 @@ class TaskManager:
         else:
             self.logs.append(self.logs.task_path(task_id), [f"{stamp} {text}" for text in lines])
         for text in lines:
-            self.events.publish("task.log", {"id": task_id, "mac": mac, "line": text})
+            self.events.emit(TaskLog(id=task_id, mac=mac, line=text))
 
     # ------------------------------------------------------------------ lifecycle
 
@@ -231,7 +231,7 @@ class TaskManager:
             created=_now(),
         )
         self.store.save_task(record)
-        self.events.publish("task.created", {"id": record.id, "kind": kind, "env": env_name})
+        self.events.emit(TaskCreated(id=record.id, kind=kind, env=env_name))
         ctx = TaskContext(self, record)
         job = asyncio.create_task(self._run(ctx, handler), name=f"task-{kind}-{record.id}")
         self._running[record.id] = (job, ctx)
@@ -280,7 +280,7 @@ class TaskManager:
         self.save(final)
         if status == TaskStatus.interrupted and final.env is not None:
             self._not_deploying(final.env)
-        self.events.publish("task.finished", {"id": final.id, "status": status.value, "env": final.env})
+        self.events.emit(TaskFinished(id=final.id, status=status, env=final.env))
 
     async def stop(self, task_id: str, now: bool = False) -> TaskRecord:
         entry = self._running.get(task_id)

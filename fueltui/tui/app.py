@@ -26,7 +26,7 @@ from textual.widgets import Input, TextArea
 from textual.worker import Worker, WorkerState
 
 from fueltui import statedir
-from fueltui.api.schema import Event
+from fueltui.api.events import BaseEvent, EnvChanged, EnvDeleted, TaskLog
 from fueltui.tui import uistate
 from fueltui.tui.backend import MasterAPI, describe_error
 from fueltui.tui.messages import MasterConnected, MasterEvent, MasterLogLines
@@ -110,7 +110,7 @@ class FuelApp(App[int]):
             env_name = env_name or remembered.env
         self.start_page = start
         self.env_name: str | None = env_name
-        self._log_lines: list[Event] = []
+        self._log_lines: list[TaskLog] = []
         self.selected_macs: list[str] = []  # rows marked on the nodes page, for bulk NIC edits
         self.last_verify: str | None = None
         self.guarded_errors: list[BaseException] = []  # unexpected errors shown as notifications
@@ -164,13 +164,13 @@ class FuelApp(App[int]):
             try:
                 async for event in self.master.events():
                     delay = 0.5
-                    if event.type == "task.log":
+                    if isinstance(event, TaskLog):
                         self._queue_log_line(event)
                         continue
                     self._flush_log_lines()  # keep the order: lines before what followed them
-                    if event.type.startswith("env.") and self.env_name is None:
+                    if isinstance(event, EnvChanged | EnvDeleted) and self.env_name is None:
                         self.choose_only_environment()
-                    self._broadcast(MasterEvent(event))
+                    self._broadcast(MasterEvent.of(event))
             except asyncio.CancelledError:
                 raise
             except Exception:
@@ -178,7 +178,7 @@ class FuelApp(App[int]):
             await asyncio.sleep(delay)  # back-off before reconnecting the stream
             delay = min(delay * 2, 5.0)
 
-    def _queue_log_line(self, event: Event) -> None:
+    def _queue_log_line(self, event: TaskLog) -> None:
         self._log_lines.append(event)
         if len(self._log_lines) == 1:
             self.set_timer(LOG_BATCH_SECONDS, self._flush_log_lines)
@@ -188,7 +188,7 @@ class FuelApp(App[int]):
             batch, self._log_lines = self._log_lines, []
             self._broadcast(MasterLogLines(batch))
 
-    def _broadcast(self, message: MasterEvent | MasterConnected | MasterLogLines) -> None:
+    def _broadcast(self, message: MasterEvent[BaseEvent] | MasterConnected | MasterLogLines) -> None:
         screen = self.screen
         if isinstance(screen, BaseScreen):
             screen.post_message(message)
@@ -310,9 +310,11 @@ class FuelApp(App[int]):
                         self._action_callback(page, binding.action),
                     )
         for mode, key, _ in PAGES:
-            page = PAGE_SCREENS[mode]
+            target = PAGE_SCREENS[mode]
             yield SystemCommand(
-                f"Go to {page.TITLE}", f"Open the {page.TITLE} screen (key {key})", self._goto_callback(mode)
+                f"Go to {target.TITLE}",
+                f"Open the {target.TITLE} screen (key {key})",
+                self._goto_callback(mode),
             )
 
     def _page_below(self) -> BaseScreen | None:

@@ -9,12 +9,12 @@ from __future__ import annotations
 from collections.abc import AsyncIterator
 from typing import Protocol
 
+from fueltui.api.events import AnyEvent
 from fueltui.api.host import MasterHost
 from fueltui.api.schema import (
     BootOptionsRecord,
     CloudAccess,
     EnvironmentRecord,
-    Event,
     LogChunk,
     NodeRecord,
     TaskRecord,
@@ -52,7 +52,7 @@ class MasterAPI(Protocol):
         self, mac: str, offset: int = 0, task_id: str | None = None, tail: int | None = None
     ) -> LogChunk: ...
     async def task_log(self, task_id: str, offset: int = 0, tail: int | None = None) -> LogChunk: ...
-    def events(self) -> AsyncIterator[Event]: ...
+    def events(self) -> AsyncIterator[AnyEvent]: ...
     async def boot_options(self) -> BootOptionsRecord: ...
     async def set_boot_options(
         self, options: BootOptions, revision: int | None = None

@@ -104,7 +104,7 @@ class BaseScreen(Screen[None]):
 
     def on_master_log_lines(self, message: MasterLogLines) -> None:
         for event in message.events:
-            self.on_master_event(MasterEvent(event))
+            self.on_master_event(MasterEvent.of(event))
 
     # helpers for subclasses -----------------------------------------------------------
 

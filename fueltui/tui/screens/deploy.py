@@ -18,9 +18,17 @@ from textual.timer import Timer
 from textual.widgets import OptionList, ProgressBar, Static
 from textual.widgets.option_list import Option
 
+from fueltui.api.events import (
+    NODE_OR_ENV_EVENTS,
+    BaseEvent,
+    TaskCreated,
+    TaskFinished,
+    TaskLog,
+    TaskProgress,
+)
 from fueltui.api.schema import NodeProgress, TaskRecord, TaskStatus
 from fueltui.core.model import Finding, Severity
-from fueltui.tui.messages import RESYNC_EVENTS, MasterEvent, MasterLogLines
+from fueltui.tui.messages import MasterEvent, MasterLogLines
 from fueltui.tui.screens.base import BaseScreen
 from fueltui.tui.screens.confirm import ConfirmScreen
 from fueltui.tui.widgets.handover import CloudLine
@@ -136,14 +144,11 @@ class DeployScreen(BaseScreen):
         self.query_one("#deploy-summary", Static).update(text)
 
     @staticmethod
-    def _apply_progress(state: NodeLines, progress: NodeProgress | dict[str, object]) -> None:
-        data = progress.model_dump() if isinstance(progress, NodeProgress) else progress
-        state.status = str(data.get("status") or state.status)
-        value = data.get("progress")
-        state.progress = int(value) if isinstance(value, int | float) else state.progress
-        task = data.get("task")
-        state.task = str(task) if task else state.task
-        state.message = str(data.get("message") or "")
+    def _apply_progress(state: NodeLines, progress: NodeProgress) -> None:
+        state.status = progress.status or state.status
+        state.progress = progress.progress
+        state.task = progress.task or state.task
+        state.message = progress.message
 
     def _overall(self) -> None:
         label = self.query_one("#overall-label", Static)
@@ -225,8 +230,8 @@ class DeployScreen(BaseScreen):
         if task is None:
             return
         for event in message.events:
-            if event.data.get("id") == task.id:
-                self.feed(str(event.data.get("mac") or ""), [str(event.data.get("line", ""))])
+            if event.id == task.id:
+                self.feed(event.mac or "", [event.line])
         self.schedule_flush()
 
     def schedule_flush(self) -> None:
@@ -249,31 +254,26 @@ class DeployScreen(BaseScreen):
 
     # live updates ---------------------------------------------------------------------------
 
-    def on_master_event(self, message: MasterEvent) -> None:
+    def on_master_event(self, message: MasterEvent[BaseEvent]) -> None:
         event = message.event
-        data = event.data
-        if event.type in RESYNC_EVENTS:
+        if event.resync:
             return  # BaseScreen's handler reloads everything
-        if (
-            event.type == "task.created"
-            and data.get("kind") == "deploy"
-            and data.get("env") == self.fuel.env_name
-        ):
+        if isinstance(event, TaskCreated) and event.kind == "deploy" and event.env == self.fuel.env_name:
             self.schedule_reload()
             return
-        if event.type.startswith(("node.", "env.")):
+        if isinstance(event, NODE_OR_ENV_EVENTS):
             self.run_worker(self.refresh_summary, exclusive=True, group="summary", exit_on_error=False)
             return
         task = self.deploy_task
-        if task is None or data.get("id") != task.id:
+        if task is None:
             return
-        if event.type == "task.log":
-            self.feed(str(data.get("mac") or ""), [str(data.get("line", ""))])
+        if isinstance(event, TaskLog) and event.id == task.id:
+            self.feed(event.mac or "", [event.line])
             self.schedule_flush()
-        elif event.type == "task.progress":
-            self.progress(data)
-        elif event.type == "task.finished":
-            task.status = TaskStatus(str(data.get("status", task.status.value)))
+        elif isinstance(event, TaskProgress) and event.id == task.id:
+            self.progress(event)
+        elif isinstance(event, TaskFinished) and event.id == task.id:
+            task.status = event.status
             self._overall()
 
     def feed(self, mac: str, lines: list[str]) -> None:
@@ -286,25 +286,17 @@ class DeployScreen(BaseScreen):
         state.add(stamped)
         self._dirty.add(mac)
 
-    def progress(self, data: dict[str, object]) -> None:
+    def progress(self, event: TaskProgress) -> None:
         task = self.deploy_task
         assert task is not None
-        value = data.get("progress")
-        if isinstance(value, int):
-            task.progress = value
-        status = data.get("status")
-        if isinstance(status, str):
-            task.status = TaskStatus(status)
-        nodes = data.get("nodes")
+        task.progress = event.progress
+        task.status = event.status
         panes = self.panes()
-        if isinstance(nodes, dict):
-            for mac, progress in nodes.items():
-                if not isinstance(progress, dict):
-                    continue
-                state = self.states.setdefault(mac, NodeLines())
-                self._apply_progress(state, progress)
-                if mac in panes:
-                    panes[mac].update_status()
+        for mac, progress in event.nodes.items():
+            state = self.states.setdefault(mac, NodeLines())
+            self._apply_progress(state, progress)
+            if mac in panes:
+                panes[mac].update_status()
         if self.layout_kind == "list":
             listing = self.query_one("#pane-list", OptionList)
             for mac in self.states:

@@ -14,6 +14,7 @@ from textual.containers import Horizontal, Vertical
 from textual.widgets import Input, Log, OptionList, Static
 from textual.widgets.option_list import Option
 
+from fueltui.api.events import BaseEvent, NodeDiscovered, TaskCreated, TaskFinished, TaskLog
 from fueltui.api.schema import LogChunk
 from fueltui.tui.messages import MasterEvent
 from fueltui.tui.screens.base import BaseScreen
@@ -138,18 +139,17 @@ class LogsScreen(BaseScreen):
         self.search = event.value.strip()
         self._redraw()
 
-    def on_master_event(self, message: MasterEvent) -> None:
+    def on_master_event(self, message: MasterEvent[BaseEvent]) -> None:
         event = message.event
-        if event.type in ("task.created", "task.finished", "node.discovered"):
+        if isinstance(event, TaskCreated | TaskFinished | NodeDiscovered):
             self.schedule_reload()
             return
-        if event.type != "task.log" or self.source is None:
+        if not isinstance(event, TaskLog) or self.source is None:
             return
         kind, key = self.source
-        data = event.data
-        if (kind == "task" and data.get("id") == key) or (kind == "node" and data.get("mac") == key):
-            line = str(data.get("line", ""))
-            mac = str(data.get("mac") or "")
+        if (kind == "task" and event.id == key) or (kind == "node" and event.mac == key):
+            line = event.line
+            mac = event.mac or ""
             if kind == "task" and mac:  # as the task's file has it: which node said it
                 line = f"[{self.names.get(mac, mac)}] {line}"
             self.lines.append(line)

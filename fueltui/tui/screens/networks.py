@@ -12,6 +12,7 @@ from textual.binding import Binding
 from textual.containers import VerticalScroll
 from textual.widgets import Input, Label, Static
 
+from fueltui.api.events import BaseEvent, EnvChanged
 from fueltui.api.schema import EnvironmentRecord
 from fueltui.core.environment import ADMIN, effective_network, network_names
 from fueltui.core.model import Environment, Finding, NetworkConfig, Release, Severity
@@ -273,10 +274,10 @@ class NetworksScreen(BaseScreen):
     def _changed(self) -> None:
         self._show()
 
-    def on_master_event(self, message: MasterEvent) -> None:
-        data = message.event.data
-        if message.event.type == "env.changed" and data.get("name") == self.fuel.env_name:
-            if self.record is not None and data.get("revision") == self.record.revision:
+    def on_master_event(self, message: MasterEvent[BaseEvent]) -> None:
+        event = message.event
+        if isinstance(event, EnvChanged) and event.name == self.fuel.env_name:
+            if self.record is not None and event.revision == self.record.revision:
                 return
             self.notify("The environment changed on the master; ctrl+r reloads it.", timeout=4)
 

@@ -8,6 +8,7 @@ from textual.binding import Binding
 from textual.containers import Horizontal
 from textual.widgets import DataTable, ProgressBar, Static
 
+from fueltui.api.events import BaseEvent, TaskCreated, TaskFinished, TaskProgress
 from fueltui.api.schema import TaskRecord, TaskStatus
 from fueltui.tui.messages import MasterEvent
 from fueltui.tui.screens.base import BaseScreen
@@ -106,19 +107,19 @@ class VerifyScreen(BaseScreen):
             notes.extend(f"✗ {who}: {info}" for who, info in errors.items())
         self.query_one("#verify-notes", Static).update("\n".join(notes))
 
-    def on_master_event(self, message: MasterEvent) -> None:
-        data = message.event.data
+    def on_master_event(self, message: MasterEvent[BaseEvent]) -> None:
+        event = message.event
         task = self.verify_task
-        if message.event.type == "task.created" and data.get("kind") == "verify":
+        if isinstance(event, TaskCreated) and event.kind == "verify":
             self.schedule_reload()
-        elif task is not None and data.get("id") == task.id:
-            if message.event.type == "task.progress":
-                progress = data.get("progress")
-                task.progress = progress if isinstance(progress, int) else task.progress
-                task.message = str(data.get("message") or task.message)
-                self._show()
-            elif message.event.type == "task.finished":
-                self.schedule_reload()
+        elif task is None:
+            return
+        elif isinstance(event, TaskProgress) and event.id == task.id:
+            task.progress = event.progress
+            task.message = event.message or task.message
+            self._show()
+        elif isinstance(event, TaskFinished) and event.id == task.id:
+            self.schedule_reload()
 
     def action_refresh(self) -> None:
         self.schedule_reload()
