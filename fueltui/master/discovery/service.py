@@ -82,10 +82,11 @@ class DiscoveryService:
     # ------------------------------------------------------------------ life cycle
 
     async def start(self) -> None:
+        from fueltui.api.tasks import ACCEPT, DISCOVER
         from fueltui.master.tasks import register_task_kind
 
-        register_task_kind("discover", self._discover_task)
-        register_task_kind(ACCEPT_KIND, self._accept_task)
+        register_task_kind(DISCOVER, self._discover_task)
+        register_task_kind(ACCEPT, self._accept_task)
         # asyncssh logs every connection at INFO; a poll every 30 s would flood the master's log.
         logging.getLogger("asyncssh").setLevel(logging.WARNING)
         self._started = time.monotonic()
