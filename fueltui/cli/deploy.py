@@ -15,6 +15,7 @@ import sys
 from collections.abc import Awaitable, Callable
 
 from fueltui.api.schema import TaskRecord, TaskStatus
+from fueltui.api.tasks import DEPLOY
 from fueltui.cli.exitcodes import EXIT_FAILED, EXIT_NO_MASTER, EXIT_OK, EXIT_REFUSED, EXIT_STOPPED
 from fueltui.client.api import MasterClient
 from fueltui.client.errors import ApiError, MasterUnavailable
@@ -239,12 +240,10 @@ def _summary(record: TaskRecord, names: dict[str, str]) -> int:
     print(f"task {record.id}: {record.status.value}{message}")
     for mac, node in sorted(record.nodes.items(), key=lambda item: names.get(item[0], item[0])):
         print(f"  {names.get(mac, mac):<20} {node.status:<9} {node.progress:>3}%  {safe_line(node.message)}")
-    result = record.result
-    ready = bool(result.get("ready")) and all(n.status == "ready" for n in record.nodes.values())
-    if record.status == TaskStatus.done and ready and result.get("health_ok"):
-        health = result.get("health")
-        pairs = len(health) if isinstance(health, list) else 0
-        print(f"every node is ready; health check passed ({pairs} peer addresses reached)")
+    result = DEPLOY.result_of(record)
+    ready = result.ready and all(n.status == "ready" for n in record.nodes.values())
+    if record.status == TaskStatus.done and ready and result.health_ok:
+        print(f"every node is ready; health check passed ({len(result.health)} peer addresses reached)")
         return EXIT_OK
     if record.status in (TaskStatus.stopped, TaskStatus.interrupted):
         print(f"not finished; resume with: fueltui retry {record.env}")
