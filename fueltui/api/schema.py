@@ -156,10 +156,14 @@ class ApplyRequest(Wire):
     answers: str = Field(max_length=4_000_000)
     source: str = Field(default="<answers>", max_length=4096)
     dry_run: bool = False
+    # The revision of the file's environment the client read (a dry run says it); required
+    # when that environment exists — a stale or missing one is refused (409), as every write.
+    revision: int | None = Field(default=None, ge=0)
 
 
 class ApplyResult(Wire):
     environment: str | None = None
+    revision: int | None = None  # the environment's revision now (None: there is none)
     created: bool = False
     changes: list[str] = Field(default_factory=list)
     findings: list[Finding] = Field(default_factory=list)

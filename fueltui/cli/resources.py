@@ -151,7 +151,10 @@ def cmd_apply(args: argparse.Namespace) -> int:
         return fail(f"cannot read {args.file}: {exc}", EXIT_REFUSED)
 
     async def work(client: MasterClient) -> int:
-        result = await client.apply(text, source=source, dry_run=args.dry_run)
+        # The dry run is this command's read: the write carries the revision it saw.
+        result = await client.apply(text, source=source, dry_run=True)
+        if not args.dry_run and result.changes:
+            result = await client.apply(text, source=source, revision=result.revision)
         if args.json:
             print_json(result)
             return EXIT_OK

@@ -23,8 +23,10 @@ from fueltui.api.events import AnyEvent, StreamReset, decode_event
 from fueltui.api.host import MasterHost
 from fueltui.api.schema import (
     API_PREFIX,
+    ApplyRequest,
     ApplyResult,
     BootOptionsRecord,
+    BootOptionsUpdate,
     CloudAccess,
     EnvironmentRecord,
     ErrorBody,
@@ -182,12 +184,10 @@ class MasterClient:
     async def boot_options(self) -> BootOptionsRecord:
         return await self._get(BootOptionsRecord, "/boot-options")
 
-    async def set_boot_options(self, options: BootOptions, revision: int | None = None) -> BootOptionsRecord:
-        """Store the boot options; `revision` is the one you read (None: whatever is current)."""
-        if revision is None:
-            revision = (await self.boot_options()).revision
-        body = {"options": options.model_dump(mode="json"), "revision": revision}
-        return await self._send(BootOptionsRecord, "PUT", "/boot-options", body)
+    async def set_boot_options(self, options: BootOptions, revision: int) -> BootOptionsRecord:
+        """Store the boot options; `revision` is the one you read (ConflictError when stale)."""
+        body = BootOptionsUpdate(options=options, revision=revision)
+        return await self._send(BootOptionsRecord, "PUT", "/boot-options", body.model_dump(mode="json"))
 
     async def releases(self) -> list[Release]:
         return await self._list(Release, "/releases")
@@ -227,9 +227,13 @@ class MasterClient:
     async def findings(self, name: str) -> list[Finding]:
         return (await self._get(FindingsResponse, f"/environments/{_seg(name)}/findings")).findings
 
-    async def apply(self, answers_text: str, source: str = "<answers>", dry_run: bool = False) -> ApplyResult:
-        body = {"answers": answers_text, "source": source, "dry_run": dry_run}
-        return await self._send(ApplyResult, "POST", "/apply", body)
+    async def apply(
+        self, answers_text: str, source: str = "<answers>", dry_run: bool = False, revision: int | None = None
+    ) -> ApplyResult:
+        """Apply an answers file; `revision` is its environment's you read (a dry run's answer):
+        ConflictError when that environment exists and is not at it."""
+        body = ApplyRequest(answers=answers_text, source=source, dry_run=dry_run, revision=revision)
+        return await self._send(ApplyResult, "POST", "/apply", body.model_dump(mode="json"))
 
     async def export(self, name: str) -> str:
         return (await self._get(ExportResponse, f"/environments/{_seg(name)}/export")).answers

@@ -246,8 +246,8 @@ class TaskManager:
                 )
         declared = TASK_KINDS.get(kind)
         request = _request(declared, params)
-        if declared is not None:  # stored as validated: defaults filled, nothing unknown
-            params = request.model_dump(mode="json")
+        if declared is not None:  # stored as validated (nothing unknown), as given
+            params = request.model_dump(mode="json", exclude_unset=True)
         precheck = _PRECHECKS.get(kind)
         if precheck is not None and resumed_from is None:
             precheck(self.store, env_name, dict(params))

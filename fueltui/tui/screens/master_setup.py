@@ -327,6 +327,9 @@ class MasterSetupScreen(BaseScreen):
             except OSError as exc:
                 self.notify(f"Could not write under {target.root}: {exc}", severity="error")
                 return
+        if self.stored_revision is None:  # never read: a write now could overwrite unseen options
+            self.notify("The master's options were not read yet; ctrl+r reloads them.", severity="warning")
+            return
         live = await set_live_hostname(opts.hostname) if target.is_host else ""
         stored = await self.call(master.set_boot_options(opts, self.stored_revision))
         if stored is None:
