@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import os
 import sys
 import time
 import traceback
@@ -27,6 +26,8 @@ from textual.worker import Worker, WorkerState
 
 from fueltui import statedir
 from fueltui.api.events import BaseEvent, EnvChanged, EnvDeleted, TaskLog
+from fueltui.client.errors import ApiError
+from fueltui.settings import settings
 from fueltui.tui import uistate
 from fueltui.tui.backend import MasterAPI, describe_error
 from fueltui.tui.messages import MasterConnected, MasterEvent, MasterLogLines
@@ -116,7 +117,7 @@ class FuelApp(App[int]):
         self.guarded_errors: list[BaseException] = []  # unexpected errors shown as notifications
         self._guard_times: list[float] = []
         # The terminal's own 16 colours by default: readable on the Linux console and over SSH.
-        theme = os.environ.get("FUELTUI_THEME", "ansi-dark")
+        theme = settings().theme
         self.theme = theme if theme in self.available_themes else "ansi-dark"
 
     # lifecycle ------------------------------------------------------------------------
@@ -147,8 +148,8 @@ class FuelApp(App[int]):
         """With exactly one environment there is nothing to choose: work on it."""
         if self.master is None or self.env_name is not None:
             return
-        records = await self.call(self.master.environments())
-        if records is None or len(records) != 1 or self.env_name is not None:
+        records = await self.master.environments()
+        if len(records) != 1 or self.env_name is not None:
             return
         self.choose_environment(records[0].environment.name)
         for candidate in reversed(self.screen_stack):
@@ -199,9 +200,16 @@ class FuelApp(App[int]):
                     break
 
     def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
-        """A background job that failed says so in a notification instead of vanishing."""
+        """A background job that failed says so in a notification instead of vanishing. Pages
+        do their master calls in workers and let a refusal raise: it ends up here, and nothing
+        after the failed call runs as if it had succeeded."""
         if event.state == WorkerState.ERROR and event.worker.error is not None:
-            self.notify(describe_error(event.worker.error), title="Error", severity="error", timeout=8)
+            self.show_failure(event.worker.error)
+
+    def show_failure(self, error: BaseException) -> None:
+        """The one place a failed master call or background job is shown."""
+        title = "Master" if isinstance(error, ApiError) else "Error"
+        self.notify(describe_error(error), title=title, severity="error", timeout=8, markup=False)
 
     # the guard: an unexpected error is a notification, never a traceback ----------------
 
@@ -212,6 +220,9 @@ class FuelApp(App[int]):
         self._guard_times = [t for t in self._guard_times if now - t < GUARD_WINDOW_SECONDS] + [now]
         if not self.is_running or not self.screen_stack or len(self._guard_times) > GUARD_BUDGET:
             return False
+        if isinstance(error, ApiError):  # the master refused: expected, shown like a worker's
+            self.show_failure(error)
+            return True
         self.guarded_errors.append(error)
         self.log.error("".join(traceback.format_exception(error)))
         try:
@@ -245,16 +256,6 @@ class FuelApp(App[int]):
         except Exception as error:
             if not self.guard(error):
                 raise
-
-    async def call(self, awaitable: Awaitable[T]) -> T | None:
-        """Await a master call; any failure is shown as a notification."""
-        try:
-            return await awaitable
-        except asyncio.CancelledError:
-            raise
-        except Exception as exc:
-            self.notify(describe_error(exc), title="Master", severity="error", timeout=8)
-            return None
 
     # shared state ---------------------------------------------------------------------
 
@@ -343,7 +344,7 @@ def run(args: argparse.Namespace) -> int:
 
     from fueltui.tui.target import TargetError, check_args
 
-    lab = bool(getattr(args, "lab", False)) or os.environ.get("FUELTUI_LAB") == "1"
+    lab = bool(getattr(args, "lab", False)) or settings().lab
     try:
         root = check_args(getattr(args, "root", None), lab)
     except TargetError as exc:

@@ -1,84 +1,21 @@
-"""What the TUI needs from the master: the subset of `MasterClient` the screens call.
+"""What the TUI needs from the master: the one client, `MasterClient`, by the name screens use.
 
-Screens are written against this protocol so they can be driven by the real client (over the
-unix socket) in the product and in most tests; anything that speaks the same methods works.
+It was a hand-copied Protocol once, and drifted (a write's revision became optional on one side
+only); now the TUI is typed against the client itself, so the two cannot differ.
 """
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
-from typing import Protocol
+from fueltui.client.api import MasterClient
+from fueltui.client.errors import ApiError
 
-from fueltui.api.events import AnyEvent
-from fueltui.api.host import MasterHost
-from fueltui.api.schema import (
-    BootOptionsRecord,
-    CloudAccess,
-    EnvironmentRecord,
-    LogChunk,
-    NodeRecord,
-    TaskRecord,
-)
-from fueltui.core.model import BootOptions, Finding, Mode, Release
-
-
-class MasterAPI(Protocol):
-    async def releases(self) -> list[Release]: ...
-    async def environments(self) -> list[EnvironmentRecord]: ...
-    async def environment(self, name: str) -> EnvironmentRecord: ...
-    async def create_environment(
-        self, name: str, release: str | None, mode: Mode | None
-    ) -> EnvironmentRecord: ...
-    async def update_environment(self, record: EnvironmentRecord) -> EnvironmentRecord: ...
-    async def delete_environment(self, name: str) -> None: ...
-    async def findings(self, name: str) -> list[Finding]: ...
-    async def nodes(self) -> list[NodeRecord]: ...
-    async def node(self, mac: str) -> NodeRecord: ...
-    async def update_node(
-        self,
-        mac: str,
-        revision: int,
-        *,
-        name: str = ...,
-        environment: str | None = ...,
-        roles: list[str] = ...,
-        interfaces: dict[str, list[str]] = ...,
-    ) -> NodeRecord: ...
-    async def tasks(self, env: str | None = None) -> list[TaskRecord]: ...
-    async def task(self, task_id: str) -> TaskRecord: ...
-    async def stop_task(self, task_id: str, now: bool = False) -> TaskRecord: ...
-    async def resume_task(self, task_id: str) -> TaskRecord: ...
-    async def node_log(
-        self, mac: str, offset: int = 0, task_id: str | None = None, tail: int | None = None
-    ) -> LogChunk: ...
-    async def task_log(self, task_id: str, offset: int = 0, tail: int | None = None) -> LogChunk: ...
-    def events(self) -> AsyncIterator[AnyEvent]: ...
-    async def boot_options(self) -> BootOptionsRecord: ...
-    async def set_boot_options(
-        self, options: BootOptions, revision: int | None = None
-    ) -> BootOptionsRecord: ...
-    async def deploy(
-        self, env: str, nodes: list[str] | None = None, skip_verify: bool = False
-    ) -> TaskRecord: ...
-    async def stop_deploy(self, env: str, now: bool = False) -> TaskRecord: ...
-    async def retry(self, env: str) -> TaskRecord: ...
-    async def verify(self, env: str, nodes: list[str] | None = None) -> TaskRecord: ...
-    async def master_host(self) -> MasterHost: ...
-    async def predeploy(self, env: str, skip_verify: bool = False) -> list[Finding]: ...
-    async def health(self, env: str, groups: list[str] | None = None) -> TaskRecord: ...
-    async def cloud(self, env: str) -> CloudAccess: ...
-    async def openrc(self, env: str) -> str: ...
+MasterAPI = MasterClient
 
 
 def describe_error(exc: BaseException) -> str:
     """One readable sentence for a failed call, with the rule findings if the master sent any."""
-    message = getattr(exc, "message", None) or str(exc) or type(exc).__name__
-    findings = getattr(exc, "findings", None) or []
-    lines = [str(message)]
-    for finding in findings[:5]:
-        code = getattr(finding, "code", None)
-        text = getattr(finding, "message", None)
-        if code is None and isinstance(finding, dict):
-            code, text = finding.get("code"), finding.get("message")
-        lines.append(f"• {code}: {text}")
+    if not isinstance(exc, ApiError):
+        return str(exc) or type(exc).__name__
+    lines = [exc.message or type(exc).__name__]
+    lines += [f"• {finding.code}: {finding.message}" for finding in exc.findings[:5]]
     return "\n".join(lines)

@@ -102,7 +102,7 @@ class DeployScreen(BaseScreen):
         if master is None or name is None:
             return
         await self.refresh_summary()
-        tasks = await self.call(master.tasks(name)) or []
+        tasks = await master.tasks(name)
         deploys = [t for t in tasks if t.kind == "deploy"]
         task = deploys[-1] if deploys else None
         if task is None:
@@ -114,9 +114,8 @@ class DeployScreen(BaseScreen):
         for mac, progress in task.nodes.items():
             state = NodeLines()
             self._apply_progress(state, progress)
-            chunk = await self.call(master.node_log(mac, 0, task.id, tail=HISTORY_BYTES))
-            if chunk is not None:
-                state.add(chunk.entries)
+            chunk = await master.node_log(mac, 0, task.id, tail=HISTORY_BYTES)
+            state.add(chunk.entries)
             states[mac] = state
         self.deploy_task, self.states = task, states
         await self._layout(force=True)
@@ -128,8 +127,8 @@ class DeployScreen(BaseScreen):
         name = self.fuel.env_name
         if master is None or name is None:
             return
-        self.findings = await self.call(master.predeploy(name)) or []
-        nodes = await self.call(master.nodes()) or []
+        self.findings = await master.predeploy(name)
+        nodes = await master.nodes()
         self.names = {r.node.mac: r.node.name for r in nodes}
         members = [r.node for r in nodes if r.node.environment == name]
         self._summary(len(members), sorted({role for n in members for role in n.roles}))
@@ -316,9 +315,7 @@ class DeployScreen(BaseScreen):
         name = self.env_required()
         if master is None or name is None:
             return
-        findings = await self.call(master.predeploy(name))
-        if findings is None:
-            return
+        findings = await master.predeploy(name)
         self.findings = findings
         errors = [f for f in findings if f.severity == Severity.error]
         only_unverified = bool(errors) and all(f.code == UNVERIFIED for f in errors)
@@ -345,10 +342,9 @@ class DeployScreen(BaseScreen):
         master = self.master()
         if master is None:
             return
-        task = await self.call(master.deploy(name, skip_verify=skip_verify))
-        if task is not None:
-            self.notify(f"Deployment {task.id} started.")
-            self.schedule_reload()
+        task = await master.deploy(name, skip_verify=skip_verify)
+        self.notify(f"Deployment {task.id} started.")
+        self.schedule_reload()
 
     def action_stop(self, now: bool) -> None:
         self.run_worker(self._stop(now), exclusive=True, group="act", exit_on_error=False)
@@ -358,8 +354,8 @@ class DeployScreen(BaseScreen):
         name = self.env_required()
         if master is None or name is None:
             return
-        if await self.call(master.stop_deploy(name, now=now)) is not None:
-            self.notify("Stopping now." if now else "Stopping after the running tasks.")
+        await master.stop_deploy(name, now=now)
+        self.notify("Stopping now." if now else "Stopping after the running tasks.")
 
     def action_resume(self) -> None:
         self.run_worker(self._resume, exclusive=True, group="act", exit_on_error=False)
@@ -375,8 +371,8 @@ class DeployScreen(BaseScreen):
         ):
             self.notify("Nothing to resume: no stopped or interrupted deployment.", severity="warning")
             return
-        if await self.call(master.resume_task(self.deploy_task.id)) is not None:
-            self.schedule_reload()
+        await master.resume_task(self.deploy_task.id)
+        self.schedule_reload()
 
     def action_retry(self) -> None:
         self.run_worker(self._retry, exclusive=True, group="act", exit_on_error=False)
@@ -386,5 +382,5 @@ class DeployScreen(BaseScreen):
         name = self.env_required()
         if master is None or name is None:
             return
-        if await self.call(master.retry(name)) is not None:
-            self.schedule_reload()
+        await master.retry(name)
+        self.schedule_reload()

@@ -156,11 +156,11 @@ class HealthScreen(BaseScreen):
         name = self.fuel.env_name
         if master is None or name is None:
             return
-        tasks = await self.call(master.tasks(name)) or []
+        tasks = await master.tasks(name)
         run = latest_run(tasks)
         if run is not None and run.running:
-            chunk = await self.call(master.task_log(run.task.id, 0, tail=LOG_TAIL))
-            for line in chunk.entries if chunk is not None else []:
+            chunk = await master.task_log(run.task.id, 0, tail=LOG_TAIL)
+            for line in chunk.entries:
                 test = parse_log_line(line)
                 if test is not None:
                     run.add(test)
@@ -257,9 +257,7 @@ class HealthScreen(BaseScreen):
         name = self.env_required()
         if master is None or name is None:
             return
-        task = await self.call(master.health(name, groups))
-        if task is None:
-            return
+        task = await master.health(name, groups)
         which = "sanity" if groups == ["sanity"] else "all"
         self.notify(f"Health check {task.id} ({which}) started.", timeout=3)
         if not task.status.finished:
@@ -275,6 +273,5 @@ class HealthScreen(BaseScreen):
         name = self.env_required()
         if master is None or name is None:
             return
-        text = await self.call(master.openrc(name))
-        if text is not None:
-            await self.app.push_screen(OpenrcScreen(name, text))
+        text = await master.openrc(name)
+        await self.app.push_screen(OpenrcScreen(name, text))

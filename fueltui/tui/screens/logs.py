@@ -62,9 +62,9 @@ class LogsScreen(BaseScreen):
         master = self.fuel.master
         if master is None:
             return
-        nodes = await self.call(master.nodes()) or []
+        nodes = await master.nodes()
         self.names = {r.node.mac: r.node.name for r in nodes}
-        tasks = await self.call(master.tasks(self.fuel.env_name)) or []
+        tasks = await master.tasks(self.fuel.env_name)
         listing = self.query_one("#log-sources", OptionList)
         current = listing.highlighted
         listing.clear_options()
@@ -103,13 +103,11 @@ class LogsScreen(BaseScreen):
         lines: list[str] = []
         offset = 0
         for _ in range(PAGES):
-            chunk: LogChunk | None
+            chunk: LogChunk
             if kind == "node":
-                chunk = await self.call(master.node_log(key, offset))
+                chunk = await master.node_log(key, offset)
             else:
-                chunk = await self.call(master.task_log(key, offset))
-            if chunk is None:
-                break
+                chunk = await master.task_log(key, offset)
             lines.extend(chunk.entries)
             offset = chunk.end
             if not chunk.has_more or len(lines) >= MAX_LINES:

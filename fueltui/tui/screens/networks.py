@@ -71,20 +71,18 @@ class NetworksScreen(BaseScreen):
         name = self.fuel.env_name
         if master is None or name is None:
             return
-        record = await self.call(master.environment(name))
-        if record is None:
-            return
+        record = await master.environment(name)
         release = get_release(record.environment.release)
         if release is None:
-            releases = await self.call(master.releases()) or []
+            releases = await master.releases()
             release = next((r for r in releases if r.id == record.environment.release), None)
         if release is None:
             self.notify(f"Unknown release {record.environment.release}", severity="error")
             return
         self.record, self.release = record, release
         await self._build()
-        master_findings = await self.call(master.findings(name))
-        self._show(master_findings or [])
+        master_findings = await master.findings(name)
+        self._show(master_findings)
 
     async def _build(self) -> None:
         assert self.record is not None and self.release is not None
@@ -317,13 +315,11 @@ class NetworksScreen(BaseScreen):
                 severity="error",
             )
             return
-        saved = await self.call(
-            master.update_environment(EnvironmentRecord(environment=env, revision=self.record.revision))
+        saved = await master.update_environment(
+            EnvironmentRecord(environment=env, revision=self.record.revision)
         )
-        if saved is None:
-            return
         self.record = saved
-        findings = await self.call(master.findings(env.name)) or []
+        findings = await master.findings(env.name)
         self._show(findings)
         errors = [f for f in findings if f.severity == "error"]
         self.notify(f"Saved. {len(errors)} blocking finding(s) in the environment." if errors else "Saved.")

@@ -13,9 +13,12 @@ from textual.binding import Binding
 from textual.containers import Vertical
 from textual.widgets import DataTable, Static
 
+from fueltui.api.events import BaseEvent
 from fueltui.api.schema import EnvironmentRecord, NodeRecord
+from fueltui.client.errors import ApiError
 from fueltui.core.model import Environment, EnvStatus, Node, NodeStatus, Release
 from fueltui.core.releases import get_release
+from fueltui.tui.backend import describe_error
 from fueltui.tui.messages import MasterEvent
 from fueltui.tui.screens.base import BaseScreen
 from fueltui.tui.screens.confirm import ConfirmScreen
@@ -88,16 +91,13 @@ class NodesScreen(BaseScreen):
         master = self.fuel.master
         if master is None:
             return
-        records = await self.call(master.nodes())
-        if records is None:
-            return
+        records = await master.nodes()
         self.env_record = None
         self.release = None
         name = self.fuel.env_name
         if name is not None:
-            self.env_record = await self.call(master.environment(name))
-            if self.env_record is not None:
-                self.release = get_release(self.env_record.environment.release)
+            self.env_record = await master.environment(name)
+            self.release = get_release(self.env_record.environment.release)
         under, _ = self._cursor()
         self._cursor_mac = under.mac if under is not None else None
         self.records = sorted(records, key=lambda r: (r.node.environment != name, r.node.name, r.node.mac))
@@ -220,7 +220,7 @@ class NodesScreen(BaseScreen):
     def _moved(self) -> None:
         self._describe()
 
-    def on_master_event(self, message: MasterEvent) -> None:
+    def on_master_event(self, message: MasterEvent[BaseEvent]) -> None:
         if message.event.type.startswith(("node.", "env.")):
             self.schedule_reload()
 
@@ -271,7 +271,10 @@ class NodesScreen(BaseScreen):
                 roles = [*target.roles, role]
             else:
                 roles = [r for r in target.roles if r != role]
-            await self.call(master.update_node(target.mac, record.revision, roles=roles))
+            try:
+                await master.update_node(target.mac, record.revision, roles=roles)
+            except ApiError as exc:
+                refused.append(f"{target.name}: {describe_error(exc)}")
         if refused:
             self.notify("\n".join(refused), title=f"{release.roles[role].name} refused", severity="error")
         await self.reload()
@@ -313,10 +316,13 @@ class NodesScreen(BaseScreen):
                     f"{node.name} belongs to {node.environment}; remove it there first.", severity="error"
                 )
                 continue
-            if add:
-                await self.call(master.update_node(node.mac, record.revision, environment=name))
-            else:
-                await self.call(master.update_node(node.mac, record.revision, environment=None, roles=[]))
+            try:
+                if add:
+                    await master.update_node(node.mac, record.revision, environment=name)
+                else:
+                    await master.update_node(node.mac, record.revision, environment=None, roles=[])
+            except ApiError as exc:  # the others still go; this one says why it did not
+                self.notify(f"{node.name}: {describe_error(exc)}", title="Refused", severity="error")
         await self.reload()
 
     def action_rename(self) -> None:
@@ -335,5 +341,5 @@ class NodesScreen(BaseScreen):
         master = self.master()
         if master is None:
             return
-        await self.call(master.update_node(record.node.mac, record.revision, name=name))
+        await master.update_node(record.node.mac, record.revision, name=name)
         await self.reload()

@@ -57,7 +57,7 @@ class VerifyScreen(BaseScreen):
         name = self.fuel.env_name
         if master is None or name is None:
             return
-        tasks = await self.call(master.tasks(name)) or []
+        tasks = await master.tasks(name)
         verifies = [t for t in tasks if t.kind == "verify"]
         self.verify_task = verifies[-1] if verifies else None
         self._show()
