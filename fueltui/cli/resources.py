@@ -7,10 +7,10 @@ API (a master is started in the background when none runs).
 from __future__ import annotations
 
 import argparse
-import os
 import sys
 from pathlib import Path
 
+from fueltui import statedir
 from fueltui.cli.common import (
     EXIT_OK,
     EXIT_REFUSED,
@@ -180,15 +180,9 @@ def cmd_export(args: argparse.Namespace) -> int:
             sys.stdout.write(text)
             return EXIT_OK
         target = Path(args.output)
-        tmp = target.with_name(f".{target.name}.{os.getpid()}.tmp")
         try:
-            with tmp.open("w", encoding="utf-8") as handle:
-                handle.write(text)
-                handle.flush()
-                os.fsync(handle.fileno())
-            os.replace(tmp, target)
+            statedir.write_atomic(target, text, 0o644)
         except OSError as exc:
-            tmp.unlink(missing_ok=True)
             return fail(f"cannot write {target}: {exc}")
         print(f"wrote {target}", file=sys.stderr)
         return EXIT_OK

@@ -8,7 +8,6 @@ socket — starting one in the background when none runs — or, with `url` (or
 from __future__ import annotations
 
 import asyncio
-import os
 import time
 from collections.abc import AsyncIterator, Mapping
 from pathlib import Path
@@ -42,6 +41,7 @@ from fueltui.client.autostart import log_tail, start_detached
 from fueltui.client.errors import ApiError, ConflictError, MasterUnavailable, NotFoundError
 from fueltui.client.sse import read_sse
 from fueltui.core.model import BootOptions, Finding, Mode, Release
+from fueltui.settings import settings
 
 M = TypeVar("M", bound=BaseModel)
 JsonBody = Mapping[str, object] | None
@@ -92,9 +92,10 @@ class MasterClient:
         token: str | None = None,
         timeout: float = STARTUP_TIMEOUT,
     ) -> MasterClient:
-        url = url or os.environ.get("FUELTUI_MASTER_URL")
+        env = settings()
+        url = url or env.master_url
         if url:
-            token = token or os.environ.get("FUELTUI_MASTER_TOKEN")
+            token = token or env.master_token
             client = cls.for_url(url, token)
             await client.status()
             return client
@@ -102,7 +103,7 @@ class MasterClient:
         client = cls.for_socket(base)
         if await client.alive():
             return client
-        if autostart and os.environ.get("FUELTUI_LAB") == "1" and base == statedir.lab_state_dir():
+        if autostart and env.lab and base == statedir.lab_state_dir():
             await client.close()  # the lab's master lives in the lab's namespace: `lab up` starts it
             raise MasterUnavailable(
                 f"the lab's master is not running ({base}); start the lab with `fueltui lab up`"

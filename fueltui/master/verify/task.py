@@ -13,7 +13,6 @@ probed: offline, untrusted, without address), `errors` (per node), `seconds` (in
 from __future__ import annotations
 
 import asyncio
-import os
 import time
 from collections.abc import Callable
 from pathlib import Path
@@ -25,10 +24,11 @@ from fueltui.core.verifyplan import build_plan, compare, network_signature
 from fueltui.master.tasks import TaskContext, TaskFailed
 from fueltui.master.verify.dhcp_check import check_dhcp_async
 from fueltui.master.verify.probes import FanoutLike, ProbeRun, Timing
+from fueltui.settings import settings
 
 KIND = "verify"
 # Long enough for servers that ping an address before offering it (dnsmasq waits up to 3 s).
-DHCP_TIMEOUT = float(os.environ.get("FUELTUI_VERIFY_DHCP_TIMEOUT", "4"))
+DHCP_TIMEOUT = settings().verify_dhcp_timeout
 
 
 def _shared_fanout(state_dir: Path) -> FanoutLike:
