@@ -13,7 +13,7 @@ import json
 import logging
 from typing import Annotated, ClassVar, Literal
 
-from pydantic import Field, TypeAdapter, ValidationError
+from pydantic import Field, JsonValue, TypeAdapter, ValidationError
 
 from fueltui.api.schema import NodeProgress, TaskStatus, Wire
 
@@ -28,7 +28,7 @@ class BaseEvent(Wire):
     resync: ClassVar[bool] = False
 
     @property
-    def data(self) -> dict[str, object]:
+    def data(self) -> dict[str, JsonValue]:
         """The event's fields as a plain mapping (the wire's `data:` line)."""
         return self.model_dump(mode="json", exclude={"type"})
 

@@ -10,7 +10,7 @@ from datetime import datetime
 from enum import StrEnum
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, JsonValue
 
 from fueltui.core.model import BootOptions, Environment, Finding, MacAddress, Mode, Node
 
@@ -78,9 +78,9 @@ class TaskRecord(Wire):
     status: TaskStatus = TaskStatus.pending
     progress: int = Field(default=0, ge=0, le=100)
     message: str = ""
-    params: dict[str, object] = Field(default_factory=dict)
+    params: dict[str, JsonValue] = Field(default_factory=dict)  # as its kind declares (api/tasks.py)
     nodes: dict[str, NodeProgress] = Field(default_factory=dict)
-    result: dict[str, object] = Field(default_factory=dict)
+    result: dict[str, JsonValue] = Field(default_factory=dict)  # read it with KIND.result_of(record)
     resumed_from: str | None = None
     created: datetime
     started: datetime | None = None
@@ -195,7 +195,7 @@ class TaskStart(Wire):
 
     kind: str = Field(min_length=1, max_length=64)
     env: str | None = None
-    params: dict[str, object] = Field(default_factory=dict)
+    params: dict[str, JsonValue] = Field(default_factory=dict)  # as its kind declares (api/tasks.py)
 
 
 # --------------------------------------------------------------------------- the cloud

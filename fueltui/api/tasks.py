@@ -182,7 +182,7 @@ class TaskKind(Generic[P, R]):
         """The record's result as this kind declares it (its defaults while there is none)."""
         return self.result.model_validate(record.result)
 
-    def check_result(self, raw: BaseModel | dict[str, object]) -> dict[str, object]:
+    def check_result(self, raw: BaseModel | dict[str, object]) -> dict[str, JsonValue]:
         """The handler's result as stored: validated, with no field the declaration lacks."""
         try:
             model = raw if isinstance(raw, self.result) else self.result.model_validate(raw)
@@ -192,7 +192,7 @@ class TaskKind(Generic[P, R]):
             extra = sorted(set(raw) - set(self.result.model_fields))
             if extra:
                 raise ResultMismatch(f"the {self.name} result has undeclared fields: {', '.join(extra)}")
-        dumped: dict[str, object] = model.model_dump(mode="json", exclude_unset=isinstance(raw, dict))
+        dumped: dict[str, JsonValue] = model.model_dump(mode="json", exclude_unset=isinstance(raw, dict))
         return dumped
 
 

@@ -15,7 +15,7 @@ from types import TracebackType
 from typing import TypeVar
 
 import httpx
-from pydantic import BaseModel, TypeAdapter
+from pydantic import BaseModel, JsonValue, TypeAdapter
 
 from fueltui import statedir
 from fueltui.api.events import AnyEvent, StreamReset, decode_event
@@ -281,7 +281,7 @@ class MasterClient:
         return await self._get(TaskRecord, f"/tasks/{_seg(task_id)}")
 
     async def start_task(
-        self, kind: str, env: str | None = None, params: Mapping[str, object] | None = None
+        self, kind: str, env: str | None = None, params: Mapping[str, JsonValue] | None = None
     ) -> TaskRecord:
         body = {"kind": kind, "env": env, "params": dict(params or {})}
         return await self._send(TaskRecord, "POST", "/tasks", body)

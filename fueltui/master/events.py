@@ -15,6 +15,8 @@ import threading
 from collections import deque
 from dataclasses import dataclass
 
+from pydantic import JsonValue
+
 from fueltui.api.events import AnyEvent, StreamOverflow, event
 
 HISTORY = 2000
@@ -31,7 +33,7 @@ class BusEvent:
         return self.event.type
 
     @property
-    def data(self) -> dict[str, object]:
+    def data(self) -> dict[str, JsonValue]:
         return self.event.data
 
 

@@ -16,12 +16,12 @@ from __future__ import annotations
 import asyncio
 import logging
 import secrets
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Mapping
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Generic, TypeVar
 
-from pydantic import BaseModel, ConfigDict, ValidationError
+from pydantic import BaseModel, ConfigDict, JsonValue, TypeAdapter, ValidationError
 
 from fueltui.api.events import TaskCreated, TaskFinished, TaskLog, TaskProgress
 from fueltui.api.schema import NodeProgress, TaskRecord, TaskStatus
@@ -120,6 +120,7 @@ TaskHandler = Callable[[TaskContext[P]], Awaitable[R | dict[str, object]]]
 # findings) to refuse the request outright, so a refused deploy is a 422, not a failed task.
 TaskPrecheck = Callable[[Store, str | None, dict[str, object]], object]
 
+_JSON_OBJECT: TypeAdapter[dict[str, JsonValue]] = TypeAdapter(dict[str, JsonValue])
 _HANDLERS: dict[str, TaskHandler[BaseModel, BaseModel]] = {}
 _PRECHECKS: dict[str, TaskPrecheck] = {}
 _current: TaskManager | None = None
@@ -149,7 +150,7 @@ def manager() -> TaskManager:
     return _current
 
 
-async def start_task(kind: str, env_name: str | None, params: dict[str, object]) -> TaskRecord:
+async def start_task(kind: str, env_name: str | None, params: Mapping[str, object]) -> TaskRecord:
     return await manager().start(kind, env_name, params)
 
 
@@ -230,7 +231,7 @@ class TaskManager:
         return None
 
     async def start(
-        self, kind: str, env_name: str | None, params: dict[str, object], resumed_from: str | None = None
+        self, kind: str, env_name: str | None, params: Mapping[str, object], resumed_from: str | None = None
     ) -> TaskRecord:
         handler = _HANDLERS.get(kind)
         if handler is None:
@@ -284,7 +285,7 @@ class TaskManager:
         self.save(ctx.record)
         status: TaskStatus = TaskStatus.done
         message: str | None = None
-        result: dict[str, object] = {}
+        result: dict[str, JsonValue] = {}
         try:
             result = _stored_result(declared, await handler(ctx))
             if ctx.stop_requested.is_set():
@@ -367,7 +368,7 @@ class TaskManager:
             _current = None
 
 
-def _request(declared: TaskKind[BaseModel, BaseModel] | None, params: dict[str, object]) -> BaseModel:
+def _request(declared: TaskKind[BaseModel, BaseModel] | None, params: Mapping[str, object]) -> BaseModel:
     """The parameters as the kind declares them; `Invalid` (422) when they do not fit."""
     if declared is None:
         return UndeclaredParams.model_validate(params)
@@ -382,20 +383,22 @@ def _request(declared: TaskKind[BaseModel, BaseModel] | None, params: dict[str, 
 
 def _stored_result(
     declared: TaskKind[BaseModel, BaseModel] | None, result: BaseModel | dict[str, object] | None
-) -> dict[str, object]:
+) -> dict[str, JsonValue]:
     if declared is not None and result is not None:
         return declared.check_result(result)
     if isinstance(result, BaseModel):
-        dumped: dict[str, object] = result.model_dump(mode="json")
-        return dumped
-    return dict(result or {})
+        result = result.model_dump(mode="json")
+    try:  # an undeclared kind's result: any JSON object
+        return _JSON_OBJECT.validate_python(result or {})
+    except ValidationError as exc:
+        raise ResultMismatch(f"the result is not a JSON object: {exc}") from None
 
 
 def _failed_result(
     declared: TaskKind[BaseModel, BaseModel] | None,
     result: BaseModel | dict[str, object] | None,
     task_id: str,
-) -> dict[str, object]:
+) -> dict[str, JsonValue]:
     """A failed task keeps what it reported; a result that does not fit is logged, not kept."""
     try:
         return _stored_result(declared, result)
