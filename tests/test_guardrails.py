@@ -106,3 +106,16 @@ def test_lint_imports_is_found_without_an_activated_venv() -> None:
         [_tool("lint-imports"), "--help"], cwd=ROOT, env=env, capture_output=True, text=True, timeout=60
     )
     assert result.returncode == 0, result.stderr
+
+
+def test_the_tests_run_on_the_textual_the_project_pins() -> None:
+    """The pin's upper bound is the Textual the tests and screenshots are made with."""
+    import re
+    import tomllib
+    from importlib.metadata import version
+
+    project = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]
+    pin = next(d for d in project["dependencies"] if d.startswith("textual"))
+    upper = re.search(r"(<=|==)\s*([\d.]+)", pin)
+    assert upper is not None, f"textual is not pinned: {pin}"
+    assert version("textual") == upper.group(2), f"tests run on textual {version('textual')}, pin says {pin}"

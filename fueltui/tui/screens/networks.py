@@ -250,10 +250,7 @@ class NetworksScreen(BaseScreen):
         env, shapes = self.read_form()
         local: list[Finding] = []
         if env is not None:
-            try:
-                local = check_networks(env, self.release)
-            except ImportError:
-                local = []
+            local = check_networks(env, self.release)
         seen = {(f.code, f.path) for f in local + shapes}
         others = [
             f for f in extra or [] if (f.code, f.path) not in seen and f.path.startswith("environment.n")

@@ -181,10 +181,7 @@ class NodesScreen(BaseScreen):
             summary.update("Choose an environment on page 2 to assign roles.")
         else:
             members = [r.node for r in self.records if r.node.environment == env.name]
-            try:
-                summary.update("\n".join(role_summary(env, release, members)))
-            except ImportError:
-                summary.update("")
+            summary.update("\n".join(role_summary(env, release, members)))
 
     def _cursor(self) -> tuple[Node | None, str | None]:
         table = self.query_one("#nodes-table", DataTable)
