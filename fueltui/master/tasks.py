@@ -19,9 +19,10 @@ import secrets
 from collections.abc import Awaitable, Callable, Mapping
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Generic, TypeVar
+from typing import Generic
 
 from pydantic import BaseModel, ConfigDict, JsonValue, TypeAdapter, ValidationError
+from typing_extensions import TypeVar
 
 from fueltui.api.events import TaskCreated, TaskFinished, TaskLog, TaskProgress
 from fueltui.api.schema import NodeProgress, TaskRecord, TaskStatus
@@ -47,8 +48,10 @@ class TaskFailed(Exception):
         self.result = result
 
 
-P = TypeVar("P", bound=BaseModel)
-R = TypeVar("R", bound=BaseModel)
+# A handler typed by its kind names the parameters (`TaskContext[VerifyRequest]`); a bare
+# `TaskContext` is one whose parameters are only known to be a model.
+P = TypeVar("P", bound=BaseModel, default=BaseModel)
+R = TypeVar("R", bound=BaseModel, default=BaseModel)
 
 
 class UndeclaredParams(BaseModel):
