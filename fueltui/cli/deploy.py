@@ -248,5 +248,15 @@ def _summary(record: TaskRecord, names: dict[str, str]) -> int:
     if record.status in (TaskStatus.stopped, TaskStatus.interrupted):
         print(f"not finished; resume with: fueltui retry {record.env}")
         return EXIT_STOPPED
+    _print_cloud_failures(result.get("cloud_health"))
     print(f"failed; fix the cause, then: fueltui retry {record.env}")
     return EXIT_FAILED
+
+
+def _print_cloud_failures(health: object) -> None:
+    """A deploy failed by its cloud's health check names the tests that failed, and why."""
+    tests = health.get("tests") if isinstance(health, dict) else None
+    for test in tests if isinstance(tests, list) else []:
+        if isinstance(test, dict) and test.get("status") not in ("passed", "skipped"):
+            reason = safe_line(str(test.get("message") or ""))
+            print(f"  health check {test.get('id')}: {test.get('status')} — {reason}")

@@ -22,7 +22,7 @@ async def two_nodes(master, client) -> tuple[str, str]:
 
 def pane_text(screen: DeployScreen, mac: str) -> str:
     pane = screen.panes().get(mac)
-    return "\n".join(pane.log_view.lines) if pane else ""
+    return pane.shown_text() if pane else ""
 
 
 async def test_deploy_panes_receive_streamed_lines(master, client, make_app, scripted) -> None:
@@ -256,3 +256,25 @@ async def test_a_failure_reason_wraps_in_its_pane(master, client, make_app, scri
         assert reason.display and "exited with status 1" in str(reason.render())
         assert reason.region.width <= pane.region.width
         assert not screen.panes()[first].query_one(".pane-reason").display
+
+
+async def test_a_long_line_is_folded_to_the_pane_not_cut(make_app) -> None:
+    """Issue 11: a line wider than its pane lost its end (an error's reason, a path)."""
+    from fueltui.tui.widgets.nodepane import CONTINUED, NodeLines
+
+    app = make_app(None, start="deploy")
+    async with app.run_test(size=(80, 24)) as pilot:
+        state = NodeLines()
+        tail = "the-end-of-the-reason"
+        state.add(["short", "x" * 150 + tail])
+        pane = NodePane("52:54:00:aa:00:01", "ctl-1", state)
+        await app.screen.query_one("#panes").mount(pane)
+        await pilot.pause()
+        await pilot.pause()
+        log = pane.log_view
+        shown = [log.lines[i] for i in range(log.line_count)]
+        width = log.content_region.width
+        assert shown[0] == "short" and len(shown) >= 3, shown
+        assert all(len(line) <= width for line in shown), (width, shown)
+        assert shown[2].startswith(CONTINUED)
+        assert pane.shown_text() == "short\n" + "x" * 150 + tail

@@ -61,8 +61,11 @@ def render_neutron_agents(view: NodeView) -> str:
                 "DEFAULT": {
                     "interface_driver": "openvswitch",
                     "dhcp_driver": "neutron.agent.linux.dhcp.Dnsmasq",
+                    # Metadata for networks without a router only: with force_metadata every
+                    # network got a proxy, and deleting the network removed its namespace
+                    # before the agent's `ip netns exec … kill` could reach it — one haproxy
+                    # left running per deleted network (seen: one per health check round).
                     "enable_isolated_metadata": True,
-                    "force_metadata": True,
                 },
                 "ovs": {"ovsdb_connection": "tcp:127.0.0.1:6640"},
             },

@@ -37,11 +37,27 @@ put_file() {
   return 0
 }
 
+# running NAME: is the service up? Its init script's `status` alone is not to be trusted:
+# neutron's looks for a process by name, and its daemons rename themselves (setproctitle), so
+# a running neutron-rpc-server was reported stopped and a changed config never restarted it.
+# The pidfile start-stop-daemon wrote (/run/PROJECT/NAME.pid) names the process for sure.
+running() {
+  /etc/init.d/"$1" status >/dev/null 2>&1 && return 0
+  for f in /run/*/"$1".pid /run/"$1".pid; do
+    [ -f "$f" ] || continue
+    pid=$(cat "$f" 2>/dev/null) || continue
+    case $pid in ''|*[!0-9]*) continue ;; esac
+    # the pid is that service still, not another process that got its number
+    [ -r "/proc/$pid/cmdline" ] && tr '\0' ' ' < "/proc/$pid/cmdline" | grep -qF -- "$1" && return 0
+  done
+  return 1
+}
+
 # svc NAME: start the service when it is not running, restart it when FT_CHANGED=1.
 svc() {
-  if [ "$FT_CHANGED" = 1 ] && /etc/init.d/"$1" status >/dev/null 2>&1; then
+  if [ "$FT_CHANGED" = 1 ] && running "$1"; then
     action=restart
-  elif /etc/init.d/"$1" status >/dev/null 2>&1; then
+  elif running "$1"; then
     say "$1 running"
     return 0
   else

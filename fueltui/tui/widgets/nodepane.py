@@ -7,7 +7,9 @@ from __future__ import annotations
 
 from collections import deque
 
+from rich.cells import cell_len, chop_cells
 from rich.text import Text
+from textual import events
 from textual.app import ComposeResult
 from textual.containers import Vertical
 from textual.widgets import Log, ProgressBar, Static
@@ -28,8 +30,27 @@ STATUS_MARKS = {
 }
 
 
+CONTINUED = "  ↳ "  # marks the rest of a line too long for the pane
+
+
 def status_mark(status: str) -> str:
     return STATUS_MARKS.get(status, "?")
+
+
+def wrap_lines(lines: list[str], width: int) -> list[str]:
+    """Lines folded to the pane's width: the end of a long line (an error's reason, a path)
+    is what the operator needs, and a pane has no horizontal scroll to reach it."""
+    if width <= len(CONTINUED):
+        return lines
+    out: list[str] = []
+    for line in lines:
+        if cell_len(line) <= width:
+            out.append(line)
+            continue
+        first, *rest = chop_cells(line, width)
+        out.append(first)
+        out.extend(CONTINUED + part for part in chop_cells("".join(rest), width - len(CONTINUED)))
+    return out
 
 
 class NodeLines:
@@ -68,6 +89,7 @@ class NodePane(Vertical):
         self._filled = False
         self._written = 0
         self._composed = False  # a pane is found by queries before its children exist
+        self._wrap_width = 0  # the width the shown lines were folded to
 
     def compose(self) -> ComposeResult:
         yield Static(self._head(), classes="pane-head", markup=False)
@@ -82,10 +104,26 @@ class NodePane(Vertical):
         # After the first layout, so the log knows its height and ends scrolled to the bottom.
         self.call_after_refresh(self._fill)
 
-    def _fill(self) -> None:
-        self.query_one(Log).write_lines(list(self.lines_state.lines))
+    def _width(self) -> int:
+        log = self.query_one(Log)
+        # Less the vertical scrollbar's room always: its coming and going must not re-fold.
+        return log.content_region.width - log.styles.scrollbar_size_vertical
+
+    def _rewrite(self) -> None:
+        """All of the node's recent lines, folded to the pane's current width."""
+        log = self.query_one(Log)
+        log.clear()
+        self._wrap_width = self._width()
+        log.write_lines(wrap_lines(list(self.lines_state.lines), self._wrap_width))
         self._written = self.lines_state.total
+
+    def _fill(self) -> None:
+        self._rewrite()
         self._filled = True
+
+    def on_resize(self, event: events.Resize) -> None:
+        if self._filled and self._width() != self._wrap_width:
+            self._rewrite()
 
     def _head(self) -> Text:
         state = self.lines_state
@@ -111,10 +149,7 @@ class NodePane(Vertical):
         self.mac, self.node_name, self.lines_state = mac, name, state
         if not self._composed:
             return  # on_mount fills it from the new state
-        log = self.query_one(Log)
-        log.clear()
-        log.write_lines(list(state.lines))
-        self._written = state.total
+        self._rewrite()
         self.update_status()
 
     def catch_up(self) -> None:
@@ -123,8 +158,13 @@ class NodePane(Vertical):
         missing = min(state.total - self._written, len(state.lines))
         if not self._filled or missing <= 0:
             return
-        self.query_one(Log).write_lines(list(state.lines)[-missing:])
+        self.query_one(Log).write_lines(wrap_lines(list(state.lines)[-missing:], self._wrap_width))
         self._written = state.total
+
+    def shown_text(self) -> str:
+        """The pane's lines as the node wrote them (the folds joined back)."""
+        text = "\n".join(self.log_view.lines)
+        return text.replace("\n" + CONTINUED, "")
 
     @property
     def log_view(self) -> Log:
