@@ -15,7 +15,7 @@ import sys
 from collections.abc import Awaitable, Callable
 
 from fueltui.api.schema import TaskRecord, TaskStatus
-from fueltui.api.tasks import DEPLOY
+from fueltui.api.tasks import DEPLOY, HealthResult
 from fueltui.cli.exitcodes import EXIT_FAILED, EXIT_NO_MASTER, EXIT_OK, EXIT_REFUSED, EXIT_STOPPED
 from fueltui.client.api import MasterClient
 from fueltui.client.errors import ApiError, MasterUnavailable
@@ -248,15 +248,13 @@ def _summary(record: TaskRecord, names: dict[str, str]) -> int:
     if record.status in (TaskStatus.stopped, TaskStatus.interrupted):
         print(f"not finished; resume with: fueltui retry {record.env}")
         return EXIT_STOPPED
-    _print_cloud_failures(result.get("cloud_health"))
+    _print_cloud_failures(result.cloud_health)
     print(f"failed; fix the cause, then: fueltui retry {record.env}")
     return EXIT_FAILED
 
 
-def _print_cloud_failures(health: object) -> None:
+def _print_cloud_failures(health: HealthResult | None) -> None:
     """A deploy failed by its cloud's health check names the tests that failed, and why."""
-    tests = health.get("tests") if isinstance(health, dict) else None
-    for test in tests if isinstance(tests, list) else []:
-        if isinstance(test, dict) and test.get("status") not in ("passed", "skipped"):
-            reason = safe_line(str(test.get("message") or ""))
-            print(f"  health check {test.get('id')}: {test.get('status')} — {reason}")
+    for test in health.tests if health is not None else []:
+        if test.status not in ("passed", "skipped"):
+            print(f"  health check {test.id}: {test.status} — {safe_line(test.message)}")
