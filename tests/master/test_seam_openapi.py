@@ -77,7 +77,8 @@ async def _stub_kinds() -> None:
 
     async def deploy(ctx: TaskContext[DeployRequest]) -> DeployResult:
         await ctx.log(ctx.request.nodes[0] if ctx.request.nodes else None, "stub deploy line")
-        await asyncio.sleep(30)  # running, so that stop has something to stop
+        with contextlib.suppress(TimeoutError):  # running until stopped, so stop has something to stop
+            await asyncio.wait_for(ctx.stop_requested.wait(), 30)
         return DeployResult()
 
     async def health(ctx: TaskContext[HealthRequest]) -> HealthResult:
