@@ -10,7 +10,10 @@ from __future__ import annotations
 
 import os
 import stat
+import tempfile
 from pathlib import Path
+
+from fueltui.settings import settings
 
 SOCKET_NAME = "master.sock"
 TOKEN_NAME = "token"
@@ -22,22 +25,22 @@ LISTEN_NAME = "listen"  # "HOST:PORT" of the TCP listener, when one runs
 
 
 def lab_prefix() -> str:
-    return os.environ.get("FUELTUI_LAB_PREFIX") or "ft"
+    return settings().lab_prefix
 
 
 def lab_state_dir() -> Path:
     """The state directory of the lab's master (`fueltui lab up`), one per lab prefix."""
-    override = os.environ.get("FUELTUI_LAB_STATE_DIR")
-    if override:
-        return Path(override)
+    override = settings().lab_state_dir
+    if override is not None:
+        return override
     return Path("/run/fueltui-lab") / lab_prefix() / "master"
 
 
 def state_dir() -> Path:
-    override = os.environ.get("FUELTUI_STATE_DIR")
-    if override:
-        return Path(override)
-    if os.environ.get("FUELTUI_LAB") == "1":
+    chosen = settings()
+    if chosen.state_dir is not None:
+        return chosen.state_dir
+    if chosen.lab:
         return lab_state_dir()
     if os.geteuid() == 0:
         return Path("/var/lib/fueltui")
@@ -96,18 +99,36 @@ def logs_dir(base: Path | None = None) -> Path:
     return (base or state_dir()) / LOGS_DIR
 
 
-def write_private(path: Path, data: str | bytes) -> None:
-    """Write a file atomically with mode 0600 (temp + fsync + rename)."""
-    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+def write_atomic(path: Path, data: str | bytes, mode: int = 0o600) -> None:
+    """The one atomic file write of fueltui: a unique temp file beside `path` with `mode`,
+    fsynced, renamed over `path`, the directory fsynced. A crash leaves the old file or the
+    new one, never half of one; a failed write leaves no temp file behind."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
     try:
+        os.fchmod(fd, mode)
         view = memoryview(data.encode() if isinstance(data, str) else data)
         while view:
             view = view[os.write(fd, view) :]
         os.fsync(fd)
-    finally:
         os.close(fd)
-    os.replace(tmp, path)
+        fd = -1
+        os.replace(tmp, path)
+    except BaseException:
+        if fd >= 0:
+            os.close(fd)
+        Path(tmp).unlink(missing_ok=True)
+        raise
+    dir_fd = os.open(path.parent, os.O_RDONLY)
+    try:
+        os.fsync(dir_fd)
+    finally:
+        os.close(dir_fd)
+
+
+def write_private(path: Path, data: str | bytes) -> None:
+    """Write a file atomically with mode 0600."""
+    write_atomic(path, data, 0o600)
 
 
 def open_private(path: Path, flags: int = os.O_WRONLY | os.O_CREAT | os.O_APPEND) -> int:

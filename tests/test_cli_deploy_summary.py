@@ -26,8 +26,14 @@ def record(health_ok: bool, tests: list[dict[str, object]]) -> TaskRecord:
 
 def test_a_failed_health_test_is_named_with_its_reason(capsys: pytest.CaptureFixture[str]) -> None:
     tests = [
-        {"id": "keystone", "status": "passed", "message": ""},
-        {"id": "floating-ip", "status": "failed", "message": "10.0.0.5 did not answer\x1b[31m in 60 s"},
+        {"id": "keystone", "name": "Keystone", "group": "sanity", "status": "passed", "message": ""},
+        {
+            "id": "floating-ip",
+            "name": "Floating IP answers ping",
+            "group": "smoke",
+            "status": "failed",
+            "message": "10.0.0.5 did not answer\x1b[31m in 60 s",
+        },
     ]
     assert _summary(record(False, tests), {}) == EXIT_FAILED
     out = capsys.readouterr().out
@@ -36,5 +42,10 @@ def test_a_failed_health_test_is_named_with_its_reason(capsys: pytest.CaptureFix
 
 
 def test_a_passed_deploy_lists_no_health_test(capsys: pytest.CaptureFixture[str]) -> None:
-    assert _summary(record(True, [{"id": "keystone", "status": "passed"}]), {}) == EXIT_OK
+    assert (
+        _summary(
+            record(True, [{"id": "keystone", "name": "Keystone", "group": "sanity", "status": "passed"}]), {}
+        )
+        == EXIT_OK
+    )
     assert "health check keystone" not in capsys.readouterr().out

@@ -14,12 +14,19 @@ ROOT = Path(__file__).resolve().parent.parent
 PKG = ROOT / "fueltui"
 
 
+def _tool(name: str) -> str:
+    """A console script of this interpreter's environment, found without an activated venv
+    (its bin/ need not be on PATH); the bare name only if it is not installed beside Python."""
+    beside = Path(sys.executable).parent / name
+    return str(beside) if beside.exists() else name
+
+
 def _run(*cmd: str, cwd: Path = ROOT) -> subprocess.CompletedProcess[str]:
     return subprocess.run(cmd, cwd=cwd, capture_output=True, text=True, timeout=300, check=False)
 
 
 def test_import_contracts_are_kept() -> None:
-    result = _run("lint-imports", "--no-cache")
+    result = _run(_tool("lint-imports"), "--no-cache")
     assert result.returncode == 0, result.stdout + result.stderr
 
 
@@ -33,7 +40,7 @@ def test_import_contracts_fail_on_a_forbidden_import(tmp_path: Path) -> None:
     bad.write_text("import textual  # forbidden in the core\n")
     env = {**os.environ, "PYTHONPATH": str(copy)}
     result = subprocess.run(
-        ["lint-imports", "--no-cache"],
+        [_tool("lint-imports"), "--no-cache"],
         cwd=copy,
         env=env,
         capture_output=True,
@@ -91,3 +98,24 @@ def test_tests_do_not_sleep_to_synchronise() -> None:
             if ("time.sleep(" in code or "asyncio.sleep(" in code) and "polling interval" not in line:
                 offenders.append(f"{path.relative_to(ROOT)}:{number}: {line.strip()}")
     assert not offenders, "bare sleeps in tests:\n" + "\n".join(offenders)
+
+
+def test_lint_imports_is_found_without_an_activated_venv() -> None:
+    env = {**os.environ, "PATH": "/usr/bin:/bin"}  # no venv's bin/ on it
+    result = subprocess.run(
+        [_tool("lint-imports"), "--help"], cwd=ROOT, env=env, capture_output=True, text=True, timeout=60
+    )
+    assert result.returncode == 0, result.stderr
+
+
+def test_the_tests_run_on_the_textual_the_project_pins() -> None:
+    """The pin's upper bound is the Textual the tests and screenshots are made with."""
+    import re
+    import tomllib
+    from importlib.metadata import version
+
+    project = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]
+    pin = next(d for d in project["dependencies"] if d.startswith("textual"))
+    upper = re.search(r"(<=|==)\s*([\d.]+)", pin)
+    assert upper is not None, f"textual is not pinned: {pin}"
+    assert version("textual") == upper.group(2), f"tests run on textual {version('textual')}, pin says {pin}"

@@ -10,7 +10,7 @@ from datetime import datetime
 from enum import StrEnum
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, JsonValue
 
 from fueltui.core.model import Bond, BootOptions, Environment, Finding, MacAddress, Mode, Node
 
@@ -78,9 +78,9 @@ class TaskRecord(Wire):
     status: TaskStatus = TaskStatus.pending
     progress: int = Field(default=0, ge=0, le=100)
     message: str = ""
-    params: dict[str, object] = Field(default_factory=dict)
+    params: dict[str, JsonValue] = Field(default_factory=dict)  # as its kind declares (api/tasks.py)
     nodes: dict[str, NodeProgress] = Field(default_factory=dict)
-    result: dict[str, object] = Field(default_factory=dict)
+    result: dict[str, JsonValue] = Field(default_factory=dict)  # read it with KIND.result_of(record)
     resumed_from: str | None = None
     created: datetime
     started: datetime | None = None
@@ -96,15 +96,13 @@ class LogChunk(Wire):
     has_more: bool = False
 
 
-class Event(Wire):
-    """One message of the live event stream (`GET /api/v1/events`, server-sent events).
+# The live stream's events are declared in `fueltui.api.events` (a discriminated union).
 
-    Types: node.discovered, node.changed, node.deleted, env.changed, env.deleted,
-    task.created, task.progress, task.log, task.finished, notification.added, notification.read
-    (both with `unread`, the count of unread notifications)."""
 
-    type: str
-    data: dict[str, object] = Field(default_factory=dict)
+class StreamHello(Wire):
+    """The first message of the event stream: the bus's sequence number now."""
+
+    seq: int = Field(default=0, ge=0)
 
 
 class MasterStatus(Wire):
@@ -160,10 +158,14 @@ class ApplyRequest(Wire):
     answers: str = Field(max_length=4_000_000)
     source: str = Field(default="<answers>", max_length=4096)
     dry_run: bool = False
+    # The revision of the file's environment the client read (a dry run says it); required
+    # when that environment exists — a stale or missing one is refused (409), as every write.
+    revision: int | None = Field(default=None, ge=0)
 
 
 class ApplyResult(Wire):
     environment: str | None = None
+    revision: int | None = None  # the environment's revision now (None: there is none)
     created: bool = False
     changes: list[str] = Field(default_factory=list)
     findings: list[Finding] = Field(default_factory=list)
@@ -198,7 +200,7 @@ class TaskStart(Wire):
 
     kind: str = Field(min_length=1, max_length=64)
     env: str | None = None
-    params: dict[str, object] = Field(default_factory=dict)
+    params: dict[str, JsonValue] = Field(default_factory=dict)  # as its kind declares (api/tasks.py)
 
 
 # --------------------------------------------------------------------------- the cloud

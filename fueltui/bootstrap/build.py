@@ -21,6 +21,7 @@ from pathlib import Path
 
 from fueltui.bootstrap import cpio, initfiles, kmods, rootfs
 from fueltui.bootstrap.aptfetch import AptError, PrivateApt, Source, host_codename, host_sources
+from fueltui.settings import settings
 from fueltui.statedir import write_private
 
 PACKAGES = (
@@ -70,9 +71,9 @@ def image_dir(state_dir: Path) -> Path:
 
 
 def default_cache_dir() -> Path:
-    override = os.environ.get("FUELTUI_CACHE_DIR")
-    if override:
-        return Path(override)
+    override = settings().cache_dir
+    if override is not None:
+        return override
     if os.geteuid() == 0:
         return Path("/var/cache/fueltui")
     xdg = os.environ.get("XDG_CACHE_HOME")

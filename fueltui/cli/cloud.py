@@ -13,6 +13,7 @@ import json
 import sys
 
 from fueltui.api.schema import TaskRecord, TaskStatus
+from fueltui.api.tasks import HEALTH
 from fueltui.cli.exitcodes import EXIT_FAILED, EXIT_NO_MASTER, EXIT_OK, EXIT_REFUSED
 from fueltui.client.api import MasterClient
 from fueltui.client.errors import ApiError, MasterUnavailable
@@ -75,30 +76,26 @@ async def _health(args: argparse.Namespace) -> int:
                 record = await client.task(record.id)
     except ApiError as exc:
         return _api_fail("health", exc, args.json)
-    tests = record.result.get("tests")
-    if not isinstance(tests, list) or not tests:
+    tests = HEALTH.result_of(record).tests
+    if not tests:
         return _fail("health", record.message or f"the health check ended {record.status.value}", args.json)
     ok = record.status == TaskStatus.done
     if args.json:
-        print(json.dumps({"ok": ok, "task": record.id, "tests": tests}, indent=2))
+        listed = [test.model_dump(mode="json", exclude_unset=True) for test in tests]
+        print(json.dumps({"ok": ok, "task": record.id, "tests": listed}, indent=2))
     else:
         print(render_tests(record))
     return EXIT_OK if ok else EXIT_FAILED
 
 
 def render_tests(record: TaskRecord) -> str:
-    tests = record.result.get("tests")
+    result = HEALTH.result_of(record)
     lines = []
-    for test in tests if isinstance(tests, list) else []:
-        if not isinstance(test, dict):
-            continue
-        mark = {"passed": "ok  ", "failed": "FAIL", "skipped": "skip"}.get(str(test.get("status")), "?   ")
-        message = f" — {test['message']}" if test.get("message") else ""
-        lines.append(
-            f"{mark} {test.get('group', ''):<6} {test.get('name')} ({test.get('duration', 0)} s){message}"
-        )
-    passed, failed = record.result.get("passed", 0), record.result.get("failed", 0)
-    lines.append(f"{passed} passed, {failed} failed (task {record.id})")
+    for test in result.tests:
+        mark = {"passed": "ok  ", "failed": "FAIL", "skipped": "skip"}[test.status]
+        message = f" — {test.message}" if test.message else ""
+        lines.append(f"{mark} {test.group:<6} {test.name} ({test.duration} s){message}")
+    lines.append(f"{result.passed} passed, {result.failed} failed (task {record.id})")
     return "\n".join(lines)
 
 

@@ -16,6 +16,7 @@ import sys
 from collections.abc import Awaitable, Callable
 
 from fueltui.api.schema import TaskRecord, TaskStatus
+from fueltui.api.tasks import DEPLOY, HealthResult
 from fueltui.cli.exitcodes import EXIT_FAILED, EXIT_NO_MASTER, EXIT_OK, EXIT_REFUSED, EXIT_STOPPED
 from fueltui.client.api import MasterClient
 from fueltui.client.errors import ApiError, MasterUnavailable
@@ -256,26 +257,22 @@ def _summary(record: TaskRecord, names: dict[str, str]) -> int:
     print(f"task {record.id}: {record.status.value}{message}")
     for mac, node in sorted(record.nodes.items(), key=lambda item: names.get(item[0], item[0])):
         print(f"  {names.get(mac, mac):<20} {node.status:<9} {node.progress:>3}%  {safe_line(node.message)}")
-    result = record.result
+    result = DEPLOY.result_of(record)
     # A pending deletion the deploy carried out ends `removed`: done, not a failure.
-    ready = bool(result.get("ready")) and all(n.status in ("ready", "removed") for n in record.nodes.values())
-    if record.status == TaskStatus.done and ready and result.get("health_ok"):
-        health = result.get("health")
-        pairs = len(health) if isinstance(health, list) else 0
-        print(f"every node is ready; health check passed ({pairs} peer addresses reached)")
+    ready = result.ready and all(n.status in ("ready", "removed") for n in record.nodes.values())
+    if record.status == TaskStatus.done and ready and result.health_ok:
+        print(f"every node is ready; health check passed ({len(result.health)} peer addresses reached)")
         return EXIT_OK
     if record.status in (TaskStatus.stopped, TaskStatus.interrupted):
         print(f"not finished; resume with: fueltui retry {record.env}")
         return EXIT_STOPPED
-    _print_cloud_failures(result.get("cloud_health"))
+    _print_cloud_failures(result.cloud_health)
     print(f"failed; fix the cause, then: fueltui retry {record.env}")
     return EXIT_FAILED
 
 
-def _print_cloud_failures(health: object) -> None:
+def _print_cloud_failures(health: HealthResult | None) -> None:
     """A deploy failed by its cloud's health check names the tests that failed, and why."""
-    tests = health.get("tests") if isinstance(health, dict) else None
-    for test in tests if isinstance(tests, list) else []:
-        if isinstance(test, dict) and test.get("status") not in ("passed", "skipped"):
-            reason = safe_line(str(test.get("message") or ""))
-            print(f"  health check {test.get('id')}: {test.get('status')} — {reason}")
+    for test in health.tests if health is not None else []:
+        if test.status not in ("passed", "skipped"):
+            print(f"  health check {test.id}: {test.status} — {safe_line(test.message)}")

@@ -13,12 +13,12 @@ import json
 
 from fueltui import statedir
 from fueltui.api.schema import TaskRecord, TaskStatus
+from fueltui.api.tasks import ACCEPT, DISCOVER
 from fueltui.cli.common import EXIT_ERROR, EXIT_OK, EXIT_REFUSED, fail, with_client
 from fueltui.client.api import MasterClient
 from fueltui.core.targets import expand_targets
 
 POLL = 0.2
-ACCEPT_KIND = "accept-host-key"  # the master's task kind (fueltui.master.discovery.service)
 
 
 def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -91,7 +91,11 @@ def cmd_discover(args: argparse.Namespace) -> int:
             return EXIT_OK
         record = await _finish(client, record)
         print(json.dumps(_as_json(record), indent=2) if args.json else _render(record))
-        return EXIT_OK if record.status == TaskStatus.done and not record.result.get("failed") else EXIT_ERROR
+        return (
+            EXIT_OK
+            if record.status == TaskStatus.done and not DISCOVER.result_of(record).failed
+            else EXIT_ERROR
+        )
 
     return with_client(work)
 
@@ -105,23 +109,24 @@ async def _finish(client: MasterClient, record: TaskRecord) -> TaskRecord:
 
 def _accept(node: str) -> int:
     async def work(client: MasterClient) -> int:
-        record = await _finish(client, await client.start_task(ACCEPT_KIND, None, {"node": node}))
+        record = await _finish(client, await client.start_task(ACCEPT.name, None, {"node": node}))
         if record.status != TaskStatus.done:
             return fail(record.message or f"could not accept the key of {node}")
-        where = record.result.get("address")
-        suffix = f" at {where}; it is trusted again" if where else ""
-        print(f"accepted the new host key of {record.result.get('accepted', node)}{suffix}")
+        accepted = ACCEPT.result_of(record)
+        suffix = f" at {accepted.address}; it is trusted again" if accepted.address else ""
+        print(f"accepted the new host key of {accepted.accepted or node}{suffix}")
         return EXIT_OK
 
     return with_client(work)
 
 
 def _as_json(record: TaskRecord) -> dict[str, object]:
+    result = DISCOVER.result_of(record)
     return {
         "task": record.id,
         "status": record.status.value,
-        "found": record.result.get("found", []),
-        "failed": record.result.get("failed", {}),
+        "found": result.found,
+        "failed": result.failed,
         "message": record.message,
     }
 
@@ -129,12 +134,11 @@ def _as_json(record: TaskRecord) -> dict[str, object]:
 def _render(record: TaskRecord) -> str:
     if record.status != TaskStatus.done:
         return f"discovery {record.status.value}: {record.message or 'no result'}"
-    found = record.result.get("found") or []
-    failed = record.result.get("failed") or {}
-    lines = [f"discovered {len(found) if isinstance(found, list) else 0} node(s)"]
-    if isinstance(found, list):
-        lines += [f"  {mac}" for mac in found]
-    if isinstance(failed, dict) and failed:
+    result = DISCOVER.result_of(record)
+    found, failed = result.found, result.failed
+    lines = [f"discovered {len(found)} node(s)"]
+    lines += [f"  {mac}" for mac in found]
+    if failed:
         lines.append(f"{len(failed)} address(es) did not answer:")
         lines += [f"  {ip}: {why}" for ip, why in failed.items()]
     return "\n".join(lines)

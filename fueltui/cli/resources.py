@@ -7,10 +7,10 @@ API (a master is started in the background when none runs).
 from __future__ import annotations
 
 import argparse
-import os
 import sys
 from pathlib import Path
 
+from fueltui import statedir
 from fueltui.cli.common import (
     EXIT_OK,
     EXIT_REFUSED,
@@ -168,7 +168,10 @@ def cmd_apply(args: argparse.Namespace) -> int:
         return fail(f"cannot read {args.file}: {exc}", EXIT_REFUSED)
 
     async def work(client: MasterClient) -> int:
-        result = await client.apply(text, source=source, dry_run=args.dry_run)
+        # The dry run is this command's read: the write carries the revision it saw.
+        result = await client.apply(text, source=source, dry_run=True)
+        if not args.dry_run and result.changes:
+            result = await client.apply(text, source=source, revision=result.revision)
         if args.json:
             print_json(result)
             return EXIT_OK
@@ -194,15 +197,9 @@ def cmd_export(args: argparse.Namespace) -> int:
             sys.stdout.write(text)
             return EXIT_OK
         target = Path(args.output)
-        tmp = target.with_name(f".{target.name}.{os.getpid()}.tmp")
         try:
-            with tmp.open("w", encoding="utf-8") as handle:
-                handle.write(text)
-                handle.flush()
-                os.fsync(handle.fileno())
-            os.replace(tmp, target)
+            statedir.write_atomic(target, text, 0o644)
         except OSError as exc:
-            tmp.unlink(missing_ok=True)
             return fail(f"cannot write {target}: {exc}")
         print(f"wrote {target}", file=sys.stderr)
         return EXIT_OK

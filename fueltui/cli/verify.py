@@ -14,6 +14,7 @@ import json
 import sys
 
 from fueltui.api.schema import TaskRecord, TaskStatus
+from fueltui.api.tasks import VERIFY
 from fueltui.cli.exitcodes import EXIT_FAILED, EXIT_NO_MASTER, EXIT_OK, EXIT_REFUSED
 from fueltui.client.api import MasterClient
 from fueltui.client.errors import ApiError, MasterUnavailable
@@ -91,46 +92,39 @@ def _fail(args: argparse.Namespace, message: str, code: int = EXIT_FAILED) -> in
 def exit_code(record: TaskRecord) -> int:
     if record.status != TaskStatus.done:
         return EXIT_FAILED
-    return EXIT_OK if record.result.get("ok") is True else EXIT_MISSING
+    return EXIT_OK if VERIFY.result_of(record).ok else EXIT_MISSING
 
 
 def as_json(record: TaskRecord) -> dict[str, object]:
-    result = record.result
+    result = VERIFY.result_of(record)
+    wire = result.model_dump(mode="json", include={"missing", "dhcp", "skipped", "errors"})
     return {
-        "ok": record.status == TaskStatus.done and result.get("ok") is True,
+        "ok": record.status == TaskStatus.done and result.ok,
         "task": record.id,
         "status": record.status.value,
-        "message": result.get("summary") or record.message,
-        "missing": result.get("missing", []),
-        "dhcp": result.get("dhcp", []),
-        "skipped": result.get("skipped", {}),
-        "errors": result.get("errors", {}),
-        "heard": result.get("heard", {}),
-        "seconds": result.get("seconds"),
+        "message": result.summary or record.message,
+        **wire,
+        "heard": result.heard or {},
+        "seconds": result.seconds,
     }
 
 
-def _vlan(value: object) -> str:
-    return "untagged" if value in (0, None) else f"VLAN {value}"
+def _vlan(value: int) -> str:
+    return "untagged" if value == 0 else f"VLAN {value}"
 
 
 def render(record: TaskRecord) -> str:
     """The result for people: what was missed, by node and NIC, then warnings."""
     if record.status != TaskStatus.done:
         return f"verification {record.status.value}: {record.message or 'no result'}"
-    result = record.result
+    result = VERIFY.result_of(record)
     lines: list[str] = []
-    missing = result.get("missing") or []
-    if isinstance(missing, list) and missing:
+    missing = result.missing
+    if missing:
         lines.append(f"{len(missing)} NIC/network pair(s) did not hear their peers:")
         rows = [("NODE", "NIC", "MAC", "NETWORK", "VLAN", "DID NOT HEAR")]
         for m in missing:
-            if isinstance(m, dict):
-                peers = ", ".join(str(p) for p in m.get("missing", []))
-                rows.append(
-                    (str(m.get("node")), str(m.get("nic")), str(m.get("mac") or "-"), str(m.get("network")),
-                     _vlan(m.get("vlan")), peers)
-                )  # fmt: skip
+            rows.append((m.node, m.nic, m.mac or "-", m.network, _vlan(m.vlan), ", ".join(m.missing)))
         widths = [max(len(r[i]) for r in rows) for i in range(5)]
         for row in rows:
             lines.append(
@@ -138,37 +132,16 @@ def render(record: TaskRecord) -> str:
             )
     else:
         lines.append("every NIC heard every peer it should")
-    skipped = result.get("skipped") or {}
-    if isinstance(skipped, dict):
-        for name, reason in sorted(skipped.items()):
-            lines.append(f"not verified: {name} ({reason})")
-    errors = result.get("errors") or {}
-    if isinstance(errors, dict):
-        for name, error in sorted(errors.items()):
-            lines.append(f"problem on {name}: {_describe_error(error)}")
-    dhcp = result.get("dhcp") or []
-    if isinstance(dhcp, list):
-        for server in dhcp:
-            if isinstance(server, dict):
-                lines.append(
-                    f"WARNING: foreign DHCP server {server.get('address')} ({server.get('mac')}) "
-                    "answers on the admin network"
-                )
-    if result.get("dhcp_error"):
-        lines.append(f"FAILED: the DHCP check could not run: {result['dhcp_error']}")
-    seconds = result.get("seconds")
-    if isinstance(seconds, int | float):
-        lines.append(f"({seconds:.1f} s, task {record.id})")
+    for name, reason in sorted(result.skipped.items()):
+        lines.append(f"not verified: {name} ({reason})")
+    for name, error in sorted(result.errors.items()):
+        lines.append(f"problem on {name}: {error.describe()}")
+    for server in result.dhcp:
+        lines.append(
+            f"WARNING: foreign DHCP server {server.address} ({server.mac}) answers on the admin network"
+        )
+    if result.dhcp_error:
+        lines.append(f"FAILED: the DHCP check could not run: {result.dhcp_error}")
+    if result.seconds is not None:
+        lines.append(f"({result.seconds:.1f} s, task {record.id})")
     return "\n".join(lines)
-
-
-def _describe_error(error: object) -> str:
-    if not isinstance(error, dict):
-        return str(error)
-    parts = []
-    if error.get("failure"):
-        parts.append(str(error["failure"]))
-    nics = error.get("nics")
-    if isinstance(nics, dict) and nics:
-        parts.append("NICs: " + ", ".join(f"{nic} ({msg})" for nic, msg in sorted(nics.items())))
-    return "; ".join(parts) or "unknown"

@@ -8,8 +8,6 @@ socket — starting one in the background when none runs — or, with `url` (or
 from __future__ import annotations
 
 import asyncio
-import json
-import os
 import time
 from collections.abc import AsyncIterator, Mapping
 from pathlib import Path
@@ -17,28 +15,31 @@ from types import TracebackType
 from typing import TypeVar
 
 import httpx
-from pydantic import BaseModel, TypeAdapter
+from pydantic import BaseModel, JsonValue, TypeAdapter
 
 from fueltui import statedir
 from fueltui.api.changes import PendingChanges
 from fueltui.api.disks import DisksUpdate, NodeDisks
 from fueltui.api.envactions import EnvironmentRename
+from fueltui.api.events import AnyEvent, StreamReset, decode_event
 from fueltui.api.host import MasterHost
 from fueltui.api.nodedetails import NodeDetails
 from fueltui.api.notifications import MarkedRead, NotificationList
 from fueltui.api.schema import (
     API_PREFIX,
+    ApplyRequest,
     ApplyResult,
     BootOptionsRecord,
+    BootOptionsUpdate,
     CloudAccess,
     EnvironmentRecord,
     ErrorBody,
-    Event,
     ExportResponse,
     FindingsResponse,
     LogChunk,
     MasterStatus,
     NodeRecord,
+    StreamHello,
     TaskRecord,
 )
 from fueltui.api.settings import AdminPassword, SettingsRecord, SettingsUpdate
@@ -46,6 +47,7 @@ from fueltui.client.autostart import log_tail, start_detached
 from fueltui.client.errors import ApiError, ConflictError, MasterUnavailable, NotFoundError
 from fueltui.client.sse import read_sse
 from fueltui.core.model import Bond, BootOptions, DiskAllocation, Finding, Mode, Release
+from fueltui.settings import settings
 
 M = TypeVar("M", bound=BaseModel)
 JsonBody = Mapping[str, object] | None
@@ -96,9 +98,10 @@ class MasterClient:
         token: str | None = None,
         timeout: float = STARTUP_TIMEOUT,
     ) -> MasterClient:
-        url = url or os.environ.get("FUELTUI_MASTER_URL")
+        env = settings()
+        url = url or env.master_url
         if url:
-            token = token or os.environ.get("FUELTUI_MASTER_TOKEN")
+            token = token or env.master_token
             client = cls.for_url(url, token)
             await client.status()
             return client
@@ -106,7 +109,7 @@ class MasterClient:
         client = cls.for_socket(base)
         if await client.alive():
             return client
-        if autostart and os.environ.get("FUELTUI_LAB") == "1" and base == statedir.lab_state_dir():
+        if autostart and env.lab and base == statedir.lab_state_dir():
             await client.close()  # the lab's master lives in the lab's namespace: `lab up` starts it
             raise MasterUnavailable(
                 f"the lab's master is not running ({base}); start the lab with `fueltui lab up`"
@@ -188,12 +191,10 @@ class MasterClient:
     async def boot_options(self) -> BootOptionsRecord:
         return await self._get(BootOptionsRecord, "/boot-options")
 
-    async def set_boot_options(self, options: BootOptions, revision: int | None = None) -> BootOptionsRecord:
-        """Store the boot options; `revision` is the one you read (None: whatever is current)."""
-        if revision is None:
-            revision = (await self.boot_options()).revision
-        body = {"options": options.model_dump(mode="json"), "revision": revision}
-        return await self._send(BootOptionsRecord, "PUT", "/boot-options", body)
+    async def set_boot_options(self, options: BootOptions, revision: int) -> BootOptionsRecord:
+        """Store the boot options; `revision` is the one you read (ConflictError when stale)."""
+        body = BootOptionsUpdate(options=options, revision=revision)
+        return await self._send(BootOptionsRecord, "PUT", "/boot-options", body.model_dump(mode="json"))
 
     async def releases(self) -> list[Release]:
         return await self._list(Release, "/releases")
@@ -233,9 +234,13 @@ class MasterClient:
     async def findings(self, name: str) -> list[Finding]:
         return (await self._get(FindingsResponse, f"/environments/{_seg(name)}/findings")).findings
 
-    async def apply(self, answers_text: str, source: str = "<answers>", dry_run: bool = False) -> ApplyResult:
-        body = {"answers": answers_text, "source": source, "dry_run": dry_run}
-        return await self._send(ApplyResult, "POST", "/apply", body)
+    async def apply(
+        self, answers_text: str, source: str = "<answers>", dry_run: bool = False, revision: int | None = None
+    ) -> ApplyResult:
+        """Apply an answers file; `revision` is its environment's you read (a dry run's answer):
+        ConflictError when that environment exists and is not at it."""
+        body = ApplyRequest(answers=answers_text, source=source, dry_run=dry_run, revision=revision)
+        return await self._send(ApplyResult, "POST", "/apply", body.model_dump(mode="json"))
 
     async def export(self, name: str) -> str:
         return (await self._get(ExportResponse, f"/environments/{_seg(name)}/export")).answers
@@ -289,7 +294,7 @@ class MasterClient:
         return await self._get(TaskRecord, f"/tasks/{_seg(task_id)}")
 
     async def start_task(
-        self, kind: str, env: str | None = None, params: Mapping[str, object] | None = None
+        self, kind: str, env: str | None = None, params: Mapping[str, JsonValue] | None = None
     ) -> TaskRecord:
         body = {"kind": kind, "env": env, "params": dict(params or {})}
         return await self._send(TaskRecord, "POST", "/tasks", body)
@@ -374,7 +379,7 @@ class MasterClient:
 
     # ------------------------------------------------------------------ events
 
-    async def events(self, after: int | None = None, reconnect: bool = True) -> AsyncIterator[Event]:
+    async def events(self, after: int | None = None, reconnect: bool = True) -> AsyncIterator[AnyEvent]:
         """The live event stream. With `reconnect`, a lost master is waited for and the stream
         resumes where it stopped; when events were lost (a restarted master) a `stream.reset`
         event says to reload everything."""
@@ -389,16 +394,17 @@ class MasterClient:
                         await response.aread()
                         raise _error(response)
                     async for message in read_sse(response):
-                        data = json.loads(message.data) if message.data else {}
                         if message.event == "hello":
-                            seq = int(data.get("seq", 0))
+                            seq = StreamHello.model_validate_json(message.data or "{}").seq
                             if last is not None and seq < last:
                                 last = None
-                                yield Event(type="stream.reset", data={})
+                                yield StreamReset()
                             continue
                         if message.id is not None and message.id.isdigit():
                             last = int(message.id)
-                        yield Event(type=message.event, data=data)
+                        event = decode_event(message.event, message.data)
+                        if event is not None:  # an unknown kind is logged there and skipped
+                            yield event
             except (httpx.ConnectError, httpx.RemoteProtocolError, httpx.ReadError, FileNotFoundError) as exc:
                 if not reconnect:
                     raise MasterUnavailable(f"lost {self.where}: {exc}") from None

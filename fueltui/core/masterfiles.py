@@ -10,14 +10,13 @@ from __future__ import annotations
 
 import difflib
 import ipaddress
-import os
-import tempfile
 from pathlib import Path
 from typing import Literal
 
 import yaml
 
 from fueltui.core.model import BootOptions
+from fueltui.statedir import write_atomic
 
 Flavor = Literal["netplan", "networkd"]
 FLAVORS: tuple[Flavor, ...] = ("netplan", "networkd")
@@ -196,18 +195,7 @@ def write_master_files(files: dict[str, str], root: Path) -> list[Path]:
     written: list[Path] = []
     for rel, content in files.items():
         target = root / rel
-        target.parent.mkdir(parents=True, exist_ok=True)
         mode = 0o600 if rel == NETPLAN_PATH else 0o644  # netplan warns about world-readable files
-        fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", dir=target.parent)
-        try:
-            with os.fdopen(fd, "w", encoding="utf-8") as handle:
-                handle.write(content)
-                handle.flush()
-                os.fsync(handle.fileno())
-            os.chmod(tmp, mode)
-            os.replace(tmp, target)
-        except BaseException:
-            Path(tmp).unlink(missing_ok=True)
-            raise
+        write_atomic(target, content, mode)
         written.append(target)
     return written

@@ -3,10 +3,11 @@
 
 from __future__ import annotations
 
-import os
 import re
 from dataclasses import dataclass
 from pathlib import Path
+
+from fueltui.settings import settings
 
 LAB_BASE = Path("/run/fueltui-lab")
 DEFAULT_NETWORKS = ("admin", "management", "public", "storage")
@@ -32,7 +33,7 @@ def check_prefix(prefix: str) -> str:
 
 
 def current_prefix() -> str:
-    return check_prefix(os.environ.get("FUELTUI_LAB_PREFIX") or "ft")
+    return check_prefix(settings().lab_prefix)
 
 
 @dataclass(frozen=True)

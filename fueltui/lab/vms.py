@@ -12,7 +12,6 @@ disks and logs with the root.
 from __future__ import annotations
 
 import json
-import os
 import shutil
 import subprocess
 import time
@@ -21,6 +20,7 @@ from pathlib import Path
 
 from fueltui.lab import netns, processes
 from fueltui.lab.names import LabError, LabNames, bridge_name
+from fueltui.statedir import write_atomic
 
 MAX_VMS = 16
 MEMORY_MB = 768  # the bootstrap needs ~200 MiB; provisioning unpacks an OS through it
@@ -72,9 +72,7 @@ def load(names: LabNames) -> VmSet:
 
 def _save(names: LabNames, vms: VmSet) -> None:
     path = vm_dir(names) / STATE_NAME
-    tmp = path.with_name(f".{path.name}.tmp")
-    tmp.write_text(json.dumps(asdict(vms), indent=1))
-    os.replace(tmp, path)
+    write_atomic(path, json.dumps(asdict(vms), indent=1), 0o644)
 
 
 OVMF_PAIRS = (

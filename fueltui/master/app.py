@@ -12,7 +12,6 @@ import asyncio
 import hmac
 import importlib
 import logging
-import os
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from datetime import UTC, datetime
@@ -36,6 +35,7 @@ from fueltui.master.limits import BodyLimit
 from fueltui.master.logfiles import LogFiles
 from fueltui.master.store import Store
 from fueltui.master.tasks import TaskManager
+from fueltui.settings import settings
 
 log = logging.getLogger(__name__)
 
@@ -69,7 +69,7 @@ def _optional_module(name: str) -> ModuleType | None:
 def load_task_plugins() -> None:
     """Register the task kinds of the parts present, and of any module named in
     `FUELTUI_MASTER_PLUGINS` (comma-separated; each has a `register()`)."""
-    extra = [n.strip() for n in os.environ.get("FUELTUI_MASTER_PLUGINS", "").split(",") if n.strip()]
+    extra = list(settings().master_plugins)
     for name in (*TASK_PLUGINS, *extra):
         module = _optional_module(name)
         register = getattr(module, "register", None)
@@ -162,7 +162,7 @@ def create_app(
 
         notifier = Notifier(master.store, master.events)  # before discovery: it hears every node
         notifier.start()
-        if discovery and os.environ.get("FUELTUI_NO_DISCOVERY") != "1":
+        if discovery and not settings().no_discovery:
             await start_discovery(master)
         files = await start_files(master) if discovery else None
         try:

@@ -27,7 +27,7 @@ from fueltui.core.environment import answers_from_environment, environment_from_
 from fueltui.core.model import Environment, Finding, Node, NodeFacts, Release, Severity
 from fueltui.core.rules.settings import check_locked
 from fueltui.master import corerules
-from fueltui.master.errors import Busy, Invalid, NotFound, check_name
+from fueltui.master.errors import Busy, Conflict, Invalid, NotFound, check_name
 from fueltui.master.store import Store
 
 
@@ -52,8 +52,11 @@ def apply(
     source: str = "<answers>",
     dry_run: bool = False,
     busy: Callable[[str], object] | None = None,
+    revision: int | None = None,
 ) -> ApplyResult:
-    """`busy(env_name)` is truthy while a task runs on that environment: apply waits for it."""
+    """`busy(env_name)` is truthy while a task runs on that environment: apply waits for it.
+    `revision` is the environment's the caller read (a dry run answers it); a write to an
+    existing environment without it, or with an older one, is refused (409)."""
     try:
         answers = load_answers(text, source)
     except AnswersError as exc:
@@ -111,10 +114,16 @@ def apply(
             code="answers-have-errors",
             findings=findings,
         )
-    if dry_run or not changes:
-        return ApplyResult(environment=env.name if env else None, changes=changes, findings=findings)
+    if dry_run or not changes:  # nothing written: nothing to be stale about
+        return ApplyResult(
+            environment=env.name if env else None, revision=env_revision, changes=changes, findings=findings
+        )
+    if env is not None:
+        _check_revision(env.name, env_revision, revision)
     created = env is not None and env_revision is None
-    env_changed = any(c.startswith("environment ") for c in changes)
+    # Any change an apply makes to the file's environment or its nodes is a new revision of the
+    # environment: that is what the next apply's `revision` is checked against.
+    env_changed = env is not None
     store.write_many(
         env if env_changed else None,
         env_revision,
@@ -123,7 +132,30 @@ def apply(
         boot=(answers.master, boot.revision) if answers.master and "master boot options" in changes else None,
     )
     name = env.name if env else None
-    return ApplyResult(environment=name, created=created, changes=changes, findings=findings)
+    now = store.environment(name).revision if name is not None else None
+    return ApplyResult(environment=name, revision=now, created=created, changes=changes, findings=findings)
+
+
+def _check_revision(name: str, current: int | None, read: int | None) -> None:
+    """The environment is as the caller read it: absent (nothing read, or 0) or at `read`."""
+    if current is None:
+        if read:
+            raise Conflict(
+                f"environment {name!r} was deleted since revision {read} was read", code="stale-revision"
+            )
+        return
+    if read is None:
+        raise Conflict(
+            f"environment {name!r} exists (revision {current}): send the revision you read "
+            "(a dry run answers it) so that nobody's change is overwritten unseen",
+            code="revision-required",
+        )
+    if read != current:
+        raise Conflict(
+            f"environment {name!r} changed since revision {read} was read (now {current}); "
+            "look at it again and re-apply",
+            code="stale-revision",
+        )
 
 
 @dataclass

@@ -3,6 +3,9 @@
 Events carry a sequence number so a client that reconnects can ask for what it missed
 from a short in-memory history; a subscriber that falls too far behind is told so with a
 `stream.overflow` event and should reload its state.
+
+What travels is a declared event of `fueltui.api.events` (the union both ends share):
+`emit` takes one, `publish(type, data)` builds one and refuses a type nobody declared.
 """
 
 from __future__ import annotations
@@ -10,7 +13,11 @@ from __future__ import annotations
 import asyncio
 import threading
 from collections import deque
-from dataclasses import dataclass, field
+from dataclasses import dataclass
+
+from pydantic import JsonValue
+
+from fueltui.api.events import AnyEvent, StreamOverflow, event
 
 HISTORY = 2000
 QUEUE_SIZE = 5000
@@ -19,8 +26,15 @@ QUEUE_SIZE = 5000
 @dataclass(frozen=True)
 class BusEvent:
     seq: int
-    type: str
-    data: dict[str, object] = field(default_factory=dict)
+    event: AnyEvent
+
+    @property
+    def type(self) -> str:
+        return self.event.type
+
+    @property
+    def data(self) -> dict[str, JsonValue]:
+        return self.event.data
 
 
 class EventBus:
@@ -41,9 +55,13 @@ class EventBus:
         return self._seq
 
     def publish(self, type: str, data: dict[str, object]) -> None:
+        """Publish the declared event `type` (pydantic's ValidationError for one not declared)."""
+        self.emit(event(type, data))
+
+    def emit(self, message: AnyEvent) -> None:
         with self._lock:
             self._seq += 1
-            event = BusEvent(self._seq, type, dict(data))
+            event = BusEvent(self._seq, message)
             self._history.append(event)
         loop = self._loop
         if loop is None or loop.is_closed():
@@ -65,7 +83,7 @@ class EventBus:
                 # Too slow a reader: tell it to resync instead of growing without bound.
                 while not queue.empty():
                     queue.get_nowait()
-                queue.put_nowait(BusEvent(event.seq, "stream.overflow", {}))
+                queue.put_nowait(BusEvent(event.seq, StreamOverflow()))
 
     def close(self) -> None:
         """Wake every subscriber up so streams end (the master is shutting down)."""
@@ -96,7 +114,7 @@ class Subscription:
             if after is not None:
                 missed = [e for e in bus._history if e.seq > after]
                 if self._last > after and (not missed or missed[0].seq > after + 1):
-                    self._backlog.append(BusEvent(after, "stream.overflow", {}))
+                    self._backlog.append(BusEvent(after, StreamOverflow()))
                 self._backlog.extend(missed)
 
     def close(self) -> None:

@@ -1,6 +1,9 @@
 """The task framework: long work (deploy, verify, discovery) runs in the master, not a UI.
 
-A part plugs in with `register_task_kind(kind, handler)`; the API starts tasks with
+A part plugs in with `register_task_kind(VERIFY, handle_verify)` — a kind declared once in
+`fueltui.api.tasks` (its parameters, result and events); the master then refuses parameters
+that do not fit (422) and a result that does not fit (the task ends in error), and the handler
+reads typed parameters from `ctx.request`. The API starts tasks with
 `start_task(kind, env_name, params)`. A handler gets a `TaskContext` to report progress,
 per-node state and log lines; each report is committed to SQLite before it is published,
 so a master killed mid-task loses nothing it reported. On start-up the tasks a previous
@@ -13,13 +16,19 @@ from __future__ import annotations
 import asyncio
 import logging
 import secrets
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Mapping
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Generic
 
+from pydantic import BaseModel, ConfigDict, JsonValue, TypeAdapter, ValidationError
+from typing_extensions import TypeVar
+
+from fueltui.api.events import TaskCreated, TaskFinished, TaskLog, TaskProgress
 from fueltui.api.schema import NodeProgress, TaskRecord, TaskStatus
+from fueltui.api.tasks import TASK_KINDS, ResultMismatch, TaskKind
 from fueltui.core.model import EnvStatus, NodeStatus
-from fueltui.master.errors import Busy, MasterError, NotFound
+from fueltui.master.errors import Busy, Invalid, MasterError, NotFound
 from fueltui.master.events import EventBus
 from fueltui.master.logfiles import LogFiles
 from fueltui.master.store import Store
@@ -34,20 +43,33 @@ class TaskFailed(Exception):
     `result`, when given, is kept as the task's result: a failed deploy still reports
     every node's outcome and every health pair."""
 
-    def __init__(self, message: str, result: dict[str, object] | None = None) -> None:
+    def __init__(self, message: str, result: BaseModel | dict[str, object] | None = None) -> None:
         super().__init__(message)
         self.result = result
 
 
-class TaskContext:
-    """What a running task may touch."""
+# A handler typed by its kind names the parameters (`TaskContext[VerifyRequest]`); a bare
+# `TaskContext` is one whose parameters are only known to be a model.
+P = TypeVar("P", bound=BaseModel, default=BaseModel)
+R = TypeVar("R", bound=BaseModel, default=BaseModel)
 
-    def __init__(self, manager: TaskManager, record: TaskRecord) -> None:
+
+class UndeclaredParams(BaseModel):
+    """The parameters of a kind registered without a declaration (a test's, a plug-in's)."""
+
+    model_config = ConfigDict(extra="allow")
+
+
+class TaskContext(Generic[P]):
+    """What a running task may touch; `request` is its parameters as its kind declares them."""
+
+    def __init__(self, manager: TaskManager, record: TaskRecord, request: P) -> None:
         self._manager = manager
         self._record = record
         self.task_id: str = record.id
         self.kind: str = record.kind
         self.env_name: str | None = record.env
+        self.request: P = request
         self.params: dict[str, object] = dict(record.params)
         self.resumed_from: str | None = record.resumed_from
         self.store: Store = manager.store
@@ -95,18 +117,26 @@ class TaskContext:
         self._manager.save(self._record)
 
 
-TaskHandler = Callable[[TaskContext], Awaitable[dict[str, object]]]
+# A handler returns its kind's result model (or, for an undeclared kind, a JSON object).
+TaskHandler = Callable[[TaskContext[P]], Awaitable[R | dict[str, object]]]
 # Runs before a task of its kind is created; raises a MasterError (e.g. `Invalid` with
 # findings) to refuse the request outright, so a refused deploy is a 422, not a failed task.
 TaskPrecheck = Callable[[Store, str | None, dict[str, object]], object]
 
-_HANDLERS: dict[str, TaskHandler] = {}
+_JSON_OBJECT: TypeAdapter[dict[str, JsonValue]] = TypeAdapter(dict[str, JsonValue])
+_HANDLERS: dict[str, TaskHandler[BaseModel, BaseModel]] = {}
 _PRECHECKS: dict[str, TaskPrecheck] = {}
 _current: TaskManager | None = None
 
 
-def register_task_kind(kind: str, handler: TaskHandler, precheck: TaskPrecheck | None = None) -> None:
-    _HANDLERS[kind] = handler
+def register_task_kind(
+    kind: TaskKind[P, R] | str, handler: TaskHandler[P, R], precheck: TaskPrecheck | None = None
+) -> None:
+    """Plug a handler in for a kind; a name declared in `fueltui.api.tasks` keeps its declaration
+    however it is given (a test swapping a handler in by name is held to it too)."""
+    if isinstance(kind, TaskKind):
+        kind = kind.name
+    _HANDLERS[kind] = handler  # type: ignore[assignment]
     if precheck is None:
         _PRECHECKS.pop(kind, None)
     else:
@@ -123,7 +153,7 @@ def manager() -> TaskManager:
     return _current
 
 
-async def start_task(kind: str, env_name: str | None, params: dict[str, object]) -> TaskRecord:
+async def start_task(kind: str, env_name: str | None, params: Mapping[str, object]) -> TaskRecord:
     return await manager().start(kind, env_name, params)
 
 
@@ -137,7 +167,7 @@ class TaskManager:
         self.events = events
         self.state_dir = state_dir
         self.logs = logs
-        self._running: dict[str, tuple[asyncio.Task[None], TaskContext]] = {}
+        self._running: dict[str, tuple[asyncio.Task[None], TaskContext[BaseModel]]] = {}
         self._shutting_down = False
         self._indexed: set[tuple[str, str]] = set()
 
@@ -147,7 +177,7 @@ class TaskManager:
         _current = self
         interrupted = self.store.interrupt_running()
         for task in interrupted:
-            self.events.publish("task.finished", {"id": task.id, "status": task.status.value})
+            self.events.emit(TaskFinished(id=task.id, status=task.status, env=task.env))
             if task.env is not None:
                 self._not_deploying(task.env)
         return interrupted
@@ -168,17 +198,16 @@ class TaskManager:
 
     def save(self, record: TaskRecord) -> None:
         self.store.save_task(record)
-        self.events.publish(
-            "task.progress",
-            {
-                "id": record.id,
-                "kind": record.kind,
-                "env": record.env,
-                "status": record.status.value,
-                "progress": record.progress,
-                "message": record.message,
-                "nodes": {mac: p.model_dump() for mac, p in record.nodes.items()},
-            },
+        self.events.emit(
+            TaskProgress(
+                id=record.id,
+                kind=record.kind,
+                env=record.env,
+                status=record.status,
+                progress=record.progress,
+                message=record.message,
+                nodes=dict(record.nodes),
+            )
         )
 
     def write_log(self, task_id: str, mac: str | None, line: str) -> None:
@@ -194,7 +223,7 @@ class TaskManager:
         else:
             self.logs.append(self.logs.task_path(task_id), [f"{stamp} {text}" for text in lines])
         for text in lines:
-            self.events.publish("task.log", {"id": task_id, "mac": mac, "line": text})
+            self.events.emit(TaskLog(id=task_id, mac=mac, line=text))
 
     # ------------------------------------------------------------------ lifecycle
 
@@ -205,7 +234,7 @@ class TaskManager:
         return None
 
     async def start(
-        self, kind: str, env_name: str | None, params: dict[str, object], resumed_from: str | None = None
+        self, kind: str, env_name: str | None, params: Mapping[str, object], resumed_from: str | None = None
     ) -> TaskRecord:
         handler = _HANDLERS.get(kind)
         if handler is None:
@@ -219,6 +248,10 @@ class TaskManager:
                     f"environment {env_name!r} already runs task {busy.id} ({busy.kind}); stop it first",
                     code="environment-busy",
                 )
+        declared = TASK_KINDS.get(kind)
+        request = _request(declared, params)
+        if declared is not None:  # stored as validated (nothing unknown), as given
+            params = request.model_dump(mode="json", exclude_unset=True)
         precheck = _PRECHECKS.get(kind)
         if precheck is not None and resumed_from is None:
             precheck(self.store, env_name, dict(params))
@@ -231,26 +264,33 @@ class TaskManager:
             created=_now(),
         )
         self.store.save_task(record)
-        self.events.publish("task.created", {"id": record.id, "kind": kind, "env": env_name})
-        ctx = TaskContext(self, record)
-        job = asyncio.create_task(self._run(ctx, handler), name=f"task-{kind}-{record.id}")
+        self.events.emit(TaskCreated(id=record.id, kind=kind, env=env_name))
+        ctx = TaskContext(self, record, request)
+        job = asyncio.create_task(self._run(ctx, handler, declared), name=f"task-{kind}-{record.id}")
         self._running[record.id] = (job, ctx)
         job.add_done_callback(lambda done: self._cancelled_before_start(done, ctx))
         return record
 
-    def _cancelled_before_start(self, job: asyncio.Task[None], ctx: TaskContext) -> None:
+    def _cancelled_before_start(self, job: asyncio.Task[None], ctx: TaskContext[BaseModel]) -> None:
         if job.cancelled() and ctx.record.status == TaskStatus.pending:
             self._running.pop(ctx.task_id, None)
             status = TaskStatus.interrupted if self._shutting_down else TaskStatus.stopped
             ctx._record = ctx.record.model_copy(update={"status": status, "finished": _now()})
             self.save(ctx.record)
 
-    async def _run(self, ctx: TaskContext, handler: TaskHandler) -> None:
+    async def _run(
+        self,
+        ctx: TaskContext[BaseModel],
+        handler: TaskHandler[BaseModel, BaseModel],
+        declared: TaskKind[BaseModel, BaseModel] | None,
+    ) -> None:
         ctx._record = ctx.record.model_copy(update={"status": TaskStatus.running, "started": _now()})
         self.save(ctx.record)
-        status, message, result = TaskStatus.done, None, {}
+        status: TaskStatus = TaskStatus.done
+        message: str | None = None
+        result: dict[str, JsonValue] = {}
         try:
-            result = await handler(ctx)
+            result = _stored_result(declared, await handler(ctx))
             if ctx.stop_requested.is_set():
                 status, message = TaskStatus.stopped, "stopped by the operator"
         except asyncio.CancelledError:
@@ -259,7 +299,11 @@ class TaskManager:
             else:
                 status, message = TaskStatus.stopped, "stopped by the operator (running work killed)"
         except TaskFailed as exc:
-            status, message, result = TaskStatus.error, str(exc), exc.result or {}
+            status, message = TaskStatus.error, str(exc)
+            result = _failed_result(declared, exc.result, ctx.task_id)
+        except ResultMismatch as exc:
+            log.error("task %s (%s): %s", ctx.task_id, ctx.kind, exc)
+            status, message = TaskStatus.error, f"internal error: {exc}"
         except MasterError as exc:
             status, message = TaskStatus.error, exc.message
         except Exception as exc:
@@ -280,7 +324,7 @@ class TaskManager:
         self.save(final)
         if status == TaskStatus.interrupted and final.env is not None:
             self._not_deploying(final.env)
-        self.events.publish("task.finished", {"id": final.id, "status": status.value, "env": final.env})
+        self.events.emit(TaskFinished(id=final.id, status=status, env=final.env))
 
     async def stop(self, task_id: str, now: bool = False) -> TaskRecord:
         entry = self._running.get(task_id)
@@ -325,3 +369,42 @@ class TaskManager:
             await asyncio.wait(jobs, timeout=timeout)
         if _current is self:
             _current = None
+
+
+def _request(declared: TaskKind[BaseModel, BaseModel] | None, params: Mapping[str, object]) -> BaseModel:
+    """The parameters as the kind declares them; `Invalid` (422) when they do not fit."""
+    if declared is None:
+        return UndeclaredParams.model_validate(params)
+    try:
+        return declared.params.model_validate(params)
+    except ValidationError as exc:
+        problems = "; ".join(
+            f"{'.'.join(str(p) for p in e['loc']) or 'params'}: {e['msg']}" for e in exc.errors()[:5]
+        )
+        raise Invalid(f"parameters of a {declared.name} task: {problems}", code="invalid-params") from None
+
+
+def _stored_result(
+    declared: TaskKind[BaseModel, BaseModel] | None, result: BaseModel | dict[str, object] | None
+) -> dict[str, JsonValue]:
+    if declared is not None and result is not None:
+        return declared.check_result(result)
+    if isinstance(result, BaseModel):
+        result = result.model_dump(mode="json")
+    try:  # an undeclared kind's result: any JSON object
+        return _JSON_OBJECT.validate_python(result or {})
+    except ValidationError as exc:
+        raise ResultMismatch(f"the result is not a JSON object: {exc}") from None
+
+
+def _failed_result(
+    declared: TaskKind[BaseModel, BaseModel] | None,
+    result: BaseModel | dict[str, object] | None,
+    task_id: str,
+) -> dict[str, JsonValue]:
+    """A failed task keeps what it reported; a result that does not fit is logged, not kept."""
+    try:
+        return _stored_result(declared, result)
+    except ResultMismatch as exc:
+        log.error("task %s: %s", task_id, exc)
+        return {}

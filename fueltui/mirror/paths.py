@@ -12,6 +12,7 @@ import os
 from pathlib import Path
 
 from fueltui.core.payload.data import HTTP_PORT, mirror_url
+from fueltui.settings import settings
 
 __all__ = ["HTTP_PORT", "KEY_FILE", "image_dir", "image_ready", "mirror_root", "mirror_url", "repo_dir"]
 
@@ -19,9 +20,9 @@ KEY_FILE = "fueltui-mirror.asc"
 
 
 def mirror_root() -> Path:
-    override = os.environ.get("FUELTUI_MIRROR_DIR")
-    if override:
-        return Path(override)
+    override = settings().mirror_dir
+    if override is not None:
+        return override
     if os.geteuid() == 0:
         return Path("/var/cache/fueltui/mirror")
     xdg = os.environ.get("XDG_CACHE_HOME")

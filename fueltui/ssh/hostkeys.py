@@ -14,7 +14,7 @@ from pathlib import Path
 
 import asyncssh
 
-from fueltui.ssh.atomic import write_atomic
+from fueltui.statedir import write_atomic
 
 
 class HostKeyChanged(Exception):

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import asyncssh
 
-from fueltui.ssh.atomic import write_atomic
+from fueltui.statedir import write_atomic
 
 KEY_NAME = "id_ed25519"
 

@@ -9,7 +9,6 @@ from __future__ import annotations
 import argparse
 import asyncio
 import importlib
-import os
 import sys
 import time
 import traceback
@@ -28,7 +27,9 @@ from textual.widgets import Input, TextArea
 from textual.worker import Worker, WorkerState
 
 from fueltui import statedir
-from fueltui.api.schema import Event
+from fueltui.api.events import BaseEvent, EnvChanged, EnvDeleted, NotificationAdded, NotificationRead, TaskLog
+from fueltui.client.errors import ApiError
+from fueltui.settings import settings
 from fueltui.tui import uistate
 from fueltui.tui.backend import MasterAPI, describe_error
 from fueltui.tui.messages import MasterConnected, MasterEvent, MasterLogLines
@@ -133,13 +134,13 @@ class FuelApp(App[int]):
             env_name = env_name or remembered.env
         self.start_page = start
         self.env_name: str | None = env_name
-        self._log_lines: list[Event] = []
+        self._log_lines: list[TaskLog] = []
         self.selected_macs: list[str] = []  # rows marked on the nodes page, for bulk NIC edits
         self.last_verify: str | None = None
         self.guarded_errors: list[BaseException] = []  # unexpected errors shown as notifications
         self._guard_times: list[float] = []
         # The terminal's own 16 colours by default: readable on the Linux console and over SSH.
-        theme = os.environ.get("FUELTUI_THEME", "ansi-dark")
+        theme = settings().theme
         self.theme = theme if theme in self.available_themes else "ansi-dark"
 
     # lifecycle ------------------------------------------------------------------------
@@ -173,8 +174,8 @@ class FuelApp(App[int]):
         """With exactly one environment there is nothing to choose: work on it."""
         if self.master is None or self.env_name is not None:
             return
-        records = await self.call(self.master.environments())
-        if records is None or len(records) != 1 or self.env_name is not None:
+        records = await self.master.environments()
+        if len(records) != 1 or self.env_name is not None:
             return
         self.choose_environment(records[0].environment.name)
         for candidate in reversed(self.screen_stack):
@@ -190,15 +191,15 @@ class FuelApp(App[int]):
             try:
                 async for event in self.master.events():
                     delay = 0.5
-                    if event.type == "task.log":
+                    if isinstance(event, TaskLog):
                         self._queue_log_line(event)
                         continue
                     self._flush_log_lines()  # keep the order: lines before what followed them
-                    if event.type.startswith("env.") and self.env_name is None:
+                    if isinstance(event, EnvChanged | EnvDeleted) and self.env_name is None:
                         self.choose_only_environment()
-                    if event.type.startswith("notification.") and isinstance(event.data.get("unread"), int):
-                        self.unread = int(event.data["unread"])  # type: ignore[call-overload]
-                    self._broadcast(MasterEvent(event))
+                    if isinstance(event, NotificationAdded | NotificationRead):
+                        self.unread = event.unread
+                    self._broadcast(MasterEvent.of(event))
             except asyncio.CancelledError:
                 raise
             except Exception:
@@ -210,11 +211,9 @@ class FuelApp(App[int]):
     async def load_unread(self) -> None:
         if self.master is None:
             return
-        listing = await self.call(self.master.notifications())
-        if listing is not None:
-            self.unread = listing.unread
+        self.unread = (await self.master.notifications()).unread
 
-    def _queue_log_line(self, event: Event) -> None:
+    def _queue_log_line(self, event: TaskLog) -> None:
         self._log_lines.append(event)
         if len(self._log_lines) == 1:
             self.set_timer(LOG_BATCH_SECONDS, self._flush_log_lines)
@@ -224,7 +223,7 @@ class FuelApp(App[int]):
             batch, self._log_lines = self._log_lines, []
             self._broadcast(MasterLogLines(batch))
 
-    def _broadcast(self, message: MasterEvent | MasterConnected | MasterLogLines) -> None:
+    def _broadcast(self, message: MasterEvent[BaseEvent] | MasterConnected | MasterLogLines) -> None:
         screen = self.screen
         if isinstance(screen, BaseScreen):
             screen.post_message(message)
@@ -235,9 +234,16 @@ class FuelApp(App[int]):
                     break
 
     def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
-        """A background job that failed says so in a notification instead of vanishing."""
+        """A background job that failed says so in a notification instead of vanishing. Pages
+        do their master calls in workers and let a refusal raise: it ends up here, and nothing
+        after the failed call runs as if it had succeeded."""
         if event.state == WorkerState.ERROR and event.worker.error is not None:
-            self.notify(describe_error(event.worker.error), title="Error", severity="error", timeout=8)
+            self.show_failure(event.worker.error)
+
+    def show_failure(self, error: BaseException) -> None:
+        """The one place a failed master call or background job is shown."""
+        title = "Master" if isinstance(error, ApiError) else "Error"
+        self.notify(describe_error(error), title=title, severity="error", timeout=8, markup=False)
 
     # the guard: an unexpected error is a notification, never a traceback ----------------
 
@@ -248,6 +254,9 @@ class FuelApp(App[int]):
         self._guard_times = [t for t in self._guard_times if now - t < GUARD_WINDOW_SECONDS] + [now]
         if not self.is_running or not self.screen_stack or len(self._guard_times) > GUARD_BUDGET:
             return False
+        if isinstance(error, ApiError):  # the master refused: expected, shown like a worker's
+            self.show_failure(error)
+            return True
         self.guarded_errors.append(error)
         self.log.error("".join(traceback.format_exception(error)))
         try:
@@ -281,16 +290,6 @@ class FuelApp(App[int]):
         except Exception as error:
             if not self.guard(error):
                 raise
-
-    async def call(self, awaitable: Awaitable[T]) -> T | None:
-        """Await a master call; any failure is shown as a notification."""
-        try:
-            return await awaitable
-        except asyncio.CancelledError:
-            raise
-        except Exception as exc:
-            self.notify(describe_error(exc), title="Master", severity="error", timeout=8)
-            return None
 
     # shared state ---------------------------------------------------------------------
 
@@ -358,9 +357,11 @@ class FuelApp(App[int]):
                     )
         yield SystemCommand("Notifications", "What the master noticed; marks it read (ctrl+n)", self._notes)
         for mode, key, _ in PAGES:
-            title = PAGE_SCREENS[mode].TITLE
+            target = PAGE_SCREENS[mode]
             yield SystemCommand(
-                f"Go to {title}", f"Open the {title} screen (key {key})", self._goto_callback(mode)
+                f"Go to {target.TITLE}",
+                f"Open the {target.TITLE} screen (key {key})",
+                self._goto_callback(mode),
             )
 
     async def _notes(self) -> None:
@@ -393,7 +394,7 @@ def run(args: argparse.Namespace) -> int:
 
     from fueltui.tui.target import TargetError, check_args
 
-    lab = bool(getattr(args, "lab", False)) or os.environ.get("FUELTUI_LAB") == "1"
+    lab = bool(getattr(args, "lab", False)) or settings().lab
     try:
         root = check_args(getattr(args, "root", None), lab)
     except TargetError as exc:

@@ -5,11 +5,12 @@ The master holds everything that matters; this file holds no secrets."""
 
 from __future__ import annotations
 
+import contextlib
 import json
-import os
-import tempfile
 from dataclasses import dataclass
 from pathlib import Path
+
+from fueltui.statedir import write_private
 
 
 @dataclass
@@ -30,13 +31,5 @@ def load(path: Path) -> UiState:
 
 
 def save(path: Path, state: UiState) -> None:
-    try:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        fd, tmp = tempfile.mkstemp(prefix=".tui.", dir=path.parent)
-        with os.fdopen(fd, "w", encoding="utf-8") as handle:
-            json.dump({"page": state.page, "env": state.env}, handle)
-            handle.flush()
-            os.fsync(handle.fileno())
-        os.replace(tmp, path)
-    except OSError:
-        pass
+    with contextlib.suppress(OSError):  # remembering the page is a convenience, never an error
+        write_private(path, json.dumps({"page": state.page, "env": state.env}))

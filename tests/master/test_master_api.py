@@ -12,6 +12,7 @@ import httpx
 import pytest
 
 from fueltui.api.schema import TaskStatus
+from fueltui.api.tasks import DeployParams, DeployResult
 from fueltui.client.api import MasterClient
 from fueltui.client.errors import ApiError, ConflictError, NotFoundError
 from fueltui.core.model import EnvStatus, Nic, NodeFacts
@@ -252,12 +253,12 @@ async def test_stop_resume_and_plugin_routes(master: RunningMaster, client: Mast
     await client.create_environment("prod")
     runs: list[str | None] = []
 
-    async def deploy(ctx: TaskContext) -> dict[str, object]:
+    async def deploy(ctx: TaskContext[DeployParams]) -> DeployResult:
         runs.append(ctx.resumed_from)
         if ctx.resumed_from is None:
             await ctx.set_progress(5, "waiting")
             await asyncio.Event().wait()
-        return {"params": ctx.params}
+        return DeployResult(ready=True, ran=len(ctx.request.nodes or []))
 
     register_task_kind("deploy", deploy)
     with pytest.raises(NotFoundError) as no_task:
@@ -344,7 +345,7 @@ async def test_boot_options_revisions(client: MasterClient) -> None:
     assert stored.revision == 1
     with pytest.raises(ConflictError):
         await client.set_boot_options(opts, revision=0)
-    assert (await client.set_boot_options(opts)).revision == 2
+    assert (await client.set_boot_options(opts, revision=stored.revision)).revision == 2
     assert (await client.environments()) == [] and EnvStatus.new.value == "new"
 
 

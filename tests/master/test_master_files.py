@@ -7,8 +7,10 @@ import stat
 from pathlib import Path
 
 import pytest
+from pydantic import ValidationError
 
 from fueltui import statedir
+from fueltui.api.events import EnvChanged, NodeDeleted
 from fueltui.lab.lab import lab_boot_options
 from fueltui.main import main
 from fueltui.master.discovery import dhcp
@@ -59,18 +61,22 @@ def test_log_chunks_are_whole_lines_by_byte_offset(tmp_path: Path) -> None:
 
 async def test_event_history_replay_and_overflow() -> None:
     bus = EventBus()
-    bus.publish("one", {})
-    bus.publish("two", {"n": 2})
+    bus.publish("env.deleted", {"name": "one"})
+    bus.publish("env.changed", {"name": "two", "revision": 2})
     with bus.subscribe(after=1) as replay:
         event = await replay.get(1)
-        assert event is not None and (event.type, event.data) == ("two", {"n": 2})
-        bus.publish("three", {})
+        assert event is not None and event.event == EnvChanged(name="two", revision=2)
+        bus.emit(NodeDeleted(mac="52:54:00:00:00:03"))
         following = await replay.get(1)
-        assert following is not None and following.type == "three"
+        assert following is not None and following.type == "node.deleted"
         assert await replay.get(0.01) is None
+    with pytest.raises(ValidationError):  # only declared events travel
+        bus.publish("env.renamed", {"name": "x"})
+    with pytest.raises(ValidationError):
+        bus.publish("env.changed", {"mac": "x"})
     lost = EventBus()
     for n in range(2100):  # more than the history keeps
-        lost.publish("e", {"n": n})
+        lost.publish("env.changed", {"name": f"e{n}"})
     with lost.subscribe(after=1) as late:
         first = await late.get(1)
         assert first is not None and first.type == "stream.overflow"

@@ -138,7 +138,7 @@ def test_grid_when_it_fits_list_when_it_does_not() -> None:
 async def test_a_stream_overflow_reloads_the_page(master, client, make_app, scripted) -> None:
     """Item 9: a TUI that fell behind gets `stream.overflow` from the master; like a reset, it
     must reload, or the page stays on "running" after the master says done."""
-    from fueltui.api.schema import Event
+    from fueltui.api.events import StreamOverflow
     from fueltui.tui.messages import MasterEvent
 
     await two_nodes(master, client)
@@ -160,7 +160,7 @@ async def test_a_stream_overflow_reloads_the_page(master, client, make_app, scri
         await pilot.pause()
         assert screen.deploy_task is not None and screen.deploy_task.status.value == "running"
         app.master = client
-        screen.post_message(MasterEvent(Event(type="stream.overflow", data={})))
+        screen.post_message(MasterEvent.of(StreamOverflow()))
         await settle(
             pilot,
             lambda: screen.deploy_task is not None and screen.deploy_task.status.value == "done",

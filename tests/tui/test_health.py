@@ -39,6 +39,7 @@ from fueltui.tui.widgets.healthtable import parse_log_line
 from masterfixtures import RunningMaster
 from tui.recorded import Script, Shot, discover_machines, install_scripted_handlers, mac_of
 from tui.test_environments import settle
+from tui.test_shell import palette_offers
 from tui.test_snapshots import app_for, prepare
 
 FAILURE = (
@@ -372,7 +373,7 @@ async def test_the_palette_and_help_offer_the_checks(master, client, make_app, m
         await settle(pilot, lambda: isinstance(app.screen, HealthScreen), "help closed")
         await pilot.press("ctrl+p")
         await pilot.press(*"run sanity")
-        await settle(pilot, lambda: True, "typing")
+        await settle(pilot, lambda: palette_offers(app, "sanity"), "the palette's match")
         await pilot.press("enter")
         await settle(pilot, lambda: len(health_script.started) == 1, "a check from the palette")
         assert (await client.task(health_script.started[0])).params["groups"] == ["sanity"]

@@ -117,7 +117,7 @@ async def test_the_interfaces_offered_are_the_masters(client, master_machine: Ma
         assert screen.query_one("#in-ip", Input).value == "10.20.0.2"
         assert "br-admin's current address on the master" in str(screen.query_one("#iface-source").render())
         assert screen.findings == []
-    await client.set_boot_options(parse_boot_line(CMDLINE).model_copy(update={"interface": "eth0"}))
+    await client.set_boot_options(parse_boot_line(CMDLINE).model_copy(update={"interface": "eth0"}), 0)
     app = make_app(client, None, lab=True)
     async with app.run_test(size=(80, 24)) as pilot:
         screen = await loaded(pilot, app)
@@ -130,7 +130,7 @@ async def test_the_interfaces_offered_are_the_masters(client, master_machine: Ma
 
 async def test_reset_reloads_what_the_master_stores(client, tmp_path: Path) -> None:
     stored = parse_boot_line(CMDLINE).model_copy(update={"hostname": "stored.example.org"})
-    await client.set_boot_options(stored)
+    await client.set_boot_options(stored, 0)
     app = make_app(client, tmp_path)
     async with app.run_test(size=(80, 24)) as pilot:
         screen = await loaded(pilot, app)
@@ -138,7 +138,7 @@ async def test_reset_reloads_what_the_master_stores(client, tmp_path: Path) -> N
         assert field.value == "stored.example.org"
         assert "as stored on the master" in str(screen.query_one("#iface-source").render())
         await set_field(pilot, screen, "hostname", "typed.example.org")
-        await client.set_boot_options(stored.model_copy(update={"hostname": "newer.example.org"}))
+        await client.set_boot_options(stored.model_copy(update={"hostname": "newer.example.org"}), 1)
         await pilot.press("ctrl+r")
         await settle(pilot, lambda: field.value == "newer.example.org", "the stored hostname back")
         assert not screen.has_unsaved()

@@ -2,12 +2,25 @@
 
 from __future__ import annotations
 
+from textual.command import CommandList, CommandPalette
 from textual.widgets import Footer, Markdown
 
 from fueltui.tui.app import PAGE_SCREENS
 from fueltui.tui.screens.help import HelpScreen
 from fueltui.tui.widgets.navbar import PAGES
 from tui.test_environments import settle
+
+
+def palette_offers(app, words: str) -> bool:
+    """The command palette is open and its highlighted command is about what was typed (not
+    merely "some time passed after typing")."""
+    screen = app.screen
+    if not isinstance(screen, CommandPalette):
+        return False
+    commands = screen.query_one(CommandList)
+    if commands.highlighted is None:
+        return False
+    return words.lower() in str(commands.get_option_at_index(commands.highlighted).prompt).lower()
 
 
 async def test_number_keys_reach_every_page(client, make_app) -> None:
@@ -65,7 +78,7 @@ async def test_the_palette_offers_the_pages_actions(client, make_app) -> None:
             assert action in titles
         await pilot.press("ctrl+p")
         await pilot.press(*"Deploy: Retry")
-        await settle(pilot, lambda: True, "typing")
+        await settle(pilot, lambda: palette_offers(app, "Deploy: Retry"), "the palette's match")
         await pilot.press("enter")
         await settle(
             pilot, lambda: any("no deploy to retry" in n.message for n in app._notifications), "the retry"
@@ -83,7 +96,7 @@ async def test_the_command_palette_reaches_a_page(client, make_app) -> None:
     async with app.run_test(size=(80, 24)) as pilot:
         await pilot.press("ctrl+p")
         await pilot.press(*"Go to Master")
-        await settle(pilot, lambda: True, "typing")
+        await settle(pilot, lambda: palette_offers(app, "Go to Master"), "the palette's match")
         await pilot.press("enter")
         await settle(pilot, lambda: app.current_mode == "master", "the master page via the palette")
 

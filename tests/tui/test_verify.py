@@ -37,7 +37,7 @@ async def test_verify_runs_and_highlights_what_is_missing(master, client, make_a
             "missing": [gap.model_dump()],
             "dhcp": [{"address": "10.20.0.77", "mac": "52:54:00:de:ad:01"}],
             "dhcp_error": None,
-            "skipped": [],
+            "skipped": {},
             "errors": {},
         }
     )
@@ -82,7 +82,7 @@ async def test_the_matrix_flags_both_sides_and_lone_networks(master, client, mak
     }
     scripted.result.update(
         {"ok": False, "summary": "1 NIC/network pair missed peers", "plan": plan,
-         "missing": [gap.model_dump()], "heard": heard, "dhcp": [], "dhcp_error": None, "skipped": [],
+         "missing": [gap.model_dump()], "heard": heard, "dhcp": [], "dhcp_error": None, "skipped": {},
          "errors": {}}
     )  # fmt: skip
     app = make_app(client, start="verify", env_name="prod")

@@ -9,11 +9,12 @@ from __future__ import annotations
 
 
 def register() -> None:
-    from fueltui.master.deploy.task import KIND, handle_deploy, refuse_early
+    from fueltui.api.tasks import DEPLOY, HEALTH
+    from fueltui.master.deploy.task import handle_deploy, refuse_early
     from fueltui.master.tasks import register_task_kind
 
-    register_task_kind(KIND, handle_deploy, precheck=refuse_early)
+    register_task_kind(DEPLOY, handle_deploy, precheck=refuse_early)
 
     from fueltui.master.deploy import cloudhealth as health
 
-    register_task_kind(health.KIND, health.handle_health)
+    register_task_kind(HEALTH, health.handle_health)

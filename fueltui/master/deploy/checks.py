@@ -138,10 +138,8 @@ def bonds_possible(ctx: PredeployContext) -> list[Finding]:
 
 def networks_verified(ctx: PredeployContext) -> list[Finding]:
     """The verification gate (`fueltui.master.verify.gate`): verified as configured, or skipped."""
-    try:
-        from fueltui.master.verify.gate import verification_findings
-    except ModuleNotFoundError:  # a master built without network verification
-        return []
+    from fueltui.master.verify.gate import verification_findings
+
     return verification_findings(ctx.store, ctx.env.name, ctx.skip_verify)
 
 

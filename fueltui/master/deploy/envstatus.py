@@ -8,7 +8,7 @@ nodes still in error even when the last deployment itself succeeded.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 
 from fueltui.core.model import EnvStatus, Node, NodeStatus
 from fueltui.master.store import Store
@@ -78,7 +78,7 @@ def nodes_in_error(store: Store, env_name: str) -> list[str]:
     return [r.node.mac for r in store.nodes(env_name) if r.node.roles and r.node.status == NodeStatus.error]
 
 
-def retry_params(store: Store, env_name: str, last_params: dict[str, object]) -> dict[str, object] | None:
+def retry_params(store: Store, env_name: str, last_params: Mapping[str, object]) -> dict[str, object] | None:
     """Params of a deploy that retries the nodes still in error after a deployment that
     itself succeeded (a `--nodes` run of other nodes, say); None when there is none.
     It resumes: what already succeeded on those nodes (and still checks out) is skipped."""

@@ -9,9 +9,10 @@ every task, so a master killed mid-deploy loses at most the task that was runnin
 from __future__ import annotations
 
 import json
-import os
 import re
 from pathlib import Path
+
+from fueltui.statedir import write_private
 
 _SAFE = re.compile(r"[^A-Za-z0-9_.-]")
 
@@ -47,9 +48,4 @@ class ResumeState:
 
     def _save(self) -> None:
         self.path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
-        temp = self.path.with_name(self.path.name + ".tmp")
-        with open(temp, "w", encoding="utf-8") as handle:
-            json.dump({"nodes": self.done}, handle, indent=1, sort_keys=True)
-            handle.flush()
-            os.fsync(handle.fileno())
-        os.replace(temp, self.path)
+        write_private(self.path, json.dumps({"nodes": self.done}, indent=1, sort_keys=True))

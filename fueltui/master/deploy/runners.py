@@ -27,6 +27,8 @@ from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Protocol
 
+from fueltui.statedir import write_atomic
+
 LineCallback = Callable[[str, str], None]
 
 RUN_DIR = "/run/fueltui/deploy"
@@ -191,8 +193,4 @@ class LocalRunner:
 
     async def put_file(self, path: str, data: bytes, mode: int) -> None:
         target = self._target(path)
-        target.parent.mkdir(parents=True, exist_ok=True)
-        temp = target.with_name(f".{target.name}.fueltui-tmp")
-        temp.write_bytes(data)
-        os.chmod(temp, mode)
-        os.replace(temp, target)
+        write_atomic(target, data, mode)

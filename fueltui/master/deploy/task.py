@@ -291,10 +291,8 @@ async def _cloud_health(
 def _skip_note(ctx: TaskContext) -> str | None:
     if not ctx.params.get("skip_verify") or ctx.env_name is None:
         return None
-    try:
-        from fueltui.master.verify.gate import skip_note
-    except ModuleNotFoundError:
-        return None
+    from fueltui.master.verify.gate import skip_note
+
     return skip_note(ctx.store, ctx.env_name)
 
 

@@ -24,6 +24,7 @@ from fueltui.master.discovery.dnsmasq import Lease
 from fueltui.master.discovery.facts import FactsError, gather_facts
 from fueltui.master.errors import MasterError
 from fueltui.master.store import Store
+from fueltui.settings import settings
 from fueltui.ssh.fanout import Fanout, FanoutError, shared_fanout
 from fueltui.ssh.hostkeys import HostKeyChanged, ProvisionalKeys
 from fueltui.ssh.keys import ensure_master_key
@@ -34,13 +35,6 @@ POLL_INTERVAL = 30.0  # Fuel's agent reported every 30 s...
 OFFLINE_AFTER = 180.0  # ...and a node silent for 3 minutes was offline
 ACCEPT_KIND = "accept-host-key"  # params {"node": MAC or address}
 LAB_BOOT_ENV = "FUELTUI_LAB_BOOT_OPTIONS"  # JSON boot options the lab hands its master
-
-
-def _env_float(name: str, default: float) -> float:
-    try:
-        return float(os.environ.get(name, default))
-    except ValueError:
-        return default
 
 
 class DiscoveryService:
@@ -58,8 +52,9 @@ class DiscoveryService:
     ) -> None:
         self.store = store
         self.state_dir = state_dir
-        self.poll_interval = poll_interval or _env_float("FUELTUI_POLL_INTERVAL", POLL_INTERVAL)
-        self.offline_after = offline_after or _env_float("FUELTUI_OFFLINE_AFTER", OFFLINE_AFTER)
+        env = settings()
+        self.poll_interval = poll_interval or env.poll_interval or POLL_INTERVAL
+        self.offline_after = offline_after or env.offline_after or OFFLINE_AFTER
         self.run_dhcp = run_dhcp
         self.facts_timeout = facts_timeout
         self._fanout = fanout
@@ -82,10 +77,11 @@ class DiscoveryService:
     # ------------------------------------------------------------------ life cycle
 
     async def start(self) -> None:
+        from fueltui.api.tasks import ACCEPT, DISCOVER
         from fueltui.master.tasks import register_task_kind
 
-        register_task_kind("discover", self._discover_task)
-        register_task_kind(ACCEPT_KIND, self._accept_task)
+        register_task_kind(DISCOVER, self._discover_task)
+        register_task_kind(ACCEPT, self._accept_task)
         # asyncssh logs every connection at INFO; a poll every 30 s would flood the master's log.
         logging.getLogger("asyncssh").setLevel(logging.WARNING)
         self._started = time.monotonic()

@@ -9,7 +9,6 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
-import os
 from collections.abc import Iterable
 from pathlib import Path
 
@@ -17,6 +16,7 @@ from fueltui.core import bootscript
 from fueltui.core.model import Node
 from fueltui.core.payload.data import HTTP_PORT
 from fueltui.master.discovery.dnsmasq import PxeOptions
+from fueltui.settings import settings
 from fueltui.statedir import write_private
 
 log = logging.getLogger(__name__)
@@ -32,8 +32,8 @@ def boot_root(state_dir: Path) -> Path:
 
 
 def _ipxe_dirs() -> list[Path]:
-    override = os.environ.get("FUELTUI_IPXE_DIR")
-    return [Path(override)] if override else list(IPXE_DIRS)
+    override = settings().ipxe_dir
+    return [override] if override is not None else list(IPXE_DIRS)
 
 
 class BootTree:

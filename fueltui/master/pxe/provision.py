@@ -196,6 +196,7 @@ async def _provision_task(ctx: object) -> dict[str, object]:
 
 
 def register() -> None:
+    from fueltui.api.tasks import PROVISION
     from fueltui.master.tasks import register_task_kind
 
-    register_task_kind(KIND, _provision_task)
+    register_task_kind(PROVISION, _provision_task)

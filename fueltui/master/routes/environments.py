@@ -172,5 +172,10 @@ async def export_environment(request: Request, name: str) -> ExportResponse:
 async def apply_answers(request: Request, body: ApplyRequest) -> ApplyResult:
     master = master_of(request)
     return applyexport.apply(
-        master.store, body.answers, body.source, dry_run=body.dry_run, busy=master.tasks.active_for
+        master.store,
+        body.answers,
+        body.source,
+        dry_run=body.dry_run,
+        busy=master.tasks.active_for,
+        revision=body.revision,
     )

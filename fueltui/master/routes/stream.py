@@ -13,7 +13,7 @@ from pathlib import Path
 from fastapi import APIRouter, Header, Query, Request
 from fastapi.responses import StreamingResponse
 
-from fueltui.api.schema import LogChunk
+from fueltui.api.schema import LogChunk, StreamHello
 from fueltui.master.events import EventBus
 from fueltui.master.logfiles import read_chunk
 from fueltui.master.routes.common import errors, master_of
@@ -49,7 +49,7 @@ async def events(
 
     async def stream() -> AsyncIterator[bytes]:
         try:
-            yield sse("hello", {"seq": bus.last_seq})
+            yield sse("hello", StreamHello(seq=bus.last_seq).model_dump())
             while True:
                 event = await subscription.get(KEEPALIVE)
                 if event is None:
@@ -84,7 +84,10 @@ async def follow(bus: EventBus, path: Path, offset: int, match: str) -> AsyncIte
                 event = await subscription.get(LOG_POLL)
                 if _closed(bus):
                     return
-                if event is not None and match in (event.data.get("mac"), event.data.get("id")):
+                if event is not None and match in (
+                    getattr(event.event, "mac", None),
+                    getattr(event.event, "id", None),
+                ):
                     break
                 if event is None:
                     waited += LOG_POLL

@@ -7,7 +7,8 @@ from __future__ import annotations
 
 
 def register() -> None:
+    from fueltui.api.tasks import VERIFY
     from fueltui.master.tasks import register_task_kind
-    from fueltui.master.verify.task import KIND, handle_verify
+    from fueltui.master.verify.task import handle_verify
 
-    register_task_kind(KIND, handle_verify)
+    register_task_kind(VERIFY, handle_verify)

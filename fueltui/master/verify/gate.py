@@ -9,6 +9,7 @@ check explicitly — the deploy records that it did.
 from __future__ import annotations
 
 from fueltui.api.schema import TaskRecord, TaskStatus
+from fueltui.api.tasks import VERIFY
 from fueltui.core.model import Finding
 from fueltui.core.verifyplan import network_signature
 from fueltui.master.store import Store
@@ -20,7 +21,7 @@ def last_good_verification(store: Store, env_name: str) -> TaskRecord | None:
     good = [
         t
         for t in store.tasks(env_name)
-        if t.kind == "verify" and t.status == TaskStatus.done and t.result.get("ok") is True
+        if t.kind == VERIFY.name and t.status == TaskStatus.done and VERIFY.result_of(t).ok
     ]
     return good[-1] if good else None
 
@@ -35,7 +36,7 @@ def verification_findings(store: Store, env_name: str, skip_verify: bool = False
     if skip_verify:
         return []
     last = last_good_verification(store, env_name)
-    if last is not None and last.result.get("signature") == current_signature(store, env_name):
+    if last is not None and VERIFY.result_of(last).signature == current_signature(store, env_name):
         return []
     if last is None:
         message = (

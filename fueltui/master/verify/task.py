@@ -13,20 +13,22 @@ probed: offline, untrusted, without address), `errors` (per node), `seconds` (in
 from __future__ import annotations
 
 import asyncio
-import os
 import time
 from collections.abc import Callable
 from pathlib import Path
 
+from fueltui.api.schema import VerifyRequest
+from fueltui.api.tasks import DhcpServerSeen, ProbeFailure, VerifyResult
 from fueltui.core.model import Node
 from fueltui.core.verifyplan import build_plan, compare, network_signature
 from fueltui.master.tasks import TaskContext, TaskFailed
 from fueltui.master.verify.dhcp_check import check_dhcp_async
 from fueltui.master.verify.probes import FanoutLike, ProbeRun, Timing
+from fueltui.settings import settings
 
 KIND = "verify"
 # Long enough for servers that ping an address before offering it (dnsmasq waits up to 3 s).
-DHCP_TIMEOUT = float(os.environ.get("FUELTUI_VERIFY_DHCP_TIMEOUT", "4"))
+DHCP_TIMEOUT = settings().verify_dhcp_timeout
 
 
 def _shared_fanout(state_dir: Path) -> FanoutLike:
@@ -41,11 +43,11 @@ fanout_factory: Callable[[Path], FanoutLike] = _shared_fanout
 timing = Timing()
 
 
-def _selected(ctx: TaskContext, nodes: list[Node]) -> list[Node]:
-    wanted = ctx.params.get("nodes")
+def _selected(ctx: TaskContext[VerifyRequest], nodes: list[Node]) -> list[Node]:
+    wanted = ctx.request.nodes
     if not wanted:
         return nodes
-    macs = {str(m).lower() for m in wanted} if isinstance(wanted, list) else set()
+    macs = {str(m).lower() for m in wanted}
     return [n for n in nodes if n.mac in macs]
 
 
@@ -59,7 +61,7 @@ def _skip_reason(node: Node) -> str | None:
     return None
 
 
-async def handle_verify(ctx: TaskContext) -> dict[str, object]:
+async def handle_verify(ctx: TaskContext[VerifyRequest]) -> VerifyResult:
     if ctx.env_name is None:
         raise TaskFailed("verification needs an environment")
     started = time.monotonic()
@@ -152,24 +154,24 @@ async def handle_verify(ctx: TaskContext) -> dict[str, object]:
     if dhcp:
         summary += f"; {len(dhcp)} foreign DHCP server{'s' if len(dhcp) != 1 else ''}"
     await ctx.set_progress(100, summary)
-    return {
-        "ok": ok,
-        "summary": summary,
-        "missing": [m.model_dump() for m in missing],
-        "dhcp": dhcp,
-        "dhcp_error": dhcp_error,
-        "signature": signature,
-        "complete": complete,
-        "plan": plan.model_dump(),
-        "heard": heard_by_name,
-        "skipped": skipped,
-        "errors": errors,
-        "seconds": round(time.monotonic() - started, 3),
-        "probe_seconds": round(probe_seconds, 3),
-    }
+    return VerifyResult(
+        ok=ok,
+        summary=summary,
+        missing=missing,
+        dhcp=[DhcpServerSeen.model_validate(server) for server in dhcp],
+        dhcp_error=dhcp_error,
+        signature=signature,
+        complete=complete,
+        plan=plan,
+        heard=heard_by_name,
+        skipped=skipped,
+        errors={name: ProbeFailure.model_validate(error) for name, error in errors.items()},
+        seconds=round(time.monotonic() - started, 3),
+        probe_seconds=round(probe_seconds, 3),
+    )
 
 
-async def _dhcp(ctx: TaskContext) -> tuple[list[dict[str, str | None]], str | None]:
+async def _dhcp(ctx: TaskContext[VerifyRequest]) -> tuple[list[dict[str, str | None]], str | None]:
     options = ctx.store.boot_options().options
     if options is None:
         await ctx.log(None, "DHCP check skipped: the master's admin interface is not set up")

@@ -2,15 +2,16 @@
 
 from __future__ import annotations
 
-from collections.abc import Awaitable
-from typing import TYPE_CHECKING, TypeVar
+from typing import TYPE_CHECKING
 
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.message import Message
 from textual.screen import ModalScreen, Screen
 from textual.widgets import Footer, Input, TextArea
+from textual.worker import Worker, WorkerState
 
+from fueltui.api.events import BaseEvent
 from fueltui.tui.messages import RESYNC_EVENTS, MasterConnected, MasterEvent, MasterLogLines
 from fueltui.tui.widgets.navbar import NavBar
 
@@ -18,8 +19,6 @@ if TYPE_CHECKING:
     from fueltui.api.schema import TaskRecord
     from fueltui.tui.app import FuelApp
     from fueltui.tui.backend import MasterAPI
-
-T = TypeVar("T")
 
 
 class BaseScreen(Screen[None]):
@@ -84,6 +83,12 @@ class BaseScreen(Screen[None]):
         """Edits not yet stored on the master; pages with forms say so."""
         return False
 
+    def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
+        """The page's workers' failures (Textual does not bubble these) go to the app's one
+        handler: a refused call ends its worker there, and nothing after it runs."""
+        if event.state == WorkerState.ERROR and event.worker.error is not None:
+            self.fuel.show_failure(event.worker.error)
+
     def on_master_connected(self, _: MasterConnected) -> None:
         self.schedule_reload()
 
@@ -94,7 +99,7 @@ class BaseScreen(Screen[None]):
         """Reload in the background; a newer request replaces one not yet finished."""
         self.run_worker(self.reload, exclusive=True, group="reload", exit_on_error=False)
 
-    def on_master_event(self, message: MasterEvent) -> None:
+    def on_master_event(self, message: MasterEvent[BaseEvent]) -> None:
         """Live updates; pages add their own handler (Textual calls this one for every page too)."""
         if message.event.type in RESYNC_EVENTS:  # events were lost: what the page shows may be stale
             if self.has_unsaved():
@@ -104,7 +109,7 @@ class BaseScreen(Screen[None]):
 
     def on_master_log_lines(self, message: MasterLogLines) -> None:
         for event in message.events:
-            self.on_master_event(MasterEvent(event))
+            self.on_master_event(MasterEvent.of(event))
 
     # helpers for subclasses -----------------------------------------------------------
 
@@ -112,10 +117,6 @@ class BaseScreen(Screen[None]):
         if self.fuel.master is None:
             self.notify("Not connected to the master yet.", severity="warning")
         return self.fuel.master
-
-    async def call(self, awaitable: Awaitable[T]) -> T | None:
-        """Await a master call; a failure becomes a notification, never a traceback."""
-        return await self.fuel.call(awaitable)
 
     def env_required(self) -> str | None:
         name = self.fuel.env_name
@@ -129,4 +130,4 @@ class BaseScreen(Screen[None]):
         name = self.env_required()
         if master is None or name is None:
             return None
-        return await self.call(master.verify(name))
+        return await master.verify(name)

@@ -19,9 +19,17 @@ from textual.widgets import OptionList, ProgressBar, Static
 from textual.widgets.option_list import Option
 
 from fueltui.api.changes import PendingChanges
+from fueltui.api.events import (
+    NODE_OR_ENV_EVENTS,
+    BaseEvent,
+    TaskCreated,
+    TaskFinished,
+    TaskLog,
+    TaskProgress,
+)
 from fueltui.api.schema import NodeProgress, TaskRecord, TaskStatus
 from fueltui.core.model import Finding, Severity
-from fueltui.tui.messages import RESYNC_EVENTS, MasterEvent, MasterLogLines
+from fueltui.tui.messages import MasterEvent, MasterLogLines
 from fueltui.tui.screens.base import BaseScreen
 from fueltui.tui.screens.confirm import ConfirmScreen
 from fueltui.tui.screens.resetcmd import ResetCommands
@@ -99,7 +107,7 @@ class DeployScreen(BaseScreen):
         if master is None or name is None:
             return
         await self.refresh_summary()
-        tasks = await self.call(master.tasks(name)) or []
+        tasks = await master.tasks(name)
         deploys = [t for t in tasks if t.kind == "deploy"]
         task = deploys[-1] if deploys else None
         if task is None:
@@ -111,9 +119,8 @@ class DeployScreen(BaseScreen):
         for mac, progress in task.nodes.items():
             state = NodeLines()
             self._apply_progress(state, progress)
-            chunk = await self.call(master.node_log(mac, 0, task.id, tail=HISTORY_BYTES))
-            if chunk is not None:
-                state.add(chunk.entries)
+            chunk = await master.node_log(mac, 0, task.id, tail=HISTORY_BYTES)
+            state.add(chunk.entries)
             states[mac] = state
         self.deploy_task, self.states = task, states
         await self._layout(force=True)
@@ -125,9 +132,9 @@ class DeployScreen(BaseScreen):
         name = self.fuel.env_name
         if master is None or name is None:
             return
-        self.findings = await self.call(master.predeploy(name)) or []
-        self.changes = await self.call(master.changes(name))
-        nodes = await self.call(master.nodes()) or []
+        self.findings = await master.predeploy(name)
+        self.changes = await master.changes(name)
+        nodes = await master.nodes()
         self.names = {r.node.mac: r.node.name for r in nodes}
         members = [r.node for r in nodes if r.node.environment == name]
         self._summary(len(members), sorted({role for n in members for role in n.roles}))
@@ -143,14 +150,11 @@ class DeployScreen(BaseScreen):
         self.query_one("#deploy-summary", Static).update(text)
 
     @staticmethod
-    def _apply_progress(state: NodeLines, progress: NodeProgress | dict[str, object]) -> None:
-        data = progress.model_dump() if isinstance(progress, NodeProgress) else progress
-        state.status = str(data.get("status") or state.status)
-        value = data.get("progress")
-        state.progress = int(value) if isinstance(value, int | float) else state.progress
-        task = data.get("task")
-        state.task = str(task) if task else state.task
-        state.message = str(data.get("message") or "")
+    def _apply_progress(state: NodeLines, progress: NodeProgress) -> None:
+        state.status = progress.status or state.status
+        state.progress = progress.progress
+        state.task = progress.task or state.task
+        state.message = progress.message
 
     def _overall(self) -> None:
         label = self.query_one("#overall-label", Static)
@@ -232,8 +236,8 @@ class DeployScreen(BaseScreen):
         if task is None:
             return
         for event in message.events:
-            if event.data.get("id") == task.id:
-                self.feed(str(event.data.get("mac") or ""), [str(event.data.get("line", ""))])
+            if event.id == task.id:
+                self.feed(event.mac or "", [event.line])
         self.schedule_flush()
 
     def schedule_flush(self) -> None:
@@ -256,31 +260,26 @@ class DeployScreen(BaseScreen):
 
     # live updates ---------------------------------------------------------------------------
 
-    def on_master_event(self, message: MasterEvent) -> None:
+    def on_master_event(self, message: MasterEvent[BaseEvent]) -> None:
         event = message.event
-        data = event.data
-        if event.type in RESYNC_EVENTS:
+        if event.resync:
             return  # BaseScreen's handler reloads everything
-        if (
-            event.type == "task.created"
-            and data.get("kind") == "deploy"
-            and data.get("env") == self.fuel.env_name
-        ):
+        if isinstance(event, TaskCreated) and event.kind == "deploy" and event.env == self.fuel.env_name:
             self.schedule_reload()
             return
-        if event.type.startswith(("node.", "env.")):
+        if isinstance(event, NODE_OR_ENV_EVENTS):
             self.run_worker(self.refresh_summary, exclusive=True, group="summary", exit_on_error=False)
             return
         task = self.deploy_task
-        if task is None or data.get("id") != task.id:
+        if task is None:
             return
-        if event.type == "task.log":
-            self.feed(str(data.get("mac") or ""), [str(data.get("line", ""))])
+        if isinstance(event, TaskLog) and event.id == task.id:
+            self.feed(event.mac or "", [event.line])
             self.schedule_flush()
-        elif event.type == "task.progress":
-            self.progress(data)
-        elif event.type == "task.finished":
-            task.status = TaskStatus(str(data.get("status", task.status.value)))
+        elif isinstance(event, TaskProgress) and event.id == task.id:
+            self.progress(event)
+        elif isinstance(event, TaskFinished) and event.id == task.id:
+            task.status = event.status
             self._overall()
 
     def feed(self, mac: str, lines: list[str]) -> None:
@@ -293,25 +292,17 @@ class DeployScreen(BaseScreen):
         state.add(stamped)
         self._dirty.add(mac)
 
-    def progress(self, data: dict[str, object]) -> None:
+    def progress(self, event: TaskProgress) -> None:
         task = self.deploy_task
         assert task is not None
-        value = data.get("progress")
-        if isinstance(value, int):
-            task.progress = value
-        status = data.get("status")
-        if isinstance(status, str):
-            task.status = TaskStatus(status)
-        nodes = data.get("nodes")
+        task.progress = event.progress
+        task.status = event.status
         panes = self.panes()
-        if isinstance(nodes, dict):
-            for mac, progress in nodes.items():
-                if not isinstance(progress, dict):
-                    continue
-                state = self.states.setdefault(mac, NodeLines())
-                self._apply_progress(state, progress)
-                if mac in panes:
-                    panes[mac].update_status()
+        for mac, progress in event.nodes.items():
+            state = self.states.setdefault(mac, NodeLines())
+            self._apply_progress(state, progress)
+            if mac in panes:
+                panes[mac].update_status()
         if self.layout_kind == "list":
             listing = self.query_one("#pane-list", OptionList)
             for mac in self.states:
@@ -331,10 +322,8 @@ class DeployScreen(BaseScreen):
         name = self.env_required()
         if master is None or name is None:
             return
-        findings = await self.call(master.predeploy(name))
-        changes = await self.call(master.changes(name))
-        if findings is None or changes is None:
-            return
+        findings = await master.predeploy(name)
+        changes = await master.changes(name)
         self.findings, self.changes = findings, changes
         errors = [f for f in findings if f.severity == Severity.error]
         only_unverified = bool(errors) and all(f.code == UNVERIFIED for f in errors)
@@ -366,10 +355,9 @@ class DeployScreen(BaseScreen):
         master = self.master()
         if master is None:
             return
-        task = await self.call(master.deploy(name, skip_verify=skip_verify))
-        if task is not None:
-            self.notify(f"Deployment {task.id} started.")
-            self.schedule_reload()
+        task = await master.deploy(name, skip_verify=skip_verify)
+        self.notify(f"Deployment {task.id} started.")
+        self.schedule_reload()
 
     def action_stop(self, now: bool) -> None:
         self.run_worker(self._stop(now), exclusive=True, group="act", exit_on_error=False)
@@ -379,8 +367,8 @@ class DeployScreen(BaseScreen):
         name = self.env_required()
         if master is None or name is None:
             return
-        if await self.call(master.stop_deploy(name, now=now)) is not None:
-            self.notify("Stopping now." if now else "Stopping after the running tasks.")
+        await master.stop_deploy(name, now=now)
+        self.notify("Stopping now." if now else "Stopping after the running tasks.")
 
     def action_resume(self) -> None:
         self.run_worker(self._resume, exclusive=True, group="act", exit_on_error=False)
@@ -396,8 +384,8 @@ class DeployScreen(BaseScreen):
         ):
             self.notify("Nothing to resume: no stopped or interrupted deployment.", severity="warning")
             return
-        if await self.call(master.resume_task(self.deploy_task.id)) is not None:
-            self.schedule_reload()
+        await master.resume_task(self.deploy_task.id)
+        self.schedule_reload()
 
     def action_retry(self) -> None:
         self.run_worker(self._retry, exclusive=True, group="act", exit_on_error=False)
@@ -407,5 +395,5 @@ class DeployScreen(BaseScreen):
         name = self.env_required()
         if master is None or name is None:
             return
-        if await self.call(master.retry(name)) is not None:
-            self.schedule_reload()
+        await master.retry(name)
+        self.schedule_reload()

@@ -93,8 +93,8 @@ class DisksScreen(BaseScreen):
         master = self.fuel.master
         if master is None:
             return
-        view = await self.call(master.disks(self.mac))
-        record = await self.call(master.node(self.mac))
+        view = await master.disks(self.mac)
+        record = await master.node(self.mac)
         if view is None or record is None:
             return
         self.view, self.record = view, record
@@ -371,7 +371,7 @@ class DisksScreen(BaseScreen):
         if errors:
             self.notify(f"{errors[0].message} — fix it first.", title="Not saved", severity="error")
             return
-        saved = await self.call(master.set_disks(self.mac, view.revision, self.allocation()))
+        saved = await master.set_disks(self.mac, view.revision, self.allocation())
         if saved is None:  # refused: the edits stay on screen
             return
         self.view, self.dirty = saved, False
@@ -387,7 +387,7 @@ class DisksScreen(BaseScreen):
         view = self.view
         if master is None or view is None:
             return
-        reset = await self.call(master.reset_disks(self.mac, view.revision))
+        reset = await master.reset_disks(self.mac, view.revision)
         if reset is not None:
             self.view, self.dirty = reset, False
             self.notify("Back to the defaults for the node's roles.", timeout=3)

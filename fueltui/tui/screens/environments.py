@@ -8,6 +8,7 @@ from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
 from textual.widgets import Button, DataTable, Input, Label, Select
 
+from fueltui.api.events import BaseEvent
 from fueltui.api.schema import EnvironmentRecord
 from fueltui.core.model import Mode, Node, NodeStatus, Release
 from fueltui.tui.messages import MasterEvent
@@ -91,16 +92,15 @@ class EnvironmentsScreen(BaseScreen):
         if master is None:
             return
         if not self.releases:
-            releases = await self.call(master.releases())
+            releases = await master.releases()
             if releases:
                 self.releases = list(releases)
                 select = self.query_one("#wiz-release", Select)
                 select.set_options([(r.name, r.id) for r in self.releases])
                 select.value = self.releases[0].id
-        records = await self.call(master.environments())
-        if records is not None:
-            self.records = sorted(records, key=lambda r: r.environment.name)
-            self._fill()
+        records = await master.environments()
+        self.records = sorted(records, key=lambda r: r.environment.name)
+        self._fill()
 
     def _fill(self) -> None:
         table = self.query_one("#env-table", DataTable)
@@ -113,7 +113,7 @@ class EnvironmentsScreen(BaseScreen):
         if self.records:
             table.move_cursor(row=min(cursor, len(self.records) - 1))
 
-    def on_master_event(self, message: MasterEvent) -> None:
+    def on_master_event(self, message: MasterEvent[BaseEvent]) -> None:
         if message.event.type.startswith(("env.", "task.finished")):
             self.schedule_reload()
 
@@ -147,15 +147,11 @@ class EnvironmentsScreen(BaseScreen):
             return
         release = self.query_one("#wiz-release", Select).value
         mode = self.query_one("#wiz-mode", Select).value
-        record = await self.call(
-            master.create_environment(
-                name,
-                release if isinstance(release, str) and release else None,
-                Mode(mode) if isinstance(mode, str) else None,
-            )
+        record = await master.create_environment(
+            name,
+            release if isinstance(release, str) and release else None,
+            Mode(mode) if isinstance(mode, str) else None,
         )
-        if record is None:
-            return
         self.query_one("#wiz-name", Input).value = ""
         self.fuel.choose_environment(record.environment.name)
         self.notify(f"Created {record.environment.name}; it is now the working environment.")
@@ -165,34 +161,36 @@ class EnvironmentsScreen(BaseScreen):
         table = self.query_one("#env-table", DataTable)
         if not self.records or table.cursor_row < 0:
             return
-        name = self.records[table.cursor_row].environment.name
-        self.run_worker(self._ask_delete(name), exclusive=True, group="delete", exit_on_error=False)
+        record = self.records[table.cursor_row]
+        self.run_worker(
+            self._ask_delete(record.environment.name, record.revision),
+            exclusive=True,
+            group="delete",
+            exit_on_error=False,
+        )
 
-    async def _ask_delete(self, name: str) -> None:
+    async def _ask_delete(self, name: str, revision: int) -> None:
         master = self.master()
         if master is None:
             return
-        nodes = await self.call(master.nodes())
-        if nodes is None:
-            return
+        nodes = await master.nodes()
         members = [r.node for r in nodes if r.node.environment == name]
         deployed = [n for n in members if n.status != NodeStatus.discover]
         what = delete_consequences(name, members, deployed)
 
         def answered(ok: bool | None) -> None:
             if ok:
-                self.run_worker(self._delete(name, what), exit_on_error=False)
+                self.run_worker(self._delete(name, revision, what), exit_on_error=False)
 
         self.app.push_screen(ConfirmScreen(f"Delete environment {name}?", what, yes="Delete"), answered)
 
-    async def _delete(self, name: str, what: str) -> None:
+    async def _delete(self, name: str, revision: int, what: str) -> None:
+        """Delete what the page showed (its revision); a refusal raises to the worker's error
+        handler, so nothing below runs and the working environment stays chosen."""
         master = self.master()
         if master is None:
             return
-        if await self.call(master.delete_environment(name)) is None and name in {
-            r.environment.name for r in await self.call(master.environments()) or []
-        }:
-            return  # refused: the master's reason is already on screen
+        await master.delete_environment(name, revision)
         self.notify(f"Deleted {name}. {what}", timeout=8)
         if self.fuel.env_name == name:
             self.fuel.choose_environment(None)
@@ -231,7 +229,7 @@ class EnvironmentsScreen(BaseScreen):
         if master is None:
             return
         old = record.environment.name
-        renamed = await self.call(master.rename_environment(old, name, record.revision))
+        renamed = await master.rename_environment(old, name, record.revision)
         if renamed is None:
             return  # refused: the master's reason is already on screen
         if self.fuel.env_name == old:

@@ -19,6 +19,7 @@ from textual.containers import VerticalScroll
 from textual.screen import ModalScreen
 from textual.widgets import DataTable, Static
 
+from fueltui.api.events import BaseEvent, EnvChanged, TaskCreated, TaskFinished, TaskLog, TaskProgress
 from fueltui.tui.backend import describe_error
 from fueltui.tui.messages import MasterEvent
 from fueltui.tui.screens.base import BaseScreen
@@ -155,11 +156,11 @@ class HealthScreen(BaseScreen):
         name = self.fuel.env_name
         if master is None or name is None:
             return
-        tasks = await self.call(master.tasks(name)) or []
+        tasks = await master.tasks(name)
         run = latest_run(tasks)
         if run is not None and run.running:
-            chunk = await self.call(master.task_log(run.task.id, 0, tail=LOG_TAIL))
-            for line in chunk.entries if chunk is not None else []:
+            chunk = await master.task_log(run.task.id, 0, tail=LOG_TAIL)
+            for line in chunk.entries:
                 test = parse_log_line(line)
                 if test is not None:
                     run.add(test)
@@ -217,28 +218,27 @@ class HealthScreen(BaseScreen):
 
     # live updates ----------------------------------------------------------------------------
 
-    def on_master_event(self, message: MasterEvent) -> None:
+    def on_master_event(self, message: MasterEvent[BaseEvent]) -> None:
         event = message.event
-        data = event.data
         run = self.health_run
-        mine = data.get("env") == self.fuel.env_name
-        if event.type == "task.created" and mine and data.get("kind") == "health":
+        env = self.fuel.env_name
+        if isinstance(event, TaskCreated) and event.env == env and event.kind == "health":
             self.schedule_reload()
-        elif event.type == "task.progress" and mine and data.get("kind") == "deploy":
+        elif isinstance(event, TaskProgress) and event.env == env and event.kind == "deploy":
             # a deploy reaching its closing health check becomes the result shown
-            if data.get("message") == HEALTH_STAGE and (run is None or run.task.id != data.get("id")):
+            if event.message == HEALTH_STAGE and (run is None or run.task.id != event.id):
                 self.schedule_reload()
-        elif event.type == "env.changed" and data.get("name") == self.fuel.env_name:
+        elif isinstance(event, EnvChanged) and event.name == env:
             if not self.has_cloud:
                 self.schedule_reload()
-        elif run is None or data.get("id") != run.task.id:
+        elif run is None:
             return
-        elif event.type == "task.log" and run.running:
-            test = parse_log_line(str(data.get("line", "")))
+        elif isinstance(event, TaskLog) and event.id == run.task.id and run.running:
+            test = parse_log_line(event.line)
             if test is not None:
                 run.add(test)
                 self._show()
-        elif event.type == "task.finished":
+        elif isinstance(event, TaskFinished) and event.id == run.task.id:
             self.schedule_reload()  # the result is written now: read it (skips included)
 
     # actions --------------------------------------------------------------------------------
@@ -257,9 +257,7 @@ class HealthScreen(BaseScreen):
         name = self.env_required()
         if master is None or name is None:
             return
-        task = await self.call(master.health(name, groups))
-        if task is None:
-            return
+        task = await master.health(name, groups)
         which = "sanity" if groups == ["sanity"] else "all"
         self.notify(f"Health check {task.id} ({which}) started.", timeout=3)
         if not task.status.finished:
@@ -275,6 +273,5 @@ class HealthScreen(BaseScreen):
         name = self.env_required()
         if master is None or name is None:
             return
-        text = await self.call(master.openrc(name))
-        if text is not None:
-            await self.app.push_screen(OpenrcScreen(name, text))
+        text = await master.openrc(name)
+        await self.app.push_screen(OpenrcScreen(name, text))

@@ -13,11 +13,15 @@ from textual.binding import Binding
 from textual.containers import Horizontal
 from textual.widgets import Static
 
+from fueltui.api.events import BaseEvent
 from fueltui.api.schema import EnvironmentRecord, NodeRecord
+from fueltui.client.errors import ApiError
 from fueltui.core.bonds import fold_into_bonds
 from fueltui.core.environment import network_names, network_vlans, networks_for_node
 from fueltui.core.model import Environment, Finding, Nic, Node, NodeStatus, Release, Severity
+from fueltui.core.nicdefaults import nic_sets_match
 from fueltui.core.releases import get_release
+from fueltui.tui.backend import describe_error
 from fueltui.tui.messages import MasterEvent
 from fueltui.tui.screens.confirm import ConfirmScreen
 from fueltui.tui.widgets.bondcolumn import BondColumn
@@ -110,10 +114,8 @@ class InterfacesScreen(BondEditing):
         name = self.fuel.env_name
         if master is None or name is None:
             return
-        record = await self.call(master.environment(name))
-        records = await self.call(master.nodes())
-        if record is None or records is None:
-            return
+        record = await master.environment(name)
+        records = await master.nodes()
         self.env_record, self.release = record, get_release(record.environment.release)
         self.members = sorted((r for r in records if r.node.environment == name), key=lambda r: r.node.name)
         await self._select_targets()
@@ -126,8 +128,7 @@ class InterfacesScreen(BondEditing):
         marked = [r for r in self.members if r.node.mac in self.fuel.selected_macs]
         self.targets = [self.members[self.index % len(self.members)]]
         if len(marked) > 1:
-            sets = {nic_set(r.node) for r in marked}
-            if len(sets) == 1:
+            if nic_sets_match([r.node.facts.nics for r in marked]):  # the core's rule, PXE NIC included
                 self.targets = marked
             else:
                 names = ", ".join(f"{r.node.name} ({' '.join(nic_set(r.node))})" for r in marked)
@@ -399,14 +400,20 @@ class InterfacesScreen(BondEditing):
         if master is None or not self.targets:
             return
         mapping = {nic: nets for nic, nets in self.assignment.items() if nets}
-        done = 0
+        done, refused = 0, []
         for record in self.targets:
-            written = master.update_node(
-                record.node.mac, record.revision, interfaces=mapping, bonds=self.bonds, mtu=self.mtu
-            )
-            if await self.call(written):
+            try:
+                await master.update_node(
+                    record.node.mac, record.revision, interfaces=mapping, bonds=self.bonds, mtu=self.mtu
+                )
+            except ApiError as exc:
+                refused.append(f"{record.node.name}: {describe_error(exc)}")
+            else:
                 done += 1
         self.notify(f"Applied to {done} of {len(self.targets)} node(s).")
+        if refused:  # the edit stays on screen to fix and apply again
+            self.notify("\n".join(refused), title="Refused", severity="error")
+            return
         self.dirty = False
         self.schedule_reload()
 
@@ -423,6 +430,6 @@ class InterfacesScreen(BondEditing):
             self.fuel.selected_macs = []
             self.run_worker(self._select_targets, exclusive=True, group="reload", exit_on_error=False)
 
-    def on_master_event(self, message: MasterEvent) -> None:
+    def on_master_event(self, message: MasterEvent[BaseEvent]) -> None:
         if message.event.type.startswith("node.") and not self.dirty and self.picked is None:
             self.schedule_reload()

@@ -14,6 +14,7 @@ from textual.containers import Horizontal, Vertical
 from textual.widgets import Input, Log, OptionList, Static
 from textual.widgets.option_list import Option
 
+from fueltui.api.events import BaseEvent, NodeDiscovered, TaskCreated, TaskFinished, TaskLog
 from fueltui.tui.messages import MasterEvent
 from fueltui.tui.screens.base import BaseScreen
 from fueltui.tui.widgets.loglevel import LEVELS, keep
@@ -61,9 +62,9 @@ class LogsScreen(BaseScreen):
         master = self.fuel.master
         if master is None:
             return
-        nodes = await self.call(master.nodes()) or []
+        nodes = await master.nodes()
         self.names = {r.node.mac: r.node.name for r in nodes}
-        tasks = await self.call(master.tasks(self.fuel.env_name)) or []
+        tasks = await master.tasks(self.fuel.env_name)
         listing = self.query_one("#log-sources", OptionList)
         current = listing.highlighted
         listing.clear_options()
@@ -100,32 +101,24 @@ class LogsScreen(BaseScreen):
             return
         kind, key = self.source
         lines = await self.read_tail(kind, key)
-        if lines is None:
-            return
         self.lines = [self.named(line) for line in lines[-MAX_LINES:]]
         what = f"{self.names[key]} ({key})" if kind == "node" and key in self.names else f"{kind} {key}"
         self.query_one("#log-title", Static).update(f"{what}: {len(self.lines)} lines")
         self._redraw()
 
-    async def read_tail(self, kind: str, key: str) -> list[str] | None:
+    async def read_tail(self, kind: str, key: str) -> list[str]:
         """The last MAX_LINES lines, read from the end one chunk at a time: opening a 1 GB log
         costs what its last lines cost (docs/benchmarks.md, "Logs at volume")."""
         master = self.fuel.master
         assert master is not None
-        first = await self.call(
+        first = await (
             master.node_log(key, tail=MAX_CHUNK) if kind == "node" else master.task_log(key, tail=MAX_CHUNK)
         )
-        if first is None:
-            return None
         pages = [first.entries]
         count, start = len(first.entries), first.start
         while start > 0 and count < MAX_LINES and len(pages) < PAGES:
             offset = max(0, start - MAX_CHUNK)
-            chunk = await self.call(
-                master.node_log(key, offset) if kind == "node" else master.task_log(key, offset)
-            )
-            if chunk is None:
-                break
+            chunk = await (master.node_log(key, offset) if kind == "node" else master.task_log(key, offset))
             entries, pos = [], chunk.start
             for line in chunk.entries:  # only what lies before the lines already read
                 if pos >= start:
@@ -161,18 +154,17 @@ class LogsScreen(BaseScreen):
         self.search = event.value.strip()
         self._redraw()
 
-    def on_master_event(self, message: MasterEvent) -> None:
+    def on_master_event(self, message: MasterEvent[BaseEvent]) -> None:
         event = message.event
-        if event.type in ("task.created", "task.finished", "node.discovered"):
+        if isinstance(event, TaskCreated | TaskFinished | NodeDiscovered):
             self.schedule_reload()
             return
-        if event.type != "task.log" or self.source is None:
+        if not isinstance(event, TaskLog) or self.source is None:
             return
         kind, key = self.source
-        data = event.data
-        if (kind == "task" and data.get("id") == key) or (kind == "node" and data.get("mac") == key):
-            line = str(data.get("line", ""))
-            mac = str(data.get("mac") or "")
+        if (kind == "task" and event.id == key) or (kind == "node" and event.mac == key):
+            line = event.line
+            mac = event.mac or ""
             if kind == "task" and mac:  # as the task's file has it: which node said it
                 line = f"[{self.names.get(mac, mac)}] {line}"
             self.lines.append(line)

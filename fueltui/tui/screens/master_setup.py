@@ -142,10 +142,8 @@ class MasterSetupScreen(BaseScreen):
         master = self.fuel.master
         if master is None:
             return
-        host = await self.call(master.master_host())
-        stored = await self.call(master.boot_options())
-        if host is None or stored is None:
-            return
+        host = await master.master_host()
+        stored = await master.boot_options()
         self.host = host
         self.stored_revision = stored.revision
         if stored.options is not None:
@@ -327,10 +325,11 @@ class MasterSetupScreen(BaseScreen):
             except OSError as exc:
                 self.notify(f"Could not write under {target.root}: {exc}", severity="error")
                 return
-        live = await set_live_hostname(opts.hostname) if target.is_host else ""
-        stored = await self.call(master.set_boot_options(opts, self.stored_revision))
-        if stored is None:
+        if self.stored_revision is None:  # never read: a write now could overwrite unseen options
+            self.notify("The master's options were not read yet; ctrl+r reloads them.", severity="warning")
             return
+        live = await set_live_hostname(opts.hostname) if target.is_host else ""
+        stored = await master.set_boot_options(opts, self.stored_revision)
         self.stored_revision = stored.revision
         self._baseline = opts
         done = f"Wrote {len(written)} files under {target.root}. " if target.root is not None else ""

@@ -12,6 +12,7 @@ from textual.binding import Binding
 from textual.containers import VerticalScroll
 from textual.widgets import Input, Label, Static
 
+from fueltui.api.events import BaseEvent, EnvChanged
 from fueltui.api.schema import EnvironmentRecord
 from fueltui.core.environment import ADMIN, effective_network, network_names
 from fueltui.core.model import Environment, Finding, NetworkConfig, Release, Severity
@@ -70,20 +71,18 @@ class NetworksScreen(BaseScreen):
         name = self.fuel.env_name
         if master is None or name is None:
             return
-        record = await self.call(master.environment(name))
-        if record is None:
-            return
+        record = await master.environment(name)
         release = get_release(record.environment.release)
         if release is None:
-            releases = await self.call(master.releases()) or []
+            releases = await master.releases()
             release = next((r for r in releases if r.id == record.environment.release), None)
         if release is None:
             self.notify(f"Unknown release {record.environment.release}", severity="error")
             return
         self.record, self.release = record, release
         await self._build()
-        master_findings = await self.call(master.findings(name))
-        self._show(master_findings or [])
+        master_findings = await master.findings(name)
+        self._show(master_findings)
 
     async def _build(self) -> None:
         assert self.record is not None and self.release is not None
@@ -251,10 +250,7 @@ class NetworksScreen(BaseScreen):
         env, shapes = self.read_form()
         local: list[Finding] = []
         if env is not None:
-            try:
-                local = check_networks(env, self.release)
-            except ImportError:
-                local = []
+            local = check_networks(env, self.release)
         seen = {(f.code, f.path) for f in local + shapes}
         others = [
             f for f in extra or [] if (f.code, f.path) not in seen and f.path.startswith("environment.n")
@@ -273,10 +269,10 @@ class NetworksScreen(BaseScreen):
     def _changed(self) -> None:
         self._show()
 
-    def on_master_event(self, message: MasterEvent) -> None:
-        data = message.event.data
-        if message.event.type == "env.changed" and data.get("name") == self.fuel.env_name:
-            if self.record is not None and data.get("revision") == self.record.revision:
+    def on_master_event(self, message: MasterEvent[BaseEvent]) -> None:
+        event = message.event
+        if isinstance(event, EnvChanged) and event.name == self.fuel.env_name:
+            if self.record is not None and event.revision == self.record.revision:
                 return
             self.notify("The environment changed on the master; ctrl+r reloads it.", timeout=4)
 
@@ -316,13 +312,11 @@ class NetworksScreen(BaseScreen):
                 severity="error",
             )
             return
-        saved = await self.call(
-            master.update_environment(EnvironmentRecord(environment=env, revision=self.record.revision))
+        saved = await master.update_environment(
+            EnvironmentRecord(environment=env, revision=self.record.revision)
         )
-        if saved is None:
-            return
         self.record = saved
-        findings = await self.call(master.findings(env.name)) or []
+        findings = await master.findings(env.name)
         self._show(findings)
         errors = [f for f in findings if f.severity == "error"]
         self.notify(f"Saved. {len(errors)} blocking finding(s) in the environment." if errors else "Saved.")

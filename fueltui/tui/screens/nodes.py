@@ -13,10 +13,13 @@ from textual.binding import Binding
 from textual.containers import Vertical
 from textual.widgets import DataTable, Static
 
+from fueltui.api.events import BaseEvent
 from fueltui.api.schema import EnvironmentRecord, NodeRecord
+from fueltui.client.errors import ApiError
 from fueltui.core.lifecycle import short_state
 from fueltui.core.model import Environment, EnvStatus, Node, NodeStatus, Release
 from fueltui.core.releases import get_release
+from fueltui.tui.backend import describe_error
 from fueltui.tui.messages import MasterEvent
 from fueltui.tui.screens.base import BaseScreen
 from fueltui.tui.screens.confirm import ConfirmScreen
@@ -94,16 +97,13 @@ class NodesScreen(BaseScreen):
         master = self.fuel.master
         if master is None:
             return
-        records = await self.call(master.nodes())
-        if records is None:
-            return
+        records = await master.nodes()
         self.env_record = None
         self.release = None
         name = self.fuel.env_name
         if name is not None:
-            self.env_record = await self.call(master.environment(name))
-            if self.env_record is not None:
-                self.release = get_release(self.env_record.environment.release)
+            self.env_record = await master.environment(name)
+            self.release = get_release(self.env_record.environment.release)
         under, _ = self._cursor()
         self._cursor_mac = under.mac if under is not None else None
         self.records = sorted(records, key=lambda r: (r.node.environment != name, r.node.name, r.node.mac))
@@ -187,10 +187,7 @@ class NodesScreen(BaseScreen):
             summary.update("Choose an environment on page 2 to assign roles.")
         else:
             members = [r.node for r in self.records if r.node.environment == env.name]
-            try:
-                summary.update("\n".join(role_summary(env, release, members)))
-            except ImportError:
-                summary.update("")
+            summary.update("\n".join(role_summary(env, release, members)))
 
     def _cursor(self) -> tuple[Node | None, str | None]:
         table = self.query_one("#nodes-table", DataTable)
@@ -226,7 +223,7 @@ class NodesScreen(BaseScreen):
     def _moved(self) -> None:
         self._describe()
 
-    def on_master_event(self, message: MasterEvent) -> None:
+    def on_master_event(self, message: MasterEvent[BaseEvent]) -> None:
         if message.event.type.startswith(("node.", "env.")):
             self.schedule_reload()
 
@@ -277,7 +274,10 @@ class NodesScreen(BaseScreen):
                 roles = [*target.roles, role]
             else:
                 roles = [r for r in target.roles if r != role]
-            await self.call(master.update_node(target.mac, record.revision, roles=roles))
+            try:
+                await master.update_node(target.mac, record.revision, roles=roles)
+            except ApiError as exc:
+                refused.append(f"{target.name}: {describe_error(exc)}")
         if refused:
             self.notify("\n".join(refused), title=f"{release.roles[role].name} refused", severity="error")
         await self.reload()
@@ -321,10 +321,13 @@ class NodesScreen(BaseScreen):
                     f"{node.name} belongs to {node.environment}; remove it there first.", severity="error"
                 )
                 continue
-            if add:
-                await self.call(master.update_node(node.mac, record.revision, environment=name))
-            else:
-                await self.call(master.update_node(node.mac, record.revision, environment=None, roles=[]))
+            try:
+                if add:
+                    await master.update_node(node.mac, record.revision, environment=name)
+                else:
+                    await master.update_node(node.mac, record.revision, environment=None, roles=[])
+            except ApiError as exc:  # the others still go; this one says why it did not
+                self.notify(f"{node.name}: {describe_error(exc)}", title="Refused", severity="error")
         await self.reload()
 
     def action_rename(self) -> None:
@@ -343,7 +346,7 @@ class NodesScreen(BaseScreen):
         master = self.master()
         if master is None:
             return
-        await self.call(master.update_node(record.node.mac, record.revision, name=name))
+        await master.update_node(record.node.mac, record.revision, name=name)
         await self.reload()
 
     def action_disks(self) -> None:
@@ -353,6 +356,7 @@ class NodesScreen(BaseScreen):
         from fueltui.tui.screens.disks import DisksScreen
 
         self.app.push_screen(DisksScreen(node.mac))
+
     def action_details(self) -> None:
         node, _ = self._cursor()
         if node is not None:
@@ -363,6 +367,6 @@ class NodesScreen(BaseScreen):
         master = self.master()
         if master is None:
             return
-        details = await self.call(master.node_details(mac))
+        details = await master.node_details(mac)
         if details is not None:
             await self.app.push_screen(NodeDetailsScreen(details))

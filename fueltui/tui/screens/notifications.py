@@ -72,7 +72,7 @@ class NotificationsScreen(ModalScreen[None]):
         if master is None:
             self._show([], "Not connected to the master yet.")
             return
-        listing = await self.fuel.call(master.notifications(include_read=self.include_read))
+        listing = await master.notifications(include_read=self.include_read)
         if listing is None:
             return
         self.notes = listing.notifications[:SHOWN]
@@ -80,7 +80,7 @@ class NotificationsScreen(ModalScreen[None]):
         what = "latest, read or not" if self.include_read else "unread only"
         self._show(self.notes, f"Notifications: {len(unread)} new ({what}; a switches)")
         if unread:
-            marked = await self.fuel.call(master.mark_notifications_read(unread))
+            marked = await master.mark_notifications_read(unread)
             if marked is not None:
                 self.fuel.unread = marked.unread
 

@@ -41,10 +41,8 @@ async def ask_reset(screen: BaseScreen) -> None:
     name = screen.env_required()
     if master is None or name is None:
         return
-    record = await screen.call(master.environment(name))
-    nodes = await screen.call(master.nodes())
-    if record is None or nodes is None:
-        return
+    record = await master.environment(name)
+    nodes = await master.nodes()
     members = [r.node.name for r in nodes if r.node.environment == name]
     detail = (
         f"Nodes: {', '.join(members) or 'none'}.\n"
@@ -65,7 +63,6 @@ async def _reset(screen: BaseScreen, name: str, revision: int) -> None:
     master = screen.master()
     if master is None:
         return
-    task = await screen.call(master.reset_environment(name, revision))
-    if task is not None:
-        screen.notify(f"Reset of {name} started (task {task.id}).")
-        screen.schedule_reload()
+    task = await master.reset_environment(name, revision)
+    screen.notify(f"Reset of {name} started (task {task.id}).")
+    screen.schedule_reload()

@@ -167,7 +167,7 @@ class SettingsScreen(BaseScreen):
         if name is None:
             status.update("Pick an environment first (page 2).")
             return
-        record = await self.call(master.settings(name))
+        record = await master.settings(name)
         if record is None:
             return
         if self.record is None or self.record.environment != record.environment:
@@ -309,7 +309,7 @@ class SettingsScreen(BaseScreen):
         master = self.master()
         if master is None:
             return
-        secret = await self.call(master.admin_password(name))
+        secret = await master.admin_password(name)
         if secret is None:
             return
         detail = f"User:     {secret.user}\nPassword: {secret.password}"

@@ -8,7 +8,9 @@ from textual.binding import Binding
 from textual.containers import Horizontal
 from textual.widgets import DataTable, ProgressBar, Static
 
+from fueltui.api.events import BaseEvent, TaskCreated, TaskFinished, TaskProgress
 from fueltui.api.schema import TaskRecord, TaskStatus
+from fueltui.api.tasks import VERIFY
 from fueltui.tui.messages import MasterEvent
 from fueltui.tui.screens.base import BaseScreen
 from fueltui.tui.widgets.nodepane import status_mark
@@ -17,7 +19,7 @@ from fueltui.tui.widgets.verifymatrix import build_matrix, dhcp_line
 
 def header(task: TaskRecord, summary: object) -> Text:
     """✓ only for a verification that passed; a finished run with misses says it failed."""
-    if task.status == TaskStatus.done and task.result.get("ok") is not True:
+    if task.status == TaskStatus.done and not VERIFY.result_of(task).ok:
         return Text(f"✗ verify failed: {summary}", style="bold")
     return Text(f"{status_mark(task.status.value)} verify {task.status.value}: {summary}")
 
@@ -55,7 +57,7 @@ class VerifyScreen(BaseScreen):
         name = self.fuel.env_name
         if master is None or name is None:
             return
-        tasks = await self.call(master.tasks(name)) or []
+        tasks = await master.tasks(name)
         verifies = [t for t in tasks if t.kind == "verify"]
         self.verify_task = verifies[-1] if verifies else None
         self._show()
@@ -72,7 +74,7 @@ class VerifyScreen(BaseScreen):
             self.matrix_of = None
             self.query_one("#verify-title", Static).update("")
             return
-        summary = task.result.get("summary") or task.message
+        summary = VERIFY.result_of(task).summary or task.message
         status.update(header(task, summary))
         bar.update(progress=task.progress)
         title = self.query_one("#verify-title", Static)
@@ -85,7 +87,7 @@ class VerifyScreen(BaseScreen):
                     )
                 )
             return
-        result = task.result
+        result = VERIFY.result_of(task)
         matrix = build_matrix(result)
         self.matrix_of = task.id
         title.update(
@@ -97,28 +99,23 @@ class VerifyScreen(BaseScreen):
             table.add_row(node, nic, *cells)
         self.query_one("#verify-dhcp", Static).update(dhcp_line(result))
         notes: list[str] = []
-        skipped = result.get("skipped")
-        if isinstance(skipped, dict | list) and skipped:
-            items = skipped.items() if isinstance(skipped, dict) else ((s, "skipped") for s in skipped)
-            notes.extend(f"! {who}: {why}" for who, why in items)
-        errors = result.get("errors")
-        if isinstance(errors, dict):
-            notes.extend(f"✗ {who}: {info}" for who, info in errors.items())
+        notes.extend(f"! {who}: {why}" for who, why in result.skipped.items())
+        notes.extend(f"✗ {who}: {info.describe()}" for who, info in result.errors.items())
         self.query_one("#verify-notes", Static).update("\n".join(notes))
 
-    def on_master_event(self, message: MasterEvent) -> None:
-        data = message.event.data
+    def on_master_event(self, message: MasterEvent[BaseEvent]) -> None:
+        event = message.event
         task = self.verify_task
-        if message.event.type == "task.created" and data.get("kind") == "verify":
+        if isinstance(event, TaskCreated) and event.kind == "verify":
             self.schedule_reload()
-        elif task is not None and data.get("id") == task.id:
-            if message.event.type == "task.progress":
-                progress = data.get("progress")
-                task.progress = progress if isinstance(progress, int) else task.progress
-                task.message = str(data.get("message") or task.message)
-                self._show()
-            elif message.event.type == "task.finished":
-                self.schedule_reload()
+        elif task is None:
+            return
+        elif isinstance(event, TaskProgress) and event.id == task.id:
+            task.progress = event.progress
+            task.message = event.message or task.message
+            self._show()
+        elif isinstance(event, TaskFinished) and event.id == task.id:
+            self.schedule_reload()
 
     def action_refresh(self) -> None:
         self.schedule_reload()

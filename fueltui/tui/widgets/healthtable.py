@@ -14,6 +14,7 @@ from datetime import datetime
 from rich.text import Text
 
 from fueltui.api.schema import TaskRecord, TaskStatus
+from fueltui.api.tasks import DEPLOY, HEALTH, HealthResult
 
 # Words next to the symbols: a state must read the same without colour.
 MARKS: dict[str, tuple[str, str]] = {
@@ -79,31 +80,20 @@ class HealthRun:
         self.tests.append(test)
 
 
-def result_of(task: TaskRecord) -> dict[str, object] | None:
+def result_of(task: TaskRecord) -> HealthResult | None:
     """The health result a task carries, if any."""
-    if task.kind == "health":
-        return task.result or None
-    cloud = task.result.get("cloud_health")
-    return cloud if isinstance(cloud, dict) else None
+    if task.kind == HEALTH.name:
+        return HEALTH.result_of(task) if task.result else None
+    if task.kind == DEPLOY.name:
+        return DEPLOY.result_of(task).cloud_health
+    return None
 
 
-def tests_of(result: dict[str, object] | None) -> list[HealthTest]:
-    raw = (result or {}).get("tests")
-    tests: list[HealthTest] = []
-    for item in raw if isinstance(raw, list) else []:
-        if not isinstance(item, dict):
-            continue
-        duration = item.get("duration")
-        tests.append(
-            HealthTest(
-                name=str(item.get("name", item.get("id", "?"))),
-                group=str(item.get("group", "")),
-                status=str(item.get("status", "failed")),
-                duration=float(duration) if isinstance(duration, int | float) else 0.0,
-                message=str(item.get("message") or ""),
-            )
-        )
-    return tests
+def tests_of(result: HealthResult | None) -> list[HealthTest]:
+    return [
+        HealthTest(name=t.name, group=t.group, status=t.status, duration=t.duration, message=t.message)
+        for t in (result.tests if result is not None else [])
+    ]
 
 
 def is_health_source(task: TaskRecord) -> bool:

@@ -11,7 +11,8 @@ from dataclasses import dataclass
 
 from rich.text import Text
 
-from fueltui.core.verifyplan import Missing, VerifyPlan
+from fueltui.api.tasks import VerifyResult
+from fueltui.core.verifyplan import VerifyPlan
 
 Heard = dict[str, dict[str, dict[str, list[str]]]]  # node name → NIC → VLAN → ["peer/nic", …]
 
@@ -36,22 +37,19 @@ def _carriers(plan: VerifyPlan) -> dict[tuple[str, int], set[str]]:
     return found
 
 
-def _heard_by(heard: object, name: str, nic: str, vlan: int) -> set[str] | None:
-    if not isinstance(heard, dict):
+def _heard_by(heard: Heard | None, name: str, nic: str, vlan: int) -> set[str] | None:
+    if heard is None:
         return None
-    per_nic = heard.get(name, {})
-    per_vlan = per_nic.get(nic, {}) if isinstance(per_nic, dict) else {}
-    peers = per_vlan.get(str(vlan), []) if isinstance(per_vlan, dict) else []
-    return {str(p).split("/", 1)[0] for p in peers}
+    peers = heard.get(name, {}).get(nic, {}).get(str(vlan), [])
+    return {p.split("/", 1)[0] for p in peers}
 
 
-def build_matrix(result: dict[str, object]) -> Matrix:
-    plan = VerifyPlan.model_validate(result.get("plan") or {})
-    raw_missing = result.get("missing")
-    missing = [Missing.model_validate(m) for m in raw_missing] if isinstance(raw_missing, list) else []
+def build_matrix(result: VerifyResult) -> Matrix:
+    plan = result.plan
+    missing = result.missing
     gaps = {(m.node_mac, m.nic, m.network): m for m in missing}
     carriers = _carriers(plan)
-    heard = result.get("heard")
+    heard = result.heard
     networks: list[str] = []
     for node in plan.nodes:
         for nic in node.nics:
@@ -92,12 +90,12 @@ def build_matrix(result: dict[str, object]) -> Matrix:
     )
 
 
-def dhcp_line(result: dict[str, object]) -> Text:
-    servers = result.get("dhcp")
-    error = result.get("dhcp_error")
+def dhcp_line(result: VerifyResult) -> Text:
+    servers = result.dhcp
+    error = result.dhcp_error
     text = Text("DHCP: ", style="bold")
-    if isinstance(servers, list) and servers:
-        found = ", ".join(f"{s.get('address')} ({s.get('mac')})" for s in servers if isinstance(s, dict))
+    if servers:
+        found = ", ".join(f"{s.address} ({s.mac})" for s in servers)
         text.append(f"✗ foreign DHCP server(s) on the admin network: {found}", style="bold red")
     elif error:
         text.append(f"✗ not checked, so not verified: {error}", style="bold red")
