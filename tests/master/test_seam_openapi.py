@@ -152,8 +152,33 @@ CALLS: dict[str, Call] = {
     "cloud": lambda c, ids: c.cloud("lab"),
     "openrc": lambda c, ids: c.openrc("lab"),
     "discover": lambda c, ids: c.discover(["192.0.2.1"]),
+    "changes": lambda c, ids: c.changes("lab"),
+    "settings": lambda c, ids: c.settings("lab"),
+    "update_settings": lambda c, ids: _settings(c),
+    "admin_password": lambda c, ids: c.admin_password("lab"),
+    "rename_environment": lambda c, ids: c.rename_environment("spare", "spare-two", 0),  # stale: 409
+    "node_details": lambda c, ids: c.node_details(MACS[0]),
+    "disks": lambda c, ids: c.disks(MACS[0]),
+    "set_disks": lambda c, ids: c.set_disks(MACS[0], 0, []),  # stale: 409
+    "reset_disks": lambda c, ids: _reset_disks(c),
+    "notifications": lambda c, ids: c.notifications(include_read=True),
+    "mark_notifications_read": lambda c, ids: c.mark_notifications_read(None),
+    "reset_environment": lambda c, ids: _reset_spare(c),
     "delete_environment": lambda c, ids: _delete_spare(c),
 }
+
+
+async def _settings(client: MasterClient) -> object:
+    record = await client.settings("lab")
+    return await client.update_settings("lab", {"common.debug": True}, record.revision)
+
+
+async def _reset_disks(client: MasterClient) -> object:
+    return await client.reset_disks(MACS[0], (await client.node(MACS[0])).revision)
+
+
+async def _reset_spare(client: MasterClient) -> object:
+    return await client.reset_environment("spare", (await client.environment("spare")).revision)
 
 
 async def _update(client: MasterClient) -> object:
