@@ -177,6 +177,9 @@ def test_apis_listen_on_the_management_address_and_syncs_run_on_the_primary_only
         primary = render(f"payload:{script}", cfgs["ctrl-1"])
         syncs = re.compile(r"once \w+-db ")
         assert syncs.search(primary) and not syncs.search(other), script
+    # The file neutron-api's init script sources (its NAME is neutron-server).
+    neutron = render("payload:neutron_server", cfgs["ctrl-2"])
+    assert ":9696/--http-socket" in body(neutron, "/etc/default/neutron-server")
     horizon = render("payload:horizon", cfgs["ctrl-3"])
     assert body(horizon, "/etc/apache2/ports.conf").endswith(f"Listen {ips['management']['ctrl-3']}:80")
     keys = [

@@ -38,6 +38,8 @@ HTTP_LISTENERS = {"keystone", "glance", "placement", "nova-api", "nova-metadata"
 # /etc/default/NAME file (sourced after) narrows it to the controller's management address.
 UWSGI_PORTS = {"keystone": 5000, "placement-api": 8778, "nova-api": 8774, "nova-api-metadata": 8775,
                "neutron-api": 9696}  # fmt: skip
+# The file an init script sources is /etc/default/$NAME: neutron-api's NAME is neutron-server.
+DEFAULTS_NAME = {"neutron-api": "neutron-server"}
 VRRP_IDS = {MANAGEMENT: 51, PUBLIC: 52}
 
 
@@ -204,12 +206,13 @@ def rabbit_join(view: NodeView) -> list[str]:
 def uwsgi_bind(view: NodeView, service: str) -> str:
     """/etc/default/SERVICE narrowing the init script's `--http-socket :PORT`."""
     port = UWSGI_PORTS[service]
+    name = DEFAULTS_NAME.get(service, service)
     content = (
         "# fueltui (HA): listen on this controller's management address; HAProxy has the VIPs.\n"
         f'DAEMON_ARGS=$(printf "%s" "$DAEMON_ARGS" | sed "s/--http-socket :{port}/'
         f'--http-socket {view.management_ip}:{port}/")\n'
     )
-    return heredoc_file(f"/etc/default/{service}", "0644", "root:root", content)
+    return heredoc_file(f"/etc/default/{name}", "0644", "root:root", content)
 
 
 def apache_ports(view: NodeView) -> str:
