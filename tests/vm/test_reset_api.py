@@ -16,7 +16,7 @@ from fueltui.client.errors import ConflictError
 from fueltui.core.model import Disk, Node, NodeFacts, NodeStatus
 from fueltui.master.deploy.resume import ResumeState
 from fueltui.master.pxe import rekey
-from fueltui.master.pxe.reset import ResetAction, reset_action, wipe_script
+from fueltui.master.pxe.reset import ResetAction, reset_action, target_disks, wipe_script
 from masterfixtures import RunningMaster
 from polling import async_wait_until
 
@@ -46,6 +46,21 @@ def test_the_wipe_script_quotes_nothing_it_cannot_trust() -> None:
     script = wipe_script(["vda", "nvme0n1"])
     assert "wipefs -a -f /dev/vda " in script and "of=/dev/nvme0n1 bs=1M count=1" in script
     assert script.rstrip().endswith("echo wiped") and "sysrq" not in script  # the caller reboots
+    failing = subprocess.run(["sh", "-c", wipe_script(["nosuchdisk0"])], capture_output=True, text=True)
+    assert failing.returncode == 3 and "wiped" not in failing.stdout  # a disk that is not there stops it
+    listed = node(5, DEBIAN_13).model_copy(
+        update={
+            "facts": NodeFacts(
+                os=DEBIAN_13,
+                disks=[
+                    Disk(name="fd0", size_bytes=4096),
+                    Disk(name="vda", size_bytes=2**34),
+                    Disk(name="sr0", size_bytes=0),
+                ],
+            )
+        }
+    )
+    assert target_disks(listed) == ["vda"]  # an installed OS lists QEMU's floppy drive too
     for bad in (["vda; reboot"], ["../sda"], []):
         with pytest.raises(ValueError, match="refusing to wipe"):
             wipe_script(bad)
