@@ -103,7 +103,7 @@ def qemu_argv(vm: LabVm, memory_mb: int = MEMORY_MB) -> list[str]:
         "-nographic",  # firmware writes to the serial port only without a display
         "-serial", f"file:{vm.serial_log}",
         "-monitor", "none",
-        "-boot", "order=n",
+        "-boot", "order=n,reboot-timeout=5000",  # no lease yet (the master still starting): retry PXE
         "-drive", f"file={vm.disk},if=virtio,format=qcow2,cache=unsafe",
     ]  # fmt: skip
     if vm.firmware == "uefi":

@@ -37,6 +37,6 @@ async def test_the_palette_resets_the_environment_after_a_danger_dialog(master, 
             tasks = [t for t in await client.tasks("prod") if t.kind == "reset"]
             return bool(tasks) and tasks[-1].status.value == "done"
 
-        await async_wait_until(reset_done, 30, "the reset task")
+        await async_wait_until(reset_done, 120, "the reset task")
     for mac in (first, second):
         assert (await client.node(mac)).node.status == "discover"

@@ -52,6 +52,15 @@ def reset_action(node: Node, provisioned_by_us: bool) -> ResetAction:
     return ResetAction.reinstall if provisioned_by_us else ResetAction.state_only
 
 
+# Not where an OS goes: floppy and optical drives, loop and RAM disks (an installed OS lists
+# QEMU's empty floppy drive, fd0, which the bootstrap never loads a driver for).
+_NOT_TARGETS = ("fd", "sr", "loop", "ram", "zram")
+
+
+def target_disks(node: Node) -> list[str]:
+    return [d.name for d in node.facts.disks if not d.name.startswith(_NOT_TARGETS) and d.size_bytes > 0]
+
+
 def wipe_script(disks: list[str]) -> str:
     """Signatures off every partition and disk, the first MiB (MBR, GPT, boot code) and the
     last (the backup GPT) zeroed; only then does the caller reboot (no sync after: the OS
@@ -69,7 +78,8 @@ def wipe_script(disks: list[str]) -> str:
             f'  [ "$p" = {dev} ] || wipefs -a -f "$p" >/dev/null 2>&1',
             "done",
             f"wipefs -a -f {dev} >/dev/null 2>&1 || true",
-            f"dd if=/dev/zero of={dev} bs=1M count=1 conv=fsync 2>/dev/null",
+            f"dd if=/dev/zero of={dev} bs=1M count=1 conv=fsync 2>/dev/null ||",
+            f"  {{ echo 'cannot wipe {disk}' >&2; exit 4; }}",
             f"end=$(( $(cat {size}) - 2048 ))",
             f"dd if=/dev/zero of={dev} bs=512 seek=$end count=2048 conv=fsync 2>/dev/null",
         ]
@@ -134,7 +144,7 @@ async def _reset_task(ctx: object) -> dict[str, object]:
         mac, ip = node.mac, str(node.ip)
         action = reset_action(node, await provisioned_by_us(node))
         await ctx.set_node(mac, status="resetting", progress=0, task="reset", message=action.value)
-        disks = [d.name for d in node.facts.disks]
+        disks = target_disks(node)
         if action == ResetAction.unreachable:
             note = "offline or untrusted: nothing reached it; its deploy state is cleared"
         elif action == ResetAction.state_only:
