@@ -220,13 +220,13 @@ def create_app(
         notifications,
         predeploy,
         reset,
-        settings,
         stream,
         tasks,
     )
+    from fueltui.master.routes import settings as settings_routes
 
     routers = (environments, nodes, tasks, actions, cloud, stream, host, predeploy, reset, disks,
-               settings, envactions, nodedetails, changes, notifications)  # fmt: skip
+               settings_routes, envactions, nodedetails, changes, notifications)  # fmt: skip
     for module in routers:
         app.include_router(module.router, prefix=API_PREFIX)
     app.add_middleware(BodyLimit, refuse=error_response)
