@@ -69,7 +69,9 @@ async def finish(client: MasterClient, record: TaskRecord, timeout: float) -> Ta
     return record
 
 
-async def phases(lab: Lab, count: int, up_wall: float, pid: int) -> list[dict[str, object]]:
+async def phases(
+    lab: Lab, count: int, up_wall: float, pid: int, limit: float = 1800.0
+) -> list[dict[str, object]]:
     client = await MasterClient.connect(lab.master_state_dir, autostart=False)
     counter = Counter()
     follower = asyncio.create_task(counter.follow(client))
@@ -106,7 +108,7 @@ async def phases(lab: Lab, count: int, up_wall: float, pid: int) -> list[dict[st
             await asyncio.sleep(1)  # the stream has delivered the previous phase's events
             cpu0, events0, started = cpu_seconds(pid), counter.events, time.monotonic()
             try:
-                record = await finish(client, await start_task(), timeout)
+                record = await finish(client, await start_task(), min(timeout, limit))
                 outcome = f"{record.status.value}: {record.message}"[:80]
             except Exception as exc:  # a phase the lab cannot run is reported, the next still measured
                 outcome = f"refused: {exc}"[:80]
@@ -141,6 +143,7 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--nodes", type=int, default=200)
     parser.add_argument("--timeout", type=float, default=900, help="seconds for the lab to come up")
+    parser.add_argument("--phase-timeout", type=float, default=1800, help="seconds a phase may take")
     parser.add_argument("--write", type=Path)
     args = parser.parse_args()
     if os.geteuid() != 0:
@@ -154,7 +157,7 @@ def main() -> int:
         up_wall = time.monotonic() - started
         if state.master_pid is None:
             raise SystemExit("the lab's master did not start")
-        rows = asyncio.run(phases(lab, args.nodes, up_wall, state.master_pid))
+        rows = asyncio.run(phases(lab, args.nodes, up_wall, state.master_pid, args.phase_timeout))
     finally:
         lab.down()
     text = (

@@ -8,6 +8,7 @@ that a wrong address is a finding the operator can read, not a parser traceback.
 
 from __future__ import annotations
 
+import re
 from enum import StrEnum
 from typing import Annotated, Literal
 
@@ -20,11 +21,15 @@ class Strict(BaseModel):
     model_config = ConfigDict(extra="forbid", populate_by_name=True)
 
 
+_MAC = re.compile(r"[0-9a-f]{2}(?::[0-9a-f]{2}){5}")
+
+
 def normalize_mac(value: str) -> str:
     """MACs compare case-insensitively; store them lower-case with colons."""
     text = value.strip().lower().replace("-", ":")
-    parts = text.split(":")
-    if len(parts) != 6 or not all(len(p) == 2 and all(c in "0123456789abcdef" for c in p) for p in parts):
+    # one regex, not a loop per character: every stored node's NICs pass here on each read
+    # (bench/api.py: GET /nodes of 1 000 nodes)
+    if _MAC.fullmatch(text) is None:
         raise ValueError(f"{value!r} is not a MAC address (expected six hex pairs, e.g. 52:54:00:aa:00:01)")
     return text
 

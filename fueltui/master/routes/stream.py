@@ -57,7 +57,8 @@ async def events(
                         return
                     yield b": keepalive\n\n"
                     continue
-                yield sse(event.type, event.data, event.seq)
+                batch = [event, *subscription.ready()]  # what else waits goes out in the same chunk
+                yield b"".join(sse(e.type, e.data, e.seq) for e in batch)
         finally:
             subscription.close()
 

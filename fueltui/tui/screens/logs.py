@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import re
 
-from textual import on
+from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
@@ -93,7 +93,11 @@ class LogsScreen(BaseScreen):
         if self.source == (kind, key):
             return
         self.source = (kind, key)
-        self.run_worker(self.load, exclusive=True, group="load", exit_on_error=False)
+        self.load_picked()
+
+    @work(exclusive=True, group="load", exit_on_error=False)
+    async def load_picked(self) -> None:
+        await self.load()
 
     async def load(self) -> None:
         master = self.fuel.master
