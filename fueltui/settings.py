@@ -42,6 +42,7 @@ class Settings:
     verify_dhcp_timeout: float  # FUELTUI_VERIFY_DHCP_TIMEOUT: seconds the rogue-DHCP check listens
     poll_interval: float | None  # FUELTUI_POLL_INTERVAL: seconds between discovery polls
     offline_after: float | None  # FUELTUI_OFFLINE_AFTER: seconds without an answer → offline
+    provision_parallel: float | None  # FUELTUI_PROVISION_PARALLEL: nodes provisioned at once
 
     @classmethod
     def from_environment(cls, env: Mapping[str, str] | None = None) -> Settings:
@@ -64,6 +65,7 @@ class Settings:
             verify_dhcp_timeout=_float(env.get("FUELTUI_VERIFY_DHCP_TIMEOUT"), 4.0),
             poll_interval=_float(env.get("FUELTUI_POLL_INTERVAL"), 0.0) or None,
             offline_after=_float(env.get("FUELTUI_OFFLINE_AFTER"), 0.0) or None,
+            provision_parallel=_float(env.get("FUELTUI_PROVISION_PARALLEL"), 0.0) or None,
         )
 
 

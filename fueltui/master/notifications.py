@@ -8,11 +8,13 @@ finished. Each one added is published as `notification.added` with the unread co
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 
+from fueltui.api.events import AnyEvent
 from fueltui.api.notifications import Level, MarkedRead, Notification, NotificationList
 from fueltui.master.errors import NotFound
 from fueltui.master.events import EventBus
-from fueltui.master.store import Publish, Store, now
+from fueltui.master.store import Store, now
 
 log = logging.getLogger(__name__)
 
@@ -109,40 +111,37 @@ def _chunks(values: list[int], size: int = 500) -> list[list[int]]:
 
 
 class Notifier:
-    """Turns what the master publishes into notifications. It hooks the publishers (the
-    store's hook, the bus's method) rather than reading the bus: it is part of the master,
-    not one of the bus's readers, and sees every event whether or not a client listens."""
+    """Turns what the master publishes into notifications. It hooks the bus's `emit`, the one
+    door every event goes through (the store's publishes and the task manager's typed events
+    alike), rather than reading the bus: it is part of the master, not one of the bus's
+    readers, and sees every event whether or not a client listens."""
 
     def __init__(self, store: Store, bus: EventBus) -> None:
         self.notes = Notifications(store)
         self.store = store
         self.bus = bus
         self.online: dict[str, bool] = {}
-        self._saved: tuple[Publish, Publish] | None = None
+        self._saved: Callable[[AnyEvent], None] | None = None
 
     def start(self) -> None:
         self.online = {r.node.mac: r.node.online for r in self.store.nodes()}
-        store_publish, bus_publish = self.store.publish, self.bus.publish
-        self._saved = (store_publish, bus_publish)
-        self.store.publish = self._hook(store_publish)
-        self.bus.publish = self._hook(bus_publish)  # type: ignore[method-assign,assignment]
+        self._saved = forward = self.bus.emit
+
+        def emit(message: AnyEvent) -> None:
+            forward(message)
+            if message.type.startswith("notification."):
+                return
+            try:
+                self.handle(message.type, dict(message.data))
+            except Exception:  # a lost notification must not fail the write that caused it
+                log.exception("notification for %s", message.type)
+
+        self.bus.emit = emit  # type: ignore[method-assign]
 
     def stop(self) -> None:
         if self._saved is not None:
-            self.store.publish, self.bus.publish = self._saved  # type: ignore[method-assign,assignment]
+            self.bus.emit = self._saved  # type: ignore[method-assign,assignment]
             self._saved = None
-
-    def _hook(self, forward: Publish) -> Publish:
-        def publish(kind: str, data: dict[str, object]) -> None:
-            forward(kind, data)
-            if kind.startswith("notification."):
-                return
-            try:
-                self.handle(kind, data)
-            except Exception:  # a lost notification must not fail the write that caused it
-                log.exception("notification for %s", kind)
-
-        return publish
 
     def handle(self, kind: str, data: dict[str, object]) -> None:
         if kind == "node.discovered":

@@ -146,13 +146,12 @@ async def test_notifications_are_kept_listed_and_marked_read(
     events: list[str] = []
 
     async def listen() -> None:
-        async for event in client.events(reconnect=False):
+        async for event in client.events(after=0, reconnect=False):  # from the first: no race
             if event.type.startswith("notification."):
                 events.append(f"{event.type} {event.data.get('unread')}")
 
     listener = asyncio.create_task(listen())
     try:
-        await asyncio.sleep(0.2)  # subscribed
         discover(master, count=2)
 
         async def two() -> bool:

@@ -200,6 +200,6 @@ async def test_apply_without_disks_keeps_them_unless_the_roles_change(
     assert (await client.apply(unsaid, source="lab.yaml")).changes == []
     assert (await client.disks(MAC)).allocation == custom
     both = unsaid.replace("roles: [controller]", "roles: [controller, base-os]")
-    await client.apply(both, source="lab.yaml")
+    await client.apply(both, source="lab.yaml", revision=(await client.environment("lab")).revision)
     after = await client.disks(MAC)
     assert not after.custom and after.allocation != custom and after.findings == []

@@ -49,7 +49,7 @@ async def test_a_refused_delete_keeps_the_working_environment(client, make_app, 
     """The master refuses the delete (a task runs): the page says why, and neither says it
     deleted the environment nor stops working on it."""
     await client.create_environment("prod")
-    await client.deploy("prod", skip_verify=True)  # the scripted deploy runs until finished
+    await client.deploy("prod", skip_verify=True, force=True)  # the scripted deploy runs until finished
     app = make_app(client, start="environments", env_name="prod")
     async with app.run_test(size=(80, 24)) as pilot:
         await _delete_from_the_page(pilot, app)

@@ -66,7 +66,7 @@ async def test_waiting_ends_when_discovery_sees_the_release_os(tmp_path: Path) -
     store = _store(tmp_path, waiting)
 
     async def discovery_sees_the_os() -> None:
-        await asyncio.sleep(0.3)
+        await asyncio.sleep(0.3)  # polling interval: the OS shows up a few of the waiter's polls later
         store.upsert_discovered(waiting.mac, "10.20.0.11", NodeFacts(os=DEBIAN_13))
 
     seen = asyncio.create_task(discovery_sees_the_os())

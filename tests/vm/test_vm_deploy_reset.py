@@ -121,6 +121,6 @@ async def test_deploy_provisions_first_then_reset_returns_it_to_the_bootstrap(vm
         assert not script.exists()  # its PXE entry is the bootstrap's again
         assert (await client.environment(ENV)).environment.status == "new"
         # Rediscovered under the new key, and still trusted a few polls later.
-        time.sleep(6)
+        time.sleep(6)  # polling interval: a few discovery polls (every 2 s) must keep trusting it
         node = (await client.node(mac)).node
         assert node.online and not node.untrusted, node.error

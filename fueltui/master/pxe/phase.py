@@ -11,7 +11,6 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-import os
 import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
@@ -20,6 +19,7 @@ from pathlib import Path
 from fueltui.core.bootscript import BOOTSTRAP_OS_PREFIX
 from fueltui.core.model import Node, NodeStatus, Release
 from fueltui.master.store import Store
+from fueltui.settings import settings
 
 log = logging.getLogger(__name__)
 
@@ -64,10 +64,7 @@ def plan_phase(targets: list[Node], release: Release) -> PhasePlan:
 
 
 def parallel_limit() -> int:
-    try:
-        return max(1, int(os.environ.get("FUELTUI_PROVISION_PARALLEL", PARALLEL)))
-    except ValueError:
-        return PARALLEL
+    return max(1, int(settings().provision_parallel or PARALLEL))
 
 
 # Progress of one node's provisioning, by the line it last said (see provision.provision_node).
