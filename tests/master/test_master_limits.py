@@ -103,8 +103,8 @@ def test_idle_tcp_connections_cannot_starve_the_unix_socket(master_process: tupl
 
         # Past the cap, connections are closed at once; the ones kept are closed when the
         # request deadline (2 s here) passes without a whole request.
-        refused = sum(_closed_by_peer(s, 0.05) for s in flood[-50:])
-        assert refused == 50
+        # "At once" on a loaded machine: well before the 2 s deadline closes the kept ones.
+        wait_until(lambda: all(_closed_by_peer(s, 0.01) for s in flood[-50:]), timeout=1.5)
         wait_until(
             lambda: all(_closed_by_peer(s, 0.01) for s in flood[:TCP_CAP]),
             timeout=10,
