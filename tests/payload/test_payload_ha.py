@@ -28,7 +28,7 @@ from fueltui.lab.lab import Lab
 from fueltui.mirror.paths import image_dir, image_ready
 from labfixtures import LabHandle, remove_stale_test_labs, run_sync, unique_prefix
 
-pytestmark = [pytest.mark.lab, pytest.mark.payload, pytest.mark.timeout(2400)]
+pytestmark = [pytest.mark.lab, pytest.mark.payload, pytest.mark.ha, pytest.mark.timeout(2400)]
 ORDER = 1  # after tests/payload/test_payload_lab.py (tests/conftest.py sorts by it)
 
 ROOT = Path(__file__).resolve().parents[2]

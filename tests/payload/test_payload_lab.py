@@ -96,7 +96,8 @@ def node_logs(handle: LabHandle, name: str, task_id: str) -> str:
 
 def failure_detail(handle: LabHandle, task: dict[str, object]) -> str:
     """What a failed deploy's nodes wrote last: a CI log must say why, the lab is gone after."""
-    names = {n["mac"]: n["name"] for n in json.loads(fueltui(handle, "nodes", "--json", check=False) or "[]")}
+    records = json.loads(fueltui(handle, "nodes", "--json", check=False) or "[]")
+    names = {r["node"]["mac"]: r["node"]["name"] for r in records}
     nodes = task.get("nodes") or {}
     tails = []
     for mac, node in nodes.items() if isinstance(nodes, dict) else []:
