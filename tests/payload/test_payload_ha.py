@@ -12,7 +12,6 @@ Marked `payload`: it runs last, after tests/payload/test_payload_lab.py (`ORDER`
 from __future__ import annotations
 
 import json
-import os
 import re
 import shlex
 import subprocess
@@ -22,32 +21,17 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from payloadlab import fueltui, last_deploy, os_lab
 
-from fueltui.core.releases import default_release
-from fueltui.lab.lab import Lab
-from fueltui.mirror.paths import image_dir, image_ready
-from labfixtures import LabHandle, remove_stale_test_labs, run_sync, unique_prefix
+from labfixtures import LabHandle
 
 pytestmark = [pytest.mark.lab, pytest.mark.payload, pytest.mark.ha, pytest.mark.timeout(2400)]
 ORDER = 1  # after tests/payload/test_payload_lab.py (tests/conftest.py sorts by it)
 
 ROOT = Path(__file__).resolve().parents[2]
 ANSWERS = ROOT / "docs" / "examples" / "answers-lab-openstack-ha.yaml"
-NETWORKS = ["admin", "management", "public", "storage", "private"]
 CONTROLLERS = {"ctrl-1": 1, "ctrl-2": 2, "ctrl-3": 3}  # name -> lab node index (answers' MAC order)
 STOP_ON_PRIMARY = ("keepalived", "haproxy", "mariadb", "rabbitmq-server", "memcached")
-
-
-def fueltui(handle: LabHandle, *args: str, timeout: float = 1800, check: bool = True) -> str:
-    env = {**os.environ, **handle.env()}
-    proc = subprocess.run(
-        [sys.executable, "-m", "fueltui", *args], env=env, capture_output=True, text=True, timeout=timeout
-    )
-    if check and proc.returncode != 0:
-        raise AssertionError(
-            f"fueltui {' '.join(args)} exited {proc.returncode}:\n{proc.stdout}\n{proc.stderr}"
-        )
-    return proc.stdout
 
 
 TOKEN = """
@@ -87,29 +71,9 @@ def vip_holders(handle: LabHandle, vip: str) -> list[str]:
     ]
 
 
-def last_deploy(handle: LabHandle) -> dict[str, object]:
-    deploys = [t for t in json.loads(fueltui(handle, "tasks", "--json")) if t["kind"] == "deploy"]
-    assert deploys
-    return deploys[-1]
-
-
 @pytest.fixture(scope="module")
 def ha_lab() -> Iterator[LabHandle]:
-    if os.geteuid() != 0:
-        pytest.skip("lab tests need root (network namespaces, mounts)")
-    release = default_release()
-    assert release.os is not None
-    if not image_ready(release.os.name) or os.environ.get("CI"):
-        subprocess.run([sys.executable, "-m", "fueltui", "mirror", "sync"], check=True, timeout=1800)
-    remove_stale_test_labs()
-    lab = Lab(unique_prefix())
-    try:
-        state = lab.up(nodes=4, nics=5, networks=NETWORKS, timeout=120, image=image_dir(release.os.name))
-        handle = LabHandle(lab, state)
-        run_sync(handle.wait_discovered(timeout=120))
-        yield handle
-    finally:
-        lab.down()
+    yield from os_lab(4)
 
 
 @pytest.fixture(scope="module")

@@ -13,7 +13,6 @@ until then, joins the running cloud. Marked `payload`: it runs last.
 from __future__ import annotations
 
 import json
-import os
 import re
 import shlex
 import subprocess
@@ -23,29 +22,14 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from payloadlab import fueltui, last_deploy, os_lab
 
-from fueltui.core.releases import default_release
-from fueltui.lab.lab import Lab
-from fueltui.mirror.paths import image_dir, image_ready
-from labfixtures import LabHandle, remove_stale_test_labs, unique_prefix
+from labfixtures import LabHandle
 
 pytestmark = [pytest.mark.lab, pytest.mark.payload, pytest.mark.timeout(3000)]
 
 ROOT = Path(__file__).resolve().parents[2]
 ANSWERS = ROOT / "docs" / "examples" / "answers-lab-openstack.yaml"
-NETWORKS = ["admin", "management", "public", "storage", "private"]
-
-
-def fueltui(handle: LabHandle, *args: str, timeout: float = 1800, check: bool = True) -> str:
-    env = {**os.environ, **handle.env()}
-    proc = subprocess.run(
-        [sys.executable, "-m", "fueltui", *args], env=env, capture_output=True, text=True, timeout=timeout
-    )
-    if check and proc.returncode != 0:
-        raise AssertionError(
-            f"fueltui {' '.join(args)} exited {proc.returncode}:\n{proc.stdout}\n{proc.stderr}"
-        )
-    return proc.stdout
 
 
 def in_master_ns(handle: LabHandle, script: str, data: dict[str, str], timeout: float = 120) -> str:
@@ -108,32 +92,9 @@ def failure_detail(handle: LabHandle, task: dict[str, object]) -> str:
     return f"{task.get('message')}\n" + "\n".join(tails)
 
 
-def last_deploy(handle: LabHandle) -> dict[str, object]:
-    tasks = json.loads(fueltui(handle, "tasks", "--json"))
-    deploys = [t for t in tasks if t["kind"] == "deploy"]
-    assert deploys, tasks
-    return deploys[-1]
-
-
 @pytest.fixture(scope="module")
 def cloud_lab() -> Iterator[LabHandle]:
-    if os.geteuid() != 0:
-        pytest.skip("lab tests need root (network namespaces, mounts)")
-    release = default_release()
-    assert release.os is not None
-    if not image_ready(release.os.name) or os.environ.get("CI"):
-        subprocess.run([sys.executable, "-m", "fueltui", "mirror", "sync"], check=True, timeout=1800)
-    remove_stale_test_labs()
-    lab = Lab(unique_prefix())
-    try:
-        state = lab.up(nodes=4, nics=5, networks=NETWORKS, timeout=120, image=image_dir(release.os.name))
-        handle = LabHandle(lab, state)
-        from labfixtures import run_sync
-
-        run_sync(handle.wait_discovered(timeout=120))
-        yield handle
-    finally:
-        lab.down()
+    yield from os_lab(4)
 
 
 @pytest.fixture(scope="module")
