@@ -8,9 +8,9 @@ from fueltui.master.events import EventBus
 async def test_ready_hands_over_what_waits_in_order_and_keeps_the_close_mark() -> None:
     bus = EventBus()
     with bus.subscribe(after=0) as sub:
-        bus.publish("task.log", {"line": "replayed"})  # before: delivered and in the history
+        bus.publish("task.log", {"id": "t1", "line": "replayed"})  # before: delivered and in the history
         for n in range(5):
-            bus.publish("task.log", {"line": str(n)})
+            bus.publish("task.log", {"id": "t1", "line": str(n)})
         first = await sub.get(1.0)
         assert first is not None
         rest = sub.ready(limit=3)
