@@ -12,6 +12,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from vmlab import one_vm_lab
 
 from fueltui.api.schema import NodeRecord
 from fueltui.client.api import MasterClient
@@ -21,7 +22,6 @@ from fueltui.core.nodeconfig import build_node_configs, render_network_script
 from fueltui.core.releases import default_release
 from fueltui.lab import vms as lab_vms
 from fueltui.lab.lab import Lab
-from labfixtures import remove_stale_test_labs, unique_prefix
 from polling import async_wait_until
 
 pytestmark = [pytest.mark.vm, pytest.mark.lab, pytest.mark.timeout(900)]
@@ -46,13 +46,7 @@ asyncio.run(main())
 
 @pytest.fixture(scope="module")
 def vm_lab() -> Iterator[Lab]:
-    remove_stale_test_labs()
-    lab = Lab(unique_prefix(), master_env={"FUELTUI_POLL_INTERVAL": "2"})
-    try:
-        lab.up(nodes=0, vms=1, timeout=120)
-        yield lab
-    finally:
-        lab.down()
+    yield from one_vm_lab()
 
 
 async def _discovered(lab: Lab, mac: str) -> NodeRecord | None:

@@ -11,13 +11,13 @@ import time
 from collections.abc import Iterator
 
 import pytest
+from vmlab import one_vm_lab
 
 from fueltui.api.schema import NodeRecord, TaskRecord
 from fueltui.client.api import MasterClient
 from fueltui.core.bootscript import node_script_name
 from fueltui.lab import vms as lab_vms
 from fueltui.lab.lab import Lab
-from labfixtures import remove_stale_test_labs, unique_prefix
 from polling import async_wait_until
 
 pytestmark = [pytest.mark.vm, pytest.mark.lab, pytest.mark.timeout(1800)]
@@ -26,13 +26,7 @@ ENV = "vmenv"
 
 @pytest.fixture(scope="module")
 def vm_lab() -> Iterator[Lab]:
-    remove_stale_test_labs()
-    lab = Lab(unique_prefix(), master_env={"FUELTUI_POLL_INTERVAL": "2"})
-    try:
-        lab.up(nodes=0, vms=1, timeout=120)
-        yield lab
-    finally:
-        lab.down()
+    yield from one_vm_lab()
 
 
 async def _node(client: MasterClient, mac: str) -> NodeRecord | None:

@@ -7,12 +7,12 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from vmlab import one_vm_lab
 
 from fueltui.api.schema import NodeRecord
 from fueltui.client.api import MasterClient
 from fueltui.lab import vms as lab_vms
 from fueltui.lab.lab import Lab
-from labfixtures import remove_stale_test_labs, unique_prefix
 from polling import async_wait_until
 
 pytestmark = [pytest.mark.vm, pytest.mark.lab, pytest.mark.timeout(600)]
@@ -20,13 +20,7 @@ pytestmark = [pytest.mark.vm, pytest.mark.lab, pytest.mark.timeout(600)]
 
 @pytest.fixture(scope="module")
 def uefi_lab() -> Iterator[Lab]:
-    remove_stale_test_labs()
-    lab = Lab(unique_prefix(), master_env={"FUELTUI_POLL_INTERVAL": "2"})
-    try:
-        lab.up(nodes=0, vms=1, vm_firmware="uefi", timeout=120)
-        yield lab
-    finally:
-        lab.down()
+    yield from one_vm_lab("uefi")
 
 
 async def test_a_uefi_vm_pxe_boots_the_bootstrap_and_is_discovered(uefi_lab: Lab) -> None:
