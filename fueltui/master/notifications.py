@@ -12,6 +12,7 @@ from collections.abc import Callable
 
 from fueltui.api.events import AnyEvent
 from fueltui.api.notifications import Level, MarkedRead, Notification, NotificationList
+from fueltui.api.tasks import HEALTH
 from fueltui.master.errors import NotFound
 from fueltui.master.events import EventBus
 from fueltui.master.store import Store, now
@@ -183,7 +184,7 @@ class Notifier:
             level: Level = "info"
             text = f"{what}{where} done"
             if task.kind == "health":
-                text += f": {task.result.get('passed', 0)} passed"
+                text += f": {HEALTH.result_of(task).passed} passed"
         elif status in ("stopped", "interrupted"):
             level, text = "warning", f"{what}{where} {status}"
         else:

@@ -7,7 +7,9 @@ import json
 import os
 import subprocess
 import sys
+import time
 from collections.abc import Iterator
+from pathlib import Path
 
 import pytest
 
@@ -36,6 +38,37 @@ def last_deploy(handle: LabHandle) -> dict[str, object]:
     deploys = [t for t in tasks if t["kind"] == "deploy"]
     assert deploys, tasks
     return deploys[-1]
+
+
+def node_logs(handle: LabHandle, name: str, task_id: str) -> str:
+    return fueltui(handle, "logs", name, "--task", task_id, check=False)
+
+
+def failure_detail(handle: LabHandle, task: dict[str, object]) -> str:
+    """What a failed deploy's nodes wrote last: a CI log must say why, the lab is gone after."""
+    records = json.loads(fueltui(handle, "nodes", "--json", check=False) or "[]")
+    names = {r["node"]["mac"]: r["node"]["name"] for r in records}
+    nodes = task.get("nodes") or {}
+    tails = []
+    for mac, node in nodes.items() if isinstance(nodes, dict) else []:
+        if isinstance(node, dict) and node.get("status") == "error":
+            log = node_logs(handle, names.get(mac, mac), str(task["id"]))
+            tail = "\n".join(log.splitlines()[-60:])
+            tails.append(f"--- {names.get(mac, mac)}: {node.get('message')}\n{tail}")
+    return f"{task.get('message')}\n" + "\n".join(tails)
+
+
+def deploy_answers(handle: LabHandle, answers: Path) -> dict[str, object]:
+    """apply → verify → deploy, as an operator would; the deploy task with its wall time, and on
+    a failure the failed nodes' last log lines (the lab is gone when CI shows the failure)."""
+    fueltui(handle, "apply", str(answers))
+    fueltui(handle, "verify", "demo", "--wait")
+    started = time.monotonic()
+    out = fueltui(handle, "deploy", "demo", "--wait", timeout=2400, check=False)
+    task = last_deploy(handle)
+    task["wall_seconds"] = time.monotonic() - started
+    assert task["status"] == "done", out[-4000:] + failure_detail(handle, task)
+    return task
 
 
 def os_lab(nodes: int) -> Iterator[LabHandle]:

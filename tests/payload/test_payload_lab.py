@@ -22,7 +22,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from payloadlab import fueltui, last_deploy, os_lab
+from payloadlab import deploy_answers, failure_detail, fueltui, last_deploy, node_logs, os_lab
 
 from labfixtures import LabHandle
 
@@ -74,24 +74,6 @@ def cloud_macs(handle: LabHandle) -> str:
     return ",".join(node.admin_mac for node in handle.nodes[:3])
 
 
-def node_logs(handle: LabHandle, name: str, task_id: str) -> str:
-    return fueltui(handle, "logs", name, "--task", task_id, check=False)
-
-
-def failure_detail(handle: LabHandle, task: dict[str, object]) -> str:
-    """What a failed deploy's nodes wrote last: a CI log must say why, the lab is gone after."""
-    records = json.loads(fueltui(handle, "nodes", "--json", check=False) or "[]")
-    names = {r["node"]["mac"]: r["node"]["name"] for r in records}
-    nodes = task.get("nodes") or {}
-    tails = []
-    for mac, node in nodes.items() if isinstance(nodes, dict) else []:
-        if isinstance(node, dict) and node.get("status") == "error":
-            log = node_logs(handle, names.get(mac, mac), str(task["id"]))
-            tail = "\n".join(log.splitlines()[-60:])
-            tails.append(f"--- {names.get(mac, mac)}: {node.get('message')}\n{tail}")
-    return f"{task.get('message')}\n" + "\n".join(tails)
-
-
 @pytest.fixture(scope="module")
 def cloud_lab() -> Iterator[LabHandle]:
     yield from os_lab(4)
@@ -99,14 +81,7 @@ def cloud_lab() -> Iterator[LabHandle]:
 
 @pytest.fixture(scope="module")
 def deployed(cloud_lab: LabHandle) -> dict[str, object]:
-    fueltui(cloud_lab, "apply", str(ANSWERS))
-    fueltui(cloud_lab, "verify", "demo", "--wait")
-    started = time.monotonic()
-    out = fueltui(cloud_lab, "deploy", "demo", "--wait", timeout=2400, check=False)
-    task = last_deploy(cloud_lab)
-    task["wall_seconds"] = time.monotonic() - started
-    assert task["status"] == "done", out[-4000:] + failure_detail(cloud_lab, task)
-    return task
+    return deploy_answers(cloud_lab, ANSWERS)
 
 
 def test_cold_deploy_ends_operational_with_a_passed_health_check(
