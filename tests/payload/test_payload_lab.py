@@ -6,7 +6,8 @@ deploy (cold) → the health check passed (sanity and smoke: instances on both c
 each other over GRE, a floating IP answers) → Horizon and Keystone answer from the lab
 master's namespace with the openrc `fueltui openrc` prints → the computes' Open vSwitch has
 GRE tunnels → a redeploy with nothing changed changes nothing on the nodes → a stop in the
-middle of the payload, then a retry, ends operational. Marked `payload`: it runs last.
+middle of the payload, then a retry, ends operational → a third compute, idle in the lab
+until then, joins the running cloud. Marked `payload`: it runs last.
 """
 
 from __future__ import annotations
@@ -75,7 +76,7 @@ def cloud_macs(handle: LabHandle) -> str:
 
 @pytest.fixture(scope="module")
 def cloud_lab() -> Iterator[LabHandle]:
-    yield from os_lab(3)
+    yield from os_lab(4)
 
 
 @pytest.fixture(scope="module")
@@ -164,3 +165,34 @@ def test_stop_in_the_middle_of_the_payload_then_retry(cloud_lab: LabHandle, depl
         assert time.monotonic() < deadline
         time.sleep(1)  # polling interval: until the resumed deploy ends
     assert task["status"] == "done", failure_detail(cloud_lab, task)
+
+
+def test_a_compute_added_later_joins_the_running_cloud(
+    cloud_lab: LabHandle, deployed: object, tmp_path: Path
+) -> None:
+    """Issue 11 item 7: the answers file grows by a node; deploy brings it up on the cloud the
+    others run, which does not change for it but learns of it (a hypervisor, an agent)."""
+    fourth = cloud_lab.nodes[3].admin_mac
+    extra = (
+        f'  - mac: "{fourth}"\n    name: comp-3\n    roles: [compute]\n'
+        "    interfaces: {eth0: [fuelweb_admin], eth1: [management], eth2: [public], eth3: [storage],"
+        " eth4: [private]}\n"
+    )
+    grown = tmp_path / "answers.yaml"
+    grown.write_text(ANSWERS.read_text() + extra)
+    fueltui(cloud_lab, "apply", str(grown))
+    fueltui(cloud_lab, "verify", "demo", "--wait")
+    out = fueltui(cloud_lab, "deploy", "demo", "--wait", timeout=2400, check=False)
+    task = last_deploy(cloud_lab)
+    assert task["status"] == "done", out[-4000:] + failure_detail(cloud_lab, task)
+    result = task["result"]
+    assert isinstance(result, dict)
+    health = result["cloud_health"]
+    names = {t["id"]: t["status"] for t in health["tests"]}
+    assert health["ok"] and names.get("boot-comp-3") == "passed", health
+    log = node_logs(cloud_lab, "comp-3", str(task["id"]))
+    assert "--- payload_nova_compute" in log, log[-2000:]
+    # `lab exec` finds a node by the name the deploy gave it; the private NIC under br-mesh
+    # no longer answers ARP for the bridge's address (peers took its MAC for the GRE endpoint)
+    arp = fueltui(cloud_lab, "lab", "exec", "comp-3", "--", "cat", "/proc/sys/net/ipv4/conf/eth4/arp_ignore")
+    assert arp.strip() == "1", arp
