@@ -63,8 +63,8 @@ def test_syslog_target_reaches_every_node_as_an_rsyslog_dropin() -> None:
         text = render("payload:syslog", on[name])
         assert f"put_file {SYSLOG_DROPIN} 0644 root:root" in text
         assert 'target="10.20.0.3" port="5514" protocol="udp"' in text
-        assert "apt-get -q -y install $missing" in text and "for p in rsyslog orphan-sysvinit-scripts" in text
-        assert "svc rsyslog" in text and "rsyslogd -N1" in text
+        assert "apt-get -q -y install $missing" in text and "for p in rsyslog; do" in text
+        assert "rsyslog_restart" in text and "rsyslogd -N1" in text
     off = body("payload:syslog", cfgs["comp-1"])
     assert f"rm -f {SYSLOG_DROPIN}" in off and "apt-get" not in off and "put_file" not in off
 

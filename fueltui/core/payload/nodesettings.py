@@ -17,9 +17,27 @@ from fueltui.core.payload.remote import remote_program
 from fueltui.core.payload.shell import heredoc_file, q, script
 
 SYSLOG_DROPIN = "/etc/rsyslog.d/90-fueltui-remote.conf"
-# rsyslog's SysV init script moved to orphan-sysvinit-scripts in Debian 13: a node without
-# systemd (the namespace lab) starts rsyslog through it.
-SYSLOG_PACKAGES = ("rsyslog", "orphan-sysvinit-scripts")
+SYSLOG_PACKAGES = ("rsyslog",)
+# rsyslog has no SysV init script in Debian 13 (orphan-sysvinit-scripts has one, but conflicts
+# with systemd-sysv, which the image holds): systemd runs it where systemd booted the node,
+# elsewhere (the namespace lab) the script starts rsyslogd itself, by its pidfile.
+RSYSLOG = r"""rsyslog_running() {
+  if [ -d /run/systemd/system ]; then systemctl is-active -q rsyslog; return; fi
+  pid=$(cat /run/rsyslogd.pid 2>/dev/null) || return 1
+  [ -r "/proc/$pid/cmdline" ] && tr '\0' ' ' < "/proc/$pid/cmdline" | grep -q rsyslogd
+}
+rsyslog_restart() {
+  if [ -d /run/systemd/system ]; then
+    systemctl enable -q rsyslog && systemctl restart rsyslog
+    return
+  fi
+  if rsyslog_running; then
+    kill "$(cat /run/rsyslogd.pid)"
+    n=0; while rsyslog_running; do n=$((n+1)); [ $n -lt 20 ] || return 1; sleep 0.5; done
+  fi
+  rm -f /run/rsyslogd.pid
+  rsyslogd
+}"""
 # The command line provisioning writes (`master/pxe/osfiles.py` builds its GRUB menu with it):
 # kernel parameters go after it, so they can be replaced and removed without touching the rest.
 BASE_KERNEL_ARGS = "console=tty0 console=ttyS0,115200n8 net.ifnames=0 biosdevname=0"
@@ -62,10 +80,11 @@ def render_syslog(view: NodeView) -> str:
         return script(
             "syslog",
             [
+                RSYSLOG,
                 f"if [ -f {SYSLOG_DROPIN} ]; then",
                 f"  rm -f {SYSLOG_DROPIN}",
                 "  say 'syslog: remote target removed'",
-                "  if running rsyslog; then FT_CHANGED=1; svc rsyslog; fi",
+                "  if rsyslog_running; then rsyslog_restart; say 'rsyslog: restarted'; fi",
                 "fi",
                 "say 'syslog: no remote target'",
             ],
@@ -76,14 +95,13 @@ def render_syslog(view: NodeView) -> str:
         "syslog",
         [
             OWN_KERNEL,
+            RSYSLOG,
             "missing=''",
             f"for p in {names}; do",
             '  [ "$(dpkg-query -W -f \'${db:Status-Status}\' "$p" 2>/dev/null)" = installed ] || '
             'missing="$missing $p"',
             "done",
             'if [ -n "$missing" ]; then say "installing:$missing"; apt-get -q -y install $missing; fi',
-            "[ -x /etc/init.d/rsyslog ] || { say 'rsyslog has no init script (orphan-sysvinit-scripts)'; "
-            "exit 1; }",
             # The kernel's log of a node without its own kernel is the host's: not this node's to read.
             "if ! own_kernel && grep -q '^module(load=\"imklog\")' /etc/rsyslog.conf; then",
             "  sed -i 's/^module(load=\"imklog\")/#&  # fueltui: no kernel of its own/' /etc/rsyslog.conf",
@@ -93,7 +111,12 @@ def render_syslog(view: NodeView) -> str:
             heredoc_file(SYSLOG_DROPIN, "0644", "root:root", syslog_dropin(host, port)),
             "mkdir -p /var/spool/rsyslog",
             'out=$(rsyslogd -N1 2>&1) || { say "$out"; exit 1; }',
-            "svc rsyslog",
+            'if [ "$FT_CHANGED" = 1 ] || ! rsyslog_running; then',
+            "  rsyslog_restart",
+            "  say 'rsyslog: (re)started'",
+            "else",
+            "  say 'rsyslog running'",
+            "fi",
             f"say {q(f'syslog: every message forwarded to {host}:{port} (UDP)')}",
         ],
     )
