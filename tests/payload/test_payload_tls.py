@@ -4,6 +4,7 @@ and what the controllers and the health check get."""
 
 from __future__ import annotations
 
+import ast
 import datetime as dt
 import json
 import re
@@ -298,3 +299,54 @@ def test_ha_passes_https_through_haproxy_to_every_controller() -> None:
         assert f"Listen {view.management_ip}:443" in ha.apache_ports(view)
         plain = NodeView.of(cfgs[name])
         assert "horizon-tls" not in ha.haproxy_cfg(plain) and ":443" not in ha.apache_ports(plain)
+
+
+def health_functions() -> dict[str, object]:
+    """The health check's TLS helpers, taken out of the program it runs on the controller (the
+    rest of it talks to the cloud at once)."""
+    source = (Path(horizontls.__file__).parent / "remote" / "health.py.txt").read_text()
+    tree = ast.parse(source)
+    keep = [
+        n
+        for n in tree.body
+        if isinstance(n, ast.Import | ast.ImportFrom) and "openstack" not in ast.unparse(n)
+    ]
+    keep += [
+        n for n in tree.body if isinstance(n, ast.FunctionDef) and n.name in ("https_status", "redirect_of")
+    ]
+    namespace: dict[str, object] = {}
+    exec(compile(ast.Module(body=keep, type_ignores=[]), "health.py", "exec"), namespace)
+    return namespace
+
+
+def test_the_health_check_speaks_tls_to_the_vip_and_checks_the_certificate(tmp_path: Path) -> None:
+    cert, key = self_signed(VIP, "demo")
+    (tmp_path / "c.pem").write_bytes(cert)
+    (tmp_path / "k.pem").write_bytes(key)
+    https_status = health_functions()["https_status"]
+    server = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+    server.load_cert_chain(tmp_path / "c.pem", tmp_path / "k.pem")
+    with socket.create_server(("127.0.0.1", 0)) as listener:
+        port = listener.getsockname()[1]
+
+        def serve(times: int) -> None:
+            for _ in range(times):
+                conn, _ = listener.accept()
+                try:
+                    with server.wrap_socket(conn, server_side=True) as tls:
+                        tls.recv(1000)
+                        tls.sendall(b"HTTP/1.1 200 OK\r\nContent-Length: 0\r\n\r\n")
+                except (ssl.SSLError, OSError):
+                    conn.close()
+
+        thread = threading.Thread(target=serve, args=(3,), daemon=True)
+        thread.start()
+        # the VIP's name checked, the connection to where it is served
+        assert https_status(f"https://{VIP}:{port}/auth/login/", "127.0.0.1", str(tmp_path / "c.pem")) == 200  # type: ignore[operator]
+        other, _ = self_signed(VIP, "other")  # a certificate that is not the one served
+        (tmp_path / "other.pem").write_bytes(other)
+        with pytest.raises(ssl.SSLCertVerificationError):
+            https_status(f"https://{VIP}:{port}/", "127.0.0.1", str(tmp_path / "other.pem"))  # type: ignore[operator]
+        with pytest.raises(ssl.SSLCertVerificationError):
+            https_status(f"https://172.16.0.99:{port}/", "127.0.0.1", str(tmp_path / "c.pem"))  # type: ignore[operator]
+        thread.join(5)
