@@ -12,6 +12,7 @@ import socket
 import ssl
 import stat
 import threading
+from collections.abc import Sequence
 from pathlib import Path
 
 import pytest
@@ -120,7 +121,7 @@ def test_a_strict_tls_client_trusting_the_certificate_accepts_it_for_the_vip(tmp
 def operator_pair(
     tmp_path: Path,
     *,
-    names: list[x509.GeneralName],
+    names: Sequence[x509.GeneralName],
     days: tuple[int, int] = (-1, 365),
     other_key: bool = False,
     password: bytes | None = None,
@@ -244,9 +245,9 @@ def test_self_signed_reaches_the_controller_the_hand_over_and_the_health_check(
                            "10.20.0.2")  # fmt: skip
     assert next(c for c in again.values() if c.name == "ctrl-1").payload == ctrl.payload  # idempotent
     health = render_health(NodeView.of(ctrl), ["sanity"])
-    spec = json.loads(
-        re.search(r"health.json 0600 root:root <<'FUELTUI_EOF' \|\| true\n(.*?)\n", health).group(1)
-    )  # type: ignore[union-attr]
+    found = re.search(r"health.json 0600 root:root <<'FUELTUI_EOF' \|\| true\n(.*?)\n", health)
+    assert found is not None
+    spec = json.loads(found.group(1))
     assert (
         spec["horizon"] == f"https://{vip}/"
         and spec["horizon_ca"] == HORIZON_CA
@@ -269,7 +270,8 @@ def test_horizon_script_with_tls_serves_https_and_redirects_port_80() -> None:
     cfgs, data, _ = configs()
     on = tls_on(cfgs)
     text = body("payload:horizon", on["ctrl-1"])
-    tls = on["ctrl-1"].payload.tls  # type: ignore[union-attr]
+    tls = on["ctrl-1"].payload.tls if on["ctrl-1"].payload else None
+    assert tls is not None
     assert f"put_file {horizontls.CERT} 0644 root:root" in text and tls.cert.strip() in text
     assert f"put_file {horizontls.KEY} 0600 root:root" in text and tls.key.strip() in text
     assert 'a2enmod -q "$mod"' in text and "for mod in ssl rewrite" in text
@@ -306,7 +308,7 @@ def health_functions() -> dict[str, object]:
     rest of it talks to the cloud at once)."""
     source = (Path(horizontls.__file__).parent / "remote" / "health.py.txt").read_text()
     tree = ast.parse(source)
-    keep = [
+    keep: list[ast.stmt] = [
         n
         for n in tree.body
         if isinstance(n, ast.Import | ast.ImportFrom) and "openstack" not in ast.unparse(n)
