@@ -1,9 +1,10 @@
-"""Public TLS by the operator, through a real master: a certificate and key that cannot serve
-Horizon refuse the deploy with a finding saying why, before any task exists or a node is
-reached."""
+"""Public TLS through a real master: an operator's certificate and key that cannot serve Horizon
+refuse the deploy with a finding saying why, before any task exists or a node is reached; a
+renamed environment keeps its pair."""
 
 from __future__ import annotations
 
+import stat
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -12,8 +13,9 @@ from test_payload_tls import DNS, operator_pair
 
 from fueltui.client.api import MasterClient
 from fueltui.client.errors import ApiError
-from fueltui.core.model import Nic, NodeFacts
+from fueltui.core.model import CommonSettings, Nic, NodeFacts
 from fueltui.master.deploy import task as deploy_task
+from fueltui.master.deploy.publictls import ensure_tls, tls_files
 from masterfixtures import RunningMaster
 
 MACS = ["52:54:00:d0:00:01", "52:54:00:d0:00:02"]
@@ -78,3 +80,18 @@ async def test_a_bad_operator_pair_refuses_the_deploy_with_a_clear_finding(
         f"tls-unreadable environment.settings.common.tls_cert: cannot read the certificate {common.tls_cert}"
         in (await refused(client))
     )
+
+
+async def test_a_renamed_environment_keeps_its_horizon_certificate(
+    master: RunningMaster, client: MasterClient
+) -> None:
+    created = await client.create_environment("prod", mode="neutron-vlan")
+    tls = ensure_tls(master.base, "prod", CommonSettings(horizon_tls="self-signed"), "172.16.0.3")
+    assert tls is not None
+    await client.rename_environment("prod", "staging", created.revision)
+    cert, key = tls_files(master.base, "staging")
+    assert cert.read_text() == tls.cert and key.read_text() == tls.key
+    assert stat.S_IMODE(key.stat().st_mode) == 0o600
+    assert not any(path.exists() for path in tls_files(master.base, "prod"))
+    again = ensure_tls(master.base, "staging", CommonSettings(horizon_tls="self-signed"), "172.16.0.3")
+    assert again == tls  # the next deploy serves the same pair: no new certificate to trust
