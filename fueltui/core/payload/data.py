@@ -67,6 +67,16 @@ class PayloadSecrets(Strict):
         return cls(values=values)
 
 
+class PublicTls(Strict):
+    """Horizon's TLS on the public VIP (the Settings page's public TLS): the pair the master
+    generated (self-signed) or the operator gave, as PEM. The key is a secret like the
+    passwords: kept 0600 on the master, shipped to controllers inside their scripts only."""
+
+    cert: str  # the certificate first, then any chain the operator's file carries
+    key: str
+    host: str  # the name clients check: the public VIP, or the operator certificate's DNS name
+
+
 class PayloadData(Strict):
     os_name: str
     suite: str
@@ -95,6 +105,9 @@ class PayloadData(Strict):
     controller_addresses: dict[str, dict[str, str]] = Field(default_factory=dict)
     secrets: PayloadSecrets
     debug: bool = False  # the Settings page's debug logging: `debug = true` in every service
+    syslog: str = ""  # the Settings page's remote syslog, host:port ("": none)
+    kernel_params: str = ""  # the Settings page's kernel parameters ("": none)
+    tls: PublicTls | None = None  # the Settings page's public TLS for Horizon (None: off)
 
     @property
     def keystone_public(self) -> str:
@@ -106,6 +119,8 @@ class PayloadData(Strict):
 
     @property
     def horizon_url(self) -> str:
+        if self.tls is not None:
+            return f"https://{self.tls.host}/"
         return f"http://{self.public_vip}/"
 
 
@@ -127,6 +142,7 @@ def build_payload(
     mirror_key: str,
     secrets: PayloadSecrets,
     addresses: Mapping[str, Mapping[str, str]] | None = None,
+    tls: PublicTls | None = None,
 ) -> PayloadData | None:
     """The payload of a Neutron environment whose release has one; None otherwise (a release
     without a payload deploys the base system only). `addresses`: node name -> network ->
@@ -163,6 +179,9 @@ def build_payload(
         controller_addresses=_controller_addresses(controllers, addresses or {}),
         secrets=secrets,
         debug=env.settings.common.debug,
+        syslog=env.settings.common.syslog.strip(),
+        kernel_params=env.settings.common.kernel_params.strip(),
+        tls=tls,
     )
 
 

@@ -216,12 +216,14 @@ def uwsgi_bind(view: NodeView, service: str) -> str:
 
 
 def apache_ports(view: NodeView) -> str:
+    # Public TLS: Horizon's HTTPS on the management address too (HAProxy passes 443 through).
+    tls = f"Listen {view.management_ip}:443\n" if view.data.tls is not None else ""
     return heredoc_file(
         "/etc/apache2/ports.conf",
         "0644",
         "root:root",
         "# fueltui (HA): Horizon on the management address; HAProxy has the VIPs.\n"
-        f"Listen {view.management_ip}:80\n",
+        f"Listen {view.management_ip}:80\n" + tls,
     )
 
 
@@ -261,7 +263,9 @@ def haproxy_cfg(view: NodeView) -> str:
         "  timeout check 5s",
         "",
     ]
-    for name, port, vips, balance in LISTENERS:
+    # Public TLS: HTTPS passed through to Apache on the controllers (they hold the pair).
+    tls = (("horizon-tls", 443, "both", "source"),) if data.tls is not None else ()
+    for name, port, vips, balance in (*LISTENERS, *tls):
         binds = [data.management_vip] if vips == "management" else [data.management_vip, data.public_vip]
         lines.append(f"listen {name}")
         lines += [f"  bind {vip}:{port}" for vip in dict.fromkeys(binds)]

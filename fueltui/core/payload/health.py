@@ -19,11 +19,12 @@ OSTF_MARK = "FUELTUI-OSTF "
 HEALTH_CIDR = "10.254.254.0/28"  # the smoke test's tenant subnet: small, so the guests scan it fast
 
 HEALTH_PY = remote_program("health.py.txt")
+HORIZON_CA = "/etc/fueltui/payload/horizon-ca.pem"
 
 
 def render_health(view: NodeView, groups: list[str]) -> str:
     data = view.data
-    spec = {
+    spec: dict[str, object] = {
         "groups": groups,
         "computes": sorted(p.name for p in view.cfg.peers if "compute" in p.roles),
         "keystone_public": data.keystone_public,
@@ -32,9 +33,16 @@ def render_health(view: NodeView, groups: list[str]) -> str:
         "kernel_url": f"{data.health_image_url}/fueltui-health.vmlinuz",
         "initrd_url": f"{data.health_image_url}/fueltui-health.initrd",
     }
+    ca = []
+    if data.tls is not None:
+        # Public TLS: Horizon is checked over HTTPS against the pair the controllers serve
+        # (its certificate as the trust anchor), at the VIP, with the name clients use.
+        spec |= {"horizon_ca": HORIZON_CA, "horizon_ip": data.public_vip}
+        ca = [heredoc_file(HORIZON_CA, "0644", "root:root", data.tls.cert)]
     return script(
         "health",
         [
+            *ca,
             heredoc_file("/etc/fueltui/payload/health.py", "0700", "root:root", HEALTH_PY),
             heredoc_file("/etc/fueltui/payload/health.json", "0600", "root:root", json.dumps(spec) + "\n"),
             "python3 /etc/fueltui/payload/health.py /etc/fueltui/payload/health.json",

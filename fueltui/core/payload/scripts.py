@@ -8,6 +8,7 @@ from fueltui.core.nodeconfig import NodeConfig
 from fueltui.core.payload.agents import render_neutron_agents, render_nova_compute
 from fueltui.core.payload.cloud import render_cloud_ready
 from fueltui.core.payload.infra import render_memcached, render_mysql, render_rabbitmq
+from fueltui.core.payload.nodesettings import render_kernel_params, render_syslog
 from fueltui.core.payload.nodeview import NodeView, PayloadUnavailable
 from fueltui.core.payload.services import (
     render_glance,
@@ -41,6 +42,8 @@ SCRIPTS: dict[str, Callable[[NodeView], str]] = {
     "horizon": render_horizon,
     "nova_compute": render_nova_compute,
     "cloud_ready": render_cloud_ready,
+    "syslog": render_syslog,
+    "kernel_params": render_kernel_params,
 }
 
 

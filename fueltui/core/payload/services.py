@@ -7,7 +7,7 @@ every service, user and endpoint in one process) and starts or restarts the serv
 
 from __future__ import annotations
 
-from fueltui.core.payload import ha
+from fueltui.core.payload import ha, horizontls
 from fueltui.core.payload.data import PayloadData
 from fueltui.core.payload.nodeview import NodeView
 from fueltui.core.payload.remote import remote_program
@@ -491,6 +491,17 @@ def render_horizon(view: NodeView) -> str:
     data = view.data
     ports = [ha.apache_ports(view)] if ha.is_ha(data) else []
     ready = [ha.wait_vip(f"http://{data.public_vip}/auth/login/", "Horizon")] if ha.is_ha(data) else []
+    served, unused = horizontls.sites(data)  # public TLS: our HTTPS site; off: Debian's plain one
+    tls = horizontls.tls_files(data.tls) if data.tls is not None else []
+    if data.tls is None:
+        checks = [
+            f"wait_http http://{data.public_vip}/auth/login/ 60 Horizon",
+            *ready,
+            f"code=$(curl -s -o /dev/null -w '%{{http_code}}' http://{data.public_vip}/auth/login/)",
+            '[ "$code" = 200 ] || { say "Horizon login page answers $code"; exit 1; }',
+        ]
+    else:
+        checks = [*ready, *horizontls.https_checks(view)]  # HA: HAProxy serves (port 80 redirects)
     return script(
         "horizon",
         [
@@ -499,19 +510,23 @@ def render_horizon(view: NodeView) -> str:
                 "/etc/openstack-dashboard/local_settings.d/_50_fueltui.py",
                 "0640",
                 "root:www-data",
-                horizon_settings(data),
+                horizon_settings(data) + horizontls.horizon_settings_tls(data),
             ),
+            *tls,
+            *horizontls.tls_site(data),
             # Debian's package also enables an HTTPS site whose module is not loaded: Apache
-            # would refuse to start. Horizon is served on port 80 of the public VIP.
+            # would refuse to start. Horizon is served on port 80 of the public VIP (on 443
+            # with the Settings page's public TLS, by a site of fueltui's).
             "for site in openstack-dashboard-ssl openstack-dashboard-ssl-redirect \\",
-            "    openstack-dashboard-alias-only 000-default default-ssl; do",
+            f"    openstack-dashboard-alias-only 000-default default-ssl {unused}; do",
             '  if [ -e "/etc/apache2/sites-enabled/$site.conf" ]; then',
             '    a2dissite -q "$site"',
             "    FT_CHANGED=1",
             "  fi",
             "done",
-            "if [ ! -e /etc/apache2/sites-enabled/openstack-dashboard.conf ]; then "
-            "a2ensite -q openstack-dashboard; FT_CHANGED=1; fi",
+            f"if [ ! -e /etc/apache2/sites-enabled/{served}.conf ]; then "
+            f"a2ensite -q {served}; FT_CHANGED=1; fi",
+            *horizontls.tls_off(data),
             # cryptography's Rust module loads once per process: Horizon must run in the main
             # interpreter, not a mod_wsgi sub-interpreter (HTTP 500 on the login page otherwise).
             heredoc_file(
@@ -523,10 +538,7 @@ def render_horizon(view: NodeView) -> str:
             "[ -e /etc/apache2/conf-enabled/fueltui-horizon.conf ] || a2enconf -q fueltui-horizon",
             "mkdir -p /var/log/openstack-dashboard /run/apache2 /run/lock/apache2",
             "svc apache2",
-            f"wait_http http://{data.public_vip}/auth/login/ 60 Horizon",
-            *ready,
-            f"code=$(curl -s -o /dev/null -w '%{{http_code}}' http://{data.public_vip}/auth/login/)",
-            '[ "$code" = 200 ] || { say "Horizon login page answers $code"; exit 1; }',
+            *checks,
             f"say {q('Horizon: ' + data.horizon_url)}",
         ],
     )

@@ -144,9 +144,9 @@ def networks_verified(ctx: PredeployContext) -> list[Finding]:
 
 
 def mirror_synced(ctx: PredeployContext) -> list[Finding]:
-    from fueltui.master.deploy.payload import payload_findings
+    from fueltui.master.deploy.payload import payload_findings, tls_findings
 
-    return payload_findings(ctx.release)
+    return payload_findings(ctx.release) + tls_findings(ctx.env, ctx.release, ctx.nodes)
 
 
 PREDEPLOY_CHECKS: list[PredeployCheck] = [

@@ -12,10 +12,13 @@ import json
 from collections.abc import Mapping
 from pathlib import Path
 
+from fueltui.core.environment import PUBLIC
 from fueltui.core.ipalloc import allocate
 from fueltui.core.model import Environment, Finding, Node, Release, Severity
 from fueltui.core.nodeconfig import NodeConfig
 from fueltui.core.payload.data import PayloadData, PayloadSecrets, build_payload
+from fueltui.master.deploy.publictls import TlsProblem, ensure_tls, forget_tls, operator_findings, stored_tls
+from fueltui.master.errors import Invalid
 from fueltui.mirror.paths import KEY_FILE, repo_dir
 from fueltui.statedir import write_private
 
@@ -47,6 +50,7 @@ def ensure_secrets(state_dir: Path, env_name: str) -> PayloadSecrets:
 
 def forget_secrets(state_dir: Path, env_name: str) -> None:
     secrets_path(state_dir, env_name).unlink(missing_ok=True)
+    forget_tls(state_dir, env_name)
 
 
 def mirror_key(release: Release) -> str | None:
@@ -56,6 +60,16 @@ def mirror_key(release: Release) -> str | None:
         return (repo_dir(release.os.name) / KEY_FILE).read_text()
     except OSError:
         return None
+
+
+def tls_findings(env: Environment, release: Release, nodes: list[Node]) -> list[Finding]:
+    """Public TLS by the operator: their certificate and key, read and checked on the master
+    before any node is touched (the public VIP is the one this deploy will use)."""
+    if env.settings.common.horizon_tls != "operator":
+        return []
+    public = allocate(env, release, [n for n in nodes if n.roles]).vips.get(PUBLIC, {})
+    vip = public.get("haproxy") or next(iter(public.values()), None)
+    return operator_findings(env.settings.common, vip.split("/")[0] if vip else None)
 
 
 def payload_findings(release: Release) -> list[Finding]:
@@ -85,7 +99,11 @@ def cloud_payload(state_dir: Path, env: Environment, release: Release, members: 
     secrets = load_secrets(state_dir, env.name)
     if secrets is None:
         return None
-    return build_payload(env, release, allocate(env, release, members).vips, [], master_ip, key, secrets)
+    data = build_payload(env, release, allocate(env, release, members).vips, [], master_ip, key, secrets)
+    if data is None:
+        return None
+    tls = stored_tls(state_dir, env.name, env.settings.common, data.public_vip)
+    return data.model_copy(update={"tls": tls}) if tls else data
 
 
 def attach_payload(
@@ -111,6 +129,12 @@ def attach_payload(
     )
     if data is None:
         return dict(configs)
+    try:
+        tls = ensure_tls(state_dir, env.name, env.settings.common, data.public_vip)
+    except TlsProblem as exc:
+        raise Invalid(f"public TLS: {exc}", code="tls-invalid", findings=exc.findings) from None
+    if tls is not None:
+        data = data.model_copy(update={"tls": tls})
     runs_release_os = {n.mac for n in members if runs_os(n, release)}
     return {
         mac: cfg.model_copy(update={"payload": data}) if mac in runs_release_os else dict(configs)[mac]

@@ -15,8 +15,10 @@ import uuid
 from dataclasses import dataclass
 
 from fueltui.core.disks import MIB, SECTOR, DiskPlan, sfdisk_script
+from fueltui.core.payload.nodesettings import BASE_KERNEL_ARGS, kernel_params
 
-KERNEL_ARGS = "console=tty0 console=ttyS0,115200n8 net.ifnames=0 biosdevname=0"
+# The deploy's kernel parameters task finds this in the menu and puts the Settings page's after it.
+KERNEL_ARGS = BASE_KERNEL_ARGS
 GRUB_BIOS_MODULES = "biosdisk part_gpt ext2 normal linux configfile search search_fs_uuid echo test"
 GRUB_EFI_MODULES = "part_gpt ext2 fat normal linux configfile search search_fs_uuid echo test efi_gop"
 BOOT_IMG_KERNEL_SECTOR = 0x5C  # boot.img: LBA of core.img's first sector
@@ -71,12 +73,14 @@ def fstab(vols: list[Volume]) -> str:
     return "\n".join(lines) + "\n"
 
 
-def grub_cfg(kernel: str, initrd: str, root_uuid: str) -> str:
+def grub_cfg(kernel: str, initrd: str, root_uuid: str, extra: str = "") -> str:
+    """The boot menu; `extra`: the environment's kernel parameters (the Settings page)."""
+    params = kernel_params(extra)
     return (
         "set timeout=1\nset default=0\n"
         f"search --no-floppy --fs-uuid --set=root {root_uuid}\n"
         "menuentry 'Debian GNU/Linux (fueltui)' {\n"
-        f"  linux /boot/{kernel} root=UUID={root_uuid} ro {KERNEL_ARGS}\n"
+        f"  linux /boot/{kernel} root=UUID={root_uuid} ro {KERNEL_ARGS}{' ' + params if params else ''}\n"
         f"  initrd /boot/{initrd}\n"
         "}\n"
     )

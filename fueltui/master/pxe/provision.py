@@ -92,8 +92,11 @@ async def provision_node(fanout: Fanout, store: Store, state_dir: Path, mac: str
     if not node.ip:
         raise ProvisionError(f"node {mac} has no address")
     env_release = None
+    extra_args = ""  # the Settings page's kernel parameters, on the first boot already
     if node.environment:
-        env_release = get_release(store.environment(node.environment).environment.release)
+        env = store.environment(node.environment).environment
+        env_release = get_release(env.release)
+        extra_args = env.settings.common.kernel_params
     release = env_release or default_release()
     if release.os is None:
         raise ProvisionError(f"release {release.id} names no OS image")
@@ -132,7 +135,7 @@ async def provision_node(fanout: Fanout, store: Store, state_dir: Path, mac: str
         "files/etc/ssh/ssh_host_ed25519_key": (host_key.export_private_key("openssh"), 0o600),
         "files/etc/ssh/ssh_host_ed25519_key.pub": ((host_pub + "\n").encode(), 0o644),
         "files/root/.ssh/authorized_keys": ((public_key_text(state_dir) + "\n").encode(), 0o600),
-        "files/boot/grub/grub.cfg": (osfiles.grub_cfg(kernel, initrd, root_uuid).encode(), 0o644),
+        "files/boot/grub/grub.cfg": (osfiles.grub_cfg(kernel, initrd, root_uuid, extra_args).encode(), 0o644),
         "files/etc/fueltui-provisioned": (f"{release.id}\n".encode(), 0o644),
     }
     store.set_node_status(mac, NodeStatus.provisioning.value)

@@ -13,6 +13,7 @@ from fastapi import APIRouter, Request
 from fueltui.api.envactions import EnvironmentRename
 from fueltui.api.schema import EnvironmentRecord
 from fueltui.master.deploy.payload import secrets_path
+from fueltui.master.deploy.publictls import tls_files
 from fueltui.master.deploy.resume import ResumeState
 from fueltui.master.errors import Busy, Conflict, check_name
 from fueltui.master.routes.common import errors, master_of
@@ -44,5 +45,7 @@ async def rename_environment(request: Request, name: str, body: EnvironmentRenam
     record = store.rename_environment(name, new_name, body.revision)
     state = master.state_dir
     _move(secrets_path(state, name), secrets_path(state, new_name))
+    for old, new in zip(tls_files(state, name), tls_files(state, new_name), strict=True):
+        _move(old, new)  # Horizon's pair: a renamed cloud keeps its certificate
     _move(ResumeState.for_environment(state, name).path, ResumeState.for_environment(state, new_name).path)
     return record

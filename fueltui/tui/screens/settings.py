@@ -130,9 +130,9 @@ class SettingsScreen(BaseScreen):
         "with ctrl+o), Storage, Additional components and Common. Tab moves between fields, Space "
         "toggles a box, Enter or ctrl+s saves, ctrl+r reverts. Fields marked n/a cannot leave their "
         "default (the reason shows under the form when the field has the focus); fields marked "
-        "locked cannot change once the environment was deployed. Debug logging is applied by the "
-        "next deploy; the syslog target, kernel parameters and Horizon TLS are stored and exported "
-        "but not yet configured on the nodes by this release."
+        "locked cannot change once the environment was deployed. Common settings are applied by the "
+        "next deploy: debug logging in every service, the syslog target on every node, kernel "
+        "parameters on provisioned nodes' boot menu, Horizon's public TLS on the public VIP."
     )
     BINDINGS = [
         Binding("ctrl+s", "save", "Save", priority=True),
