@@ -60,7 +60,7 @@ print(r.status_code, len(r.json()["token"]["catalog"]))
 HORIZON_LOGIN = """
 import httpx, json, re, sys
 c = json.loads(sys.argv[1])
-with httpx.Client(base_url=c["horizon"], timeout=60, follow_redirects=True) as web:
+with httpx.Client(base_url=c["horizon"], timeout=60, follow_redirects=True, verify=c["ca"]) as web:
     page = web.get("auth/login/")
     region = re.search(r'name="region" value="([^"]+)"', page.text)
     form = {"username": c["OS_USERNAME"], "password": c["OS_PASSWORD"], "domain": "Default",
@@ -80,8 +80,33 @@ def cloud_lab() -> Iterator[LabHandle]:
     yield from os_lab(4)
 
 
+SYSLOG_SERVER = """
+import socket, sys
+s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+s.bind(("10.20.0.2", 5514))
+with open(sys.argv[1], "ab", buffering=0) as out:
+    while True:
+        out.write(s.recv(65535) + b"\\n")
+"""
+
+
 @pytest.fixture(scope="module")
-def deployed(cloud_lab: LabHandle) -> dict[str, object]:
+def syslog_listener(cloud_lab: LabHandle, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
+    """A UDP syslog receiver on the lab master's admin address (the answers' `common.syslog`)."""
+    received = tmp_path_factory.mktemp("syslog") / "received"
+    received.write_bytes(b"")
+    server = subprocess.Popen(
+        ["ip", "netns", "exec", cloud_lab.master_ns, sys.executable, "-c", SYSLOG_SERVER, str(received)]
+    )
+    try:
+        yield received
+    finally:
+        server.kill()
+        server.wait(timeout=10)
+
+
+@pytest.fixture(scope="module")
+def deployed(cloud_lab: LabHandle, syslog_listener: Path) -> dict[str, object]:
     return deploy_answers(cloud_lab, ANSWERS)
 
 
@@ -109,9 +134,29 @@ def test_the_operator_reaches_the_cloud_from_the_lab_master(cloud_lab: LabHandle
     assert creds["OS_AUTH_URL"] == access["keystone_url"]
     status, services = in_master_ns(cloud_lab, TOKEN, creds).split()
     assert status == "201" and int(services) >= 5
-    horizon = in_master_ns(cloud_lab, HORIZON_LOGIN, {**creds, "horizon": access["horizon_url"]})
+    # Horizon over https with the environment's self-signed certificate, checked (not -k)
+    assert access["horizon_url"].startswith("https://"), access
+    ca = str(cloud_lab.master_state_dir / "secrets" / "demo.horizon.crt")
+    horizon = in_master_ns(cloud_lab, HORIZON_LOGIN, {**creds, "horizon": access["horizon_url"], "ca": ca})
     login, landed, path = horizon.split()
     assert login == "200" and landed == "200" and path.startswith("/project"), horizon
+
+
+def test_the_nodes_syslog_reaches_the_target_of_the_settings(
+    cloud_lab: LabHandle, deployed: object, syslog_listener: Path
+) -> None:
+    """Issue 15 item 1: `common.syslog` in the answers → rsyslog forwards every node's log."""
+    mark = f"fueltui-syslog-{time.time_ns()}"
+    for node in ("ctrl-1", "comp-1"):
+        fueltui(cloud_lab, "lab", "exec", node, "--", "logger", "-t", "fueltui-test", f"{mark}-{node}")
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline:
+        got = syslog_listener.read_text(errors="replace")
+        if all(f"{mark}-{node}" in got for node in ("ctrl-1", "comp-1")):
+            break
+        time.sleep(1)  # polling interval: until both lines arrived over UDP
+    got = syslog_listener.read_text(errors="replace")
+    assert f"{mark}-ctrl-1" in got and f"{mark}-comp-1" in got, got[-2000:]
 
 
 def test_computes_tunnel_over_gre(cloud_lab: LabHandle, deployed: object) -> None:
