@@ -52,6 +52,9 @@ class TaskFailed(Exception):
 # `TaskContext` is one whose parameters are only known to be a model.
 P = TypeVar("P", bound=BaseModel, default=BaseModel)
 R = TypeVar("R", bound=BaseModel, default=BaseModel)
+# Covariant: a context typed by its kind (`TaskContext[DeployParams]`) may be handed to a helper
+# that only reports progress (`TaskContext`); `request` is read, never replaced.
+P_co = TypeVar("P_co", bound=BaseModel, default=BaseModel, covariant=True)
 
 
 class UndeclaredParams(BaseModel):
@@ -60,16 +63,16 @@ class UndeclaredParams(BaseModel):
     model_config = ConfigDict(extra="allow")
 
 
-class TaskContext(Generic[P]):
+class TaskContext(Generic[P_co]):
     """What a running task may touch; `request` is its parameters as its kind declares them."""
 
-    def __init__(self, manager: TaskManager, record: TaskRecord, request: P) -> None:
+    def __init__(self, manager: TaskManager, record: TaskRecord, request: P_co) -> None:
         self._manager = manager
         self._record = record
         self.task_id: str = record.id
         self.kind: str = record.kind
         self.env_name: str | None = record.env
-        self.request: P = request
+        self.request: P_co = request
         self.params: dict[str, object] = dict(record.params)
         self.resumed_from: str | None = record.resumed_from
         self.store: Store = manager.store

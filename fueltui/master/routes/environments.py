@@ -6,6 +6,7 @@ import os
 
 from fastapi import APIRouter, Query, Request, Response
 
+from fueltui import __version__ as VERSION
 from fueltui.api.schema import (
     ApplyRequest,
     ApplyResult,
@@ -22,7 +23,6 @@ from fueltui.core.environment import new_environment
 from fueltui.core.model import Mode, Release
 from fueltui.core.rules.settings import check_locked
 from fueltui.master import applyexport, corerules
-from fueltui.master.app import VERSION
 from fueltui.master.deploy.payload import forget_secrets
 from fueltui.master.errors import Busy, Conflict, Invalid, check_name
 from fueltui.master.routes.common import errors, master_of
