@@ -10,7 +10,7 @@ from test_lifecycle_api import MACS, discover, mark_deployed
 
 from fueltui.core.environment import new_environment
 from fueltui.main import main
-from fueltui.master.tasks import TaskContext, register_task_kind
+from fueltui.master.tasks import TaskContext
 from masterfixtures import RunningMaster
 from polling import wait_until
 
@@ -74,7 +74,7 @@ def test_changes_and_deploy_with_nothing_pending(run, master: RunningMaster) -> 
         seen.append(dict(ctx.params))
         return {}
 
-    register_task_kind("deploy", deploy)
+    master.state.tasks.register("deploy", deploy)
     code, out, err = run("deploy", "prod", "--skip-verify")
     assert code == 0 and out.startswith("deploying prod: task "), err
     wait_until(lambda: bool(seen), what="the deploy ran")

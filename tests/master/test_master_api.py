@@ -16,7 +16,7 @@ from fueltui.api.tasks import DeployParams, DeployResult
 from fueltui.client.api import MasterClient
 from fueltui.client.errors import ApiError, ConflictError, NotFoundError
 from fueltui.core.model import EnvStatus, Nic, NodeFacts
-from fueltui.master.tasks import TaskContext, register_task_kind
+from fueltui.master.tasks import TaskContext
 from masterfixtures import RunningMaster
 from polling import async_wait_until
 
@@ -186,7 +186,7 @@ async def test_tasks_logs_follow_and_events(master: RunningMaster, client: Maste
         await ctx.log(MACS[0], "second line")
         return {"ok": True}
 
-    register_task_kind("api-test", handler)
+    master.state.tasks.register("api-test", handler)
     events: list[str] = []
 
     async def collect() -> None:
@@ -260,7 +260,7 @@ async def test_stop_resume_and_plugin_routes(master: RunningMaster, client: Mast
             await asyncio.Event().wait()
         return DeployResult(ready=True, ran=len(ctx.request.nodes or []))
 
-    register_task_kind("deploy", deploy)
+    master.state.tasks.register("deploy", deploy)
     with pytest.raises(NotFoundError) as no_task:
         await client.retry("prod")
     assert no_task.value.code == "no-task"
@@ -298,7 +298,7 @@ async def test_stop_resume_and_plugin_routes(master: RunningMaster, client: Mast
         targets.append(ctx.params["targets"])
         return {}
 
-    register_task_kind("discover", discover_kind)
+    master.state.tasks.register("discover", discover_kind)
     found = await client.discover(["10.20.0.3"])
     assert found.env is None and found.params == {"targets": ["10.20.0.3"]}
     with pytest.raises(ApiError) as empty:
@@ -422,7 +422,7 @@ async def test_a_busy_environment_refuses_changes_and_status_is_the_masters(
             await _tick(ctx)
         return {}
 
-    register_task_kind("api-busy", blocking)
+    master.state.tasks.register("api-busy", blocking)
     await client.start_task("api-busy", "busy")
     changed = record.environment.model_copy(deep=True)
     changed.networks["management"].vlan = 333

@@ -14,7 +14,7 @@ from test_master_api import ANSWERS, MACS, discover
 from core.answersbase import BASE, changed
 from fueltui.client.api import MasterClient
 from fueltui.main import main
-from fueltui.master.tasks import TaskContext, register_task_kind
+from fueltui.master.tasks import TaskContext
 from masterfixtures import RunningMaster
 from polling import async_wait_until, wait_until
 
@@ -98,7 +98,7 @@ def test_task_listing_details_and_refused_resume(run, master: RunningMaster) -> 
         await ctx.set_node(MACS[0], status="ready", progress=100, task="done-step", message="fine")
         return {}
 
-    register_task_kind("cli-test", handler)
+    master.state.tasks.register("cli-test", handler)
 
     async def start() -> str:
         async with await MasterClient.connect(master.base, autostart=False) as client:
@@ -188,7 +188,7 @@ def test_node_output_reaches_the_terminal_sanitised(run, master: RunningMaster, 
         await ctx.set_node(MACS[0], status="error", progress=50, task="netconfig", message=NODE_SAYS)
         return {"ready": False}
 
-    register_task_kind("deploy", deploy)
+    master.state.tasks.register("deploy", deploy)
 
     async def assign() -> None:
         async with await MasterClient.connect(master.base, autostart=False) as client:

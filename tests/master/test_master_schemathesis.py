@@ -14,7 +14,6 @@ from hypothesis import HealthCheck, given, settings
 from schemathesis import checks
 from schemathesis.core.failures import FailureGroup
 
-from fueltui.master import tasks
 from fueltui.master.tasks import TaskContext
 from masterfixtures import RunningMaster
 
@@ -48,8 +47,8 @@ def _checks_are_live(operation: schemathesis.APIOperation, base_url: str, auth: 
 def test_no_request_makes_the_master_fail(master_factory: Callable[..., RunningMaster]) -> None:
     running = master_factory(listen="127.0.0.1:0")
     # Generated requests start tasks: no kind may reach the network (discovery, deploy, verify).
-    for kind in [*tasks._HANDLERS, "discover", "deploy", "verify"]:
-        tasks.register_task_kind(kind, _harmless)
+    for kind in [*running.state.tasks.kinds(), "discover", "deploy", "verify"]:
+        running.state.tasks.register(kind, _harmless)
     host, port = running.server.tcp_address
     base_url = f"http://{host}:{port}"
     auth = {"Authorization": f"Bearer {running.server.token}"}

@@ -273,7 +273,7 @@ async def test_no_cloud_says_deploy_first_and_shows_no_openrc(master, client, ma
 @pytest.fixture
 def health_script(master: RunningMaster):
     script = Script()
-    restore = install_scripted_handlers(script, kinds=("health",))
+    restore = install_scripted_handlers(master.state.tasks, script, kinds=("health",))
     yield script
     script.finish()
     restore()

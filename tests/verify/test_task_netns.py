@@ -17,7 +17,7 @@ from fueltui.core.model import BootOptions, DhcpPool, Node
 from fueltui.master.events import EventBus
 from fueltui.master.logfiles import LogFiles
 from fueltui.master.store import Store
-from fueltui.master.tasks import TaskManager, start_task
+from fueltui.master.tasks import TaskManager
 from fueltui.master.verify import gate, register
 from fueltui.master.verify import task as verify_task
 
@@ -45,7 +45,7 @@ async def manager(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> AsyncItera
     store = Store(tmp_path / "db", publish=bus.publish)
     mgr = TaskManager(store, bus, tmp_path, LogFiles(tmp_path / "logs"))
     mgr.activate()
-    register()
+    register(mgr)
     admin_interface(store, "bradmin")
     real_check = verify_task.check_dhcp_async
     monkeypatch.setattr(verify_task, "check_dhcp_async", no_foreign_dhcp)
@@ -66,7 +66,7 @@ def wire(closet: Closet, store: Store, count: int = 3, **interfaces: dict[str, l
 
 
 async def verify(manager: TaskManager) -> TaskRecord:
-    record = await start_task("verify", "demo", {})
+    record = await manager.start("verify", "demo", {})
     await manager.wait(record.id)
     return manager.store.task(record.id)
 
@@ -177,7 +177,7 @@ async def test_a_verification_of_some_nodes_does_not_open_the_gate(
     closet: Closet, manager: TaskManager
 ) -> None:
     nodes = wire(closet, manager.store)
-    record = await start_task("verify", "demo", {"nodes": [nodes[0].mac, nodes[1].mac]})
+    record = await manager.start("verify", "demo", {"nodes": [nodes[0].mac, nodes[1].mac]})
     await manager.wait(record.id)
     done = manager.store.task(record.id)
     assert done.status == TaskStatus.done and done.result["ok"] is True, done.result

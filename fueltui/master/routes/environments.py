@@ -26,7 +26,6 @@ from fueltui.master import applyexport, corerules
 from fueltui.master.deploy.payload import forget_secrets
 from fueltui.master.errors import Busy, Conflict, Invalid, check_name
 from fueltui.master.routes.common import errors, master_of
-from fueltui.master.tasks import task_kinds
 
 router = APIRouter()
 
@@ -40,7 +39,7 @@ async def master_status(request: Request) -> MasterStatus:
         state_dir=str(master.state_dir),
         started=master.started,
         listen=master.listen,
-        task_kinds=task_kinds(),
+        task_kinds=master.tasks.kinds(),
     )
 
 
