@@ -16,7 +16,7 @@ from polling import wait_until
 
 
 @pytest.fixture
-def run(master: RunningMaster, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]):  # type: ignore[no-untyped-def]
+def run(master: RunningMaster, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]):
     monkeypatch.setenv("FUELTUI_STATE_DIR", str(master.base))
 
     def invoke(*argv: str) -> tuple[int, str, str]:
@@ -34,7 +34,7 @@ def assign(master: RunningMaster, mac: str, name: str, roles: list[str]) -> None
     store.update_node(record.node.model_copy(update=update), record.revision)
 
 
-def test_changes_and_deploy_with_nothing_pending(run, master: RunningMaster) -> None:  # type: ignore[no-untyped-def]
+def test_changes_and_deploy_with_nothing_pending(run, master: RunningMaster) -> None:
     code, out, err = run("changes", "nope")
     assert code == 1 and "no environment 'nope'" in err
     store = master.state.store
@@ -81,7 +81,7 @@ def test_changes_and_deploy_with_nothing_pending(run, master: RunningMaster) -> 
     assert seen == [{"nodes": [MACS[0]], "skip_verify": True, "resume": True}]
 
 
-def test_notifications_listed_and_marked_read(run, master: RunningMaster) -> None:  # type: ignore[no-untyped-def]
+def test_notifications_listed_and_marked_read(run, master: RunningMaster) -> None:
     code, out, _ = run("notifications")
     assert (code, out) == (0, "no unread notifications\n")
     discover(master, count=2)

@@ -311,7 +311,7 @@ async def test_stop_resume_and_plugin_routes(master: RunningMaster, client: Mast
         await client.stop_task("nope")
 
 
-async def test_token_is_required_on_tcp(master_factory) -> None:  # type: ignore[no-untyped-def]
+async def test_token_is_required_on_tcp(master_factory) -> None:
     running = master_factory(listen="127.0.0.1:0")
     host, port = running.server.tcp_address
     token_file = running.base / "token"
@@ -349,7 +349,7 @@ async def test_boot_options_revisions(client: MasterClient) -> None:
     assert (await client.environments()) == [] and EnvStatus.new.value == "new"
 
 
-async def test_event_stream_survives_a_master_restart(master_factory) -> None:  # type: ignore[no-untyped-def]
+async def test_event_stream_survives_a_master_restart(master_factory) -> None:
     first = master_factory()
     client = await MasterClient.connect(first.base, autostart=False)
     seen: list[str] = []

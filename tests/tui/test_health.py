@@ -257,7 +257,7 @@ async def test_no_cloud_says_deploy_first_and_shows_no_openrc(master, client, ma
     await seed(client, master)  # no deploy yet: no secrets, no cloud
     app = make_app(client, start="health", env_name="lab")
     notes: list[str] = []
-    app.notify = lambda message, **kw: notes.append(str(message))  # type: ignore[method-assign]
+    app.notify = lambda message, **kw: notes.append(str(message))
     async with app.run_test(size=(80, 24)) as pilot:
         screen = await health_page(pilot, app)
         await settle(pilot, lambda: screen.has_cloud is False, "the master's answer: no cloud")

@@ -100,7 +100,7 @@ def lab_quick_dhcp(
 
 
 def missing_of(out: dict[str, object]) -> list[tuple[object, ...]]:
-    return [(m["node"], m["nic"], m["network"], m["vlan"], m["missing"]) for m in out["missing"]]  # type: ignore[index,union-attr]
+    return [(m["node"], m["nic"], m["network"], m["vlan"], m["missing"]) for m in out["missing"]]
 
 
 def sh(*argv: str) -> str:
