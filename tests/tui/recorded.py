@@ -153,10 +153,10 @@ def install_scripted_handlers(
                 continue
             if item is None:
                 break
-            mac, line = item
-            await ctx.log(mac, line)
-            if mac is not None:
-                await ctx.set_node(mac, status="running", progress=50, task=line.split(":")[0])
+            who, line = item
+            await ctx.log(who, line)
+            if who is not None:
+                await ctx.set_node(who, status="running", progress=50, task=line.split(":")[0])
         for mac in macs:
             if mac in script.fail:
                 await ctx.set_node(
