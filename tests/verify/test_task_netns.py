@@ -13,6 +13,7 @@ from netns import Closet
 from netnsfanout import NetnsFanout
 
 from fueltui.api.schema import TaskRecord, TaskStatus
+from fueltui.api.tasks import VERIFY
 from fueltui.core.model import BootOptions, DhcpPool, Node
 from fueltui.master.events import EventBus
 from fueltui.master.logfiles import LogFiles
@@ -97,7 +98,8 @@ async def test_all_wired_nothing_missing_and_the_gate_opens(closet: Closet, mana
     assert done.result["summary"] == "every NIC heard its peers"
     assert done.result["dhcp_error"] is None
     assert all(p.status == "done" for p in done.nodes.values()) and len(done.nodes) == 3
-    assert done.result["seconds"] < 10
+    seconds = VERIFY.result_of(done).seconds
+    assert seconds is not None and seconds < 10
     assert gate.verification_findings(manager.store, "demo") == []
     # Network settings change: the verification no longer covers them.
     record = manager.store.environment("demo")
@@ -136,7 +138,7 @@ async def test_management_on_the_storage_nic_is_reported(closet: Closet, manager
     moved = {"eth0": ["fuelweb_admin", "private"], "eth2": ["management", "storage"], "eth3": ["public"]}
     wire(closet, manager.store, node3=moved)
     done = await verify(manager)
-    assert [(m["node"], m["nic"], m["network"], m["vlan"], m["missing"]) for m in done.result["missing"]] == [
+    assert [(m.node, m.nic, m.network, m.vlan, m.missing) for m in VERIFY.result_of(done).missing] == [
         ("node-3", "eth2", "management", 101, ["node-1", "node-2"])
     ]
 
@@ -195,6 +197,7 @@ async def test_a_dhcp_check_that_cannot_run_fails_the_verification(
     monkeypatch.setattr(verify_task, "check_dhcp_async", manager.real_dhcp_check)  # type: ignore[attr-defined]
     done = await verify(manager)
     assert done.result["missing"] == []
-    assert done.result["ok"] is False and "ftnosuch0" in done.result["dhcp_error"], done.result
-    assert "DHCP check not run" in done.result["summary"]
+    result = VERIFY.result_of(done)
+    assert not result.ok and result.dhcp_error is not None and "ftnosuch0" in result.dhcp_error, result
+    assert "DHCP check not run" in result.summary
     assert [f.code for f in gate.verification_findings(manager.store, "demo")] == ["network-not-verified"]
