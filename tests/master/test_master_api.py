@@ -6,7 +6,7 @@ import asyncio
 import os
 import stat
 import threading
-from collections.abc import Awaitable, Callable
+from collections.abc import AsyncGenerator, Awaitable, Callable
 
 import httpx
 import pytest
@@ -213,6 +213,7 @@ async def test_tasks_logs_follow_and_events(master: RunningMaster, client: Maste
     await async_wait_until(_subscribers(master, 2), what="log follower subscribed")
     gate.set()
     line = await asyncio.wait_for(next_line, 10)
+    assert isinstance(follower, AsyncGenerator)  # closing it ends the stream now
     await follower.aclose()
     assert line.endswith("second line")
     await asyncio.wait_for(collector, 10)
