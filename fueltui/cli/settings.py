@@ -1,5 +1,5 @@
 """`fueltui settings ENV [--set KEY=VALUE ...] [--json] [--password]`, `fueltui rename ENV NEW`,
-`fueltui node show MAC|NAME [--json]`: Fuel's Settings and Actions tabs and a node's details."""
+`fueltui node show|remove MAC|NAME`: Fuel's Settings and Actions tabs and a node's details."""
 
 from __future__ import annotations
 
@@ -36,7 +36,7 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     rename.add_argument("new_name", metavar="NEW")
     rename.set_defaults(func=cmd_rename)
 
-    node = sub.add_parser("node", help="one node: `node show MAC|NAME`")
+    node = sub.add_parser("node", help="one node: `node show|remove MAC|NAME`")
     node_sub = node.add_subparsers(dest="node_command", metavar="COMMAND", required=True)
     node_show = node_sub.add_parser(
         "show", help="a node's facts, roles, addresses and history", description="Show one node in full."
@@ -44,6 +44,15 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     node_show.add_argument("node", metavar="MAC|NAME")
     node_show.add_argument("--json", action="store_true", help="print JSON")
     node_show.set_defaults(func=cmd_node_show)
+    node_remove = node_sub.add_parser(
+        "remove",
+        help="take a node out of its environment",
+        description="Take a node out of its environment. A deployed node becomes pending deletion: "
+        "the next deploy stops its services, deletes them from the cloud and hands it back as "
+        "discovered. A node not yet deployed is unassigned at once.",
+    )
+    node_remove.add_argument("node", metavar="MAC|NAME")
+    node_remove.set_defaults(func=cmd_node_remove)
 
 
 def cmd_settings(args: argparse.Namespace) -> int:
@@ -97,6 +106,23 @@ def cmd_rename(args: argparse.Namespace) -> int:
         current = await client.environment(args.env)
         renamed = await client.rename_environment(args.env, args.new_name, current.revision)
         print(f"renamed {args.env} to {renamed.environment.name}")
+        return EXIT_OK
+
+    return with_client(work)
+
+
+def cmd_node_remove(args: argparse.Namespace) -> int:
+    async def work(client: MasterClient) -> int:
+        mac = await resolve_node(client, args.node)
+        record = await client.node(mac)
+        env = record.node.environment
+        if env is None:
+            return fail(f"{record.node.name} is in no environment", EXIT_REFUSED)
+        after = (await client.update_node(mac, record.revision, environment=None, roles=[])).node
+        if after.pending_deletion:
+            print(f"{after.name}: pending deletion from {env}; `fueltui deploy {env}` removes it")
+        else:
+            print(f"{after.name}: no longer in {env}")
         return EXIT_OK
 
     return with_client(work)

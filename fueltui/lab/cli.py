@@ -12,6 +12,7 @@ from fueltui.lab import processes
 from fueltui.lab import vms as lab_vms
 from fueltui.lab.lab import Lab, check_root
 from fueltui.lab.names import DEFAULT_NETWORKS, LabError
+from fueltui.lab.state import LabNode, LabState
 from fueltui.mirror.paths import image_dir, image_ready
 
 
@@ -105,6 +106,7 @@ def _exec(args: argparse.Namespace) -> int:
             prefix = ["ip", "netns", "exec", lab.names.master_ns]
         else:
             node = next((n for n in state.nodes if args.node in (str(n.index), n.hostname)), None)
+            node = node or _deployed_as(lab, state, args.node)
             if node is None:
                 raise LabError(f"no lab node {args.node!r} (give its number or hostname, or `master`)")
             init = lab.init_pid(node)
@@ -114,6 +116,19 @@ def _exec(args: argparse.Namespace) -> int:
     except LabError as exc:
         return _fail(exc)
     return subprocess.call([*prefix, *argv])
+
+
+def _deployed_as(lab: Lab, state: LabState, name: str) -> LabNode | None:
+    """The node a deploy renamed (`ctrl-1`): its hostname now, read in its own root."""
+    for node in state.nodes:
+        init = lab.init_pid(node)
+        try:
+            current = Path(f"/proc/{init}/root/etc/hostname").read_text().strip() if init else ""
+        except OSError:
+            continue
+        if current == name:
+            return node
+    return None
 
 
 def _down(args: argparse.Namespace) -> int:

@@ -99,3 +99,24 @@ def test_notifications_listed_and_marked_read(run, master: RunningMaster) -> Non
     listing = json.loads(out)
     assert listing["unread"] == 0 and len(listing["notifications"]) == 3
     assert all(n["read"] for n in listing["notifications"])
+
+
+def test_node_remove_marks_a_deployed_node_pending_and_unassigns_new(run, master: RunningMaster) -> None:  # type: ignore[no-untyped-def]
+    store = master.state.store
+    store.create_environment(new_environment("prod", store.releases()[0], "neutron-gre"))
+    discover(master, count=3)
+    assign(master, MACS[0], "ctl", ["controller"])
+    assign(master, MACS[1], "cmp", ["compute"])
+    mark_deployed(master, [MACS[0], MACS[1]])
+    assign(master, MACS[2], "cmp2", ["compute"])
+    code, out, err = run("node", "remove", "cmp")
+    assert code == 0 and out == "cmp: pending deletion from prod; `fueltui deploy prod` removes it\n", err
+    node = store.node(MACS[1]).node
+    assert node.pending_deletion and node.environment == "prod"
+    code, out, err = run("node", "remove", MACS[2])
+    assert (code, out) == (0, "cmp2: no longer in prod\n"), err
+    assert store.node(MACS[2]).node.environment is None
+    code, out, err = run("node", "remove", "cmp2")
+    assert code != 0 and "cmp2 is in no environment" in err
+    code, out, err = run("node", "remove", "nosuch")
+    assert code != 0 and "no node named 'nosuch'" in err

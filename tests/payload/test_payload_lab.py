@@ -6,7 +6,9 @@ deploy (cold) → the health check passed (sanity and smoke: instances on both c
 each other over GRE, a floating IP answers) → Horizon and Keystone answer from the lab
 master's namespace with the openrc `fueltui openrc` prints → the computes' Open vSwitch has
 GRE tunnels → a redeploy with nothing changed changes nothing on the nodes → a stop in the
-middle of the payload, then a retry, ends operational. Marked `payload`: it runs last.
+middle of the payload, then a retry, ends operational → a third compute, idle in the lab
+until then, joins the running cloud → taken out again (pending deletion), it leaves the cloud
+and stays gone. Marked `payload`: it runs last.
 """
 
 from __future__ import annotations
@@ -75,7 +77,7 @@ def cloud_macs(handle: LabHandle) -> str:
 
 @pytest.fixture(scope="module")
 def cloud_lab() -> Iterator[LabHandle]:
-    yield from os_lab(3)
+    yield from os_lab(4)
 
 
 @pytest.fixture(scope="module")
@@ -169,3 +171,76 @@ def test_stop_in_the_middle_of_the_payload_then_retry(
         assert time.monotonic() < deadline
         time.sleep(1)  # polling interval: until the resumed deploy ends
     assert task["status"] == "done", failure_detail(cloud_lab, task)
+
+
+def test_a_compute_added_later_joins_the_running_cloud(
+    cloud_lab: LabHandle, deployed: object, tmp_path: Path
+) -> None:
+    """Issue 11 item 7: the answers file grows by a node; deploy brings it up on the cloud the
+    others run, which does not change for it but learns of it (a hypervisor, an agent)."""
+    fourth = cloud_lab.nodes[3].admin_mac
+    extra = (
+        f'  - mac: "{fourth}"\n    name: comp-3\n    roles: [compute]\n'
+        "    interfaces: {eth0: [fuelweb_admin], eth1: [management], eth2: [public], eth3: [storage],"
+        " eth4: [private]}\n"
+    )
+    grown = tmp_path / "answers.yaml"
+    grown.write_text(ANSWERS.read_text() + extra)
+    fueltui(cloud_lab, "apply", str(grown))
+    fueltui(cloud_lab, "verify", "demo", "--wait")
+    out = fueltui(cloud_lab, "deploy", "demo", "--wait", timeout=2400, check=False)
+    task = last_deploy(cloud_lab)
+    assert task["status"] == "done", out[-4000:] + failure_detail(cloud_lab, task)
+    result = task["result"]
+    assert isinstance(result, dict)
+    health = result["cloud_health"]
+    names = {t["id"]: t["status"] for t in health["tests"]}
+    assert health["ok"] and names.get("boot-comp-3") == "passed", health
+    log = node_logs(cloud_lab, "comp-3", str(task["id"]))
+    assert "--- payload_nova_compute" in log, log[-2000:]
+    # `lab exec` finds a node by the name the deploy gave it; the private NIC under br-mesh
+    # no longer answers ARP for the bridge's address (peers took its MAC for the GRE endpoint)
+    arp = fueltui(cloud_lab, "lab", "exec", "comp-3", "--", "cat", "/proc/sys/net/ipv4/conf/eth4/arp_ignore")
+    assert arp.strip() == "1", arp
+
+
+CLOUD_HOST = """
+import httpx, json, sys
+c = json.loads(sys.argv[1])
+domain = {"name": "Default"}
+user = {"name": c["OS_USERNAME"], "domain": domain, "password": c["OS_PASSWORD"]}
+scope = {"project": {"name": c["OS_PROJECT_NAME"], "domain": domain}}
+body = {"auth": {"identity": {"methods": ["password"], "password": {"user": user}}, "scope": scope}}
+r = httpx.post(c["OS_AUTH_URL"] + "/auth/tokens", json=body, timeout=30)
+headers = {"X-Auth-Token": r.headers["X-Subject-Token"], "OpenStack-API-Version": "compute 2.53"}
+catalog = r.json()["token"]["catalog"]
+urls = {s["type"]: e["url"] for s in catalog for e in s["endpoints"] if e["interface"] == "public"}
+host = {"host": c["host"]}
+services = httpx.get(urls["compute"] + "/os-services", params=host, headers=headers, timeout=30)
+agents = httpx.get(urls["network"] + "/v2.0/agents", params=host, headers=headers, timeout=30)
+print(json.dumps({"services": len(services.json()["services"]), "agents": len(agents.json()["agents"])}))
+"""
+
+
+def test_the_added_compute_removed_leaves_the_cloud(cloud_lab: LabHandle, deployed: object) -> None:
+    """Issue 15 item 3 on a real cloud: a deployed compute taken out is pending deletion; the
+    deploy stops its services, deletes them from the cloud — and they stay gone (a Neutron
+    agent left running would report itself back within its 30 s report interval)."""
+    openrc = fueltui(cloud_lab, "openrc", "demo")
+    creds = {k: shlex.split(v)[0] for k, v in re.findall(r"^export (OS_[A-Z_]+)=(.*)$", openrc, re.M)}
+    before = json.loads(in_master_ns(cloud_lab, CLOUD_HOST, {**creds, "host": "comp-3"}))
+    assert before["services"] == 1 and before["agents"] >= 1, before
+    assert "pending deletion" in fueltui(cloud_lab, "node", "remove", "comp-3")
+    plan = json.loads(fueltui(cloud_lab, "changes", "demo", "--json"))
+    assert ("comp-3", "remove") in [(n["name"], n["action"]) for n in plan["nodes"]], plan
+    out = fueltui(cloud_lab, "deploy", "demo", "--wait", timeout=2400, check=False)
+    task = last_deploy(cloud_lab)
+    assert task["status"] == "done", out[-4000:] + failure_detail(cloud_lab, task)
+    time.sleep(45)  # longer than an agent's report interval: a live agent would be back by now
+    after = json.loads(in_master_ns(cloud_lab, CLOUD_HOST, {**creds, "host": "comp-3"}))
+    assert after == {"services": 0, "agents": 0}, after
+    fourth = cloud_lab.nodes[3].admin_mac
+    node = json.loads(fueltui(cloud_lab, "node", "show", fourth, "--json"))["record"]["node"]
+    assert node["environment"] is None and node["status"] == "discover", node
+    bridges = fueltui(cloud_lab, "lab", "exec", "4", "--", "sh", "-c", "ip -br link | grep -c br- || true")
+    assert bridges.strip() == "0", bridges

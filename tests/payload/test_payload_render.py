@@ -95,6 +95,21 @@ def test_gre_local_ip_is_the_nodes_private_address() -> None:
     assert "add-port br-mesh eth4" in script and "br-ex" not in script
 
 
+def test_a_nic_under_a_bridge_stops_answering_arp_for_the_bridges_addresses() -> None:
+    """ARP flux, measured in the lab: a peer took comp-3's NIC MAC for its GRE endpoint
+    because the NIC, once a port of br-mesh, still answered ARP for the moved address."""
+    cfgs, _data, _ = configs("neutron-gre")
+    compute = render("payload:openvswitch", cfgs["comp-1"])
+    controller = render("payload:openvswitch", cfgs["ctrl-1"])
+    for script, nics in ((compute, ["eth4"]), (controller, ["eth4", "eth2"])):
+        for nic in nics:
+            ignore = script.index(f"echo 1 > /proc/sys/net/ipv4/conf/{nic}/arp_ignore")
+            assert f"echo 2 > /proc/sys/net/ipv4/conf/{nic}/arp_announce" in script
+            # before the address moves: no window in which the NIC answers for the bridge
+            assert ignore < script.index(f"ip -4 -o addr show dev {nic}")
+    assert "conf/eth2/arp_ignore" not in compute
+
+
 def test_vlan_mode_maps_the_tenant_range_and_has_no_tunnels() -> None:
     cfgs, data, _ = configs("neutron-vlan")
     ml2 = ini_of(ml2_conf(data))

@@ -8,7 +8,13 @@ import os
 import subprocess
 from pathlib import Path
 
-from fueltui.core.payload.removal import NODE_FILES, render_cloud_removal, render_node_cleanup
+from fueltui.core.payload.removal import (
+    NODE_DAEMONS,
+    NODE_FILES,
+    render_cloud_removal,
+    render_node_cleanup,
+    render_node_stop,
+)
 from fueltui.core.payload.shell import PREAMBLE
 
 FAKE_OPENSTACK = """#!/bin/sh
@@ -80,3 +86,16 @@ def test_node_cleanup_runs_the_network_script_with_nothing_wanted_then_removes_t
     removal = next(line for line in text.splitlines() if line.startswith("rm -f "))
     assert all(path in removal for path in NODE_FILES)
     assert text.index("network-remove.sh apply") < text.index(removal)  # addresses first, then files
+
+
+def test_node_stop_stops_the_agents_before_libvirt_and_deletes_the_bridges() -> None:
+    """A Neutron agent left running reports itself back after the controller deleted it."""
+    text = render_node_stop("compute-1")
+    check = subprocess.run(["sh", "-n"], input=text, capture_output=True, text=True, timeout=10)
+    assert check.returncode == 0, check.stderr
+    loop = next(line for line in text.splitlines() if line.startswith("for d in nova-compute"))
+    assert all(d in loop for d in NODE_DAEMONS)
+    assert text.index(loop) < text.index("virsh destroy") < text.index("for d in libvirtd virtlogd")
+    assert "ovs-vsctl --if-exists del-br" in text and "ovs-appctl -t ovsdb-server exit" in text
+    hostile = render_node_stop("x'; touch pwned; echo '")
+    assert "say 'x'\"'\"'; touch pwned; echo '\"'\"': no OpenStack service runs here any more'" in hostile

@@ -46,6 +46,54 @@ done
     return script("remove-node", [body])
 
 
+# What a payload may run on a node that leaves the cloud. A daemon left running would put the
+# node back: a Neutron agent's next state report re-creates the agent the controller deleted.
+NODE_DAEMONS = (
+    "nova-compute",
+    "neutron-openvswitch-agent",
+    "neutron-dhcp-agent",
+    "neutron-l3-agent",
+    "neutron-metadata-agent",
+    "cinder-volume",
+)
+
+
+def render_node_stop(name: str) -> str:
+    """For the node, before the controller deletes its services: its instances and OpenStack
+    daemons stopped, its Open vSwitch bridges (and the addresses on them) deleted. Idempotent."""
+    daemons = " ".join(NODE_DAEMONS)
+    body = f"""for d in {daemons}; do
+  [ -x "/etc/init.d/$d" ] || continue
+  if running "$d"; then
+    /etc/init.d/"$d" stop </dev/null >/dev/null 2>&1 || true
+    say "$d stopped"
+  fi
+done
+if command -v virsh >/dev/null 2>&1 && running libvirtd; then
+  for vm in $(virsh list --name 2>/dev/null); do
+    virsh destroy "$vm" >/dev/null 2>&1 && say "instance $vm stopped"
+  done
+fi
+for d in libvirtd virtlogd; do
+  if [ -x "/etc/init.d/$d" ] && running "$d"; then
+    /etc/init.d/"$d" stop </dev/null >/dev/null 2>&1 || true
+    say "$d stopped"
+  fi
+done
+if command -v ovs-vsctl >/dev/null 2>&1 && ovs-appctl -t ovs-vswitchd version >/dev/null 2>&1; then
+  for br in $(ovs-vsctl list-br); do
+    ovs-vsctl --if-exists del-br "$br"
+    say "Open vSwitch bridge $br deleted"
+  done
+  ovs-appctl -t ovs-vswitchd exit >/dev/null 2>&1 || true
+  ovs-appctl -t ovsdb-server exit >/dev/null 2>&1 || true
+  say "Open vSwitch stopped"
+fi
+say {shlex.quote(f"{name}: no OpenStack service runs here any more")}
+"""
+    return script("node-stop", [body])
+
+
 def render_node_cleanup(name: str, admin_ip: str | None) -> str:
     """For the node itself: the network script run with nothing wanted takes off everything
     the deploys applied (never the admin address); then fueltui's files go."""

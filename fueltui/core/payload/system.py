@@ -97,6 +97,12 @@ def _move_addresses(device: str, bridge: str) -> list[str]:
     the default route with it."""
     d, b = q(device), q(bridge)
     return [
+        # The NIC keeps answering ARP for addresses it no longer holds ("ARP flux"): a peer
+        # that takes the NIC's MAC for the endpoint sends its GRE there, and the userspace
+        # datapath terminates tunnels only for frames to the bridge's own MAC. Only the
+        # bridge answers for, and announces, its addresses.
+        f"echo 1 > /proc/sys/net/ipv4/conf/{d}/arp_ignore",
+        f"echo 2 > /proc/sys/net/ipv4/conf/{d}/arp_announce",
         f"ip link set dev {b} up",
         f"gw=$(ip -4 route show default dev {d} | awk '{{print $3; exit}}')",
         f"addrs=$(ip -4 -o addr show dev {d} | awk '{{print $4}}')",

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from fueltui.core.graph import deploy_roles
 from fueltui.core.model import EnvStatus, GraphTask, Node, NodeStatus, Release
-from fueltui.core.payload.removal import render_cloud_removal, render_node_cleanup
+from fueltui.core.payload.removal import render_cloud_removal, render_node_cleanup, render_node_stop
 from fueltui.master.deploy import changes
 from fueltui.master.deploy.payload import load_secrets, mirror_key, runs_os
 from fueltui.master.deploy.resume import ResumeState
@@ -72,6 +72,19 @@ async def remove_pending(
                 reason = "no controller is left to remove its services from the cloud"
                 await ctx.set_node(node.mac, status="error", message=reason)
                 raise _failed(ctx, f"{node.name} stays pending deletion: {reason}")
+            if node.online and node.ip:  # stopped first: a running agent would report itself back
+                await ctx.log(node.mac, f"--- stopping the cloud's services on {node.name}")
+                try:
+                    error = await _script(
+                        ctx, node.mac, node.ip, fanout, "node-stop", render_node_stop(node.name)
+                    )
+                except (NodeLost, OSError, TimeoutError) as exc:
+                    error = str(exc)
+                if error is not None:
+                    await ctx.set_node(node.mac, status="error", message=f"stopping services: {error}")
+                    raise _failed(
+                        ctx, f"{node.name} stays pending deletion: stopping its services failed: {error}"
+                    )
             await ctx.log(
                 node.mac, f"--- removing the services of {node.name} from the cloud (on {primary.name})"
             )
