@@ -101,7 +101,7 @@ def test_notifications_listed_and_marked_read(run, master: RunningMaster) -> Non
     assert all(n["read"] for n in listing["notifications"])
 
 
-def test_node_remove_marks_a_deployed_node_pending_and_unassigns_new(run, master: RunningMaster) -> None:  # type: ignore[no-untyped-def]
+def test_node_remove_marks_a_deployed_node_pending_and_unassigns_new(run, master: RunningMaster) -> None:
     store = master.state.store
     store.create_environment(new_environment("prod", store.releases()[0], "neutron-gre"))
     discover(master, count=3)
