@@ -90,10 +90,11 @@ def main() -> int:
     os.environ["FUELTUI_STATE_DIR"] = str(base)
     os.environ["FUELTUI_NO_DISCOVERY"] = "1"
     logging.basicConfig(level="WARNING", stream=sys.stderr)
-    tasks.register_task_kind("bench-nodes", bench_nodes)
-    tasks.register_task_kind("bench-flood", bench_flood)
     server = MasterServer(base, None, log_level="warning")
     server.prepare()
+    assert server.server is not None
+    server.server.master.tasks.register("bench-nodes", bench_nodes)  # on this master's own manager
+    server.server.master.tasks.register("bench-flood", bench_flood)
     # as `fueltui master run`: uvicorn handles the signal and re-raises it once it has stopped
     for number in (signal.SIGTERM, signal.SIGINT):
         signal.signal(number, lambda _signo, _frame: None)

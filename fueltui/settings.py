@@ -33,7 +33,7 @@ class Settings:
     lab_state_dir: Path | None  # FUELTUI_LAB_STATE_DIR: the lab master's state directory
     master_url: str | None  # FUELTUI_MASTER_URL: a remote master over TCP instead of the socket
     master_token: str | None  # FUELTUI_MASTER_TOKEN: its bearer token
-    master_plugins: tuple[str, ...]  # FUELTUI_MASTER_PLUGINS: extra modules with a register()
+    master_plugins: tuple[str, ...]  # FUELTUI_MASTER_PLUGINS: extra modules with a register(tasks)
     no_discovery: bool  # FUELTUI_NO_DISCOVERY=1: the master runs without its discovery service
     theme: str  # FUELTUI_THEME: the TUI's Textual theme ("ansi-dark")
     ipxe_dir: Path | None  # FUELTUI_IPXE_DIR: where the iPXE loaders are, if not the packaged ones

@@ -99,7 +99,7 @@ async def main_async(out: Path, size: tuple[int, int]) -> list[Path]:
     master.start()
     try:
         async with await MasterClient.connect(base, autostart=False) as client:
-            await load_recorded(client, master.server.server.master.store)  # type: ignore[union-attr]
+            await load_recorded(client, master.server.server.master)  # type: ignore[union-attr]
         out.mkdir(parents=True, exist_ok=True)
         return [await shoot(base, name, shot, out, size) for name, shot in SHOTS.items()]
     finally:

@@ -16,8 +16,9 @@ T = TypeVar("T")
 POLL_INTERVAL = 0.05
 
 
-def wait_until(condition: Callable[[], T], timeout: float = 10.0, what: str = "condition") -> T:
-    """Call `condition` until it returns something truthy; return that value."""
+def wait_until(condition: Callable[[], T | None], timeout: float = 10.0, what: str = "condition") -> T:
+    """Call `condition` until it returns something truthy; return that value (so a condition
+    answering `X | None` gives an `X`)."""
     deadline = time.monotonic() + timeout
     while True:
         value = condition()
@@ -29,7 +30,7 @@ def wait_until(condition: Callable[[], T], timeout: float = 10.0, what: str = "c
 
 
 async def async_wait_until(
-    condition: Callable[[], Awaitable[T]], timeout: float = 10.0, what: str = "condition"
+    condition: Callable[[], Awaitable[T | None]], timeout: float = 10.0, what: str = "condition"
 ) -> T:
     """The asyncio twin of `wait_until` for conditions that must be awaited."""
     deadline = time.monotonic() + timeout

@@ -25,7 +25,7 @@ def record(health_ok: bool, tests: list[dict[str, object]]) -> TaskRecord:
 
 
 def test_a_failed_health_test_is_named_with_its_reason(capsys: pytest.CaptureFixture[str]) -> None:
-    tests = [
+    tests: list[dict[str, object]] = [
         {"id": "keystone", "name": "Keystone", "group": "sanity", "status": "passed", "message": ""},
         {
             "id": "floating-ip",

@@ -1,11 +1,12 @@
 """The task kinds, each declared once: its parameters, its result, the events it emits.
 
-The master plugs a handler in for a declaration (`register_task_kind(VERIFY, handle_verify)`,
-the handler typed `async def handle_verify(ctx: TaskContext[VerifyRequest]) -> VerifyResult`),
-refuses parameters that do not fit (422) and a result that does not fit (the task ends in
-error); the clients read a record's parameters and result through the same declaration
-(`VERIFY.result_of(record)` is a `VerifyResult`). A record travels with plain JSON `params` and
-`result`; the declaration is what gives them a type at both ends.
+The master plugs a handler in for a declaration on its task manager
+(`tasks.register(VERIFY, handle_verify)`, the handler typed
+`async def handle_verify(ctx: TaskContext[VerifyRequest]) -> VerifyResult`), refuses parameters
+that do not fit (422) and a result that does not fit (the task ends in error); the clients read
+a record's parameters and result through the same declaration (`VERIFY.result_of(record)` is a
+`VerifyResult`). A record travels with plain JSON `params` and `result`; the declaration is what
+gives them a type at both ends.
 """
 
 from __future__ import annotations

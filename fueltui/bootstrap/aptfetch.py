@@ -47,7 +47,8 @@ def host_codename(os_release: Path = Path("/etc/os-release")) -> str:
 
 
 def _deb822(text: str) -> list[dict[str, str]]:
-    stanzas, current = [], {}
+    stanzas: list[dict[str, str]] = []
+    current: dict[str, str] = {}
     key = ""
     for raw in [*text.splitlines(), ""]:
         line = raw.rstrip()

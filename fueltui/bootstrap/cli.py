@@ -61,7 +61,7 @@ def cmd_show(args: argparse.Namespace) -> int:
         return 0
     print(f"Debian {manifest.get('suite')}, kernel {manifest.get('kernel_version')}")
     print(f"digest {str(manifest.get('digest'))[:16]}…, key {str(manifest.get('public_key'))[:40]}…")
-    missing = manifest.get("modules_missing") or []
-    if missing:
+    missing = manifest.get("modules_missing")
+    if isinstance(missing, list) and missing:
         print(f"modules this kernel lacks: {', '.join(map(str, missing))}")
     return 0

@@ -163,12 +163,12 @@ def _print_status(lab: Lab) -> int:
     rows = lab.status()
     print(f"{'NODE':<14} {'STATE':<6} {'ADMIN IP':<15} MACS (eth0..)")
     for row in rows:
-        state = "up" if row.alive else "DOWN"
-        print(f"{row.hostname:<14} {state:<6} {row.admin_ip or '-':<15} {' '.join(row.macs)}")
+        shown = "up" if row.alive else "DOWN"
+        print(f"{row.hostname:<14} {shown:<6} {row.admin_ip or '-':<15} {' '.join(row.macs)}")
     vms = lab_vms.load(lab.names).vms
     for vm in vms:
-        state = "up" if lab_vms.alive(vm) else "DOWN"
-        print(f"{'vm-' + str(vm.index):<14} {state:<6} {'(PXE)':<15} {' '.join(vm.macs)}")
+        shown = "up" if lab_vms.alive(vm) else "DOWN"
+        print(f"{'vm-' + str(vm.index):<14} {shown:<6} {'(PXE)':<15} {' '.join(vm.macs)}")
     if vms:
         print(f"VM serial consoles: {lab.names.log_dir}/vm<N>-serial.log")
     return 0 if all(r.alive for r in rows) and all(lab_vms.alive(v) for v in vms) else 1

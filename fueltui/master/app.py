@@ -1,9 +1,9 @@
 """The master's ASGI application: state, plug-ins, error bodies and the token guard.
 
 `create_app(state_dir)` opens the state and returns a FastAPI app; `server.py` runs it on
-uvicorn. Parts plug in at start-up: `fueltui.master.deploy` and `fueltui.master.verify`
-register their task kinds (`register()`), `fueltui.master.discovery` provides a
-`DiscoveryService` the master starts and stops.
+uvicorn. Parts plug in at start-up: `fueltui.master.deploy`, `verify` and `pxe` register their
+task kinds on this master's task manager (`register(tasks)`), `fueltui.master.discovery`
+provides a `DiscoveryService` the master starts and stops (and whose kinds it registers).
 """
 
 from __future__ import annotations
@@ -66,15 +66,16 @@ def _optional_module(name: str) -> ModuleType | None:
         raise
 
 
-def load_task_plugins() -> None:
+def load_task_plugins(tasks: TaskManager) -> None:
     """Register the task kinds of the parts present, and of any module named in
-    `FUELTUI_MASTER_PLUGINS` (comma-separated; each has a `register()`)."""
+    `FUELTUI_MASTER_PLUGINS` (comma-separated; each has a `register(tasks)`), on this master's
+    task manager."""
     extra = list(settings().master_plugins)
     for name in (*TASK_PLUGINS, *extra):
         module = _optional_module(name)
         register = getattr(module, "register", None)
         if register is not None:
-            register()
+            register(tasks)
 
 
 async def start_discovery(master: Master) -> None:
@@ -83,6 +84,7 @@ async def start_discovery(master: Master) -> None:
     if service_class is None:
         return
     master.discovery = service_class(store=master.store, events=master.events, state_dir=master.state_dir)
+    master.discovery.register(master.tasks)
     await master.discovery.start()
 
 
@@ -157,7 +159,7 @@ def create_app(
         interrupted = master.tasks.activate()
         for task in interrupted:
             log.warning("task %s (%s) was interrupted by a master restart", task.id, task.kind)
-        load_task_plugins()
+        load_task_plugins(master.tasks)
         from fueltui.master.notifications import Notifier
 
         notifier = Notifier(master.store, master.events)  # before discovery: it hears every node

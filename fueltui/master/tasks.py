@@ -1,10 +1,11 @@
 """The task framework: long work (deploy, verify, discovery) runs in the master, not a UI.
 
-A part plugs in with `register_task_kind(VERIFY, handle_verify)` — a kind declared once in
-`fueltui.api.tasks` (its parameters, result and events); the master then refuses parameters
-that do not fit (422) and a result that does not fit (the task ends in error), and the handler
-reads typed parameters from `ctx.request`. The API starts tasks with
-`start_task(kind, env_name, params)`. A handler gets a `TaskContext` to report progress,
+A part plugs in on the master's own task manager, `tasks.register(VERIFY, handle_verify)` — a
+kind declared once in `fueltui.api.tasks` (its parameters, result and events); the master then
+refuses parameters that do not fit (422) and a result that does not fit (the task ends in
+error), and the handler reads typed parameters from `ctx.request`. Each manager holds its own
+handlers, so two masters in one process never share or clobber them. The API starts tasks
+with `tasks.start(kind, env_name, params)`. A handler gets a `TaskContext` to report progress,
 per-node state and log lines; each report is committed to SQLite before it is published,
 so a master killed mid-task loses nothing it reported. On start-up the tasks a previous
 master left running are marked `interrupted`; `resume` starts the same kind again with the
@@ -52,6 +53,9 @@ class TaskFailed(Exception):
 # `TaskContext` is one whose parameters are only known to be a model.
 P = TypeVar("P", bound=BaseModel, default=BaseModel)
 R = TypeVar("R", bound=BaseModel, default=BaseModel)
+# Covariant: a context typed by its kind (`TaskContext[DeployParams]`) may be handed to a helper
+# that only reports progress (`TaskContext`); `request` is read, never replaced.
+P_co = TypeVar("P_co", bound=BaseModel, default=BaseModel, covariant=True)
 
 
 class UndeclaredParams(BaseModel):
@@ -60,16 +64,16 @@ class UndeclaredParams(BaseModel):
     model_config = ConfigDict(extra="allow")
 
 
-class TaskContext(Generic[P]):
+class TaskContext(Generic[P_co]):
     """What a running task may touch; `request` is its parameters as its kind declares them."""
 
-    def __init__(self, manager: TaskManager, record: TaskRecord, request: P) -> None:
+    def __init__(self, manager: TaskManager, record: TaskRecord, request: P_co) -> None:
         self._manager = manager
         self._record = record
         self.task_id: str = record.id
         self.kind: str = record.kind
         self.env_name: str | None = record.env
-        self.request: P = request
+        self.request: P_co = request
         self.params: dict[str, object] = dict(record.params)
         self.resumed_from: str | None = record.resumed_from
         self.store: Store = manager.store
@@ -124,37 +128,6 @@ TaskHandler = Callable[[TaskContext[P]], Awaitable[R | dict[str, object]]]
 TaskPrecheck = Callable[[Store, str | None, dict[str, object]], object]
 
 _JSON_OBJECT: TypeAdapter[dict[str, JsonValue]] = TypeAdapter(dict[str, JsonValue])
-_HANDLERS: dict[str, TaskHandler[BaseModel, BaseModel]] = {}
-_PRECHECKS: dict[str, TaskPrecheck] = {}
-_current: TaskManager | None = None
-
-
-def register_task_kind(
-    kind: TaskKind[P, R] | str, handler: TaskHandler[P, R], precheck: TaskPrecheck | None = None
-) -> None:
-    """Plug a handler in for a kind; a name declared in `fueltui.api.tasks` keeps its declaration
-    however it is given (a test swapping a handler in by name is held to it too)."""
-    if isinstance(kind, TaskKind):
-        kind = kind.name
-    _HANDLERS[kind] = handler  # type: ignore[assignment]
-    if precheck is None:
-        _PRECHECKS.pop(kind, None)
-    else:
-        _PRECHECKS[kind] = precheck
-
-
-def task_kinds() -> list[str]:
-    return sorted(_HANDLERS)
-
-
-def manager() -> TaskManager:
-    if _current is None:
-        raise RuntimeError("the task manager runs inside the master only")
-    return _current
-
-
-async def start_task(kind: str, env_name: str | None, params: Mapping[str, object]) -> TaskRecord:
-    return await manager().start(kind, env_name, params)
 
 
 def _now() -> datetime:
@@ -170,11 +143,40 @@ class TaskManager:
         self._running: dict[str, tuple[asyncio.Task[None], TaskContext[BaseModel]]] = {}
         self._shutting_down = False
         self._indexed: set[tuple[str, str]] = set()
+        self._handlers: dict[str, TaskHandler[BaseModel, BaseModel]] = {}
+        self._prechecks: dict[str, TaskPrecheck] = {}
+
+    # ------------------------------------------------------------------ kinds
+
+    def register(
+        self, kind: TaskKind[P, R] | str, handler: TaskHandler[P, R], precheck: TaskPrecheck | None = None
+    ) -> None:
+        """Plug a handler in for a kind; a name declared in `fueltui.api.tasks` keeps its
+        declaration however it is given (a test swapping a handler in by name is held to it too)."""
+        if isinstance(kind, TaskKind):
+            kind = kind.name
+        # Stored under the widest handler type: `start` hands it a context of its kind's params.
+        self._handlers[kind] = handler  # type: ignore[assignment]
+        if precheck is None:
+            self._prechecks.pop(kind, None)
+        else:
+            self._prechecks[kind] = precheck
+
+    def unregister(self, kind: TaskKind[P, R] | str) -> None:
+        name = kind.name if isinstance(kind, TaskKind) else kind
+        self._handlers.pop(name, None)
+        self._prechecks.pop(name, None)
+
+    def handler(self, kind: str) -> TaskHandler[BaseModel, BaseModel] | None:
+        return self._handlers.get(kind)
+
+    def kinds(self) -> list[str]:
+        return sorted(self._handlers)
+
+    # ------------------------------------------------------------------ start-up
 
     def activate(self) -> list[TaskRecord]:
-        """Become the manager `start_task` uses; mark what a dead master left as interrupted."""
-        global _current
-        _current = self
+        """Mark what a dead master left running as interrupted."""
         interrupted = self.store.interrupt_running()
         for task in interrupted:
             self.events.emit(TaskFinished(id=task.id, status=task.status, env=task.env))
@@ -236,9 +238,9 @@ class TaskManager:
     async def start(
         self, kind: str, env_name: str | None, params: Mapping[str, object], resumed_from: str | None = None
     ) -> TaskRecord:
-        handler = _HANDLERS.get(kind)
+        handler = self._handlers.get(kind)
         if handler is None:
-            known = ", ".join(task_kinds()) or "none"
+            known = ", ".join(self.kinds()) or "none"
             raise NotFound(f"no task kind {kind!r} in this master (known: {known})", code="unknown-task-kind")
         if env_name is not None:
             self.store.environment(env_name)  # NotFound for a missing environment
@@ -252,7 +254,7 @@ class TaskManager:
         request = _request(declared, params)
         if declared is not None:  # stored as validated (nothing unknown), as given
             params = request.model_dump(mode="json", exclude_unset=True)
-        precheck = _PRECHECKS.get(kind)
+        precheck = self._prechecks.get(kind)
         if precheck is not None and resumed_from is None:
             precheck(self.store, env_name, dict(params))
         record = TaskRecord(
@@ -360,15 +362,12 @@ class TaskManager:
 
     async def shutdown(self, timeout: float = 5.0) -> None:
         """Cancel running tasks; they end `interrupted` and can be resumed by the next master."""
-        global _current
         self._shutting_down = True
         jobs = [job for job, _ in self._running.values()]
         for job in jobs:
             job.cancel()
         if jobs:
             await asyncio.wait(jobs, timeout=timeout)
-        if _current is self:
-            _current = None
 
 
 def _request(declared: TaskKind[BaseModel, BaseModel] | None, params: Mapping[str, object]) -> BaseModel:

@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 import shutil
 import subprocess
+from collections.abc import Sequence
 from pathlib import Path
 
 import pytest
@@ -14,6 +15,7 @@ from fueltui.core.disks import (
     CODES,
     MIB,
     DiskAllocation,
+    VolumeDefaults,
     check_allocation,
     default_allocation,
     partition_plan,
@@ -21,12 +23,13 @@ from fueltui.core.disks import (
     usable_mib,
     volume_defaults,
 )
-from fueltui.core.model import Disk, Node, NodeFacts, Severity
+from fueltui.core.model import Disk, Finding, Node, NodeFacts, Severity
 from fueltui.core.releases import default_release
 
 GIB = 2**30
-DEFAULTS = volume_defaults("epoxy-debian-13")
-assert DEFAULTS is not None
+_SHIPPED = volume_defaults("epoxy-debian-13")
+assert _SHIPPED is not None
+DEFAULTS: VolumeDefaults = _SHIPPED
 VDA = Disk(name="vda", size_bytes=16 * GIB, by_path="pci-0000:00:07.0")
 VDB = Disk(name="vdb", size_bytes=20 * GIB, by_path="pci-0000:00:08.0")
 
@@ -37,8 +40,8 @@ def node(roles: list[str], disks: list[Disk] | None = None) -> Node:
     )
 
 
-def codes(findings: list[object]) -> set[str]:
-    return {f.code for f in findings}  # type: ignore[attr-defined]
+def codes(findings: Sequence[Finding]) -> set[str]:
+    return {f.code for f in findings}
 
 
 def test_the_shipped_release_has_defaults_for_every_role() -> None:

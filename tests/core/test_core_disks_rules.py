@@ -7,12 +7,13 @@ from typing import Any
 
 import pytest
 import yaml
-from answersbase import BASE, changed
 
+from answersbase import BASE, changed
 from fueltui.core.answers import Answers, AnswersError, dump_answers, load_answers, load_answers_data
 from fueltui.core.disks import (
     CODES,
     DiskAllocation,
+    VolumeDefaults,
     boot_disk,
     default_allocation,
     installable,
@@ -29,8 +30,9 @@ from fueltui.core.rules import check_answers, check_environment, node_from_answe
 from fueltui.core.rules.codes import CODES as ALL_CODES
 
 GIB = 2**30
-DEFAULTS = volume_defaults("epoxy-debian-13")
-assert DEFAULTS is not None
+_SHIPPED = volume_defaults("epoxy-debian-13")
+assert _SHIPPED is not None
+DEFAULTS: VolumeDefaults = _SHIPPED
 ZRAM = Disk(name="zram0", size_bytes=0)
 VDA = Disk(name="vda", size_bytes=16 * GIB, by_path="pci-0000:00:07.0")
 VDB = Disk(name="vdb", size_bytes=20 * GIB)

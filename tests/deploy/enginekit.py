@@ -8,7 +8,8 @@ from pathlib import Path
 
 from fueltui.core.graph import Graph, parse_graph
 from fueltui.core.nodeconfig import NodeConfig
-from fueltui.master.deploy.engine import DeployNode, Orchestrator
+from fueltui.master.deploy.engine import Orchestrator
+from fueltui.master.deploy.nodes import DeployNode
 from fueltui.master.deploy.resume import ResumeState
 from fueltui.master.deploy.runners import LocalRunner
 

@@ -19,6 +19,7 @@ from collections.abc import AsyncIterator, Iterator
 import pytest
 
 from fueltui.api.schema import TaskRecord
+from fueltui.api.tasks import DEPLOY
 from fueltui.client.api import MasterClient
 from fueltui.core.ipalloc import allocate
 from fueltui.core.nodeconfig import build_node_configs, health_targets
@@ -181,8 +182,8 @@ async def test_deploy_wait_configures_every_node_as_allocated(dlab: LabHandle, c
 
     record = await last_deploy(client)
     assert {mac: n.progress for mac, n in record.nodes.items()} == {n.admin_mac: 100 for n in dlab.nodes}
-    health = record.result["health"]
-    assert isinstance(health, list) and all(entry["ok"] for entry in health)
+    health = DEPLOY.result_of(record).health
+    assert all(entry["ok"] for entry in health)
     configs = build_node_configs(env, release, nodes, allocation.addresses)
     expected = {(configs[m].name, net, peer) for m in configs for net, peer, _ in health_targets(configs[m])}
     assert {(h["from"], h["network"], h["peer"]) for h in health} == expected
@@ -207,13 +208,12 @@ async def test_failing_compute_is_error_others_ready_and_retry_fixes_it(
     done = cli(dlab, "retry", ENV, "--wait")
     assert_ok(done)
     record = await last_deploy(client)
-    nodes = record.result["nodes"]
-    assert isinstance(nodes, dict)
+    nodes = DEPLOY.result_of(record).nodes
     for index in (1, 2):  # every task but the health check (2 always-run tasks) was done before
         node = nodes[mac_of(dlab, index)]
-        assert node["done"] == 2
-        assert node["skipped"] + node["done"] == node["tasks"], node  # the payload's no-op tasks too
-    assert nodes[mac_of(dlab, 3)]["skipped"] == 0
+        assert node.done == 2
+        assert node.skipped + node.done == node.tasks, node  # the payload's no-op tasks too
+    assert nodes[mac_of(dlab, 3)].skipped == 0
     assert all(r.node.status.value == "ready" for r in await client.nodes(ENV))
 
 
@@ -233,16 +233,14 @@ async def test_stop_midway_then_deploy_again_skips_finished_tasks(
     assert record.status.value == "stopped"
     assert (await client.environment(ENV)).environment.status.value == "stopped"
     assert {n.status for n in record.nodes.values()} == {"stopped"}
-    assert record.result["nodes"][mac_of(dlab, 1)]["done"] == 4  # type: ignore[index]
+    assert DEPLOY.result_of(record).nodes[mac_of(dlab, 1)].done == 4
 
     done = cli(dlab, "deploy", ENV, "--wait", "--skip-verify")
     assert_ok(done)
     again = await last_deploy(client)
-    nodes = again.result["nodes"]
-    assert isinstance(nodes, dict)
-    controller = nodes[mac_of(dlab, 1)]
-    assert controller["skipped"] == 4  # 4 finished before the stop
-    assert controller["skipped"] + controller["done"] == controller["tasks"]  # and every other ran
+    controller = DEPLOY.result_of(again).nodes[mac_of(dlab, 1)]
+    assert controller.skipped == 4  # 4 finished before the stop
+    assert controller.skipped + controller.done == controller.tasks  # and every other ran
     log = await client.node_log(mac_of(dlab, 1), task_id=again.id)
     assert sum("done before with this configuration, skipped" in line for line in log.entries) == 4
 
@@ -269,9 +267,8 @@ async def test_stop_now_kills_the_running_command_and_keeps_the_environment(
     assert (await client.environment(ENV)).environment.status.value == "stopped"
     done = cli(dlab, "deploy", ENV, "--wait", "--skip-verify")
     assert_ok(done)
-    nodes = (await last_deploy(client)).result["nodes"]
-    assert isinstance(nodes, dict)
-    assert nodes[mac_of(dlab, 1)]["skipped"] == 3  # set_hostname was killed: it runs again
+    nodes = DEPLOY.result_of(await last_deploy(client)).nodes
+    assert nodes[mac_of(dlab, 1)].skipped == 3  # set_hostname was killed: it runs again
 
 
 async def test_sshd_killed_mid_task_is_a_clear_node_error(dlab: LabHandle, client: MasterClient) -> None:
@@ -355,9 +352,8 @@ async def test_master_killed_mid_deploy_then_resume_completes(dlab: LabHandle, c
             assert wrapper_pids(dlab, 1) == []  # ended before the resumed run's first task
             resumed = await last_deploy(fresh)
             assert resumed.resumed_from == task.id
-            nodes = resumed.result["nodes"]
-            assert isinstance(nodes, dict)
-            assert nodes[mac_of(dlab, 1)]["skipped"] == 3  # node_config, network_config, hostname
+            nodes = DEPLOY.result_of(resumed).nodes
+            assert nodes[mac_of(dlab, 1)].skipped == 3  # node_config, network_config, hostname
             log = await fresh.node_log(mac_of(dlab, 1), task_id=resumed.id)
             ended = [line for line in log.entries if "left running by an earlier deployment" in line]
             assert len(ended) == 1, log.entries[:10]
@@ -390,7 +386,7 @@ async def test_ten_thousand_line_output_arrives_whole_and_in_order(dlab: LabHand
         assert sorted(record.nodes) == sorted(n.admin_mac for n in dlab.nodes)  # every node shows
         for index in (1, 2):  # ... but only compute-2 was touched
             assert record.nodes[mac_of(dlab, index)].message == "not part of this deployment (ready)"
-        assert record.result["nodes"][mac_of(dlab, 1)]["part"] is False  # type: ignore[index]
+        assert DEPLOY.result_of(record).nodes[mac_of(dlab, 1)].part is False
         lines: list[str] = []
         offset = 0
         while True:
@@ -449,7 +445,8 @@ async def test_layout_change_and_redeploy_converge(dlab: LabHandle, client: Mast
     for node in dlab.nodes:
         assert addresses_on(dlab, node.index, "eth3") == [addresses[node.admin_mac]["storage"]]
         assert addresses[node.admin_mac]["storage"] not in addresses_on(dlab, node.index, "eth1")
-        assert dlab.lab.admin_ip(node.index) in addresses_on(dlab, node.index, "eth0")[0]  # never touched
+        admin_ip = dlab.lab.admin_ip(node.index)
+        assert admin_ip is not None and admin_ip in addresses_on(dlab, node.index, "eth0")[0]  # never touched
     assert (await client.environment(ENV)).environment.status.value == "operational"
 
 
@@ -479,9 +476,8 @@ async def test_health_is_source_bound_and_a_redeploy_removes_stale_copies(
     assert "--- network: done before, but the node no longer matches" in log
     assert f"management: {ctl_ip} is also on eth3" in log
     assert f"removed {ctl_ip} from eth3 (it belongs on eth1)" in log
-    nodes = record.result["nodes"]
-    assert isinstance(nodes, dict)
-    assert nodes[mac_of(dlab, 3)]["done"] == 2  # untouched node: only the health check ran
+    nodes = DEPLOY.result_of(record).nodes
+    assert nodes[mac_of(dlab, 3)].done == 2  # untouched node: only the health check ran
 
 
 async def test_a_broken_node_alone_is_blamed_and_retry_puts_a_deleted_address_back(
@@ -535,8 +531,9 @@ async def test_subset_deploy_keeps_env_in_error_and_retry_finds_the_nodes_in_err
     assert sorted(m for m, n in retried.nodes.items() if n.status == "ready") == sorted(
         n.admin_mac for n in dlab.nodes
     )
-    assert retried.result["nodes"][mac_of(dlab, 2)].get("part", True) is True  # type: ignore[union-attr]
-    assert retried.result["nodes"][mac_of(dlab, 1)]["part"] is False  # type: ignore[index]
+    outcomes = DEPLOY.result_of(retried).nodes
+    assert outcomes[mac_of(dlab, 2)].part is True
+    assert outcomes[mac_of(dlab, 1)].part is False
     assert (await client.environment(ENV)).environment.status.value == "operational"
     nothing = cli(dlab, "retry", ENV)
     assert nothing.returncode != 0 and "no node is in error; nothing to retry" in nothing.stderr

@@ -107,6 +107,11 @@ def test_fueltui_discover_reports_found_and_silent_addresses(
     assert code == 2 and "give addresses" in err
 
 
+def _info_kind(link: dict[str, object]) -> object:
+    info = link.get("linkinfo")
+    return info.get("info_kind") if isinstance(info, dict) else None
+
+
 def ip_json(netns: str, *args: str) -> list[dict[str, object]]:
     out = subprocess.run(["ip", "-n", netns, "-j", *args], capture_output=True, text=True, check=True).stdout
     data: list[dict[str, object]] = json.loads(out)
@@ -120,10 +125,10 @@ def test_the_lab_has_no_way_out_to_the_host_network(lab3_module: LabHandle) -> N
     for node in lab.nodes:
         assert all(r["dst"] != "default" for r in ip_json(node.netns, "route"))
     master_links = ip_json(lab.master_ns, "-d", "link")
-    kinds = {(link.get("linkinfo") or {}).get("info_kind") for link in master_links if link["ifname"] != "lo"}
+    kinds = {_info_kind(link) for link in master_links if link["ifname"] != "lo"}
     assert kinds == {"bridge", "veth"}
     for link in master_links:
-        if (link.get("linkinfo") or {}).get("info_kind") == "veth":
+        if _info_kind(link) == "veth":
             assert link.get("link_netnsid") is not None  # its peer is in a node namespace, not the host's
     host = subprocess.run(["ip", "-o", "link"], capture_output=True, text=True, check=True).stdout
     assert "br-admin" not in host and f"{lab.prefix}-" not in host

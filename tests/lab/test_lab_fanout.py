@@ -158,7 +158,7 @@ async def test_an_unreachable_node_is_a_clear_error(lab3: LabHandle) -> None:
                 await fan.run("10.20.0.9", ["true"])
 
 
-def _async(check):  # type: ignore[no-untyped-def]
+def _async(check):
     async def run() -> bool:
         return bool(check())
 

@@ -26,7 +26,7 @@ pytestmark = pytest.mark.lab
 FAST = {"FUELTUI_POLL_INTERVAL": "0.5", "FUELTUI_OFFLINE_AFTER": "2"}
 
 
-def _node(store: Store, mac: str):  # type: ignore[no-untyped-def]
+def _node(store: Store, mac: str):
     return store.node(mac).node
 
 

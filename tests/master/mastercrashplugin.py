@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import asyncio
 
-from fueltui.master.tasks import TaskContext, register_task_kind
+from fueltui.master.tasks import TaskContext, TaskManager
 
 
 async def steps(ctx: TaskContext) -> dict[str, object]:
@@ -24,5 +24,5 @@ async def steps(ctx: TaskContext) -> dict[str, object]:
     return {"started_at": start}
 
 
-def register() -> None:
-    register_task_kind("test.steps", steps)
+def register(tasks: TaskManager) -> None:
+    tasks.register("test.steps", steps)

@@ -12,7 +12,7 @@ from fueltui.client.api import MasterClient
 from fueltui.client.errors import ApiError, ConflictError, NotFoundError
 from fueltui.core.model import Nic, NodeFacts
 from fueltui.master.deploy.changes import record_deployed
-from fueltui.master.tasks import TaskContext, register_task_kind
+from fueltui.master.tasks import TaskContext
 from masterfixtures import RunningMaster
 from polling import async_wait_until
 
@@ -52,7 +52,7 @@ async def test_changes_list_and_deploy_does_exactly_them(master: RunningMaster, 
         seen.append(dict(ctx.params))
         return {}
 
-    register_task_kind("deploy", deploy)
+    master.state.tasks.register("deploy", deploy)
     assert (await client.changes("prod")).empty
     with pytest.raises(ConflictError) as nothing:
         await client.deploy("prod", skip_verify=True)
@@ -185,7 +185,7 @@ async def test_notifications_are_kept_listed_and_marked_read(
 
             raise TaskFailed("controller ctl failed (network)")
 
-        register_task_kind("deploy", deploy)
+        master.state.tasks.register("deploy", deploy)
         discover(master, count=1)
         await assign(client, MACS[0], "ctl", ["controller"])
         await client.deploy("prod", skip_verify=True)

@@ -10,13 +10,13 @@ from test_lifecycle_api import MACS, discover, mark_deployed
 
 from fueltui.core.environment import new_environment
 from fueltui.main import main
-from fueltui.master.tasks import TaskContext, register_task_kind
+from fueltui.master.tasks import TaskContext
 from masterfixtures import RunningMaster
 from polling import wait_until
 
 
 @pytest.fixture
-def run(master: RunningMaster, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]):  # type: ignore[no-untyped-def]
+def run(master: RunningMaster, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]):
     monkeypatch.setenv("FUELTUI_STATE_DIR", str(master.base))
 
     def invoke(*argv: str) -> tuple[int, str, str]:
@@ -34,7 +34,7 @@ def assign(master: RunningMaster, mac: str, name: str, roles: list[str]) -> None
     store.update_node(record.node.model_copy(update=update), record.revision)
 
 
-def test_changes_and_deploy_with_nothing_pending(run, master: RunningMaster) -> None:  # type: ignore[no-untyped-def]
+def test_changes_and_deploy_with_nothing_pending(run, master: RunningMaster) -> None:
     code, out, err = run("changes", "nope")
     assert code == 1 and "no environment 'nope'" in err
     store = master.state.store
@@ -74,14 +74,14 @@ def test_changes_and_deploy_with_nothing_pending(run, master: RunningMaster) -> 
         seen.append(dict(ctx.params))
         return {}
 
-    register_task_kind("deploy", deploy)
+    master.state.tasks.register("deploy", deploy)
     code, out, err = run("deploy", "prod", "--skip-verify")
     assert code == 0 and out.startswith("deploying prod: task "), err
     wait_until(lambda: bool(seen), what="the deploy ran")
     assert seen == [{"nodes": [MACS[0]], "skip_verify": True, "resume": True}]
 
 
-def test_notifications_listed_and_marked_read(run, master: RunningMaster) -> None:  # type: ignore[no-untyped-def]
+def test_notifications_listed_and_marked_read(run, master: RunningMaster) -> None:
     code, out, _ = run("notifications")
     assert (code, out) == (0, "no unread notifications\n")
     discover(master, count=2)
@@ -101,7 +101,7 @@ def test_notifications_listed_and_marked_read(run, master: RunningMaster) -> Non
     assert all(n["read"] for n in listing["notifications"])
 
 
-def test_node_remove_marks_a_deployed_node_pending_and_unassigns_new(run, master: RunningMaster) -> None:  # type: ignore[no-untyped-def]
+def test_node_remove_marks_a_deployed_node_pending_and_unassigns_new(run, master: RunningMaster) -> None:
     store = master.state.store
     store.create_environment(new_environment("prod", store.releases()[0], "neutron-gre"))
     discover(master, count=3)

@@ -6,7 +6,7 @@ import asyncio
 import os
 import stat
 import threading
-from collections.abc import Awaitable, Callable
+from collections.abc import AsyncGenerator, Awaitable, Callable
 
 import httpx
 import pytest
@@ -16,7 +16,7 @@ from fueltui.api.tasks import DeployParams, DeployResult
 from fueltui.client.api import MasterClient
 from fueltui.client.errors import ApiError, ConflictError, NotFoundError
 from fueltui.core.model import EnvStatus, Nic, NodeFacts
-from fueltui.master.tasks import TaskContext, register_task_kind
+from fueltui.master.tasks import TaskContext
 from masterfixtures import RunningMaster
 from polling import async_wait_until
 
@@ -186,7 +186,7 @@ async def test_tasks_logs_follow_and_events(master: RunningMaster, client: Maste
         await ctx.log(MACS[0], "second line")
         return {"ok": True}
 
-    register_task_kind("api-test", handler)
+    master.state.tasks.register("api-test", handler)
     events: list[str] = []
 
     async def collect() -> None:
@@ -213,6 +213,7 @@ async def test_tasks_logs_follow_and_events(master: RunningMaster, client: Maste
     await async_wait_until(_subscribers(master, 2), what="log follower subscribed")
     gate.set()
     line = await asyncio.wait_for(next_line, 10)
+    assert isinstance(follower, AsyncGenerator)  # closing it ends the stream now
     await follower.aclose()
     assert line.endswith("second line")
     await asyncio.wait_for(collector, 10)
@@ -260,7 +261,7 @@ async def test_stop_resume_and_plugin_routes(master: RunningMaster, client: Mast
             await asyncio.Event().wait()
         return DeployResult(ready=True, ran=len(ctx.request.nodes or []))
 
-    register_task_kind("deploy", deploy)
+    master.state.tasks.register("deploy", deploy)
     with pytest.raises(NotFoundError) as no_task:
         await client.retry("prod")
     assert no_task.value.code == "no-task"
@@ -298,7 +299,7 @@ async def test_stop_resume_and_plugin_routes(master: RunningMaster, client: Mast
         targets.append(ctx.params["targets"])
         return {}
 
-    register_task_kind("discover", discover_kind)
+    master.state.tasks.register("discover", discover_kind)
     found = await client.discover(["10.20.0.3"])
     assert found.env is None and found.params == {"targets": ["10.20.0.3"]}
     with pytest.raises(ApiError) as empty:
@@ -311,7 +312,7 @@ async def test_stop_resume_and_plugin_routes(master: RunningMaster, client: Mast
         await client.stop_task("nope")
 
 
-async def test_token_is_required_on_tcp(master_factory) -> None:  # type: ignore[no-untyped-def]
+async def test_token_is_required_on_tcp(master_factory) -> None:
     running = master_factory(listen="127.0.0.1:0")
     host, port = running.server.tcp_address
     token_file = running.base / "token"
@@ -349,7 +350,7 @@ async def test_boot_options_revisions(client: MasterClient) -> None:
     assert (await client.environments()) == [] and EnvStatus.new.value == "new"
 
 
-async def test_event_stream_survives_a_master_restart(master_factory) -> None:  # type: ignore[no-untyped-def]
+async def test_event_stream_survives_a_master_restart(master_factory) -> None:
     first = master_factory()
     client = await MasterClient.connect(first.base, autostart=False)
     seen: list[str] = []
@@ -422,7 +423,7 @@ async def test_a_busy_environment_refuses_changes_and_status_is_the_masters(
             await _tick(ctx)
         return {}
 
-    register_task_kind("api-busy", blocking)
+    master.state.tasks.register("api-busy", blocking)
     await client.start_task("api-busy", "busy")
     changed = record.environment.model_copy(deep=True)
     changed.networks["management"].vlan = 333

@@ -11,16 +11,16 @@ import pytest
 import yaml
 from test_master_api import ANSWERS, MACS, discover
 
-from core.answersbase import BASE, changed
+from answersbase import BASE, changed
 from fueltui.client.api import MasterClient
 from fueltui.main import main
-from fueltui.master.tasks import TaskContext, register_task_kind
+from fueltui.master.tasks import TaskContext
 from masterfixtures import RunningMaster
 from polling import async_wait_until, wait_until
 
 
 @pytest.fixture
-def run(master: RunningMaster, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]):  # type: ignore[no-untyped-def]
+def run(master: RunningMaster, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]):
     monkeypatch.setenv("FUELTUI_STATE_DIR", str(master.base))
 
     def invoke(*argv: str) -> tuple[int, str, str]:
@@ -31,7 +31,7 @@ def run(master: RunningMaster, monkeypatch: pytest.MonkeyPatch, capsys: pytest.C
     return invoke
 
 
-def test_apply_listings_export_round_trip(run, master: RunningMaster, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+def test_apply_listings_export_round_trip(run, master: RunningMaster, tmp_path: Path) -> None:
     discover(master)
     answers = tmp_path / "lab.yaml"
     answers.write_text(ANSWERS)
@@ -58,7 +58,7 @@ def test_apply_listings_export_round_trip(run, master: RunningMaster, tmp_path: 
     assert out == exported.read_text()
 
 
-def test_apply_refusal_and_bad_input(run, master: RunningMaster, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+def test_apply_refusal_and_bad_input(run, master: RunningMaster, tmp_path: Path) -> None:
     discover(master, count=1)
     answers = tmp_path / "lab.yaml"
     answers.write_text(ANSWERS)
@@ -73,7 +73,7 @@ def test_apply_refusal_and_bad_input(run, master: RunningMaster, tmp_path: Path)
     assert code == 2
 
 
-def test_tasks_and_logs(run, master: RunningMaster) -> None:  # type: ignore[no-untyped-def]
+def test_tasks_and_logs(run, master: RunningMaster) -> None:
     discover(master, count=1)
     code, out, _ = run("tasks")
     assert code == 0 and "no tasks yet" in out
@@ -91,14 +91,14 @@ def test_tasks_and_logs(run, master: RunningMaster) -> None:  # type: ignore[no-
     assert run("tasks", "--stop")[0] == 2
 
 
-def test_task_listing_details_and_refused_resume(run, master: RunningMaster) -> None:  # type: ignore[no-untyped-def]
+def test_task_listing_details_and_refused_resume(run, master: RunningMaster) -> None:
     discover(master, count=1)
 
     async def handler(ctx: TaskContext) -> dict[str, object]:
         await ctx.set_node(MACS[0], status="ready", progress=100, task="done-step", message="fine")
         return {}
 
-    register_task_kind("cli-test", handler)
+    master.state.tasks.register("cli-test", handler)
 
     async def start() -> str:
         async with await MasterClient.connect(master.base, autostart=False) as client:
@@ -124,7 +124,7 @@ def test_task_listing_details_and_refused_resume(run, master: RunningMaster) -> 
     assert code == 1 and "nothing to resume" in err
 
 
-def test_logs_follow_prints_new_lines_until_the_master_goes(run, master: RunningMaster, capsys) -> None:  # type: ignore[no-untyped-def]
+def test_logs_follow_prints_new_lines_until_the_master_goes(run, master: RunningMaster, capsys) -> None:
     discover(master, count=1)
     master.state.tasks.write_log("feedc0de0002", MACS[0], "already there")
     result: list[int] = []
@@ -154,7 +154,7 @@ HOSTILE = {
 
 
 @pytest.mark.parametrize("path", list(HOSTILE))
-def test_check_and_apply_judge_alike(run, tmp_path: Path, path: str) -> None:  # type: ignore[no-untyped-def]
+def test_check_and_apply_judge_alike(run, tmp_path: Path, path: str) -> None:
     """One rule set: what `apply` refuses, `check` reports; what `check` passes, `apply` takes."""
     bad = tmp_path / "bad.yaml"
     bad.write_text(yaml.safe_dump(changed({path: HOSTILE[path]}), sort_keys=False))
@@ -176,7 +176,7 @@ def _raw_controls(text: str) -> list[str]:
     return [ch for ch in text if (ord(ch) < 32 and ch != "\n") or 0x7F <= ord(ch) <= 0x9F or ch == "\u202e"]
 
 
-def test_node_output_reaches_the_terminal_sanitised(run, master: RunningMaster, capsys) -> None:  # type: ignore[no-untyped-def]
+def test_node_output_reaches_the_terminal_sanitised(run, master: RunningMaster, capsys) -> None:
     discover(master, count=1)
     master.state.tasks.write_log("feedc0de0003", MACS[0], NODE_SAYS)
     code, out, _ = run("logs", MACS[0])
@@ -188,7 +188,7 @@ def test_node_output_reaches_the_terminal_sanitised(run, master: RunningMaster, 
         await ctx.set_node(MACS[0], status="error", progress=50, task="netconfig", message=NODE_SAYS)
         return {"ready": False}
 
-    register_task_kind("deploy", deploy)
+    master.state.tasks.register("deploy", deploy)
 
     async def assign() -> None:
         async with await MasterClient.connect(master.base, autostart=False) as client:

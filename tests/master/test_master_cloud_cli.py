@@ -14,14 +14,14 @@ from fueltui.main import main
 from masterfixtures import RunningMaster
 
 
-def test_no_such_environment_is_refused(run) -> None:  # type: ignore[no-untyped-def]  # noqa: F811
+def test_no_such_environment_is_refused(run) -> None:  # noqa: F811
     for command in (("health", "nope"), ("openrc", "nope"), ("cloud", "nope"), ("health", "nope", "--wait")):
         code, out, err = run(*command)
         assert code == 2, (command, out, err)
         assert "nope" in err and "Traceback" not in err + out
 
 
-def test_an_environment_without_a_cloud_hands_nothing_over(run, master: RunningMaster) -> None:  # type: ignore[no-untyped-def]  # noqa: F811
+def test_an_environment_without_a_cloud_hands_nothing_over(run, master: RunningMaster) -> None:  # noqa: F811
     async def create() -> None:
         async with await MasterClient.connect(master.base, autostart=False) as client:
             await client.create_environment("demo")
@@ -35,7 +35,7 @@ def test_an_environment_without_a_cloud_hands_nothing_over(run, master: RunningM
 
 def test_mirror_sync_names_an_unknown_release(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys
-) -> None:  # type: ignore[no-untyped-def]
+) -> None:
     monkeypatch.setenv("FUELTUI_MIRROR_DIR", str(tmp_path / "mirror"))
     assert main(["mirror", "sync", "--release", "nope"]) == 1
     err = capsys.readouterr().err

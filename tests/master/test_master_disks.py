@@ -150,7 +150,7 @@ async def test_apply_stores_disks_and_export_gives_them_back(
 
 
 @pytest.fixture
-def run(master: RunningMaster, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]):  # type: ignore[no-untyped-def]
+def run(master: RunningMaster, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]):
     monkeypatch.setenv("FUELTUI_STATE_DIR", str(master.base))
 
     def invoke(*argv: str) -> tuple[int, str, str]:
@@ -161,7 +161,7 @@ def run(master: RunningMaster, monkeypatch: pytest.MonkeyPatch, capsys: pytest.C
     return invoke
 
 
-def test_cli_shows_sets_refuses_and_resets(run, master: RunningMaster, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+def test_cli_shows_sets_refuses_and_resets(run, master: RunningMaster, tmp_path: Path) -> None:
     discover(master)
     answers = tmp_path / "lab.yaml"
     answers.write_text(ANSWERS.split("    disks:")[0])

@@ -15,7 +15,7 @@ from fueltui.master.errors import Busy, NotFound
 from fueltui.master.events import EventBus
 from fueltui.master.logfiles import LogFiles, read_chunk
 from fueltui.master.store import Store
-from fueltui.master.tasks import TaskContext, TaskFailed, TaskManager, register_task_kind, start_task
+from fueltui.master.tasks import TaskContext, TaskFailed, TaskManager
 from polling import async_wait_until
 
 MAC = "52:54:00:aa:00:01"
@@ -48,9 +48,9 @@ async def test_a_task_reports_progress_logs_and_result(manager: TaskManager, tmp
         await ctx.log(None, "task level")
         return {"answer": 42, "params": ctx.params}
 
-    register_task_kind("t-ok", handler)
+    manager.register("t-ok", handler)
     sub = manager.events.subscribe()
-    record = await start_task("t-ok", "prod", {"x": 1})
+    record = await manager.start("t-ok", "prod", {"x": 1})
     assert record.status == TaskStatus.pending
     await manager.wait(record.id)
     done = manager.store.task(record.id)
@@ -83,13 +83,13 @@ async def test_failures_stop_and_resume(manager: TaskManager) -> None:
     async def failing(ctx: TaskContext) -> dict[str, object]:
         raise TaskFailed("node-1 did not answer")
 
-    register_task_kind("t-slow", slow)
-    register_task_kind("t-fail", failing)
-    first = await start_task("t-slow", "prod", {})
+    manager.register("t-slow", slow)
+    manager.register("t-fail", failing)
+    first = await manager.start("t-slow", "prod", {})
     with pytest.raises(Busy):
-        await start_task("t-slow", "prod", {})
+        await manager.start("t-slow", "prod", {})
     with pytest.raises(NotFound):
-        await start_task("t-nope", "prod", {})
+        await manager.start("t-nope", "prod", {})
     await _until(lambda: manager.store.task(first.id).progress == 10)
     await manager.stop_env("prod", now=True)
     await _until(lambda: manager.store.task(first.id).status == TaskStatus.stopped)
@@ -99,7 +99,7 @@ async def test_failures_stop_and_resume(manager: TaskManager) -> None:
     assert seen == [None, first.id]
     with pytest.raises(Busy):
         await manager.resume(resumed.id)
-    failed = await start_task("t-fail", None, {})
+    failed = await manager.start("t-fail", None, {})
     await manager.wait(failed.id)
     rec = manager.store.task(failed.id)
     assert rec.status == TaskStatus.error and rec.message == "node-1 did not answer"
@@ -110,8 +110,8 @@ async def test_graceful_stop_lets_the_handler_finish(manager: TaskManager) -> No
         await ctx.stop_requested.wait()
         return {"finished_step": True}
 
-    register_task_kind("t-polite", polite)
-    record = await start_task("t-polite", "prod", {})
+    manager.register("t-polite", polite)
+    record = await manager.start("t-polite", "prod", {})
     await _until(lambda: manager.store.task(record.id).status == TaskStatus.running)
     await manager.stop(record.id)
     await manager.wait(record.id)
@@ -124,8 +124,8 @@ async def test_shutdown_marks_running_tasks_interrupted(manager: TaskManager) ->
         await asyncio.Event().wait()
         return {}
 
-    register_task_kind("t-forever", forever)
-    record = await start_task("t-forever", "prod", {})
+    manager.register("t-forever", forever)
+    record = await manager.start("t-forever", "prod", {})
     await _until(lambda: manager.store.task(record.id).status == TaskStatus.running)
     await manager.shutdown()
     assert manager.store.task(record.id).status == TaskStatus.interrupted
@@ -153,12 +153,12 @@ async def test_the_handlers_last_message_and_a_failed_result_are_kept(manager: T
     async def failing(ctx: TaskContext) -> dict[str, object]:
         raise TaskFailed("not ready: comp-1 (error)", result={"ready": False, "nodes": {"comp-1": "error"}})
 
-    register_task_kind("t-msg", fine)
-    register_task_kind("t-fail", failing)
-    record = await start_task("t-msg", "prod", {})
+    manager.register("t-msg", fine)
+    manager.register("t-fail", failing)
+    record = await manager.start("t-msg", "prod", {})
     await manager.wait(record.id)
     assert manager.store.task(record.id).message == "every NIC heard every peer"
-    record = await start_task("t-fail", "prod", {})
+    record = await manager.start("t-fail", "prod", {})
     await manager.wait(record.id)
     failed = manager.store.task(record.id)
     assert failed.status == TaskStatus.error
@@ -175,7 +175,38 @@ async def test_a_precheck_refuses_before_any_task_exists(manager: TaskManager) -
     def refuse(store: Store, env: str | None, params: dict[str, object]) -> None:
         raise Invalid("refused: no controller", code="deploy-refused")
 
-    register_task_kind("t-refused", never, precheck=refuse)
+    manager.register("t-refused", never, precheck=refuse)
     with pytest.raises(Invalid):
-        await start_task("t-refused", "prod", {})
+        await manager.start("t-refused", "prod", {})
     assert [t for t in manager.store.tasks("prod") if t.kind == "t-refused"] == []
+
+
+async def test_each_manager_owns_its_task_kinds(manager: TaskManager, tmp_path: Path) -> None:
+    """Two masters in one process: a kind registered on one is unknown to the other, and the
+    other registering the same name does not replace the first one's handler."""
+    bus = EventBus()
+    store = Store(tmp_path / "other-db", publish=bus.publish)
+    store.create_environment(Environment(name="prod", release="x", mode=Mode.neutron_vlan))
+    other = TaskManager(store, bus, tmp_path / "other", LogFiles(tmp_path / "other-logs"))
+    other.activate()
+    try:
+
+        async def mine(ctx: TaskContext) -> dict[str, object]:
+            return {"who": "mine"}
+
+        async def theirs(ctx: TaskContext) -> dict[str, object]:
+            return {"who": "theirs"}
+
+        manager.register("t-owned", mine)
+        assert "t-owned" in manager.kinds() and "t-owned" not in other.kinds()
+        with pytest.raises(NotFound):
+            await other.start("t-owned", "prod", {})
+        other.register("t-owned", theirs)
+        record = await manager.start("t-owned", "prod", {})
+        await manager.wait(record.id)
+        assert manager.store.task(record.id).result == {"who": "mine"}
+        manager.unregister("t-owned")
+        assert manager.kinds() == [] and other.kinds() == ["t-owned"]
+    finally:
+        await other.shutdown()
+        store.close()

@@ -27,7 +27,7 @@ from fueltui.api.tasks import DeployResult, DiscoverResult, HealthResult, Verify
 from fueltui.client.api import MasterClient
 from fueltui.client.errors import ApiError
 from fueltui.core.model import BootOptions, DhcpPool
-from fueltui.master.tasks import TaskContext, register_task_kind
+from fueltui.master.tasks import TaskContext, TaskManager
 from masterfixtures import RunningMaster
 from polling import async_wait_until
 
@@ -69,7 +69,7 @@ def _check(document: dict[str, object], schema: dict[str, object], value: object
     assert not problems, f"{where}: {problems[:3]}"
 
 
-async def _stub_kinds() -> None:
+def _stub_kinds(tasks: TaskManager) -> None:
     """Task kinds whose real handlers would reach machines: here they only answer."""
 
     async def verify(ctx: TaskContext[VerifyRequest]) -> VerifyResult:
@@ -87,10 +87,10 @@ async def _stub_kinds() -> None:
     async def discover_kind(ctx: TaskContext[DiscoverRequest]) -> DiscoverResult:
         return DiscoverResult(failed={target: "stub" for target in ctx.request.targets})
 
-    register_task_kind("verify", verify)
-    register_task_kind("deploy", deploy)
-    register_task_kind("health", health)
-    register_task_kind("discover", discover_kind)
+    tasks.register("verify", verify)
+    tasks.register("deploy", deploy)
+    tasks.register("health", health)
+    tasks.register("discover", discover_kind)
 
 
 async def _first(stream: AsyncIterator[object]) -> object:
@@ -194,11 +194,12 @@ async def _delete_spare(client: MasterClient) -> object:
         return all(t.status.finished for t in await client.tasks("spare"))
 
     await async_wait_until(idle, what="the spare environment's tasks")
-    return await client.delete_environment("spare", (await client.environment("spare")).revision)
+    await client.delete_environment("spare", (await client.environment("spare")).revision)
+    return None
 
 
 async def test_the_client_speaks_the_masters_openapi_document(master: RunningMaster) -> None:
-    await _stub_kinds()
+    _stub_kinds(master.state.tasks)
     discover(master)
     exchanges: list[Exchange] = []
 

@@ -3,13 +3,16 @@ its handler's result to that declaration, and the client reads the result as its
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 import pytest
 
 from fueltui.api.schema import TaskStatus, VerifyRequest
 from fueltui.api.tasks import TASK_KINDS, VERIFY, VerifyResult
 from fueltui.client.api import MasterClient
 from fueltui.client.errors import ApiError
-from fueltui.master.tasks import TaskContext, register_task_kind
+from fueltui.master.tasks import TaskContext
+from masterfixtures import RunningMaster
 from polling import async_wait_until
 
 MAC = "52:54:00:aa:00:01"
@@ -42,7 +45,7 @@ async def test_parameters_that_do_not_fit_are_refused_before_a_task_exists(clien
 
 
 async def test_a_typed_handler_reads_its_request_and_the_client_reads_its_result(
-    client: MasterClient,
+    master: RunningMaster, client: MasterClient
 ) -> None:
     await client.create_environment("prod")
     seen: list[VerifyRequest] = []
@@ -51,7 +54,7 @@ async def test_a_typed_handler_reads_its_request_and_the_client_reads_its_result
         seen.append(ctx.request)
         return VerifyResult(ok=True, summary="heard", skipped={"node-3": "offline"})
 
-    register_task_kind(VERIFY, handle)
+    master.state.tasks.register(VERIFY, handle)
     record = await client.verify("prod", nodes=[MAC.upper()])
     assert await _finished(client, record.id) == TaskStatus.done
     assert seen == [VerifyRequest(nodes=[MAC])]  # the declared type normalised the MAC
@@ -60,14 +63,47 @@ async def test_a_typed_handler_reads_its_request_and_the_client_reads_its_result
     assert (result.ok, result.summary, result.skipped) == (True, "heard", {"node-3": "offline"})
 
 
-async def test_a_result_that_does_not_fit_ends_the_task_in_error(client: MasterClient) -> None:
+async def test_a_result_that_does_not_fit_ends_the_task_in_error(
+    master: RunningMaster, client: MasterClient
+) -> None:
     await client.create_environment("prod")
 
     async def sloppy(ctx: TaskContext[VerifyRequest]) -> dict[str, object]:
         return {"ok": True, "summery": "typo"}
 
-    register_task_kind("verify", sloppy)  # by name: still held to the declaration
+    master.state.tasks.register("verify", sloppy)  # by name: still held to the declaration
     record = await client.verify("prod")
     assert await _finished(client, record.id) == TaskStatus.error
     failed = await client.task(record.id)
     assert "summery" in failed.message and failed.result == {}
+
+
+async def test_two_masters_in_one_process_keep_their_own_task_kinds(
+    master_factory: Callable[..., RunningMaster],
+) -> None:
+    """Each master's parts register on its own task manager: a handler swapped in on one master
+    neither reaches the other nor outlives it, and each lists only the kinds it runs."""
+    from fueltui.master.verify.task import handle_verify
+
+    one, two = master_factory(), master_factory()
+
+    async def stub(ctx: TaskContext[VerifyRequest]) -> VerifyResult:
+        return VerifyResult(ok=True, summary="stub on one")
+
+    one.state.tasks.register(VERIFY, stub)
+    assert two.state.tasks.handler("verify") is handle_verify
+    async with (
+        await MasterClient.connect(one.base, autostart=False) as first,
+        await MasterClient.connect(two.base, autostart=False) as second,
+    ):
+        for client in (first, second):
+            kinds = (await client.status()).task_kinds
+            # discovery is off in these masters: its kinds are not theirs to list
+            assert {"deploy", "verify", "health", "provision", "reset"} <= set(kinds), kinds
+            assert "discover" not in kinds and "accept-host-key" not in kinds
+        await first.create_environment("prod")
+        record = await first.verify("prod")
+        assert await _finished(first, record.id) == TaskStatus.done
+        assert VERIFY.result_of(await first.task(record.id)).summary == "stub on one"
+    three = master_factory()
+    assert three.state.tasks.handler("verify") is handle_verify

@@ -14,15 +14,15 @@ from masterfixtures import RunningMaster
 from tui.test_health import give_cloud, mirror, seed  # noqa: F401 - the cloud as a deploy leaves it
 
 
-def _with_client(master: RunningMaster, work):  # type: ignore[no-untyped-def]
-    async def go():  # type: ignore[no-untyped-def]
+def _with_client(master: RunningMaster, work):
+    async def go():
         async with await MasterClient.connect(master.base, autostart=False) as client:
             return await work(client)
 
     return asyncio.run(go())
 
 
-def test_settings_show_set_and_refuse(run, master: RunningMaster) -> None:  # type: ignore[no-untyped-def]  # noqa: F811
+def test_settings_show_set_and_refuse(run, master: RunningMaster) -> None:  # noqa: F811
     _with_client(master, lambda c: c.create_environment("demo"))
     code, out, err = run("settings", "demo")
     assert code == 0, err
@@ -52,7 +52,7 @@ def test_settings_show_set_and_refuse(run, master: RunningMaster) -> None:  # ty
     )
 
 
-def test_rename_and_node_show(run, master: RunningMaster) -> None:  # type: ignore[no-untyped-def]  # noqa: F811
+def test_rename_and_node_show(run, master: RunningMaster) -> None:  # noqa: F811
     from test_master_settings import MACS, discover
 
     discover(master)
@@ -80,7 +80,7 @@ def test_rename_and_node_show(run, master: RunningMaster) -> None:  # type: igno
     assert code == 1 and "no node named 'nobody'" in err
 
 
-def test_envs_hands_the_cloud_over(run, master: RunningMaster, mirror) -> None:  # type: ignore[no-untyped-def]  # noqa: F811
+def test_envs_hands_the_cloud_over(run, master: RunningMaster, mirror) -> None:  # noqa: F811
     _with_client(master, lambda c: seed(c, master))
     code, out, _ = run("envs")
     assert code == 0 and "Horizon" not in out  # nothing deployed: nothing handed over

@@ -52,7 +52,7 @@ def failure_detail(handle: LabHandle, task: dict[str, object]) -> str:
     tails = []
     for mac, node in nodes.items() if isinstance(nodes, dict) else []:
         if isinstance(node, dict) and node.get("status") == "error":
-            log = node_logs(handle, names.get(mac, mac), str(task["id"]))
+            log = node_logs(handle, str(names.get(mac) or mac), str(task["id"]))
             tail = "\n".join(log.splitlines()[-60:])
             tails.append(f"--- {names.get(mac, mac)}: {node.get('message')}\n{tail}")
     return f"{task.get('message')}\n" + "\n".join(tails)

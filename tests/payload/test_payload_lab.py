@@ -165,7 +165,9 @@ def test_computes_tunnel_over_gre(cloud_lab: LabHandle, deployed: object) -> Non
     assert "type: gre" in show
 
 
-def test_a_redeploy_with_nothing_changed_changes_no_file(cloud_lab: LabHandle, deployed: object) -> None:
+def test_a_redeploy_with_nothing_changed_changes_no_file(
+    cloud_lab: LabHandle, deployed: dict[str, object]
+) -> None:
     """Every node named: a redeploy from scratch, every script runs again — and changes nothing."""
     started = time.monotonic()
     macs = cloud_macs(cloud_lab)
@@ -187,14 +189,17 @@ def test_a_redeploy_with_nothing_changed_changes_no_file(cloud_lab: LabHandle, d
     assert seconds < cold, (seconds, cold)
 
 
-def test_stop_in_the_middle_of_the_payload_then_retry(cloud_lab: LabHandle, deployed: object) -> None:
+def test_stop_in_the_middle_of_the_payload_then_retry(
+    cloud_lab: LabHandle, deployed: dict[str, object]
+) -> None:
     macs = cloud_macs(cloud_lab)
     fueltui(cloud_lab, "deploy", "demo", "--nodes", macs)  # every script runs: there is a middle to stop in
     deadline = time.monotonic() + 600
     while True:
         task = last_deploy(cloud_lab)
-        nodes = task.get("nodes") or {}
-        running = [str(n.get("task") or "") for n in nodes.values() if isinstance(n, dict)]
+        nodes = task.get("nodes")
+        outcomes = list(nodes.values()) if isinstance(nodes, dict) else []
+        running = [str(n.get("task") or "") for n in outcomes if isinstance(n, dict)]
         if any(t.startswith("payload_") and t not in ("payload_apt",) for t in running):
             break
         assert task["status"] == "running" and time.monotonic() < deadline, task

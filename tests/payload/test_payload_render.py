@@ -215,9 +215,9 @@ def test_health_lines_parse_and_hostile_lines_do_not() -> None:
     assert weird is not None and weird["status"] == "failed"
     cfgs, _, _ = configs()
     text = render_health(NodeView.of(cfgs["ctrl-1"]), ["sanity"])
-    spec = json.loads(
-        re.search(r"health.json 0600 root:root <<'FUELTUI_EOF' \|\| true\n(.*?)\n", text).group(1)
-    )
+    shipped = re.search(r"health.json 0600 root:root <<'FUELTUI_EOF' \|\| true\n(.*?)\n", text)
+    assert shipped is not None, text
+    spec = json.loads(shipped.group(1))
     assert spec["computes"] == ["comp-1", "comp-2"] and spec["groups"] == ["sanity"]
     assert spec["kernel_url"].startswith("http://10.20.0.2:8080/mirror/images/health/")
 

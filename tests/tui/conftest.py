@@ -117,7 +117,7 @@ def make_app(tmp_path: Path) -> Iterator[Callable[..., FuelApp]]:
 def scripted(master: RunningMaster) -> Iterator[Script]:
     """Deploy and verify run scripted handlers for the test (the real ones need SSH)."""
     script = Script()
-    restore = install_scripted_handlers(script)
+    restore = install_scripted_handlers(master.state.tasks, script)
     yield script
     script.finish()
     restore()

@@ -15,9 +15,9 @@ from dataclasses import dataclass, field
 from fueltui.client.api import MasterClient
 from fueltui.core.model import Cpu, Disk, Memory, Nic, NodeFacts, SystemInfo
 from fueltui.core.verifyplan import Missing, VerifyPlan, build_plan
-from fueltui.master import tasks as master_tasks
+from fueltui.master.app import Master
 from fueltui.master.store import Store
-from fueltui.master.tasks import TaskContext
+from fueltui.master.tasks import TaskContext, TaskManager
 
 ANSWERS = """\
 master:
@@ -134,9 +134,10 @@ class Script:
 
 
 def install_scripted_handlers(
-    script: Script, kinds: tuple[str, ...] = ("deploy", "verify")
+    tasks: TaskManager, script: Script, kinds: tuple[str, ...] = ("deploy", "verify")
 ) -> Callable[[], None]:
-    """Swap the handlers of `kinds` for scripted ones; returns the function that restores them."""
+    """Swap the handlers of `kinds` on this master's task manager for scripted ones; returns the
+    function that restores them."""
 
     async def handler(ctx: TaskContext) -> dict[str, object]:
         script.started.append(ctx.task_id)
@@ -152,10 +153,10 @@ def install_scripted_handlers(
                 continue
             if item is None:
                 break
-            mac, line = item
-            await ctx.log(mac, line)
-            if mac is not None:
-                await ctx.set_node(mac, status="running", progress=50, task=line.split(":")[0])
+            who, line = item
+            await ctx.log(who, line)
+            if who is not None:
+                await ctx.set_node(who, status="running", progress=50, task=line.split(":")[0])
         for mac in macs:
             if mac in script.fail:
                 await ctx.set_node(
@@ -171,16 +172,16 @@ def install_scripted_handlers(
         # What the kind declares (fueltui.api.tasks): a deploy's result has no summary.
         return {k: v for k, v in script.result.items() if k != "summary" or ctx.kind == "verify"}
 
-    saved = {kind: master_tasks._HANDLERS.get(kind) for kind in kinds}
+    saved = {kind: tasks.handler(kind) for kind in kinds}
     for kind in kinds:
-        master_tasks.register_task_kind(kind, handler)
+        tasks.register(kind, handler)
 
     def restore() -> None:
         for kind, original in saved.items():
             if original is None:
-                master_tasks._HANDLERS.pop(kind, None)
+                tasks.unregister(kind)
             else:
-                master_tasks.register_task_kind(kind, original)
+                tasks.register(kind, original)
 
     return restore
 
@@ -218,14 +219,14 @@ def heard_everyone_but(plan: VerifyPlan, deaf: str, network: str, vlan: int) -> 
     return heard  # type: ignore[return-value]
 
 
-async def load_recorded(client: MasterClient, store: Store) -> None:
+async def load_recorded(client: MasterClient, master: Master) -> None:
     """Fill an empty master with the recorded environment, one verification and one deploy."""
-    discover_machines(store)
+    discover_machines(master.store)
     result = await client.apply(ANSWERS, source="recorded.yaml")
     if any(f.severity == "error" for f in result.findings):
         raise RuntimeError(f"the recorded answers have errors: {result.findings}")
     script = Script()
-    restore = install_scripted_handlers(script)
+    restore = install_scripted_handlers(master.tasks, script)
     try:
         env = (await client.environment("lab")).environment
         nodes = [r.node for r in await client.nodes()]

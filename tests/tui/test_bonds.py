@@ -3,7 +3,7 @@ the bond, apply, unbond; a bond Fuel forbids (the PXE NIC in it) is refused with
 
 from __future__ import annotations
 
-from fueltui.core.model import Bond, BondMode
+from fueltui.core.model import Bond, BondMode, Node
 from fueltui.tui.widgets.bondcolumn import BondColumn
 from fueltui.tui.widgets.bonddialog import BondDialog
 from fueltui.tui.widgets.niccolumn import NicColumn
@@ -15,7 +15,7 @@ LAYOUT = {"eth0": ["fuelweb_admin", "management", "storage", "private"], "eth1":
 
 
 async def stored_node(pilot, client, condition, what: str):
-    holder = []
+    holder: list[Node] = []
 
     async def check() -> bool:
         await pilot.pause()

@@ -12,10 +12,12 @@ import asyncio
 import html
 import json
 import re
+from collections.abc import Mapping, Sequence
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
+from textual.coordinate import Coordinate
 from textual.widgets import DataTable, Markdown, Static
 
 from fueltui.api.schema import TaskRecord, TaskStatus
@@ -29,6 +31,7 @@ from fueltui.core.payload.health import OSTF_MARK
 from fueltui.core.releases import default_release
 from fueltui.master.deploy.cloudhealth import run_health
 from fueltui.master.deploy.payload import ensure_secrets
+from fueltui.master.deploy.runners import LineCallback
 from fueltui.mirror.paths import KEY_FILE, repo_dir
 from fueltui.tui.app import FuelApp
 from fueltui.tui.screens.deploy import DeployScreen
@@ -73,7 +76,7 @@ nodes:
 """
 
 
-def test(name: str, group: str, status: str, duration: float, message: str = "") -> dict[str, object]:
+def test(name: str, group: str, status: str, duration: float, message: str = "") -> dict[str, str | float]:
     ident = re.sub(r"\W+", "_", name.lower())
     return {
         "id": ident,
@@ -96,7 +99,7 @@ HEALTH_TESTS = [
 ]
 
 
-def result(tests: list[dict[str, object]]) -> dict[str, object]:
+def result(tests: Sequence[Mapping[str, object]]) -> dict[str, object]:
     passed = sum(1 for t in tests if t["status"] == "passed")
     failed = sum(1 for t in tests if t["status"] == "failed")
     return {"tests": tests, "passed": passed, "failed": failed, "ok": failed == 0, "seconds": 140.0}
@@ -190,7 +193,8 @@ async def health_page(pilot, app: FuelApp) -> HealthScreen:
 
 def cells(table: DataTable) -> list[list[str]]:
     return [
-        [str(table.get_cell_at((r, c))) for c in range(len(table.columns))] for r in range(table.row_count)
+        [str(table.get_cell_at(Coordinate(r, c))) for c in range(len(table.columns))]
+        for r in range(table.row_count)
     ]
 
 
@@ -257,7 +261,7 @@ async def test_no_cloud_says_deploy_first_and_shows_no_openrc(master, client, ma
     await seed(client, master)  # no deploy yet: no secrets, no cloud
     app = make_app(client, start="health", env_name="lab")
     notes: list[str] = []
-    app.notify = lambda message, **kw: notes.append(str(message))  # type: ignore[method-assign]
+    app.notify = lambda message, **kw: notes.append(str(message))
     async with app.run_test(size=(80, 24)) as pilot:
         screen = await health_page(pilot, app)
         await settle(pilot, lambda: screen.has_cloud is False, "the master's answer: no cloud")
@@ -273,7 +277,7 @@ async def test_no_cloud_says_deploy_first_and_shows_no_openrc(master, client, ma
 @pytest.fixture
 def health_script(master: RunningMaster):
     script = Script()
-    restore = install_scripted_handlers(script, kinds=("health",))
+    restore = install_scripted_handlers(master.state.tasks, script, kinds=("health",))
     yield script
     script.finish()
     restore()
@@ -405,10 +409,16 @@ async def test_the_page_reads_the_lines_the_master_logs_for_each_test() -> None:
         async def put_file(self, path: str, data: bytes, mode: int) -> None:
             assert b"sanity" in data
 
-        async def run(self, command: str, on_line, timeout: float | None) -> int:
+        async def run(self, command: str, on_line: LineCallback, timeout: float | None) -> int:
             for entry in tests:
                 on_line("stdout", OSTF_MARK + json.dumps(entry))
             return 0
+
+        async def end_leftovers(self, on_line: LineCallback) -> None:
+            raise AssertionError("the health check ends nothing it did not start")
+
+        async def file_state(self, path: str, timeout: float) -> tuple[str, int] | None:
+            raise AssertionError("the health check reads no file's state")
 
     logged: list[str] = []
     res = await run_health(

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from textual.widgets import OptionList
+from textual.widgets import Input, OptionList, Static
 
 from fueltui.tui.screens.logs import LogsScreen
 from polling import async_wait_until
@@ -56,13 +56,13 @@ async def test_logs_of_a_past_deployment_with_search_and_level(master, client, m
         listing.highlighted = next(
             i for i in range(listing.option_count) if listing.get_option_at_index(i).id == f"node:{mac}"
         )
-        screen.query_one("#log-search").value = ""
+        screen.query_one("#log-search", Input).value = ""
         await settle(
             pilot,
             lambda: any("node_config (upload_file) started" in line for line in screen.shown_lines()),
             "the node's own log",
         )
-        assert screen.query_one("#log-title").render().plain.startswith(f"node-1 ({mac})")
+        assert str(screen.query_one("#log-title", Static).content).startswith(f"node-1 ({mac})")
         # item 14: a task's lines name the node, not its 17-character MAC
         listing.highlighted = next(
             i for i in range(listing.option_count) if listing.get_option_at_index(i).id == f"task:{task.id}"

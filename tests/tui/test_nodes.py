@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from textual.coordinate import Coordinate
 from textual.widgets import DataTable, Static
 
 from polling import async_wait_until
@@ -78,7 +79,9 @@ async def test_add_rename_and_live_discovery(master, client, make_app) -> None:
         await async_wait_until(added, what="node added to prod")
         # a member gets role cells (MAC and Env are in the detail line at 80 columns)
         await settle(
-            pilot, lambda: str(table.get_cell_at((0, role_col(app, "controller")))) == "[ ]", "role cells"
+            pilot,
+            lambda: str(table.get_cell_at(Coordinate(0, role_col(app, "controller")))) == "[ ]",
+            "role cells",
         )
         await pilot.press("e")
         await pilot.pause()
@@ -101,7 +104,10 @@ async def test_a_wide_terminal_shows_the_facts_as_columns(master, client, make_a
         table = await loaded(pilot, app, 1)
         labels = [str(c.label) for c in table.ordered_columns]
         assert labels[6:11] == ["IP", "CPU", "RAM", "Disks", "NICs"]
-        assert str(table.get_cell_at((0, 6))) == "10.20.0.129" and str(table.get_cell_at((0, 8))) == "8G"
+        assert (
+            str(table.get_cell_at(Coordinate(0, 6))) == "10.20.0.129"
+            and str(table.get_cell_at(Coordinate(0, 8))) == "8G"
+        )
         assert app.screen.fixed_count == 11
 
 
@@ -212,6 +218,8 @@ async def test_the_cursor_starts_on_a_role_and_stays_on_its_node(master, client,
         await pilot.pause()
         app.screen.query_one("#prompt-input").value = ""
         await pilot.press(*"aaa-first", "enter")  # sorts to the top
-        await settle(pilot, lambda: str(table.get_cell_at((0, 1))) == "aaa-first", "the renamed node on top")
+        await settle(
+            pilot, lambda: str(table.get_cell_at(Coordinate(0, 1))) == "aaa-first", "the renamed node on top"
+        )
         node, _ = app.screen._cursor()
         assert node is not None and node.mac == node_mac(2)

@@ -18,7 +18,7 @@ def row_text(screen: SettingsScreen, key: str) -> str:
     return " ".join(str(w.render()) for w in row.query("Label, .marker"))
 
 
-async def loaded(pilot, app) -> SettingsScreen:  # type: ignore[no-untyped-def]
+async def loaded(pilot, app) -> SettingsScreen:
     screen = app.screen
     assert isinstance(screen, SettingsScreen)
     await settle(pilot, lambda: screen.record is not None and screen.rows, "the settings")

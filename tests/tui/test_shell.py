@@ -61,8 +61,8 @@ async def test_digits_belong_to_the_field_and_esc_leaves_it(client, make_app) ->
         assert shown.get("f2") == "Pages" and shown.get("escape") == "Leave field"
         await pilot.press("escape")
         assert app.focused is None
-        shown = {key for key, b in screen.active_bindings.items() if b.binding.show}
-        assert "f2" not in shown and "escape" not in shown  # nothing to leave: no hint
+        keys = {key for key, b in screen.active_bindings.items() if b.binding.show}
+        assert "f2" not in keys and "escape" not in keys  # nothing to leave: no hint
         await pilot.press("4")
         await settle(pilot, lambda: app.current_mode == "nodes", "the nodes page via 4")
         assert field.value == "10.20.0.254"

@@ -32,7 +32,7 @@ def recorded(master: RunningMaster, monkeypatch: pytest.MonkeyPatch) -> RunningM
 
     async def seed() -> None:
         async with await MasterClient.connect(master.base, autostart=False) as client:
-            await load_recorded(client, master.state.store)
+            await load_recorded(client, master.state)
 
     asyncio.run(seed())
     return master

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from textual.coordinate import Coordinate
 from textual.widgets import DataTable, Static
 
 from fueltui.core.releases import default_release
@@ -50,11 +51,14 @@ async def test_verify_runs_and_highlights_what_is_missing(master, client, make_a
         scripted.finish()
         table = screen.query_one("#verify-table", DataTable)
         await settle(pilot, lambda: table.row_count == 4, "a row per node and NIC")
-        cells = {(str(table.get_cell_at((r, 0))), str(table.get_cell_at((r, 1)))): r for r in range(4)}
+        cells = {
+            (str(table.get_cell_at(Coordinate(r, 0))), str(table.get_cell_at(Coordinate(r, 1)))): r
+            for r in range(4)
+        }
         management = [str(c.label) for c in table.ordered_columns].index("management")
-        assert str(table.get_cell_at((cells[("node-2", "eth0")], management))).startswith("✗ v101")
-        assert str(table.get_cell_at((cells[("node-1", "eth0")], management))) == "✓ ok"
-        assert str(table.get_cell_at((cells[("node-1", "eth1")], management))) == ""
+        assert str(table.get_cell_at(Coordinate(cells[("node-2", "eth0")], management))).startswith("✗ v101")
+        assert str(table.get_cell_at(Coordinate(cells[("node-1", "eth0")], management))) == "✓ ok"
+        assert str(table.get_cell_at(Coordinate(cells[("node-1", "eth1")], management))) == ""
         dhcp = str(screen.query_one("#verify-dhcp", Static).render())
         assert "10.20.0.77" in dhcp and "✗" in dhcp
 
@@ -94,11 +98,14 @@ async def test_the_matrix_flags_both_sides_and_lone_networks(master, client, mak
         scripted.finish()
         table = screen.query_one("#verify-table", DataTable)
         await settle(pilot, lambda: table.row_count == 3, "a row per node and NIC")
-        rows = {(str(table.get_cell_at((r, 0))), str(table.get_cell_at((r, 1)))): r for r in range(3)}
+        rows = {
+            (str(table.get_cell_at(Coordinate(r, 0))), str(table.get_cell_at(Coordinate(r, 1)))): r
+            for r in range(3)
+        }
         columns = [str(c.label) for c in table.ordered_columns]
 
         def cell(node: str, nic: str, net: str) -> str:
-            return str(table.get_cell_at((rows[(node, nic)], columns.index(net))))
+            return str(table.get_cell_at(Coordinate(rows[(node, nic)], columns.index(net))))
 
         assert cell("node-2", "eth0", "management").startswith("✗ v101")
         assert cell("node-1", "eth0", "management") == "! unheard -1"  # it never heard node-2

@@ -148,8 +148,13 @@ def test_a_rogue_dnsmasq_on_the_admin_bridge_is_named_and_ours_is_not(closet: Cl
     try:
         assert run_check(master) == (0, [])  # our own server alone: nothing foreign
         servers.append(Dnsmasq(rogue, "eth0", "10.20.0.50", "10.20.0.60", tmp_path / "rogue"))
+
         # A default dnsmasq pings an address before offering it: the check waits long enough.
-        code, found = wait_until(lambda: (r := run_check(master, 4.0))[1] and r, what="the rogue DHCP server")
+        def rogue_seen() -> tuple[int, list[dict[str, str]]] | None:
+            seen = run_check(master, 4.0)
+            return seen if seen[1] else None
+
+        code, found = wait_until(rogue_seen, what="the rogue DHCP server")
     finally:
         for server in servers:
             server.stop()

@@ -100,7 +100,9 @@ def lab_quick_dhcp(
 
 
 def missing_of(out: dict[str, object]) -> list[tuple[object, ...]]:
-    return [(m["node"], m["nic"], m["network"], m["vlan"], m["missing"]) for m in out["missing"]]  # type: ignore[index,union-attr]
+    missing = out["missing"]
+    assert isinstance(missing, list), out
+    return [(m["node"], m["nic"], m["network"], m["vlan"], m["missing"]) for m in missing]
 
 
 def sh(*argv: str) -> str:

@@ -8,7 +8,9 @@ import subprocess
 import sys
 import threading
 from collections.abc import Iterator
+from functools import partial
 from pathlib import Path
+from typing import Any
 
 import pytest
 from netns import AGENT, Closet, sh
@@ -118,7 +120,7 @@ class Listener:
     def heard(self, nic: str, vlan: int, sender: str) -> bool:
         return any(x.startswith(f"HEARD {nic} {vlan} {sender} ") for x in self.lines)
 
-    def result(self) -> dict[str, object]:
+    def result(self) -> dict[str, Any]:  # the agent's JSON report, read as the tests index it
         self.stop_file.touch()
         self.proc.wait(timeout=10)
         self._reader.join(timeout=5)
@@ -178,11 +180,11 @@ def test_probes_cross_the_bridges_tagged_and_untagged_and_an_unplugged_nic_hears
             assert sent["frames"] == 3 * 3 and sent["errors"] == {}
         others = {"n1": "n2", "n2": "n1"}
         for n, peer in others.items():
-            wait_until(lambda n=n, peer=peer: listeners[n].heard("eth1", 101, peer), what=f"{n} hears {peer}")
+            wait_until(partial(listeners[n].heard, "eth1", 101, peer), what=f"{n} hears {peer}")
         for n in spaces:
             for peer in spaces:
                 if peer != n:
-                    wait_until(lambda n=n, peer=peer: listeners[n].heard("eth0", 0, peer), what="eth0")
+                    wait_until(partial(listeners[n].heard, "eth0", 0, peer), what="eth0")
         results = {n: listener.result() for n, listener in listeners.items()}
     finally:
         for listener in listeners.values():

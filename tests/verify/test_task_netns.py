@@ -13,11 +13,12 @@ from netns import Closet
 from netnsfanout import NetnsFanout
 
 from fueltui.api.schema import TaskRecord, TaskStatus
+from fueltui.api.tasks import VERIFY
 from fueltui.core.model import BootOptions, DhcpPool, Node
 from fueltui.master.events import EventBus
 from fueltui.master.logfiles import LogFiles
 from fueltui.master.store import Store
-from fueltui.master.tasks import TaskManager, start_task
+from fueltui.master.tasks import TaskManager
 from fueltui.master.verify import gate, register
 from fueltui.master.verify import task as verify_task
 
@@ -45,7 +46,7 @@ async def manager(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> AsyncItera
     store = Store(tmp_path / "db", publish=bus.publish)
     mgr = TaskManager(store, bus, tmp_path, LogFiles(tmp_path / "logs"))
     mgr.activate()
-    register()
+    register(mgr)
     admin_interface(store, "bradmin")
     real_check = verify_task.check_dhcp_async
     monkeypatch.setattr(verify_task, "check_dhcp_async", no_foreign_dhcp)
@@ -66,7 +67,7 @@ def wire(closet: Closet, store: Store, count: int = 3, **interfaces: dict[str, l
 
 
 async def verify(manager: TaskManager) -> TaskRecord:
-    record = await start_task("verify", "demo", {})
+    record = await manager.start("verify", "demo", {})
     await manager.wait(record.id)
     return manager.store.task(record.id)
 
@@ -97,7 +98,8 @@ async def test_all_wired_nothing_missing_and_the_gate_opens(closet: Closet, mana
     assert done.result["summary"] == "every NIC heard its peers"
     assert done.result["dhcp_error"] is None
     assert all(p.status == "done" for p in done.nodes.values()) and len(done.nodes) == 3
-    assert done.result["seconds"] < 10
+    seconds = VERIFY.result_of(done).seconds
+    assert seconds is not None and seconds < 10
     assert gate.verification_findings(manager.store, "demo") == []
     # Network settings change: the verification no longer covers them.
     record = manager.store.environment("demo")
@@ -136,7 +138,7 @@ async def test_management_on_the_storage_nic_is_reported(closet: Closet, manager
     moved = {"eth0": ["fuelweb_admin", "private"], "eth2": ["management", "storage"], "eth3": ["public"]}
     wire(closet, manager.store, node3=moved)
     done = await verify(manager)
-    assert [(m["node"], m["nic"], m["network"], m["vlan"], m["missing"]) for m in done.result["missing"]] == [
+    assert [(m.node, m.nic, m.network, m.vlan, m.missing) for m in VERIFY.result_of(done).missing] == [
         ("node-3", "eth2", "management", 101, ["node-1", "node-2"])
     ]
 
@@ -177,7 +179,7 @@ async def test_a_verification_of_some_nodes_does_not_open_the_gate(
     closet: Closet, manager: TaskManager
 ) -> None:
     nodes = wire(closet, manager.store)
-    record = await start_task("verify", "demo", {"nodes": [nodes[0].mac, nodes[1].mac]})
+    record = await manager.start("verify", "demo", {"nodes": [nodes[0].mac, nodes[1].mac]})
     await manager.wait(record.id)
     done = manager.store.task(record.id)
     assert done.status == TaskStatus.done and done.result["ok"] is True, done.result
@@ -195,6 +197,7 @@ async def test_a_dhcp_check_that_cannot_run_fails_the_verification(
     monkeypatch.setattr(verify_task, "check_dhcp_async", manager.real_dhcp_check)  # type: ignore[attr-defined]
     done = await verify(manager)
     assert done.result["missing"] == []
-    assert done.result["ok"] is False and "ftnosuch0" in done.result["dhcp_error"], done.result
-    assert "DHCP check not run" in done.result["summary"]
+    result = VERIFY.result_of(done)
+    assert not result.ok and result.dhcp_error is not None and "ftnosuch0" in result.dhcp_error, result
+    assert "DHCP check not run" in result.summary
     assert [f.code for f in gate.verification_findings(manager.store, "demo")] == ["network-not-verified"]

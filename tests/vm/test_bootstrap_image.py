@@ -35,7 +35,8 @@ def test_image_is_cached_rebuilt_on_a_new_key_and_holds_only_that_key(tmp_path: 
     assert not changed.cached and changed.digest != first.digest
     manifest = read_manifest(state)
     assert manifest is not None and manifest["public_key"] == KEY_B
-    assert "virtio_net" in manifest["modules"] and "ext4" in manifest["modules"]
+    modules = manifest["modules"]
+    assert isinstance(modules, list) and "virtio_net" in modules and "ext4" in modules
 
     root = _unpack(changed.initrd, tmp_path / "root")
     assert (root / "root/.ssh/authorized_keys").read_text() == KEY_B + "\n"

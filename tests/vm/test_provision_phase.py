@@ -8,12 +8,14 @@ from pathlib import Path
 
 import pytest
 
-from fueltui.core.model import Node, NodeFacts, NodeStatus
+from fueltui.core.model import Node, NodeFacts, NodeStatus, Release
 from fueltui.core.releases import get_release
 from fueltui.master.pxe.phase import PhasePlan, plan_phase, run_phase, wait_back_on_os
 from fueltui.master.store import Store
 
-RELEASE = get_release("epoxy-debian-13")
+_SHIPPED = get_release("epoxy-debian-13")
+assert _SHIPPED is not None
+RELEASE: Release = _SHIPPED
 BOOTSTRAP = "fueltui bootstrap (Debian trixie)"
 DEBIAN_13 = "Debian GNU/Linux 13 (trixie)"
 

@@ -62,8 +62,9 @@ async def test_deploy_provisions_first_then_reset_returns_it_to_the_bootstrap(vm
 
         async def in_bootstrap() -> NodeRecord | None:
             r = await _node(client, mac)
-            ok = r and r.node.online and not r.node.untrusted and r.node.facts.disks
-            return r if ok and (r.node.facts.os or "").startswith("fueltui bootstrap") else None
+            if r is None or not (r.node.online and not r.node.untrusted and r.node.facts.disks):
+                return None
+            return r if (r.node.facts.os or "").startswith("fueltui bootstrap") else None
 
         record = await async_wait_until(in_bootstrap, 300, "the VM in the bootstrap")
         await client.create_environment(ENV, mode="neutron-vlan")

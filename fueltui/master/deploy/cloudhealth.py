@@ -13,6 +13,8 @@ import time
 from collections.abc import Callable
 from pathlib import Path
 
+from fueltui.api.schema import HealthRequest
+from fueltui.api.tasks import HealthResult
 from fueltui.core.graph import deploy_roles
 from fueltui.core.model import GraphTask
 from fueltui.core.nodeconfig import NodeConfig, node_configs
@@ -129,13 +131,10 @@ async def check_cloud(
             await close()
 
 
-async def handle_health(ctx: TaskContext) -> dict[str, object]:
+async def handle_health(ctx: TaskContext[HealthRequest]) -> HealthResult:
     if ctx.env_name is None:
         raise TaskFailed("a health check needs an environment")
-    wanted = ctx.params.get("groups") or list(GROUPS)
-    groups = [g for g in wanted if g in GROUPS] if isinstance(wanted, list) else list(GROUPS)
-    if not groups:
-        raise TaskFailed(f"groups must be among {', '.join(GROUPS)}")
+    groups: list[str] = list(ctx.request.groups or GROUPS)  # the declaration admits only GROUPS
     mac, ip, cfg = primary_config(ctx)
     await ctx.set_node(mac, status="running", task="health check", progress=0)
     try:
@@ -149,4 +148,4 @@ async def handle_health(ctx: TaskContext) -> dict[str, object]:
         raise TaskFailed(
             f"health check: {message}" + (f" ({result['error']})" if "error" in result else ""), result
         )
-    return result
+    return HealthResult.model_validate(result)

@@ -19,13 +19,15 @@ import asyncio
 from collections.abc import Callable
 from pathlib import Path
 
+from fueltui.api.tasks import DeployParams, DeployResult
 from fueltui.core.graph import GraphError, deploy_roles, graph_for_release
 from fueltui.core.model import EnvStatus, Node
 from fueltui.core.nodeconfig import node_configs
 from fueltui.master.deploy.changes import record_deployed
 from fueltui.master.deploy.checks import PredeployContext, deploy_untagged, predeploy_findings
-from fueltui.master.deploy.engine import DeployNode, Orchestrator
+from fueltui.master.deploy.engine import Orchestrator
 from fueltui.master.deploy.envstatus import bystander_results, bystanders, env_status_now
+from fueltui.master.deploy.nodes import DeployNode
 from fueltui.master.deploy.payload import attach_payload
 from fueltui.master.deploy.removal import remove_pending
 from fueltui.master.deploy.resume import ResumeState
@@ -132,7 +134,7 @@ def set_env_status(store: Store, env_name: str, status: EnvStatus) -> None:
             continue
 
 
-async def handle_deploy(ctx: TaskContext) -> dict[str, object]:
+async def handle_deploy(ctx: TaskContext[DeployParams]) -> DeployResult:
     if ctx.env_name is None:
         raise TaskFailed("a deployment needs an environment")
     try:
@@ -219,7 +221,7 @@ async def handle_deploy(ctx: TaskContext) -> dict[str, object]:
     nodes_result.update(bystander_results(pctx.nodes, pctx.targets))
     if result["stopped"]:
         set_env_status(ctx.store, pctx.env.name, EnvStatus.stopped)
-        return result
+        return DeployResult.model_validate(result)
     if result["ready"] and result["health_ok"]:
         cloud = await _cloud_health(ctx, nodes, fanout_factory)
         if cloud is not None:
@@ -227,14 +229,14 @@ async def handle_deploy(ctx: TaskContext) -> dict[str, object]:
         if cloud is None or cloud["ok"]:
             # The environment is what all its nodes are, not only the ones deployed now.
             set_env_status(ctx.store, pctx.env.name, env_status_now(ctx.store, pctx.env.name))
-            return result
+            return DeployResult.model_validate(result)
         set_env_status(ctx.store, pctx.env.name, EnvStatus.error)
         raise TaskFailed(f"health check: {cloud['passed']} passed, {cloud['failed']} failed", result=result)
     set_env_status(ctx.store, pctx.env.name, EnvStatus.error)
     failed = [o for o in orchestrator.outcomes.values() if o.status != "ready"]
     names = ", ".join(f"{o.name} ({o.status})" for o in failed) or "the health check"
     raise TaskFailed(
-        (result["halted"] and f"{result['halted']}; not ready: {names}") or f"not ready: {names}",
+        f"{result['halted']}; not ready: {names}" if result["halted"] else f"not ready: {names}",
         result=result,
     )
 

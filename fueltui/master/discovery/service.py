@@ -15,6 +15,7 @@ import os
 import time
 from collections.abc import Iterable
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from fueltui.api.schema import NodeRecord
 from fueltui.core.model import BootOptions, NodeFacts, normalize_mac
@@ -28,6 +29,9 @@ from fueltui.settings import settings
 from fueltui.ssh.fanout import Fanout, FanoutError, shared_fanout
 from fueltui.ssh.hostkeys import HostKeyChanged, ProvisionalKeys
 from fueltui.ssh.keys import ensure_master_key
+
+if TYPE_CHECKING:
+    from fueltui.master.tasks import TaskManager
 
 log = logging.getLogger(__name__)
 
@@ -76,12 +80,14 @@ class DiscoveryService:
 
     # ------------------------------------------------------------------ life cycle
 
-    async def start(self) -> None:
+    def register(self, tasks: TaskManager) -> None:
+        """Plug this service's task kinds into its master's task manager."""
         from fueltui.api.tasks import ACCEPT, DISCOVER
-        from fueltui.master.tasks import register_task_kind
 
-        register_task_kind(DISCOVER, self._discover_task)
-        register_task_kind(ACCEPT, self._accept_task)
+        tasks.register(DISCOVER, self._discover_task)
+        tasks.register(ACCEPT, self._accept_task)
+
+    async def start(self) -> None:
         # asyncssh logs every connection at INFO; a poll every 30 s would flood the master's log.
         logging.getLogger("asyncssh").setLevel(logging.WARNING)
         self._started = time.monotonic()

@@ -17,6 +17,7 @@ import subprocess
 import tarfile
 from collections.abc import Callable, Coroutine
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import asyncssh
 
@@ -30,6 +31,9 @@ from fueltui.master.store import Store
 from fueltui.mirror.paths import image_dir, image_ready, mirror_root
 from fueltui.ssh.fanout import Fanout, FanoutError
 from fueltui.ssh.keys import public_key_text
+
+if TYPE_CHECKING:
+    from fueltui.master.tasks import TaskManager
 
 log = logging.getLogger(__name__)
 KIND = "provision"
@@ -198,8 +202,7 @@ async def _provision_task(ctx: object) -> dict[str, object]:
     return {"provisioned": mac}
 
 
-def register() -> None:
+def register(tasks: TaskManager) -> None:
     from fueltui.api.tasks import PROVISION
-    from fueltui.master.tasks import register_task_kind
 
-    register_task_kind(PROVISION, _provision_task)
+    tasks.register(PROVISION, _provision_task)

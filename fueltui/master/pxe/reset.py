@@ -23,11 +23,15 @@ import shlex
 import time
 from enum import StrEnum
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from fueltui.core.bootscript import BOOTSTRAP_OS_PREFIX
 from fueltui.core.model import Node, NodeStatus
 from fueltui.master.pxe import rekey
 from fueltui.master.store import Store
+
+if TYPE_CHECKING:
+    from fueltui.master.tasks import TaskManager
 
 log = logging.getLogger(__name__)
 KIND = "reset"
@@ -201,7 +205,5 @@ async def _reset_task(ctx: object) -> dict[str, object]:
     return result
 
 
-def register() -> None:
-    from fueltui.master.tasks import register_task_kind
-
-    register_task_kind(KIND, _reset_task)
+def register(tasks: TaskManager) -> None:
+    tasks.register(KIND, _reset_task)

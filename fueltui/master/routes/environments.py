@@ -6,6 +6,7 @@ import os
 
 from fastapi import APIRouter, Query, Request, Response
 
+from fueltui import __version__ as VERSION
 from fueltui.api.schema import (
     ApplyRequest,
     ApplyResult,
@@ -22,11 +23,9 @@ from fueltui.core.environment import new_environment
 from fueltui.core.model import Mode, Release
 from fueltui.core.rules.settings import check_locked
 from fueltui.master import applyexport, corerules
-from fueltui.master.app import VERSION
 from fueltui.master.deploy.payload import forget_secrets
 from fueltui.master.errors import Busy, Conflict, Invalid, check_name
 from fueltui.master.routes.common import errors, master_of
-from fueltui.master.tasks import task_kinds
 
 router = APIRouter()
 
@@ -40,7 +39,7 @@ async def master_status(request: Request) -> MasterStatus:
         state_dir=str(master.state_dir),
         started=master.started,
         listen=master.listen,
-        task_kinds=task_kinds(),
+        task_kinds=master.tasks.kinds(),
     )
 
 

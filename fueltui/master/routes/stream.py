@@ -9,6 +9,7 @@ from __future__ import annotations
 import json
 from collections.abc import AsyncIterator
 from pathlib import Path
+from typing import Any
 
 from fastapi import APIRouter, Header, Query, Request
 from fastapi.responses import StreamingResponse
@@ -23,7 +24,9 @@ router = APIRouter(tags=["streams"])
 KEEPALIVE = 15.0
 LOG_POLL = 1.0
 SSE_HEADERS = {"Cache-Control": "no-cache", "X-Accel-Buffering": "no"}
-SSE_RESPONSE = {200: {"content": {"text/event-stream": {"schema": {"type": "string"}}}}}
+SSE_RESPONSE: dict[int | str, dict[str, Any]] = {
+    200: {"content": {"text/event-stream": {"schema": {"type": "string"}}}}
+}
 
 
 def sse(event: str, data: object, ident: int | None = None) -> bytes:

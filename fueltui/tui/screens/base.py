@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
+from textual import work
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.message import Message
@@ -95,9 +96,10 @@ class BaseScreen(Screen[None]):
     async def reload(self) -> None:
         """Fetch what the page shows from the master."""
 
-    def schedule_reload(self) -> None:
+    @work(exclusive=True, group="reload", exit_on_error=False)
+    async def schedule_reload(self) -> None:
         """Reload in the background; a newer request replaces one not yet finished."""
-        self.run_worker(self.reload, exclusive=True, group="reload", exit_on_error=False)
+        await self.reload()
 
     def on_master_event(self, message: MasterEvent[BaseEvent]) -> None:
         """Live updates; pages add their own handler (Textual calls this one for every page too)."""

@@ -10,7 +10,7 @@ import contextlib
 from datetime import UTC, datetime
 
 from rich.text import Text
-from textual import on
+from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Grid, Horizontal, Vertical
@@ -126,6 +126,10 @@ class DeployScreen(BaseScreen):
         await self._layout(force=True)
         self._overall()
 
+    @work(exclusive=True, group="summary", exit_on_error=False)
+    async def _refresh_summary_later(self) -> None:
+        await self.refresh_summary()
+
     async def refresh_summary(self) -> None:
         """The pre-deploy summary only: cheap enough to follow every node or env change."""
         master = self.fuel.master
@@ -215,7 +219,11 @@ class DeployScreen(BaseScreen):
         )
 
     def on_resize(self) -> None:
-        self.run_worker(self._layout, exclusive=True, group="layout", exit_on_error=False)
+        self._relayout()
+
+    @work(exclusive=True, group="layout", exit_on_error=False)
+    async def _relayout(self) -> None:
+        await self._layout()
 
     @on(OptionList.OptionHighlighted, "#pane-list")
     def _switch_pane(self, event: OptionList.OptionHighlighted) -> None:
@@ -268,7 +276,7 @@ class DeployScreen(BaseScreen):
             self.schedule_reload()
             return
         if isinstance(event, NODE_OR_ENV_EVENTS):
-            self.run_worker(self.refresh_summary, exclusive=True, group="summary", exit_on_error=False)
+            self._refresh_summary_later()
             return
         task = self.deploy_task
         if task is None:
@@ -314,8 +322,9 @@ class DeployScreen(BaseScreen):
     # actions ----------------------------------------------------------------------------------
 
     def action_deploy(self) -> None:
-        self.run_worker(self._ask_deploy, exclusive=True, group="act", exit_on_error=False)
+        self._ask_deploy()
 
+    @work(exclusive=True, group="act", exit_on_error=False)
     async def _ask_deploy(self) -> None:
         """The master's own pre-deploy answer, fetched now, decides what the dialog offers."""
         master = self.master()
@@ -371,8 +380,9 @@ class DeployScreen(BaseScreen):
         self.notify("Stopping now." if now else "Stopping after the running tasks.")
 
     def action_resume(self) -> None:
-        self.run_worker(self._resume, exclusive=True, group="act", exit_on_error=False)
+        self._resume()
 
+    @work(exclusive=True, group="act", exit_on_error=False)
     async def _resume(self) -> None:
         master = self.master()
         if master is None:
@@ -388,8 +398,9 @@ class DeployScreen(BaseScreen):
         self.schedule_reload()
 
     def action_retry(self) -> None:
-        self.run_worker(self._retry, exclusive=True, group="act", exit_on_error=False)
+        self._retry()
 
+    @work(exclusive=True, group="act", exit_on_error=False)
     async def _retry(self) -> None:
         master = self.master()
         name = self.env_required()

@@ -17,6 +17,7 @@ from textual.containers import Vertical
 from textual.widgets import DataTable, Input, Static
 
 from fueltui.api.disks import DiskInfo, NodeDisks, VolumeInfo
+from fueltui.api.events import BaseEvent, NodeChanged
 from fueltui.api.schema import NodeRecord
 from fueltui.core.disks import VolumeDefaults, check_allocation, volume_defaults
 from fueltui.core.disksizes import format_mib, human_mib, parse_size
@@ -106,11 +107,11 @@ class DisksScreen(BaseScreen):
     def has_unsaved(self) -> bool:
         return self.dirty
 
-    def on_master_event(self, message: MasterEvent) -> None:
-        data = message.event.data
-        if message.event.type != "node.changed" or data.get("mac") != self.mac:
+    def on_master_event(self, message: MasterEvent[BaseEvent]) -> None:
+        event = message.event
+        if not isinstance(event, NodeChanged) or event.mac != self.mac:
             return
-        if self.view is not None and data.get("revision") == self.view.revision:
+        if self.view is not None and event.revision == self.view.revision:
             return  # our own write, already shown
         if self.dirty:
             self.notify("The node changed on the master; ctrl+r drops your edits and reloads.", timeout=5)

@@ -11,7 +11,7 @@ from collections.abc import Callable
 from functools import partial
 
 from rich.text import Text
-from textual import on
+from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.command import DiscoveryHit, Hit, Hits, Provider
@@ -266,8 +266,9 @@ class HealthScreen(BaseScreen):
         self.schedule_reload()
 
     def action_openrc(self) -> None:
-        self.run_worker(self._openrc, exclusive=True, group="openrc", exit_on_error=False)
+        self._openrc()
 
+    @work(exclusive=True, group="openrc", exit_on_error=False)
     async def _openrc(self) -> None:
         master = self.master()
         name = self.env_required()

@@ -7,7 +7,7 @@ page are edited together when their NIC sets match."""
 
 from __future__ import annotations
 
-from textual import events
+from textual import events, work
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal
@@ -385,16 +385,17 @@ class InterfacesScreen(BondEditing):
                     "deployed again (page 7)"
                 )
         if not lines:
-            self.run_worker(self._apply, exclusive=True, group="apply", exit_on_error=False)
+            self._apply()
             return
 
         def answered(ok: bool | None) -> None:
             if ok:
-                self.run_worker(self._apply, exclusive=True, group="apply", exit_on_error=False)
+                self._apply()
 
         question = f"Apply this layout to {len(self.targets)} node(s)?"
         self.app.push_screen(ConfirmScreen(question, "\n".join(lines), yes="Apply anyway"), answered)
 
+    @work(exclusive=True, group="apply", exit_on_error=False)
     async def _apply(self) -> None:
         master = self.master()
         if master is None or not self.targets:
@@ -428,7 +429,11 @@ class InterfacesScreen(BondEditing):
         if self.members:
             self.index = (self.index + step) % len(self.members)
             self.fuel.selected_macs = []
-            self.run_worker(self._select_targets, exclusive=True, group="reload", exit_on_error=False)
+            self._reselect_targets()
+
+    @work(exclusive=True, group="reload", exit_on_error=False)
+    async def _reselect_targets(self) -> None:
+        await self._select_targets()
 
     def on_master_event(self, message: MasterEvent[BaseEvent]) -> None:
         if message.event.type.startswith("node.") and not self.dirty and self.picked is None:

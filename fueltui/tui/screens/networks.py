@@ -6,7 +6,7 @@ whole environment's findings (roles and interfaces included)."""
 
 from __future__ import annotations
 
-from textual import on
+from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import VerticalScroll
@@ -290,8 +290,9 @@ class NetworksScreen(BaseScreen):
         self.schedule_reload()
 
     def action_save(self) -> None:
-        self.run_worker(self.save, exclusive=True, group="save", exit_on_error=False)
+        self.save()
 
+    @work(exclusive=True, group="save", exit_on_error=False)
     async def save(self) -> None:
         master = self.master()
         if master is None or self.record is None or self.release is None:
@@ -322,8 +323,9 @@ class NetworksScreen(BaseScreen):
         self.notify(f"Saved. {len(errors)} blocking finding(s) in the environment." if errors else "Saved.")
 
     def action_verify(self) -> None:
-        self.run_worker(self._verify, exclusive=True, group="verify", exit_on_error=False)
+        self._verify()
 
+    @work(exclusive=True, group="verify", exit_on_error=False)
     async def _verify(self) -> None:
         task = await self.start_verify()
         if task is not None:

@@ -244,8 +244,9 @@ class NodesScreen(BaseScreen):
         self._fill()
 
     def action_toggle_role(self) -> None:
-        self.run_worker(self._toggle_role, exclusive=True, group="edit", exit_on_error=False)
+        self._toggle_role()
 
+    @work(exclusive=True, group="edit", exit_on_error=False)
     async def _toggle_role(self) -> None:
         master = self.master()
         node, role = self._cursor()

@@ -16,6 +16,7 @@ from textual.css.query import NoMatches
 from textual.widget import Widget
 from textual.widgets import Checkbox, Input, Label, Select, Static
 
+from fueltui.api.events import BaseEvent, EnvChanged
 from fueltui.api.settings import SettingsRecord, SettingView
 from fueltui.client.errors import ApiError
 from fueltui.core.model import Finding, SettingField
@@ -209,11 +210,15 @@ class SettingsScreen(BaseScreen):
     def has_unsaved(self) -> bool:
         return any(row.changed() for row in self.rows.values())
 
-    def on_master_event(self, message: MasterEvent) -> None:
+    def on_master_event(self, message: MasterEvent[BaseEvent]) -> None:
         super().on_master_event(message)
         event = message.event
-        ours = self.record is not None and event.data.get("name") == self.record.environment
-        if event.type == "env.changed" and ours and not self.has_unsaved():
+        ours = (
+            isinstance(event, EnvChanged)
+            and self.record is not None
+            and event.name == self.record.environment
+        )
+        if ours and not self.has_unsaved():
             self.schedule_reload()
 
     # the field with the focus ---------------------------------------------------------

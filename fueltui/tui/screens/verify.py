@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from rich.text import Text
+from textual import work
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal
@@ -121,8 +122,9 @@ class VerifyScreen(BaseScreen):
         self.schedule_reload()
 
     def action_verify(self) -> None:
-        self.run_worker(self._verify, exclusive=True, group="act", exit_on_error=False)
+        self._verify()
 
+    @work(exclusive=True, group="act", exit_on_error=False)
     async def _verify(self) -> None:
         task = await self.start_verify()
         if task is not None:
