@@ -7,9 +7,9 @@ import textwrap
 
 import pytest
 import yaml
-from answersbase import BASE
 
 import fueltui.core.answers as answers_module
+from answersbase import BASE
 from fueltui.core.answers import Answers, AnswersError, dump_answers, load_answers
 from fueltui.core.environment import (
     answers_from_environment,

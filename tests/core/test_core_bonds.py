@@ -7,8 +7,8 @@ from typing import Any
 
 import pytest
 import yaml
-from answersbase import DELETE, changed
 
+from answersbase import DELETE, changed
 from fueltui.core.answers import AnswersError, dump_answers, load_answers
 from fueltui.core.bonds import bond_nics, fold_into_bonds, kernel_options, next_bond_name, unbond
 from fueltui.core.environment import answers_node

@@ -9,8 +9,8 @@ from pathlib import Path
 
 import pytest
 import yaml
-from answersbase import BASE, changed
 
+from answersbase import BASE, changed
 from fueltui.main import main
 
 ROOT = Path(__file__).resolve().parents[2]

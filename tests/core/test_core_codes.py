@@ -5,8 +5,8 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
-from answersbase import BASE, DELETE, changed
 
+from answersbase import BASE, DELETE, changed
 from fueltui.core.answers import Answers
 from fueltui.core.model import Severity
 from fueltui.core.rules import check_answers

@@ -4,7 +4,6 @@ without NICs (offline check) and the default assignment inside check_answers."""
 from __future__ import annotations
 
 from answersbase import BASE, DELETE, changed
-
 from fueltui.core.answers import Answers
 from fueltui.core.environment import new_environment
 from fueltui.core.model import Mode, Nic, Node, NodeFacts

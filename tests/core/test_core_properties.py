@@ -6,10 +6,10 @@ from __future__ import annotations
 from typing import Any
 
 import yaml
-from answersbase import BASE, DELETE, changed
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from answersbase import BASE, DELETE, changed
 from fueltui.cli.check import check_text
 from fueltui.core.answers import AnswersError, SourceMap, load_answers
 from fueltui.core.rules.codes import CODES

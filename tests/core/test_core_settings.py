@@ -6,8 +6,8 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
-from answersbase import changed
 
+from answersbase import changed
 from fueltui.core.answers import Answers
 from fueltui.core.environment import new_environment
 from fueltui.core.model import EnvStatus, Mode, Settings

@@ -63,13 +63,13 @@ async def test_a_bad_operator_pair_refuses_the_deploy_with_a_clear_finding(
             interfaces["eth2"] = ["public"]
         await client.update_node(mac, record.revision, environment="prod", roles=roles, interfaces=interfaces)
     common = operator_pair(tmp_path, names=DNS, other_key=True)
-    record = await client.settings("prod")
+    settings = await client.settings("prod")
     changes = {
         "common.horizon_tls": "operator",
         "common.tls_cert": common.tls_cert,
         "common.tls_key": common.tls_key,
     }
-    await client.update_settings("prod", changes, record.revision)
+    await client.update_settings("prod", changes, settings.revision)
     found = await refused(client)
     assert (
         f"tls-key-mismatch environment.settings.common.tls_key: {common.tls_key} is not the key of the "
