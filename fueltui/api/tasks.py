@@ -163,6 +163,17 @@ class ProvisionResult(Result):
     provisioned: str | None = None
 
 
+class ResetOutcome(Result):
+    name: str
+    action: str  # reinstall | wipe | state-only | unreachable
+    message: str = ""
+
+
+class ResetResult(Result):
+    nodes: dict[str, ResetOutcome] = Field(default_factory=dict)  # MAC → what was done
+    failed: dict[str, str] = Field(default_factory=dict)  # MAC → why
+
+
 # --------------------------------------------------------------------------- the declarations
 
 
@@ -204,8 +215,9 @@ HEALTH = TaskKind("health", HealthRequest, HealthResult)
 DISCOVER = TaskKind("discover", DiscoverRequest, DiscoverResult)
 ACCEPT = TaskKind("accept-host-key", NodeParams, AcceptResult)
 PROVISION = TaskKind("provision", NodeParams, ProvisionResult)
+RESET = TaskKind("reset", NoParams, ResetResult)
 
 TASK_KINDS: dict[str, TaskKind[BaseModel, BaseModel]] = {
     kind.name: kind  # type: ignore[misc]
-    for kind in (VERIFY, DEPLOY, HEALTH, DISCOVER, ACCEPT, PROVISION)
+    for kind in (VERIFY, DEPLOY, HEALTH, DISCOVER, ACCEPT, PROVISION, RESET)
 }

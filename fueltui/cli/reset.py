@@ -14,6 +14,7 @@ import json
 import sys
 
 from fueltui.api.schema import TaskRecord, TaskStatus
+from fueltui.api.tasks import RESET
 from fueltui.cli.exitcodes import EXIT_FAILED, EXIT_NO_MASTER, EXIT_OK, EXIT_REFUSED
 from fueltui.client.api import MasterClient
 from fueltui.client.errors import ApiError, MasterUnavailable
@@ -84,12 +85,10 @@ async def _reset(args: argparse.Namespace) -> int:
 
 def render(task: TaskRecord) -> str:
     lines = []
-    outcomes = task.result.get("nodes")
-    failed = task.result.get("failed")
-    for mac, outcome in (outcomes if isinstance(outcomes, dict) else {}).items():
-        if isinstance(outcome, dict):
-            lines.append(f"{outcome.get('name', mac):<16} {outcome.get('message', '')}")
-    for mac, reason in (failed if isinstance(failed, dict) else {}).items():
+    result = RESET.result_of(task)
+    for outcome in result.nodes.values():
+        lines.append(f"{outcome.name:<16} {outcome.message}")
+    for mac, reason in result.failed.items():
         lines.append(f"{mac:<16} FAILED: {reason}")
     state = "done" if task.status == TaskStatus.done else f"{task.status.value}: {task.message}"
     lines.append(f"reset {state} (task {task.id})")

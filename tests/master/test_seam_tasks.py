@@ -27,7 +27,15 @@ async def _finished(client: MasterClient, task_id: str) -> TaskStatus:
 
 
 def test_every_kind_is_declared_once_with_models() -> None:
-    assert set(TASK_KINDS) == {"verify", "deploy", "health", "discover", "accept-host-key", "provision"}
+    assert set(TASK_KINDS) == {
+        "verify",
+        "deploy",
+        "health",
+        "discover",
+        "accept-host-key",
+        "provision",
+        "reset",
+    }
     for name, kind in TASK_KINDS.items():
         assert kind.name == name
         kind.result.model_validate({})  # a task that ended without a result reads as the defaults

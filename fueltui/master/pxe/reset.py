@@ -25,6 +25,7 @@ from enum import StrEnum
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from fueltui.api.tasks import RESET, ResetOutcome, ResetResult
 from fueltui.core.bootscript import BOOTSTRAP_OS_PREFIX
 from fueltui.core.model import Node, NodeStatus
 from fueltui.master.pxe import rekey
@@ -34,7 +35,7 @@ if TYPE_CHECKING:
     from fueltui.master.tasks import TaskManager
 
 log = logging.getLogger(__name__)
-KIND = "reset"
+KIND = RESET.name
 MARKER = "/etc/fueltui-provisioned"  # written by provisioning (see provision.py)
 BACK_TIMEOUT = 900.0
 POLL = 2.0
@@ -121,7 +122,7 @@ async def wait_in_bootstrap(
         await asyncio.sleep(poll)
 
 
-async def _reset_task(ctx: object) -> dict[str, object]:
+async def _reset_task(ctx: object) -> ResetResult:
     from fueltui.master.pxe.boottree import BootTree
     from fueltui.master.tasks import TaskContext, TaskFailed
     from fueltui.ssh.fanout import FanoutError, shared_fanout
@@ -133,7 +134,7 @@ async def _reset_task(ctx: object) -> dict[str, object]:
     store, fanout = ctx.store, shared_fanout(ctx.state_dir)
     nodes = [r.node for r in store.nodes(env_name)]
     boot = store.boot_options().options
-    outcomes: dict[str, dict[str, str]] = {}
+    outcomes: dict[str, ResetOutcome] = {}
     failed: dict[str, str] = {}
 
     async def provisioned_by_us(node: Node) -> bool:
@@ -177,7 +178,7 @@ async def _reset_task(ctx: object) -> dict[str, object]:
                 back = await wait_in_bootstrap(store, mac)
                 note = f"disks wiped; back in the bootstrap at {back.ip}, rediscovered under its new key"
         await ctx.log(mac, note)
-        outcomes[mac] = {"name": node.name, "action": action.value, "message": note}
+        outcomes[mac] = ResetOutcome(name=node.name, action=action.value, message=note)
         await ctx.set_node(mac, status="discover", progress=100, task="reset", message=note)
 
     async def guarded(node: Node) -> None:
@@ -197,7 +198,7 @@ async def _reset_task(ctx: object) -> dict[str, object]:
     for mac, reason in failed.items():
         with contextlib.suppress(Exception):
             store.set_node_status(mac, NodeStatus.error.value, f"reset: {reason}"[:500])
-    result: dict[str, object] = {"nodes": outcomes, "failed": failed}
+    result = ResetResult(nodes=outcomes, failed=failed)
     if failed:
         names = {n.mac: n.name for n in nodes}
         why = "; ".join(f"{names.get(m, m)}: {r}" for m, r in failed.items())
