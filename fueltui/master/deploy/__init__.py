@@ -1,7 +1,7 @@
 """Deployment: the task graph run over SSH on every node of an environment.
 
 `register(tasks)` plugs the `deploy` and `health` task kinds into the master's task manager;
-`checks` holds the pre-deploy gates (others may add theirs with `register_predeploy_check`);
+`checks` holds the pre-deploy gates (a function and a line in its `PREDEPLOY_CHECKS`);
 `engine` is the orchestrator; `runners` says where commands run; `resume` keeps what already
 succeeded.
 """

@@ -1,8 +1,9 @@
 """Pre-deploy checks: reasons to refuse a deployment before touching any node.
 
 Each check is a function of a `PredeployContext` returning findings; any `error` finding
-refuses the deploy. Other parts add their own gates with `register_predeploy_check` (the
-network verification gate does: "verified with these settings, or `--skip-verify`").
+refuses the deploy. The gates are listed here, in order: a new one is a function and a line
+in `PREDEPLOY_CHECKS` (the network verification gate, from `fueltui.master.verify.gate`, is
+one: "verified with these settings, or `--skip-verify`").
 """
 
 from __future__ import annotations
@@ -149,7 +150,7 @@ def mirror_synced(ctx: PredeployContext) -> list[Finding]:
     return payload_findings(ctx.release) + tls_findings(ctx.env, ctx.release, ctx.nodes)
 
 
-PREDEPLOY_CHECKS: list[PredeployCheck] = [
+PREDEPLOY_CHECKS: tuple[PredeployCheck, ...] = (
     has_nodes,
     environment_valid,
     nodes_reachable,
@@ -158,13 +159,7 @@ PREDEPLOY_CHECKS: list[PredeployCheck] = [
     has_controller,
     mirror_synced,
     networks_verified,
-]
-
-
-def register_predeploy_check(check: PredeployCheck) -> None:
-    """Add a gate (idempotent: registering the same function twice keeps one)."""
-    if check not in PREDEPLOY_CHECKS:
-        PREDEPLOY_CHECKS.append(check)
+)
 
 
 def predeploy_findings(ctx: PredeployContext) -> list[Finding]:
