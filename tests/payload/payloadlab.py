@@ -20,6 +20,17 @@ from labfixtures import LabHandle, remove_stale_test_labs, run_sync, unique_pref
 
 NETWORKS = ["admin", "management", "public", "storage", "private"]
 
+# The start of a program run in the lab master's namespace (the operator's side): the
+# openrc's credentials (JSON in argv[1]) as a Keystone password-auth `body` for a token.
+AUTH_BODY = """
+import httpx, json, sys
+c = json.loads(sys.argv[1])
+domain = {"name": "Default"}
+user = {"name": c["OS_USERNAME"], "domain": domain, "password": c["OS_PASSWORD"]}
+scope = {"project": {"name": c["OS_PROJECT_NAME"], "domain": domain}}
+body = {"auth": {"identity": {"methods": ["password"], "password": {"user": user}}, "scope": scope}}
+"""
+
 
 def fueltui(handle: LabHandle, *args: str, timeout: float = 1800, check: bool = True) -> str:
     env = {**os.environ, **handle.env()}

@@ -21,7 +21,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from payloadlab import deploy_answers, fueltui, os_lab
+from payloadlab import AUTH_BODY, deploy_answers, fueltui, os_lab
 
 from labfixtures import LabHandle
 
@@ -34,19 +34,16 @@ CONTROLLERS = {"ctrl-1": 1, "ctrl-2": 2, "ctrl-3": 3}  # name -> lab node index 
 STOP_ON_PRIMARY = ("keepalived", "haproxy", "mariadb", "rabbitmq-server", "memcached")
 
 
-TOKEN = """
-import httpx, json, sys
-c = json.loads(sys.argv[1])
-domain = {"name": "Default"}
-user = {"name": c["OS_USERNAME"], "domain": domain, "password": c["OS_PASSWORD"]}
-scope = {"project": {"name": c["OS_PROJECT_NAME"], "domain": domain}}
-body = {"auth": {"identity": {"methods": ["password"], "password": {"user": user}}, "scope": scope}}
+TOKEN = (
+    AUTH_BODY
+    + """
 try:
     r = httpx.post(c["OS_AUTH_URL"] + "/auth/tokens", json=body, timeout=10)
     print(r.status_code)
 except httpx.HTTPError as exc:
     print("error", type(exc).__name__)
 """
+)
 
 
 def token_status(handle: LabHandle, creds: dict[str, str]) -> str:

@@ -23,7 +23,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from payloadlab import deploy_answers, failure_detail, fueltui, last_deploy, node_logs, os_lab
+from payloadlab import AUTH_BODY, deploy_answers, failure_detail, fueltui, last_deploy, node_logs, os_lab
 
 from labfixtures import LabHandle
 
@@ -46,16 +46,13 @@ def in_master_ns(handle: LabHandle, script: str, data: dict[str, str], timeout: 
     return proc.stdout
 
 
-TOKEN = """
-import httpx, json, sys
-c = json.loads(sys.argv[1])
-domain = {"name": "Default"}
-user = {"name": c["OS_USERNAME"], "domain": domain, "password": c["OS_PASSWORD"]}
-scope = {"project": {"name": c["OS_PROJECT_NAME"], "domain": domain}}
-body = {"auth": {"identity": {"methods": ["password"], "password": {"user": user}}, "scope": scope}}
+TOKEN = (
+    AUTH_BODY
+    + """
 r = httpx.post(c["OS_AUTH_URL"] + "/auth/tokens", json=body, timeout=30)
 print(r.status_code, len(r.json()["token"]["catalog"]))
 """
+)
 
 HORIZON_LOGIN = """
 import httpx, json, re, sys
@@ -249,13 +246,9 @@ def test_a_compute_added_later_joins_the_running_cloud(
     assert arp.strip() == "1", arp
 
 
-CLOUD_HOST = """
-import httpx, json, sys
-c = json.loads(sys.argv[1])
-domain = {"name": "Default"}
-user = {"name": c["OS_USERNAME"], "domain": domain, "password": c["OS_PASSWORD"]}
-scope = {"project": {"name": c["OS_PROJECT_NAME"], "domain": domain}}
-body = {"auth": {"identity": {"methods": ["password"], "password": {"user": user}}, "scope": scope}}
+CLOUD_HOST = (
+    AUTH_BODY
+    + """
 r = httpx.post(c["OS_AUTH_URL"] + "/auth/tokens", json=body, timeout=30)
 headers = {"X-Auth-Token": r.headers["X-Subject-Token"], "OpenStack-API-Version": "compute 2.53"}
 catalog = r.json()["token"]["catalog"]
@@ -265,6 +258,7 @@ services = httpx.get(urls["compute"] + "/os-services", params=host, headers=head
 agents = httpx.get(urls["network"] + "/v2.0/agents", params=host, headers=headers, timeout=30)
 print(json.dumps({"services": len(services.json()["services"]), "agents": len(agents.json()["agents"])}))
 """
+)
 
 
 def test_the_added_compute_removed_leaves_the_cloud(cloud_lab: LabHandle, deployed: object) -> None:
