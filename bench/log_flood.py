@@ -36,7 +36,10 @@ from pathlib import Path
 from textual import events
 from textual.widgets import Log, OptionList, RichLog
 
-from fueltui.api.schema import Event, LogChunk, NodeProgress, NodeRecord, TaskRecord, TaskStatus
+from fueltui.api.changes import PendingChanges
+from fueltui.api.events import TaskLog
+from fueltui.api.notifications import NotificationList
+from fueltui.api.schema import LogChunk, NodeProgress, NodeRecord, TaskRecord, TaskStatus
 from fueltui.core.model import Node
 from fueltui.tui.app import FuelApp
 from fueltui.tui.screens.deploy import DeployScreen
@@ -144,6 +147,18 @@ class FloodMaster:
     async def findings(self, name: str) -> list[object]:
         return []
 
+    async def predeploy(self, name: str) -> list[object]:
+        return []
+
+    async def changes(self, name: str) -> PendingChanges:
+        return PendingChanges(environment=name)
+
+    async def environments(self) -> list[object]:
+        return []
+
+    async def notifications(self) -> NotificationList:
+        return NotificationList(notifications=[], unread=0)
+
     async def nodes(self) -> list[NodeRecord]:
         return [
             NodeRecord(
@@ -160,14 +175,14 @@ class FloodMaster:
     ) -> LogChunk:
         return LogChunk(entries=[], start=0, end=0)
 
-    async def events(self) -> AsyncIterator[Event]:
+    async def events(self) -> AsyncIterator[TaskLog]:
         await self.go.wait()
         start = time.monotonic()
         while (now := time.monotonic()) - start < self.seconds:
             for _ in range(int((now - start) * self.rate) - self.sent):
                 mac = self.macs[self.sent % len(self.macs)]
                 line = f"task {self.sent}: apt-get install pkg-{self.sent} ... ok"
-                yield Event(type="task.log", data={"id": "bench", "mac": mac, "line": line})
+                yield TaskLog(id="bench", mac=mac, line=line)
                 self.sent += 1
             await asyncio.sleep(0.005)
         self.done.set()
@@ -196,7 +211,7 @@ async def run_one(
         assert isinstance(screen, DeployScreen)
         for _ in range(400):
             await pilot.pause()
-            if screen.layout_kind in ("grid", "list") and screen.panes():
+            if screen.layout_kind in ("grid", "list") and screen.query(RichLog if peer else Log):
                 break
         layout = screen.layout_kind
         handled_at: list[float] = []
