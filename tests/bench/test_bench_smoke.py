@@ -75,4 +75,5 @@ def test_tui_bench_times_keys_on_both_pages_and_the_peer() -> None:
 
 def test_log_flood_bench_feeds_the_deploy_page() -> None:
     out = run_bench("log_flood.py", "--nodes", "5", "--seconds", "3", "--rate", "100", "--no-peer")
-    assert re.search(r"^\| fueltui \(Log\) \| 200×60 grid \| down \| \d+ \| [1-9]", out, re.M), out
+    handled = re.search(r"^\| fueltui \(Log\) \| 200×60 grid \| down \| (\d+) \|", out, re.M)
+    assert handled and int(handled.group(1)) >= 90, out  # the page kept up with the 100 lines/s
