@@ -12,6 +12,8 @@ from rich.text import Text
 from textual import events
 from textual.app import ComposeResult
 from textual.containers import Vertical
+from textual.geometry import Size
+from textual.reactive import Reactive
 from textual.widgets import Log, ProgressBar, Static
 
 PANE_LINES = 300  # per pane on screen; history beyond this is on the master
@@ -69,6 +71,22 @@ class NodeLines:
         self.total += len(lines)
 
 
+class PaneLog(Log):
+    """A pane's log whose growth repaints the log alone.
+
+    Textual lays out the whole screen when a widget's virtual size changes (`Widget.virtual_size`
+    is a layout reactive), and a growing log changes it with every write: with a pane per node
+    each batch of lines re-laid the screen (bench/tui.py, bench/log_flood.py). The log's own
+    size is fixed by its pane, so only its scrollbar needs to follow; when the scrollbar appears
+    or goes (the log's width changes), `show_vertical_scrollbar` asks for the layout itself."""
+
+    virtual_size: Reactive[Size] = Reactive(Size(0, 0), layout=False)
+
+    def watch_virtual_size(self, size: Size) -> None:
+        if self.is_mounted and self.container_size:
+            self._scroll_update(size)
+
+
 class NodePane(Vertical):
     DEFAULT_CSS = """
     NodePane { height: 1fr; min-height: 6; border: round $primary; }
@@ -96,7 +114,7 @@ class NodePane(Vertical):
         # The failure reason wraps on its own lines: cut at the pane's width it needed scrolling.
         yield Static("", classes="pane-reason", markup=False)
         yield ProgressBar(total=100, show_eta=False)
-        yield Log(max_lines=PANE_LINES, auto_scroll=True)
+        yield PaneLog(max_lines=PANE_LINES, auto_scroll=True)
 
     def on_mount(self) -> None:
         self._composed = True
