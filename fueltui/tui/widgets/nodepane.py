@@ -108,6 +108,7 @@ class NodePane(Vertical):
         self._written = 0
         self._composed = False  # a pane is found by queries before its children exist
         self._wrap_width = 0  # the width the shown lines were folded to
+        self._reason = ""  # what the failure line shows
 
     def compose(self) -> ComposeResult:
         yield Static(self._head(), classes="pane-head", markup=False)
@@ -156,9 +157,13 @@ class NodePane(Vertical):
         """Show the node's state; before the pane is mounted its on_mount will do it."""
         if not self._composed:
             return
-        self.query_one(".pane-head", Static).update(self._head())
+        # one line high whatever it says: no layout of the screen for it (bench/tui.py)
+        self.query_one(".pane-head", Static).update(self._head(), layout=False)
         state = self.lines_state
-        self.query_one(".pane-reason", Static).update(state.message if state.status == "error" else "")
+        reason = state.message if state.status == "error" else ""
+        if reason != self._reason:  # its height follows the text: a layout only when it changes
+            self._reason = reason
+            self.query_one(".pane-reason", Static).update(reason)
         self.query_one(ProgressBar).update(progress=self.lines_state.progress)
         self.set_class(self.lines_state.status == "error", "-error")
 
