@@ -30,6 +30,8 @@ async def test_a_growing_pane_log_scrolls_and_shows_its_last_line() -> None:
             pane.catch_up()
             await pilot.pause()
         assert log.line_count == 101
+        # measured as written (no thread worker per write): the widest folded line
+        assert log.virtual_size.width == max(len(line) for line in log.lines)
         assert log.show_vertical_scrollbar  # appeared once the log overflowed
         assert log.scroll_y == log.max_scroll_y > 0
         assert log.vertical_scrollbar.window_virtual_size == 101

@@ -86,6 +86,16 @@ class PaneLog(Log):
         if self.is_mounted and self.container_size:
             self._scroll_update(size)
 
+    def _update_size(self, updates: int, lines: list[str]) -> None:  # type: ignore[override]
+        # `Log` measures new lines in a thread worker per write (a thread and three worker
+        # messages each time); a pane's lines are folded to its width, so measuring them here
+        # costs little.
+        if lines:
+            widest = max(cell_len(self._process_line(line)) for line in lines)
+            if widest > self._width:
+                self._width = widest
+                self.virtual_size = Size(self._width, self.line_count)
+
 
 class NodePane(Vertical):
     DEFAULT_CSS = """
