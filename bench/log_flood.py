@@ -328,8 +328,9 @@ def main() -> int:
             "250×90 screen. It was 194–356 ms p95: every batch grew 50 logs, a log's virtual size is a "
             "layout reactive in Textual, so each batch re-laid and repainted the whole screen and a key "
             "waited behind that frame. Now a pane's log (`PaneLog`) repaints only itself and its "
-            "scrollbar when it grows, and a flush writes at most 4 panes per frame (oldest first, the "
-            "rest 30 ms later), so no frame repaints the whole grid. The peer row is the "
+            "scrollbar when it grows and measures new lines itself (`Log` starts a thread worker per "
+            "write), and a flush writes at most 4 panes per frame (oldest first, the rest 30 ms later), "
+            "so no frame repaints the whole grid. The peer row is the "
             "same grid with `RichLog` panes: each line is rendered through Rich on write, the page falls "
             "behind the stream and memory keeps growing. Lines kept: the per-node buffers (300 lines "
             "each) plus what the visible `Log`s hold; everything else stays in the master's log files.",
