@@ -13,7 +13,7 @@ import json
 import logging
 from typing import Annotated, ClassVar, Literal
 
-from pydantic import Field, JsonValue, TypeAdapter, ValidationError
+from pydantic import ConfigDict, Field, JsonValue, TypeAdapter, ValidationError
 
 from fueltui.api.schema import NodeProgress, TaskStatus, Wire
 
@@ -168,7 +168,8 @@ NODE_EVENTS = (NodeDiscovered, NodeChanged, NodeDeleted)
 ENV_EVENTS = (EnvChanged, EnvDeleted)
 NODE_OR_ENV_EVENTS = NODE_EVENTS + ENV_EVENTS
 
-EVENT_ADAPTER: TypeAdapter[AnyEvent] = TypeAdapter(AnyEvent)
+# built on the first event, not at import: the TUI paints its first frame before (bench/startup.py)
+EVENT_ADAPTER: TypeAdapter[AnyEvent] = TypeAdapter(AnyEvent, config=ConfigDict(defer_build=True))
 
 
 def _models() -> dict[str, type[BaseEvent]]:

@@ -13,8 +13,6 @@ import ipaddress
 from pathlib import Path
 from typing import Literal
 
-import yaml
-
 from fueltui.core.model import BootOptions
 from fueltui.statedir import write_atomic
 
@@ -73,6 +71,8 @@ def render_netplan(opts: BootOptions) -> str:
         nic["nameservers"] = nameservers
     doc = {"network": {"version": 2, "renderer": "networkd", "ethernets": {opts.interface: nic}}}
     header = "# Written by fueltui: the master's admin (PXE) network.\n"
+    import yaml  # only when the file is written: the Master page paints without it (bench/startup.py)
+
     return header + yaml.safe_dump(doc, sort_keys=False, default_flow_style=False)
 
 

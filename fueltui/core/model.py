@@ -18,7 +18,7 @@ from pydantic import AfterValidator, BaseModel, ConfigDict, Field, field_validat
 class Strict(BaseModel):
     """Base of every model: unknown keys are errors, a typo must not pass silently."""
 
-    model_config = ConfigDict(extra="forbid", populate_by_name=True)
+    model_config = ConfigDict(extra="forbid", populate_by_name=True, defer_build=True)
 
 
 _MAC = re.compile(r"[0-9a-f]{2}(?::[0-9a-f]{2}){5}")
@@ -26,6 +26,8 @@ _MAC = re.compile(r"[0-9a-f]{2}(?::[0-9a-f]{2}){5}")
 
 def normalize_mac(value: str) -> str:
     """MACs compare case-insensitively; store them lower-case with colons."""
+    if _MAC.fullmatch(value) is not None:  # already stored so: every record read from the master
+        return value
     text = value.strip().lower().replace("-", ":")
     # one regex, not a loop per character: every stored node's NICs pass here on each read
     # (bench/api.py: GET /nodes of 1 000 nodes)

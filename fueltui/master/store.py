@@ -57,6 +57,7 @@ class Store(TaskRows):
         self.path = path
         self.publish: Publish = publish or _no_events
         self._lock = threading.RLock()
+        self._node_json: dict[str, tuple[tuple[object, ...], str | None, bytes]] = {}
         if not path.exists():  # private from the start; SQLite gives -wal/-shm the same mode
             os.close(os.open(path, os.O_WRONLY | os.O_CREAT, 0o600))
         self._db = sqlite3.connect(path, check_same_thread=False, isolation_level=None, timeout=10)
@@ -273,6 +274,28 @@ class Store(TaskRows):
         if environment is not None:
             records = [r for r in records if r.node.environment == environment]
         return records
+
+    def nodes_json(self, environment: str | None = None) -> bytes:
+        """`GET /nodes`'s body: the JSON of `nodes()` without validating and encoding 1 000 models
+        per request. Each node's encoded record is kept while its row (data, revision, last seen)
+        stays the same, so only rows written since the last request are encoded again."""
+        with self._lock:
+            rows = self._db.execute(
+                "SELECT mac, revision, data, last_seen FROM nodes ORDER BY mac"
+            ).fetchall()
+            cache = self._node_json
+            kept: dict[str, tuple[tuple[object, ...], str | None, bytes]] = {}
+            parts: list[bytes] = []
+            for row in rows:
+                entry = cache.get(row[0])
+                if entry is None or entry[0] != row:
+                    record = _node_record(row[1:])
+                    entry = (row, record.node.environment, record.model_dump_json(by_alias=True).encode())
+                kept[row[0]] = entry
+                if environment is None or entry[1] == environment:
+                    parts.append(entry[2])
+            self._node_json = kept  # rows gone drop out
+        return b"[" + b",".join(parts) + b"]"
 
     def node(self, mac: str) -> NodeRecord:
         key = _mac_key(mac)

@@ -14,7 +14,7 @@ import time
 import traceback
 from collections.abc import Awaitable, Callable, Iterable, Iterator, Mapping
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from textual import work
 from textual.app import App, SystemCommand
@@ -31,10 +31,13 @@ from fueltui.api.events import BaseEvent, EnvChanged, EnvDeleted, NotificationAd
 from fueltui.client.errors import ApiError
 from fueltui.settings import settings
 from fueltui.tui import uistate
-from fueltui.tui.backend import MasterAPI, describe_error
+from fueltui.tui.backend import describe_error
 from fueltui.tui.messages import MasterConnected, MasterEvent, MasterLogLines
 from fueltui.tui.screens.base import BaseScreen
 from fueltui.tui.widgets.navbar import PAGES, NavBar
+
+if TYPE_CHECKING:
+    from fueltui.tui.backend import MasterAPI
 
 T = TypeVar("T")
 
@@ -79,7 +82,7 @@ def _page_factory(mode: str) -> Callable[[], Screen[Any]]:
     return make
 
 
-Connector = Callable[[], Awaitable[MasterAPI]]
+Connector = Callable[[], Awaitable["MasterAPI"]]
 LOG_BATCH_SECONDS = 0.05  # live log lines are delivered to the page at most this late
 # More unexpected errors than this within the window is a crash loop: Textual's own exit (with
 # the traceback printed after the screen is restored) is then the sensible end.

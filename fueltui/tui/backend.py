@@ -6,10 +6,24 @@ only); now the TUI is typed against the client itself, so the two cannot differ.
 
 from __future__ import annotations
 
-from fueltui.client.api import MasterClient
+from typing import TYPE_CHECKING
+
 from fueltui.client.errors import ApiError
 
-MasterAPI = MasterClient
+if TYPE_CHECKING:
+    from fueltui.client.api import MasterClient
+
+    MasterAPI = MasterClient
+
+
+def __getattr__(name: str) -> object:
+    # The client (httpx, anyio, an SSL context) is imported when first used, not before the
+    # first frame: screens name `MasterAPI` only in annotations (bench/startup.py).
+    if name == "MasterAPI":
+        from fueltui.client.api import MasterClient
+
+        return MasterClient
+    raise AttributeError(name)
 
 
 def describe_error(exc: BaseException) -> str:

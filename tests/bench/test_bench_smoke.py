@@ -58,3 +58,22 @@ def test_scale_bench_runs_every_phase_on_a_small_lab() -> None:
     for phase in ("lab up → every node discovered", "verify (4 NICs each)", "deploy, base graph"):
         assert f"| {phase} |" in out
     assert "| done: every NIC heard its peers |" in out and "| done: 2 ready |" in out
+
+
+def test_tui_bench_times_keys_on_both_pages_and_the_peer() -> None:
+    out = run_bench("tui.py", "--nodes", "5", "--seconds", "3", "--rate", "100")
+    nodes = re.search(
+        r"^\| fueltui: Nodes page \(role grid\) \| down \| (\d+) \|.*\| 5 rows × \d+ columns", out, re.M
+    )
+    peer = re.search(r"^\| peer: bare Textual app, DataTable \| down \| (\d+) \|", out, re.M)
+    assert nodes and int(nodes.group(1)) > 0, out
+    assert peer and int(peer.group(1)) > 0, out
+    assert re.search(
+        r"^\| fueltui: Deploy page \| down \| \d+ \|.*\| grid layout, [\d,]+ lines/s handled", out, re.M
+    )
+
+
+def test_log_flood_bench_feeds_the_deploy_page() -> None:
+    out = run_bench("log_flood.py", "--nodes", "5", "--seconds", "3", "--rate", "100", "--no-peer")
+    handled = re.search(r"^\| fueltui \(Log\) \| 200×60 grid \| down \| (\d+) \|", out, re.M)
+    assert handled and int(handled.group(1)) >= 90, out  # the page kept up with the 100 lines/s

@@ -44,6 +44,7 @@ PANE_WIDTH = 38
 FAST_FLUSH = 0.03  # seconds between writes to the panes when a few nodes are busy
 SLOW_FLUSH = 0.3  # ... and when many are: nobody reads 50 panes at 30 frames a second
 MANY_PANES = 8
+PANES_PER_FRAME = 4  # panes written in one go; more wait for the next frame
 PANE_HEIGHT = 8
 RESERVED_ROWS = 6  # nav bar, summary, overall progress, footer
 
@@ -88,7 +89,8 @@ class DeployScreen(BaseScreen):
         self.layout_kind = ""
         self.findings: list[Finding] = []
         self.changes: PendingChanges | None = None  # what `d` deploys (the master's list)
-        self._dirty: set[str] = set()  # nodes with lines not yet written to their pane
+        # nodes with lines not yet written to their pane, oldest first (a dict keeps the order)
+        self._dirty: dict[str, None] = {}
         self._flush_timer: Timer | None = None
 
     def compose_body(self) -> ComposeResult:
@@ -259,12 +261,21 @@ class DeployScreen(BaseScreen):
         self._flush_timer = None
         if not self._dirty:
             return
-        dirty, self._dirty = self._dirty, set()
+        # At most PANES_PER_FRAME panes per frame, the rest in the next ones: fifty logs written
+        # at once made one frame repaint the whole 250×90 grid, and a key waited behind it
+        # (bench/log_flood.py; docs/benchmarks.md "TUI log flood").
         panes = self.panes()
-        for mac in dirty:
+        written = 0
+        for mac in list(self._dirty):
+            if written == PANES_PER_FRAME:
+                break
+            del self._dirty[mac]
             pane = panes.get(mac)
             if pane is not None:
                 pane.catch_up()
+                written += 1
+        if self._dirty and written == PANES_PER_FRAME:
+            self._flush_timer = self.set_timer(FAST_FLUSH, self.flush)
 
     # live updates ---------------------------------------------------------------------------
 
@@ -298,7 +309,7 @@ class DeployScreen(BaseScreen):
         stamp = datetime.now(UTC).strftime("%H:%M:%S")
         stamped = [f"{stamp} {line}" for line in lines]
         state.add(stamped)
-        self._dirty.add(mac)
+        self._dirty.setdefault(mac)
 
     def progress(self, event: TaskProgress) -> None:
         task = self.deploy_task

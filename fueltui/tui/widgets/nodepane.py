@@ -12,6 +12,8 @@ from rich.text import Text
 from textual import events
 from textual.app import ComposeResult
 from textual.containers import Vertical
+from textual.geometry import Size
+from textual.reactive import Reactive
 from textual.widgets import Log, ProgressBar, Static
 
 PANE_LINES = 300  # per pane on screen; history beyond this is on the master
@@ -69,6 +71,32 @@ class NodeLines:
         self.total += len(lines)
 
 
+class PaneLog(Log):
+    """A pane's log whose growth repaints the log alone.
+
+    Textual lays out the whole screen when a widget's virtual size changes (`Widget.virtual_size`
+    is a layout reactive), and a growing log changes it with every write: with a pane per node
+    each batch of lines re-laid the screen (bench/tui.py, bench/log_flood.py). The log's own
+    size is fixed by its pane, so only its scrollbar needs to follow; when the scrollbar appears
+    or goes (the log's width changes), `show_vertical_scrollbar` asks for the layout itself."""
+
+    virtual_size: Reactive[Size] = Reactive(Size(0, 0), layout=False)
+
+    def watch_virtual_size(self, size: Size) -> None:
+        if self.is_mounted and self.container_size:
+            self._scroll_update(size)
+
+    def _update_size(self, updates: int, lines: list[str]) -> None:  # type: ignore[override]
+        # `Log` measures new lines in a thread worker per write (a thread and three worker
+        # messages each time); a pane's lines are folded to its width, so measuring them here
+        # costs little.
+        if lines:
+            widest = max(cell_len(self._process_line(line)) for line in lines)
+            if widest > self._width:
+                self._width = widest
+                self.virtual_size = Size(self._width, self.line_count)
+
+
 class NodePane(Vertical):
     DEFAULT_CSS = """
     NodePane { height: 1fr; min-height: 6; border: round $primary; }
@@ -90,13 +118,14 @@ class NodePane(Vertical):
         self._written = 0
         self._composed = False  # a pane is found by queries before its children exist
         self._wrap_width = 0  # the width the shown lines were folded to
+        self._reason = ""  # what the failure line shows
 
     def compose(self) -> ComposeResult:
         yield Static(self._head(), classes="pane-head", markup=False)
         # The failure reason wraps on its own lines: cut at the pane's width it needed scrolling.
         yield Static("", classes="pane-reason", markup=False)
         yield ProgressBar(total=100, show_eta=False)
-        yield Log(max_lines=PANE_LINES, auto_scroll=True)
+        yield PaneLog(max_lines=PANE_LINES, auto_scroll=True)
 
     def on_mount(self) -> None:
         self._composed = True
@@ -138,9 +167,13 @@ class NodePane(Vertical):
         """Show the node's state; before the pane is mounted its on_mount will do it."""
         if not self._composed:
             return
-        self.query_one(".pane-head", Static).update(self._head())
+        # one line high whatever it says: no layout of the screen for it (bench/tui.py)
+        self.query_one(".pane-head", Static).update(self._head(), layout=False)
         state = self.lines_state
-        self.query_one(".pane-reason", Static).update(state.message if state.status == "error" else "")
+        reason = state.message if state.status == "error" else ""
+        if reason != self._reason:  # its height follows the text: a layout only when it changes
+            self._reason = reason
+            self.query_one(".pane-reason", Static).update(reason)
         self.query_one(ProgressBar).update(progress=self.lines_state.progress)
         self.set_class(self.lines_state.status == "error", "-error")
 
