@@ -22,7 +22,7 @@ def _facts(mac: str, host: str) -> NodeFacts:
 def _same(store: Store, environment: str | None = None) -> list[dict[str, object]]:
     body = json.loads(store.nodes_json(environment=environment))
     assert body == RECORDS.dump_python(store.nodes(environment=environment), mode="json", by_alias=True)
-    return body  # type: ignore[no-any-return]
+    return body
 
 
 def test_encoded_nodes_follow_every_write(tmp_path: Path) -> None:
