@@ -33,7 +33,7 @@ from benchmaster import node_mac
 from fueltui.api.schema import API_PREFIX
 from fueltui.client.api import MasterClient
 from procstat import BENCH, ROOT, BenchMaster, bench_master, cpu_seconds, memory_mb
-from report import machine_line, replace_section
+from report import machine_line, publish
 
 SECTION = "## API at 1 000 nodes"
 LINE = re.compile(r"\[(\d+)\] t=([0-9.]+)$")
@@ -253,9 +253,7 @@ def main() -> int:
         print(json.dumps(asyncio.run(consume(args.consume, args.expect, args.seconds))))
         return 0
     text = asyncio.run(run(args))
-    print(text)
-    if args.write:
-        replace_section(args.write, SECTION, text)
+    publish(text, args.write, SECTION)
     return 0
 
 

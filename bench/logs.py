@@ -31,7 +31,7 @@ from fueltui.master.logfiles import FILE_CAP
 from fueltui.tui.app import FuelApp
 from fueltui.tui.screens import logs as logs_page
 from procstat import ROOT, BenchMaster, bench_master, cpu_seconds, memory_mb
-from report import machine_line, replace_section
+from report import machine_line, publish
 
 SECTION = "## Logs at volume"
 
@@ -182,9 +182,7 @@ def main() -> int:
     parser.add_argument("--write", type=Path)
     args = parser.parse_args()
     text = asyncio.run(run(args))
-    print(text)
-    if args.write:
-        replace_section(args.write, SECTION, text)
+    publish(text, args.write, SECTION)
     return 0
 
 

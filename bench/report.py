@@ -34,3 +34,10 @@ def replace_section(path: Path, heading: str, body: str) -> None:
     notes = "\n\n" + block[mark:].rstrip("\n") if mark >= 0 else ""
     after = "\n" + doc[end:] if end < len(doc) else ""
     path.write_text(doc[:start] + f"{heading}\n\n{body}{notes}\n" + after)
+
+
+def publish(text: str, write: Path | None, heading: str) -> None:
+    """The bench's table on stdout and, with `--write FILE`, as that file's section `heading`."""
+    print(text)
+    if write:
+        replace_section(write, heading, text)

@@ -28,7 +28,7 @@ from fueltui.api.schema import TaskRecord
 from fueltui.client.api import MasterClient
 from fueltui.lab.lab import Lab
 from procstat import cpu_seconds, memory_mb
-from report import machine_line, replace_section
+from report import machine_line, publish
 
 PREFIX = "sc"
 SECTION = "## Scale: a namespace lab end to end"
@@ -164,9 +164,7 @@ def main() -> int:
         f"{machine_line(f'sudo python bench/scale.py --nodes {args.nodes}')} Load average at the start "
         f"{load_before:.1f}.\n\n{table(rows)}"
     )
-    print(text)
-    if args.write:
-        replace_section(args.write, SECTION, text)
+    publish(text, args.write, SECTION)
     return 0
 
 

@@ -30,7 +30,7 @@ import termios
 import time
 from pathlib import Path
 
-from report import machine_line, replace_section
+from report import machine_line, publish
 
 ROOT = Path(__file__).resolve().parent.parent
 SECTION = "## Start-up"
@@ -170,9 +170,7 @@ def main() -> int:
     ratio = statistics.median(ours) / bare_median
     header = machine_line(f"python bench/startup.py --runs {args.runs}")
     text = f"{header}\n\n{table(rows, bare_median)}\n\nfueltui / bare: {ratio:.2f}x (aim ≤ 1.5x)."
-    print(text)
-    if args.write:
-        replace_section(args.write, SECTION, text)
+    publish(text, args.write, SECTION)
     return 0
 
 

@@ -36,7 +36,7 @@ from api import place_all
 from benchmaster import node_mac
 from log_flood import run_one
 from procstat import bench_master
-from report import machine_line, replace_section
+from report import machine_line, publish
 
 SECTION = "## TUI at 200 nodes"
 SIZE = (200, 60)
@@ -233,9 +233,7 @@ def main() -> int:
     args = parser.parse_args()
     text = asyncio.run(run(args))
     print()
-    print(text)
-    if args.write:
-        replace_section(args.write, SECTION, text)
+    publish(text, args.write, SECTION)
     return 0
 
 
