@@ -157,3 +157,25 @@ async def test_mtu_of_a_nic_is_set_checked_and_applied(master, client, make_app)
         await pilot.press("ctrl+s")
         node = await stored_node(pilot, client, lambda n: n.mtu, "the MTU stored")
         assert node.mtu == {"eth1": 9000}
+
+
+async def test_a_second_bond_of_the_same_name_is_refused_by_the_core_rule(master, client, make_app) -> None:
+    app = await open_map(master, client, make_app, ["controller"], LAYOUT, nics=6)
+    async with app.run_test(size=(80, 24)) as pilot:
+        screen = await columns_ready(pilot, app, nics=6)
+        screen.col = column_of(screen, "eth1").index
+        await pilot.press("m", "right", "m", "b")
+        await settle(pilot, lambda: isinstance(app.screen, BondDialog), "the bond dialog")
+        await pilot.press("enter")
+        await settle(pilot, lambda: screen.query(BondColumn), "the bond column")
+        assert [b.name for b in screen.bonds] == ["bond0"]
+        screen.col = column_of(screen, "eth3").index
+        await pilot.press("m", "right", "m", "b")
+        await settle(pilot, lambda: isinstance(app.screen, BondDialog), "the second bond dialog")
+        await pilot.press(*["backspace"] * 8, *"bond0", "enter")
+        dialog = app.screen
+        assert isinstance(dialog, BondDialog)
+        await settle(pilot, lambda: dialog.refusal is not None, "the refusal in the dialog")
+        assert dialog.refusal is not None and dialog.refusal.code == "bond-name-invalid"
+        assert "two bonds named bond0" in dialog.refusal.message
+        assert [b.name for b in screen.bonds] == ["bond0"]

@@ -65,9 +65,8 @@ class BondEditing(BaseScreen):
             return None
         interfaces, bonds = bond_nics(self.assignment, [b for b in self.bonds if b.name != bond.name], bond)
         if any(b.name == bond.name for b in self.bonds):
-            return Finding(
-                code="bond-name-invalid", path="bonds", message=f"{bond.name} already exists; name it anew"
-            )
+            # judged with both bonds present: the core's rule names the clash
+            bonds = [*self.bonds, bond]
         from fueltui.core.rules import (
             check_drop,
             check_interfaces,
