@@ -133,6 +133,9 @@ def test_the_operator_reaches_the_cloud_from_the_lab_master(cloud_lab: LabHandle
     assert status == "201" and int(services) >= 5
     # Horizon over https with the environment's self-signed certificate, checked (not -k)
     assert access["horizon_url"].startswith("https://"), access
+    # the same hand-over in `fueltui envs` (issue 15 item 7), from what is deployed now
+    handover = f"demo: Horizon {access['horizon_url']}  Keystone {access['keystone_url']}"
+    assert handover in fueltui(cloud_lab, "envs").splitlines()
     ca = str(cloud_lab.master_state_dir / "secrets" / "demo.horizon.crt")
     horizon = in_master_ns(cloud_lab, HORIZON_LOGIN, {**creds, "horizon": access["horizon_url"], "ca": ca})
     login, landed, path = horizon.split()
