@@ -45,7 +45,8 @@ def read_interfaces() -> list[HostInterface]:
 
 def read_gateway() -> str | None:
     try:
-        route = netifaces.gateways().get("default", {}).get(netifaces.AF_INET)
+        default = netifaces.gateways().get("default")  # {family: (gateway, interface)}
+        route = default.get(netifaces.AF_INET) if isinstance(default, dict) else None
     except (OSError, ValueError):
         return None
     return str(route[0]) if route else None
