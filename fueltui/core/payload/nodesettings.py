@@ -10,11 +10,10 @@ kernel's log (it would be the host's).
 
 from __future__ import annotations
 
-import re
-
 from fueltui.core.payload.nodeview import NodeView
 from fueltui.core.payload.remote import remote_program
 from fueltui.core.payload.shell import heredoc_file, q, script
+from fueltui.core.rules.settings import KERNEL_TOKEN, syslog_problem
 
 SYSLOG_DROPIN = "/etc/rsyslog.d/90-fueltui-remote.conf"
 SYSLOG_PACKAGES = ("rsyslog",)
@@ -44,25 +43,24 @@ BASE_KERNEL_ARGS = "console=tty0 console=ttyS0,115200n8 net.ifnames=0 biosdevnam
 GRUB_CFG = "/boot/grub/grub.cfg"
 GRUB_DROPIN = "/etc/default/grub.d/90-fueltui.cfg"
 KERNEL_CMDLINE_PY = remote_program("kernel_cmdline.py.txt")
-# What the settings rules accept (`core/rules/settings.py`), checked again before rendering:
-# the values end up inside configuration files, never in a command line.
-_SYSLOG = re.compile(r"^([A-Za-z0-9.-]{1,253}):([0-9]{1,5})$")
-_KERNEL_TOKEN = re.compile(r"^[A-Za-z0-9_.,:/+-]+(=[A-Za-z0-9_.,:/+@-]*)?$")
 
 # Does this node boot a kernel of its own? Provisioned by fueltui, or booted by systemd.
 OWN_KERNEL = "own_kernel() { [ -f /etc/fueltui-provisioned ] || [ -d /run/systemd/system ]; }"
 
 
+# The settings rules refuse bad values on input; they are checked again here, by the same
+# rules, before rendering: the values end up inside configuration files, never in a command.
 def syslog_target(value: str) -> tuple[str, int] | None:
-    found = _SYSLOG.match(value.strip())
-    if found is None or not 1 <= int(found.group(2)) <= 65535:
+    target = value.strip()
+    if not target or syslog_problem(target) is not None:
         return None
-    return found.group(1), int(found.group(2))
+    host, _, port = target.rpartition(":")
+    return host, int(port)
 
 
 def kernel_params(value: str) -> str:
     """The parameters as one line (tokens the settings rules accept; anything else dropped)."""
-    return " ".join(t for t in value.split() if _KERNEL_TOKEN.match(t))
+    return " ".join(t for t in value.split() if KERNEL_TOKEN.match(t))
 
 
 def syslog_dropin(host: str, port: int) -> str:
