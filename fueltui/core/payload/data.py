@@ -124,7 +124,8 @@ class PayloadData(Strict):
         return f"http://{self.public_vip}/"
 
 
-def _vip(vips: Mapping[str, Mapping[str, str]], network: str) -> str | None:
+def network_vip(vips: Mapping[str, Mapping[str, str]], network: str) -> str | None:
+    """The VIP the cloud answers on in `network` ("ip/prefix"): HAProxy's, else the only one."""
     found = vips.get(network, {})
     return found.get("haproxy") or next(iter(found.values()), None)
 
@@ -151,7 +152,7 @@ def build_payload(
         return None
     management = effective_network(env, release, MANAGEMENT)
     public = effective_network(env, release, PUBLIC)
-    mgmt_vip, public_vip = _vip(vips, MANAGEMENT), _vip(vips, PUBLIC)
+    mgmt_vip, public_vip = network_vip(vips, MANAGEMENT), network_vip(vips, PUBLIC)
     if not mgmt_vip or not public_vip or not public.cidr or not env.neutron.floating_ranges:
         return None
     neutron = env.neutron

@@ -16,7 +16,7 @@ from fueltui.core.environment import PUBLIC
 from fueltui.core.ipalloc import allocate
 from fueltui.core.model import Environment, Finding, Node, Release, Severity
 from fueltui.core.nodeconfig import NodeConfig
-from fueltui.core.payload.data import PayloadData, PayloadSecrets, build_payload
+from fueltui.core.payload.data import PayloadData, PayloadSecrets, build_payload, network_vip
 from fueltui.master.deploy.publictls import TlsProblem, ensure_tls, forget_tls, operator_findings, stored_tls
 from fueltui.master.errors import Invalid
 from fueltui.mirror.paths import KEY_FILE, repo_dir
@@ -67,8 +67,7 @@ def tls_findings(env: Environment, release: Release, nodes: list[Node]) -> list[
     before any node is touched (the public VIP is the one this deploy will use)."""
     if env.settings.common.horizon_tls != "operator":
         return []
-    public = allocate(env, release, [n for n in nodes if n.roles]).vips.get(PUBLIC, {})
-    vip = public.get("haproxy") or next(iter(public.values()), None)
+    vip = network_vip(allocate(env, release, [n for n in nodes if n.roles]).vips, PUBLIC)
     return operator_findings(env.settings.common, vip.split("/")[0] if vip else None)
 
 
