@@ -29,6 +29,16 @@ async def stored_node(pilot, client, condition, what: str):
     return holder[0]
 
 
+async def open_bond_dialog(pilot, app, screen, first: str, what: str = "the bond dialog") -> BondDialog:
+    """Mark `first` and the NIC right of it, press `b`: the dialog that bonds them."""
+    screen.col = column_of(screen, first).index
+    await pilot.press("m", "right", "m", "b")
+    await settle(pilot, lambda: isinstance(app.screen, BondDialog), what)
+    dialog = app.screen
+    assert isinstance(dialog, BondDialog)
+    return dialog
+
+
 async def test_bond_two_nics_drop_a_network_apply_and_unbond(master, client, make_app) -> None:
     app = await open_map(master, client, make_app, ["controller"], LAYOUT, nics=4)
     async with app.run_test(size=(80, 24)) as pilot:
@@ -80,10 +90,7 @@ async def test_a_lacp_bond_with_its_options_through_the_dialog(master, client, m
     app = await open_map(master, client, make_app, ["controller"], LAYOUT, nics=4)
     async with app.run_test(size=(80, 24)) as pilot:
         screen = await columns_ready(pilot, app, nics=4)
-        screen.col = column_of(screen, "eth2").index
-        await pilot.press("m", "right", "m", "b")
-        await settle(pilot, lambda: isinstance(app.screen, BondDialog), "the bond dialog")
-        dialog = app.screen
+        dialog = await open_bond_dialog(pilot, app, screen, "eth2")
         assert dialog.query_one("#bond-rate").disabled  # LACP options only for 802.3ad
         await pilot.press("tab", "enter", "down", "down", "enter")  # mode: LACP (802.3ad)
         await settle(pilot, lambda: not dialog.query_one("#bond-rate").disabled, "the LACP options")
@@ -163,18 +170,12 @@ async def test_a_second_bond_of_the_same_name_is_refused_by_the_core_rule(master
     app = await open_map(master, client, make_app, ["controller"], LAYOUT, nics=6)
     async with app.run_test(size=(80, 24)) as pilot:
         screen = await columns_ready(pilot, app, nics=6)
-        screen.col = column_of(screen, "eth1").index
-        await pilot.press("m", "right", "m", "b")
-        await settle(pilot, lambda: isinstance(app.screen, BondDialog), "the bond dialog")
+        await open_bond_dialog(pilot, app, screen, "eth1")
         await pilot.press("enter")
         await settle(pilot, lambda: screen.query(BondColumn), "the bond column")
         assert [b.name for b in screen.bonds] == ["bond0"]
-        screen.col = column_of(screen, "eth3").index
-        await pilot.press("m", "right", "m", "b")
-        await settle(pilot, lambda: isinstance(app.screen, BondDialog), "the second bond dialog")
+        dialog = await open_bond_dialog(pilot, app, screen, "eth3", "the second bond dialog")
         await pilot.press(*["backspace"] * 8, *"bond0", "enter")
-        dialog = app.screen
-        assert isinstance(dialog, BondDialog)
         await settle(pilot, lambda: dialog.refusal is not None, "the refusal in the dialog")
         assert dialog.refusal is not None and dialog.refusal.code == "bond-name-invalid"
         assert "two bonds named bond0" in dialog.refusal.message
