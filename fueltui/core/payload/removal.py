@@ -54,7 +54,6 @@ NODE_DAEMONS = (
     "neutron-dhcp-agent",
     "neutron-l3-agent",
     "neutron-metadata-agent",
-    "cinder-volume",
 )
 
 
@@ -62,24 +61,18 @@ def render_node_stop(name: str) -> str:
     """For the node, before the controller deletes its services: its instances and OpenStack
     daemons stopped, its Open vSwitch bridges (and the addresses on them) deleted. Idempotent."""
     daemons = " ".join(NODE_DAEMONS)
-    body = f"""for d in {daemons}; do
-  [ -x "/etc/init.d/$d" ] || continue
-  if running "$d"; then
-    /etc/init.d/"$d" stop </dev/null >/dev/null 2>&1 || true
-    say "$d stopped"
-  fi
-done
+    body = f"""stop_svc() {{
+  [ -x "/etc/init.d/$1" ] && running "$1" || return 0
+  /etc/init.d/"$1" stop </dev/null >/dev/null 2>&1 || true
+  say "$1 stopped"
+}}
+for d in {daemons}; do stop_svc "$d"; done
 if command -v virsh >/dev/null 2>&1 && running libvirtd; then
   for vm in $(virsh list --name 2>/dev/null); do
     virsh destroy "$vm" >/dev/null 2>&1 && say "instance $vm stopped"
   done
 fi
-for d in libvirtd virtlogd; do
-  if [ -x "/etc/init.d/$d" ] && running "$d"; then
-    /etc/init.d/"$d" stop </dev/null >/dev/null 2>&1 || true
-    say "$d stopped"
-  fi
-done
+for d in libvirtd virtlogd; do stop_svc "$d"; done
 if command -v ovs-vsctl >/dev/null 2>&1 && ovs-appctl -t ovs-vswitchd version >/dev/null 2>&1; then
   for br in $(ovs-vsctl list-br); do
     ovs-vsctl --if-exists del-br "$br"
