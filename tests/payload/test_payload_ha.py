@@ -3,9 +3,10 @@ VIPs — and the cloud keeps answering on its VIPs when the primary controller's
 
 One module-scoped lab (3 controllers, 1 compute, Neutron GRE), in order: apply → verify →
 deploy (cold) → the health check passed → Galera and RabbitMQ have three members → the
-primary's keepalived, HAProxy, MariaDB, RabbitMQ and memcached are stopped → the VIPs move to
-another controller, a token comes from the public VIP (the lab master's namespace, as an
-operator), Nova and Neutron answer through the management VIP from another controller.
+primary's HAProxy is stopped → keepalived's check sees it and the VIPs move to another
+controller, a token comes from the public VIP (the lab master's namespace, as an operator) →
+the primary's keepalived, MariaDB, RabbitMQ and memcached are stopped too → Nova and Neutron
+answer through the management VIP from another controller.
 Marked `payload`: it runs last, after tests/payload/test_payload_lab.py (`ORDER`).
 """
 
@@ -23,6 +24,7 @@ from pathlib import Path
 import pytest
 from payloadlab import AUTH_BODY, deploy_answers, fueltui, os_lab
 
+from fueltui.core.payload.ha import HAPROXY_CHECK
 from labfixtures import LabHandle
 
 pytestmark = [pytest.mark.lab, pytest.mark.payload, pytest.mark.ha, pytest.mark.timeout(2400)]
@@ -31,7 +33,7 @@ ORDER = 1  # after tests/payload/test_payload_lab.py (tests/conftest.py sorts by
 ROOT = Path(__file__).resolve().parents[2]
 ANSWERS = ROOT / "docs" / "examples" / "answers-lab-openstack-ha.yaml"
 CONTROLLERS = {"ctrl-1": 1, "ctrl-2": 2, "ctrl-3": 3}  # name -> lab node index (answers' MAC order)
-STOP_ON_PRIMARY = ("keepalived", "haproxy", "mariadb", "rabbitmq-server", "memcached")
+STOP_ON_PRIMARY = ("keepalived", "mariadb", "rabbitmq-server", "memcached")  # after its HAProxy
 
 
 TOKEN = (
@@ -123,10 +125,12 @@ def test_the_cloud_answers_on_its_vips_when_the_primarys_services_stop(
     assert vip_holders(ha_lab, public_vip) == ["ctrl-1"] and vip_holders(ha_lab, mgmt_vip) == ["ctrl-1"]
     assert token_status(ha_lab, creds) == "201"
 
+    # Its HAProxy dies first, keepalived still running: keepalived's check must see it, even
+    # when Neutron's metadata proxies (haproxy too) run on ctrl-1 because it hosts a router.
+    proxies = on(ha_lab, "ctrl-1", "pgrep -x haproxy | wc -l").strip()
     stopped = time.monotonic()
-    for service in STOP_ON_PRIMARY:
-        on(ha_lab, "ctrl-1", f"/etc/init.d/{service} stop >/dev/null 2>&1 || true")
-    assert "haproxy" not in on(ha_lab, "ctrl-1", "ps -eo comm", check=False).split()
+    on(ha_lab, "ctrl-1", "/etc/init.d/haproxy stop >/dev/null 2>&1 || true")
+    assert on(ha_lab, "ctrl-1", f"{HAPROXY_CHECK} && echo up || echo down").strip() == "down"
     # The VIPs move (keepalived's VRRP), then the APIs answer through the other HAProxy.
     deadline = time.monotonic() + 120
     while True:
@@ -140,6 +144,9 @@ def test_the_cloud_answers_on_its_vips_when_the_primarys_services_stop(
     holders = vip_holders(ha_lab, public_vip)
     assert len(holders) == 1 and holders[0] in ("ctrl-2", "ctrl-3")
     assert vip_holders(ha_lab, mgmt_vip) == holders
+    # Then the rest of the primary: its database, queue and cache.
+    for service in STOP_ON_PRIMARY:
+        on(ha_lab, "ctrl-1", f"/etc/init.d/{service} stop >/dev/null 2>&1 || true")
     # Another controller asks Nova and Neutron through the management VIP (its clouds.yaml).
     deadline = time.monotonic() + 180
     while True:
@@ -156,5 +163,6 @@ def test_the_cloud_answers_on_its_vips_when_the_primarys_services_stop(
         time.sleep(2)  # polling interval: services reconnect to the remaining database and queue
     total = time.monotonic() - stopped
     sys.stdout.write(
-        f"\nHA failover: VIP answers after {failover:.1f} s, Nova and Neutron after {total:.1f} s\n"
+        f"\nHA failover (haproxy processes on ctrl-1 before: {proxies}): VIP answers after"
+        f" {failover:.1f} s, Nova and Neutron after {total:.1f} s\n"
     )

@@ -9,6 +9,7 @@ import configparser
 import re
 import shutil
 import subprocess
+from pathlib import Path
 
 from fueltui.core.environment import new_environment
 from fueltui.core.graph import deploy_roles, graph_for_release
@@ -167,6 +168,43 @@ def test_keepalived_gives_the_primary_the_highest_priority_and_unicast_peers() -
     assert peers == [own["ctrl-1"]["management"], own["ctrl-3"]["management"]]
     assert f"{data.management_vip}/{data.management_prefix} dev eth1" in mgmt_block
     assert f"{data.public_vip}/{data.public_prefix} dev br-ex" in confs["ctrl-2"]
+
+
+def test_keepalived_checks_the_haproxy_of_its_pidfile_not_neutrons_metadata_proxies(tmp_path: Path) -> None:
+    """A controller hosting a router runs Neutron's haproxy (metadata proxy): with its own
+    HAProxy dead, `pgrep haproxy` still found one and keepalived kept the VIPs there."""
+    cfgs, _, _ = ha_configs()
+    vips = render("payload:vips", cfgs["ctrl-2"])
+    conf = body(vips, "/etc/keepalived/keepalived.conf")
+    assert f'script "{ha.HAPROXY_CHECK}"' in conf and "pgrep" not in conf
+    check = tmp_path / "check"
+    check.write_text(body(vips, ha.HAPROXY_CHECK) + "\n")
+    check.chmod(0o755)
+    # Processes named haproxy and sleep (the kernel's comm is the executable's file name).
+    named = tmp_path / "haproxy"
+    shutil.copy(shutil.which("sleep") or "/bin/sleep", named)
+    theirs = subprocess.Popen([named, "60"])  # Neutron's metadata proxy: not in the pidfile
+    ours = subprocess.Popen([named, "60"])
+    other = subprocess.Popen(["sleep", "60"])  # a pid the kernel gave again to another program
+    pidfile = tmp_path / "haproxy.pid"
+    try:
+
+        def healthy() -> bool:
+            return subprocess.run([check, pidfile]).returncode == 0
+
+        assert not healthy()  # no pidfile: the init script never started it
+        pidfile.write_text(f"{ours.pid}\n")
+        assert healthy()
+        pidfile.write_text(f"{other.pid}\n")
+        assert not healthy()
+        ours.kill()
+        ours.wait()
+        pidfile.write_text(f"{ours.pid}\n")
+        assert not healthy() and theirs.poll() is None  # dead, though another haproxy runs
+    finally:
+        for proc in (theirs, ours, other):
+            proc.kill()
+            proc.wait()
 
 
 def test_apis_listen_on_the_management_address_and_syncs_run_on_the_primary_only() -> None:

@@ -41,6 +41,8 @@ UWSGI_PORTS = {"keystone": 5000, "placement-api": 8778, "nova-api": 8774, "nova-
 # The file an init script sources is /etc/default/$NAME: neutron-api's NAME is neutron-server.
 DEFAULTS_NAME = {"neutron-api": "neutron-server"}
 VRRP_IDS = {MANAGEMENT: 51, PUBLIC: 52}
+# keepalived's health check of the controller's own HAProxy (see `haproxy_check`).
+HAPROXY_CHECK = "/etc/keepalived/fueltui-check-haproxy"
 
 
 def is_ha(data: PayloadData) -> bool:
@@ -286,6 +288,24 @@ def haproxy_cfg(view: NodeView) -> str:
     return "\n".join(lines)
 
 
+def haproxy_check() -> str:
+    """The script keepalived runs each second: is the HAProxy the init script started alive?
+
+    Not `pgrep haproxy`: Neutron's L3 and DHCP agents run haproxy too (one metadata proxy per
+    router or network), so a controller hosting a router looked healthy with its own HAProxy
+    dead and kept the VIPs. The pidfile the init script passes (`-p`) names the right one; a
+    pidfile may be given as the first argument (the tests do).
+    """
+    return """#!/bin/sh
+# fueltui: is this controller's HAProxy (the init script's pidfile) running?
+for pid in $(cat "${1:-/run/haproxy.pid}" 2>/dev/null); do
+  case $pid in ''|*[!0-9]*) continue ;; esac
+  [ "$(cat "/proc/$pid/comm" 2>/dev/null)" = haproxy ] && exit 0
+done
+exit 1
+"""
+
+
 def keepalived_conf(view: NodeView) -> str:
     data = view.data
     own = priority(view)
@@ -298,7 +318,7 @@ def keepalived_conf(view: NodeView) -> str:
         "}",
         "",
         "vrrp_script chk_haproxy {",
-        '  script "/usr/bin/pgrep -x haproxy"',
+        f'  script "{HAPROXY_CHECK}"',
         "  interval 1",
         "  fall 2",
         "  rise 2",
@@ -356,6 +376,7 @@ def render_vips_ha(view: NodeView) -> str:
         'out=$(haproxy -c -f /etc/haproxy/haproxy.cfg 2>&1) || { say "$out"; exit 1; }',
         "svc haproxy",
         "FT_CHANGED=0",
+        heredoc_file(HAPROXY_CHECK, "0755", "root:root", haproxy_check()),
         heredoc_file("/etc/keepalived/keepalived.conf", "0600", "root:root", keepalived_conf(view)),
         "if ! /etc/init.d/keepalived status >/dev/null 2>&1; then",
         # A VIP left as a plain address (a former one-controller layout) is keepalived's now.
