@@ -99,6 +99,41 @@ async def test_leases_trigger_discovery_and_a_dead_sshd_goes_offline(
             store.close()
 
 
+async def test_a_node_whose_sshd_starts_after_its_lease_is_discovered_without_a_new_lease(
+    make_lab: Callable[..., LabHandle], tmp_path: Path
+) -> None:
+    """Nodes lease before their sshd listens; 200 booting at once made the gap long enough that
+    two were never discovered (their next lease was an hour away). The lease is kept and the
+    address asked again until it answers."""
+    lab = make_lab(nodes=1, master=False, dhcp=False)
+    lab.lab.kill_sshd(1)
+    store = Store(tmp_path / "fueltui.db")
+    store.set_boot_options(lab_boot_options(), 0)
+    with lab.in_master_ns():
+        service = DiscoveryService(store, lab.master_state_dir, poll_interval=600, offline_after=600)
+        await service.start()
+        try:
+
+            async def refused_once() -> bool:  # leased, and an attempt found no sshd listening
+                return bool(service._retry_wait) and not service._inflight
+
+            await async_wait_until(refused_once, timeout=30, what="the lease and a refused attempt")
+            assert service.dhcp is not None
+            [ip] = [lease.ip for lease in service.dhcp.leases()]
+            assert list(service._retry_wait) == [ip]
+            assert store.nodes() == []
+            lab.lab.start_sshd(1)
+
+            async def discovered() -> bool:
+                return [r.node.mac for r in store.nodes() if r.node.online] == [lab.nodes[0].admin_mac]
+
+            await async_wait_until(discovered, timeout=15, what="the node discovered once its sshd listens")
+            assert ip not in service._leased and ip not in service._retry_at
+        finally:
+            await service.stop()
+            store.close()
+
+
 async def test_replaced_host_key_is_untrusted_until_accepted(
     make_lab: Callable[..., LabHandle], tmp_path: Path
 ) -> None:

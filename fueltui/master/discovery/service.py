@@ -37,6 +37,13 @@ log = logging.getLogger(__name__)
 
 POLL_INTERVAL = 30.0  # Fuel's agent reported every 30 s...
 OFFLINE_AFTER = 180.0  # ...and a node silent for 3 minutes was offline
+# A node leases before its sshd listens (its network comes up first; 200 booting at once on a
+# loaded master make the gap seconds): a leased address that did not answer is asked again,
+# the wait doubling from the first to the last, and given up after LEASE_RETRY_FOR (its next
+# lease starts again). Without it a node that lost that race waited for its lease's renewal.
+LEASE_RETRY_FIRST = 0.5
+LEASE_RETRY_LAST = 10.0
+LEASE_RETRY_FOR = 600.0
 ACCEPT_KIND = "accept-host-key"  # params {"node": MAC or address}
 LAB_BOOT_ENV = "FUELTUI_LAB_BOOT_OPTIONS"  # JSON boot options the lab hands its master
 
@@ -66,6 +73,9 @@ class DiscoveryService:
         self._dhcp_revision = -1
         self._inflight: dict[str, asyncio.Task[object]] = {}
         self._again: dict[str, str] = {}  # address -> MAC: leased again while being discovered
+        self._leased: dict[str, tuple[str, float]] = {}  # address -> (MAC, lease time): not found yet
+        self._retry_at: dict[str, asyncio.TimerHandle] = {}  # leased address -> its next attempt
+        self._retry_wait: dict[str, float] = {}  # leased address -> the last wait before an attempt
         self._last_seen: dict[str, float] = {}
         self._refused_at: dict[str, str] = {}  # node MAC -> address where its key was refused
         self._started = time.monotonic()
@@ -103,6 +113,11 @@ class DiscoveryService:
             with contextlib.suppress(asyncio.CancelledError):
                 await self._poller
         self._again.clear()
+        self._leased.clear()
+        for timer in self._retry_at.values():
+            timer.cancel()
+        self._retry_at.clear()
+        self._retry_wait.clear()
         for task in list(self._inflight.values()):
             task.cancel()
         await asyncio.gather(*self._inflight.values(), return_exceptions=True)
@@ -155,6 +170,7 @@ class DiscoveryService:
     # ------------------------------------------------------------------ discovery
 
     def _on_lease(self, lease: Lease) -> None:
+        self._leased[lease.ip] = (lease.mac, time.monotonic())
         task = self._inflight.get(lease.ip)
         if task is not None and not task.done():
             # A PXE node leases twice: from iPXE (nothing listens yet), then from the booted
@@ -176,6 +192,30 @@ class DiscoveryService:
             del self._inflight[ip]
         if ip in self._again:
             self.schedule(ip, self._again.pop(ip))
+        elif ip in self._leased and not task.cancelled():
+            self._after_leased_attempt(ip, task.exception() or task.result())
+
+    def _after_leased_attempt(self, ip: str, outcome: object) -> None:
+        """A leased address not discovered yet: done when found, else asked again later."""
+        mac, leased_at = self._leased[ip]
+        given_up = time.monotonic() - leased_at > LEASE_RETRY_FOR
+        if isinstance(outcome, (NodeRecord, HostKeyChanged)) or given_up:
+            # Found; refused for its key (the operator decides, not a retry); or never answered.
+            if given_up and not isinstance(outcome, (NodeRecord, HostKeyChanged)):
+                log.warning("%s (%s) leased an address but never answered SSH: %s", ip, mac, outcome)
+            del self._leased[ip]
+            self._retry_wait.pop(ip, None)
+            return
+        if ip in self._retry_at:
+            return  # already waiting to ask again
+        wait = min(self._retry_wait.get(ip, LEASE_RETRY_FIRST / 2) * 2, LEASE_RETRY_LAST)
+        self._retry_wait[ip] = wait
+        self._retry_at[ip] = asyncio.get_running_loop().call_later(wait, self._retry_leased, ip)
+
+    def _retry_leased(self, ip: str) -> None:
+        del self._retry_at[ip]
+        if ip in self._leased:
+            self.schedule(ip, self._leased[ip][0])
 
     def _mac_for_ip(self, ip: str) -> str | None:
         for record in self.store.nodes():
