@@ -55,8 +55,10 @@ def test_api_bench_loses_no_event() -> None:
 @pytest.mark.timeout(600)
 def test_scale_bench_runs_every_phase_on_a_small_lab() -> None:
     out = run_bench("scale.py", "--nodes", "2", timeout=580, FUELTUI_LAB_PREFIX="scsm")
-    for phase in ("lab up → every node discovered", "verify (4 NICs each)", "deploy, base graph"):
+    for phase in ("lab up → every node leased", "verify (4 NICs each)", "deploy, base graph"):
         assert f"| {phase} |" in out
+    discovered = r"^\| … → every node discovered \(from the last lease\) \|.*\| 2 discovered \|$"
+    assert re.search(discovered, out, re.M), out
     assert "| done: every NIC heard its peers |" in out and "| done: 2 ready |" in out
 
 
