@@ -67,6 +67,35 @@ def test_discovery_upsert_keeps_the_operators_choices(tmp_path: Path) -> None:
         store.node("not-a-mac")
 
 
+def test_a_recycled_address_moves_to_the_node_answering_there_and_only_that_one(tmp_path: Path) -> None:
+    events: list[tuple[str, dict[str, object]]] = []
+    store = Store(tmp_path / "db", publish=lambda t, d: events.append((t, d)))
+    macs = [f"52:54:00:aa:01:{i:02x}" for i in range(30)]
+
+    def facts(mac: str) -> NodeFacts:
+        return NodeFacts(nics=[Nic(name="eth0", mac=mac, pxe=True)])
+
+    for i, mac in enumerate(macs):
+        store.upsert_discovered(mac, f"10.20.0.{10 + i}", facts(mac))
+    before = {r.node.mac: r.revision for r in store.nodes()}
+    events.clear()
+    newcomer = "52:54:00:aa:02:01"
+    store.upsert_discovered(newcomer, "10.20.0.15", facts(newcomer))
+    old = store.node(macs[5])
+    assert (old.node.ip, old.node.online, old.revision) == (None, False, before[macs[5]] + 1)
+    assert [r.node.mac for r in store.nodes() if r.node.ip == "10.20.0.15"] == [newcomer]
+    unchanged = {r.node.mac: r.revision for r in store.nodes() if r.node.mac not in (macs[5], newcomer)}
+    assert unchanged == {m: rev for m, rev in before.items() if m != macs[5]}
+    assert events == [
+        ("node.changed", {"mac": macs[5]}),
+        ("node.discovered", {"mac": newcomer, "revision": 1}),
+    ]
+    # A poll that finds a node as it was: no new revision, no event (consoles reload on events).
+    events.clear()
+    assert store.upsert_discovered(newcomer, "10.20.0.15", facts(newcomer)).revision == 1
+    assert events == []
+
+
 def test_running_tasks_become_interrupted(tmp_path: Path) -> None:
     store = Store(tmp_path / "db")
     stamp = datetime.now(UTC)
