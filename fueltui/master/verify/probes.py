@@ -19,7 +19,7 @@ import time
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Protocol
+from typing import Any, Protocol
 
 from fueltui.core.verifyplan import VerifyPlan
 
@@ -68,11 +68,14 @@ class FanoutLike(Protocol):
 
 @dataclass
 class Timing:
-    ready_timeout: float = 30.0  # every listener bound
+    # A listener not ready (or not done sending) when no other got that far for this long has
+    # failed. Not a fixed wait from the start: 200 nodes' listeners starting at once on a busy
+    # master (or a lab sharing its CPUs) keep arriving for longer than one listener takes.
+    ready_timeout: float = 30.0
     # After sending, for probes still on their way: it also absorbs the spread between the
     # nodes' "go" signals on a busy master. Only a failing run waits it out.
     grace: float = 3.0
-    listen_timeout: float = 120.0  # a listener never outlives this, even if the master died
+    listen_timeout: float = 180.0  # a listener never outlives this, even if the master died
 
 
 @dataclass
@@ -217,21 +220,27 @@ class ProbeRun:
             node.sent.set()
 
     async def _wait_all(self, what: str, event: Callable[[NodeRun], asyncio.Event], failure: str) -> None:
+        stall = self.timing.ready_timeout
+        # Room after this phase for the next ones before the listeners' own end.
+        cap = time.monotonic() + max(stall, self.timing.listen_timeout / 2)
+        last = time.monotonic()  # when a listener last got this far
+
         async def one(node: NodeRun) -> None:
+            nonlocal last
             assert node.listener is not None
             waiter = asyncio.create_task(event(node).wait())
-            done, _ = await asyncio.wait(
-                {waiter, node.listener},
-                timeout=self.timing.ready_timeout,
-                return_when=asyncio.FIRST_COMPLETED,
-            )
+            watched: set[asyncio.Future[Any]] = {waiter, node.listener}
+            done: set[asyncio.Future[Any]] = set()
+            while not done and (left := min(last + stall, cap) - time.monotonic()) > 0:
+                done, _ = await asyncio.wait(watched, timeout=left, return_when=asyncio.FIRST_COMPLETED)
             waiter.cancel()
             if event(node).is_set():
+                last = max(last, time.monotonic())
                 await self._report(node, what)
             elif node.listener in done:
                 await self._fail(node, _failure(node.listener, f"{failure}: it ended"))
             else:
-                await self._fail(node, f"{failure} within {self.timing.ready_timeout:g} s")
+                await self._fail(node, f"{failure}: no other listener got further for {stall:g} s")
 
         await asyncio.gather(*(one(n) for n in self.nodes.values() if n.failure is None))
 
