@@ -194,6 +194,8 @@ class ProbeRun:
             "listen", "--id", self.vid, "--node", node.mac, "--up",
             "--stop-file", self.stop_file, "--go-file", self.go_file, "--expect-file", self.expect_file,
             "--grace", f"{self.timing.grace:g}", "--timeout", f"{self.timing.listen_timeout:g}",
+            # The first listener ready waits for the last (see `_wait_all`): up to half its life.
+            "--go-timeout", f"{self.timing.listen_timeout / 2 + 15:g}",
         ]  # fmt: skip
         for nic, vlans in self._plan_nics(node.mac):
             argv += ["--send", f"{nic}={','.join(str(v) for v in vlans)}"]
