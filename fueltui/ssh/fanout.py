@@ -256,11 +256,14 @@ class Fanout:
     ) -> RunResult:
         """Run a command on `host`, streaming its output; kill it on cancel or timeout."""
         command = _PID_PREFIX + remote_command(argv)
+        # `max_concurrency` bounds the handshakes in flight (the costly, bursty part), not the
+        # commands: verification's listeners run on every node at once until all are ready,
+        # and with the limit around the whole run a 200-node verify started only 64 of them.
         async with self._sem:
             conn = await self._connection(host)
-            sessions = self._sessions.setdefault(host, asyncio.Semaphore(self._max_sessions))
-            async with sessions:
-                return await self._run_on(conn, host, command, on_line, timeout, input)
+        sessions = self._sessions.setdefault(host, asyncio.Semaphore(self._max_sessions))
+        async with sessions:
+            return await self._run_on(conn, host, command, on_line, timeout, input)
 
     async def _run_on(
         self,

@@ -62,6 +62,24 @@ async def test_one_connection_per_node_is_reused_and_nodes_run_in_parallel(lab3:
     assert [r.stdout.strip() for r in third] == [f"bootstrap-{n.index}" for n in lab3.nodes]
 
 
+async def test_the_concurrency_limit_bounds_handshakes_not_commands_left_running(lab3: LabHandle) -> None:
+    """Verification keeps a listener running on every node until all are ready: with the
+    limit around whole commands, listeners past the limit never started (64 of 200)."""
+    with lab3.in_master_ns():
+        async with lab3.fanout(max_concurrency=1) as fan:
+            ips = [lab3.admin_ip(n.index) for n in lab3.nodes]
+            waiting = [
+                asyncio.create_task(
+                    fan.run(ip, "while [ ! -e /tmp/fanout-go ]; do sleep 0.05; done; hostname", timeout=20)
+                )
+                for ip in ips
+            ]
+            for ip in ips:  # each node's go comes from a second command, while the first still runs
+                assert (await fan.run(ip, ["touch", "/tmp/fanout-go"], timeout=10)).ok
+            results = await asyncio.gather(*waiting)
+    assert [r.stdout.strip() for r in results] == [f"bootstrap-{n.index}" for n in lab3.nodes]
+
+
 async def test_timeout_kills_the_remote_process_group(lab3: LabHandle) -> None:
     with lab3.in_master_ns():
         async with lab3.fanout() as fan:
