@@ -174,6 +174,7 @@ def listen(args: argparse.Namespace) -> int:
                     raised.append(nic)
                 sock = socket.socket(socket.AF_PACKET, socket.SOCK_RAW, socket.htons(ETH_P_ALL))
                 sock.setsockopt(SOL_PACKET, PACKET_AUXDATA, 1)
+                _large_receive_buffer(sock)
                 sock.bind((nic, ETH_P_ALL))
                 sock.setblocking(False)
                 sockets[sock.fileno()] = (nic, sock)
@@ -182,6 +183,7 @@ def listen(args: argparse.Namespace) -> int:
         emit("READY", json.dumps({"errors": errors}))
         started = time.monotonic()
         sent_at: float | None = None
+        last_new = 0.0  # when a peer's probe was last heard for the first time
         while time.monotonic() < started + args.timeout and not os.path.exists(args.stop_file):
             now = time.monotonic()
             if args.go_file and sent_at is None:
@@ -193,12 +195,17 @@ def listen(args: argparse.Namespace) -> int:
                 elif now > started + args.go_timeout:
                     errors["*"] = f"no signal to send within {args.go_timeout:g} s"
                     break
-            if sent_at is not None and ((expecting and not outstanding) or now > sent_at + args.grace):
+            # The grace runs from this node's send or the last new peer heard, whichever is
+            # later: on a busy master the go signals of 200 nodes spread over seconds.
+            if sent_at is not None and (
+                (expecting and not outstanding) or now > max(sent_at, last_new) + args.grace
+            ):
                 break
             ready, _, _ = select.select(list(sockets), [], [], 0.02)
             for fd in ready:
                 nic, sock = sockets[fd]
-                _drain(sock, nic, args, heard[nic], outstanding)
+                if _drain(sock, nic, args, heard[nic], outstanding):
+                    last_new = time.monotonic()
         for nic, sock in sockets.values():
             _drain(sock, nic, args, heard[nic], outstanding)
     finally:
@@ -226,12 +233,14 @@ def _drain(
     args: argparse.Namespace,
     heard: dict[int, set[tuple[str, str]]],
     outstanding: set[tuple[str, int, str, str]],
-) -> None:
+) -> bool:
+    """Read what is queued; True when a peer was heard for the first time."""
+    new = False
     while True:
         try:
             data, ancdata, _flags, address = sock.recvmsg(65535, socket.CMSG_SPACE(AUXDATA.size))
         except (BlockingIOError, InterruptedError):
-            return
+            return new
         if len(address) > 2 and address[2] == PACKET_OUTGOING:
             continue
         parsed = parse_frame(data, aux_vlan_of(ancdata))
@@ -248,6 +257,18 @@ def _drain(
             peers.add((sender, sender_nic))
             outstanding.discard((nic, vlan, sender, sender_nic))
             emit("HEARD", nic, vlan, sender, sender_nic)
+            new = True
+
+
+def _large_receive_buffer(sock: socket.socket) -> None:
+    """Room for every peer's burst: 200 nodes' probes arrive within a second, while a listener
+    on a busy node may not run for longer than that (the default buffer held ~270 frames)."""
+    for option in (getattr(socket, "SO_RCVBUFFORCE", 33), socket.SO_RCVBUF):  # FORCE: root only
+        try:
+            sock.setsockopt(socket.SOL_SOCKET, option, 8 << 20)
+            return
+        except OSError:
+            continue
 
 
 def _remove(path: str) -> None:
