@@ -201,7 +201,9 @@ def listen(args: argparse.Namespace) -> int:
                 (expecting and not outstanding) or now > max(sent_at, last_new) + args.grace
             ):
                 break
-            ready, _, _ = select.select(list(sockets), [], [], 0.02)
+            # Frames wake it at once; the timeout only paces the file checks (200 listeners
+            # polling at 50 Hz were a load of their own on a shared host).
+            ready, _, _ = select.select(list(sockets), [], [], 0.1)
             for fd in ready:
                 nic, sock = sockets[fd]
                 if _drain(sock, nic, args, heard[nic], outstanding):

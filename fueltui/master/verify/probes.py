@@ -257,7 +257,8 @@ class ProbeRun:
 
     async def _go(self, node: NodeRun) -> None:
         """Tell the node's listener to send its probes (every listener is ready by now)."""
-        result = await self.fanout.run(node.host, ["touch", self.go_file], timeout=15)
+        # Every node's go is a new session at once: 30 s for a busy master or node to fork it.
+        result = await self.fanout.run(node.host, ["touch", self.go_file], timeout=30)
         if result.exit_status != 0:
             raise RuntimeError(f"cannot start sending: {result.stderr.strip() or result.exit_status}")
 
