@@ -9,7 +9,12 @@ directory), as when an operator opens the TUI on a working master.
 
 The peer is the smallest useful Textual app: a Header, a Static and a Footer.
 
-    python bench/startup.py [--runs 7] [--write docs/benchmarks.md]
+    python bench/startup.py [--runs 7] [--phases 11] [--write docs/benchmarks.md]
+
+`--phases N` adds where the CPU goes, steadier than the wall time on a loaded machine: each
+program in N fresh interpreters (alternated), headless (`run_test(size=(80, 24))`), CPU seconds
+(`time.process_time()`) for its imports and for its first settled frame, the interpreter's own
+start left out.
 """
 
 from __future__ import annotations
@@ -57,6 +62,62 @@ def cpu_seconds(pid: int) -> float:
     time, the load of the machine's other work does not inflate it much."""
     fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
     return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")  # utime, stime
+
+
+PHASES = """
+import asyncio, sys, time
+t0 = time.process_time()
+if sys.argv[1] == "bare":
+    from textual.app import App
+    from textual.widgets import Footer, Header, Static
+
+    class Bare(App[None]):
+        BINDINGS = [("q", "quit", "Quit")]
+
+        def compose(self):
+            yield Header()
+            yield Static("bare textual app")
+            yield Footer()
+
+    make = Bare
+else:
+    import fueltui.main
+    from fueltui.tui.app import FuelApp
+
+    make = lambda: FuelApp(ui_state=None)
+t1 = time.process_time()
+
+
+async def first_frame() -> float:
+    async with make().run_test(size=(80, 24)) as pilot:
+        await pilot.pause()
+        return time.process_time()
+
+
+t2 = asyncio.run(first_frame())
+print(t1 - t0, t2 - t1)
+"""
+
+
+def phases(runs: int, env: dict[str, str]) -> str:
+    """A table of CPU seconds per phase (imports, first frame), best and median of `runs`."""
+    seen: dict[str, list[tuple[float, float]]] = {"bare": [], "fueltui": []}
+    for _ in range(runs):
+        for which, samples in seen.items():
+            out = subprocess.run(
+                [sys.executable, "-c", PHASES, which], env=env, capture_output=True, text=True, check=True
+            ).stdout.split()
+            samples.append((float(out[0]), float(out[1])))
+    lines = [
+        "| CPU (s), best / median | imports | first frame | total |",
+        "|---|---:|---:|---:|",
+    ]
+    for which, samples in seen.items():
+        cells = []
+        for values in ([i for i, _ in samples], [f for _, f in samples], [i + f for i, f in samples]):
+            cells.append(f"{min(values):.3f} / {statistics.median(values):.3f}")
+        lines.append(f"| {which} | {' | '.join(cells)} |")
+    return "\n".join(lines)
 
 
 def first_paint(
@@ -154,6 +215,7 @@ def table(rows: list[Row]) -> str:
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--runs", type=int, default=7)
+    parser.add_argument("--phases", type=int, default=0, help="also CPU per phase over this many runs")
     parser.add_argument("--write", type=Path, help="replace this section in the given markdown file")
     args = parser.parse_args()
 
@@ -182,6 +244,7 @@ def main() -> int:
             # best of 3: one sample can land on another engineer's burst of load
             bare_imports = min(import_seconds(["textual.app", "textual.widgets"], env) for _ in range(3))
             our_imports = min(import_seconds(["fueltui.main", "fueltui.tui.app"], env) for _ in range(3))
+            split = phases(args.phases, env) if args.phases else ""
         finally:
             subprocess.run([*fueltui, "master", "stop"], env=env, capture_output=True, timeout=60)
 
@@ -191,11 +254,16 @@ def main() -> int:
     ]
     ratio = statistics.median(w for w, _ in ours) / statistics.median(w for w, _ in bare)
     cpu_ratio = statistics.median(c for _, c in ours) / statistics.median(c for _, c in bare)
-    header = machine_line(f"python bench/startup.py --runs {args.runs}")
+    command = f"python bench/startup.py --runs {args.runs}" + (
+        f" --phases {args.phases}" if args.phases else ""
+    )
+    header = machine_line(command)
     text = (
         f"{header}\n\n{table(rows)}\n\nfueltui / bare: {ratio:.2f}x wall time (aim ≤ 1.5x), "
         f"{cpu_ratio:.2f}x CPU."
     )
+    if split:
+        text += f"\n\nCPU per phase, headless, {args.phases} runs each:\n\n{split}"
     publish(text, args.write, SECTION)
     return 0
 
