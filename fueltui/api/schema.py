@@ -18,7 +18,9 @@ API_PREFIX = "/api/v1"
 
 
 class Wire(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+    # Validators are built on first use: the TUI imports every model (through api.events) but
+    # validates none before its first frame (bench/startup.py; the master: master/app.py).
+    model_config = ConfigDict(extra="forbid", defer_build=True)
 
 
 # --------------------------------------------------------------------------- errors

@@ -12,6 +12,7 @@ import asyncio
 import hmac
 import importlib
 import logging
+import warnings
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from datetime import UTC, datetime
@@ -22,6 +23,7 @@ from typing import Any
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
+from pydantic.warnings import UnsupportedFieldAttributeWarning
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.types import ASGIApp, Receive, Scope, Send
 
@@ -231,6 +233,12 @@ def create_app(
                settings_routes, envactions, nodedetails, changes, notifications)  # fmt: skip
     for module in routers:
         app.include_router(module.router, prefix=API_PREFIX)
+    # Wire models build on first use (api/schema.py, for the TUI's start-up), so FastAPI's body
+    # adapters build on the first request, outside the filter FastAPI puts around their
+    # construction for this warning (its own `alias` on a body's FieldInfo): the same filter.
+    warnings.filterwarnings(
+        "ignore", message="The 'alias' attribute with value 'body'", category=UnsupportedFieldAttributeWarning
+    )
     app.add_middleware(BodyLimit, refuse=error_response)
     app.add_middleware(TokenGuard, token=token)  # added last: runs first, before any body is read
     return app

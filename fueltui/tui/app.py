@@ -125,16 +125,19 @@ class FuelApp(App[int]):
         env_name: str | None = None,
         ui_state: Path | None = None,
     ) -> None:
+        if ui_state is not None:
+            remembered = uistate.load(ui_state)
+            start = remembered.page if remembered.page in PAGE_SCREENS else start
+            env_name = env_name or remembered.env
+        # The app opens in the start page's mode: no blank default screen is mounted, resumed
+        # and then switched away from before the first frame (bench/startup.py).
+        setattr(self, "DEFAULT_MODE", start)  # noqa: B010 - a ClassVar of Textual's, per app here
         super().__init__()
         self.master: MasterAPI | None = master
         self._connect = connect
         self.root = root  # `--root`: where the Master page may write files (see tui/target.py)
         self.lab = lab  # `--lab`: the master is the lab's; no file of this machine is written
         self.ui_state = ui_state  # where the page and environment are remembered (None: nowhere)
-        if ui_state is not None:
-            remembered = uistate.load(ui_state)
-            start = remembered.page if remembered.page in PAGE_SCREENS else start
-            env_name = env_name or remembered.env
         self.start_page = start
         self.env_name: str | None = env_name
         self._log_lines: list[TaskLog] = []
