@@ -133,3 +133,25 @@ async def test_a_record_a_caller_changed_is_not_handed_out_again(
     third[0].node.name = object()  # type: ignore[assignment]  # one that does not even encode
     fourth = await client.nodes()
     assert fourth == truth(master) and fourth[0] is not third[0] and seen == [200, 304, 304, 304]
+
+
+async def test_a_changed_list_validates_only_the_records_that_changed(
+    master: RunningMaster, client: MasterClient
+) -> None:
+    discover(master, MACS[:4])
+    seen = statuses(client)
+    first = await client.nodes()
+    record = master.state.store.node(MACS[1])
+    await client.update_node(MACS[1], record.revision, name="renamed")
+    master.state.store.delete_node(MACS[3])
+    discover(master, MACS[4:5])
+    second = await client.nodes()
+    assert seen == [200, 200] and second == truth(master)
+    assert [r.node.mac for r in second] == [MACS[0], MACS[1], MACS[2], MACS[4]]
+    assert second[0] is first[0] and second[2] is first[2]  # the same values: the kept records
+    assert second[1] is not first[1] and second[1].node.name == "renamed" and first[1].node.name == "srv1"
+    second[0].node.roles.append("scribbled")  # a caller's change is not reused for the next answer
+    discover(master, MACS[2:3])
+    third = await client.nodes()
+    assert third == truth(master) and third[0].node.roles == [] and third[0] is not second[0]
+    assert seen == [200, 200, 200]
