@@ -5,6 +5,8 @@ seen again) must come back as a 200 with the new data, and two queries' lists mu
 
 from __future__ import annotations
 
+import gc
+
 import httpx
 
 from fueltui.api.schema import API_PREFIX, NodeRecord
@@ -155,3 +157,18 @@ async def test_a_changed_list_validates_only_the_records_that_changed(
     third = await client.nodes()
     assert third == truth(master) and third[0].node.roles == [] and third[0] is not second[0]
     assert seen == [200, 200, 200]
+
+
+async def test_the_parse_leaves_the_cycle_collector_as_it_found_it(
+    master: RunningMaster, client: MasterClient
+) -> None:
+    discover(master, MACS[:2])
+    assert gc.isenabled()
+    await client.nodes()
+    assert gc.isenabled()
+    gc.disable()  # a program that turned it off itself keeps it off
+    try:
+        discover(master, MACS[2:3])
+        assert len(await client.nodes()) == 3 and not gc.isenabled()
+    finally:
+        gc.enable()
