@@ -11,7 +11,8 @@ import httpx
 
 from fueltui.api.schema import API_PREFIX, NodeRecord
 from fueltui.client.api import MasterClient
-from fueltui.core.model import Nic, NodeFacts
+from fueltui.client.nodelists import _reuse
+from fueltui.core.model import Nic, NodeFacts, SystemInfo
 from masterfixtures import RunningMaster
 
 MACS = [f"52:54:00:ee:00:0{i}" for i in range(1, 6)]
@@ -156,7 +157,40 @@ async def test_a_changed_list_validates_only_the_records_that_changed(
     discover(master, MACS[2:3])
     third = await client.nodes()
     assert third == truth(master) and third[0].node.roles == [] and third[0] is not second[0]
-    assert seen == [200, 200, 200]
+    nics = [Nic(name="eth0", mac=MACS[2], pxe=True, state="up")]
+    facts = NodeFacts(nics=nics, hostname="srv2", system=SystemInfo(manufacturer="Société Générale"))
+    master.state.store.upsert_discovered(MACS[2], "10.20.0.5", facts)  # past ASCII: parsed in full
+    fourth = await client.nodes()
+    assert fourth == truth(master) and fourth[2].node.facts.system.manufacturer == "Société Générale"
+    await client.update_node(MACS[0], fourth[0].revision, name="back-to-ascii")
+    fifth = await client.nodes()
+    assert fifth == truth(master) and fifth[0].node.name == "back-to-ascii"
+    assert seen == [200, 200, 200, 200, 200]
+
+
+def test_an_answer_not_laid_out_as_the_masters_is_parsed_in_full() -> None:
+    """The walk over a changed answer gives up (None: a full parse decides) on any layout but the
+    master's own, and never returns a record it did not read whole."""
+    record = NodeRecord.model_validate(
+        {"node": {"mac": MACS[0], "name": "a"}, "revision": 1, "last_seen": None}
+    )
+    part = record.model_dump_json(by_alias=True).encode()
+    other = record.model_copy(update={"revision": 2}).model_dump_json(by_alias=True).encode()
+    assert _reuse(b"[]", [record], [part]) == []
+    assert _reuse(b"[" + part + b"]", [record], [part]) == [record]
+    assert _reuse(b"[" + part + b"," + other + b"]", [record], [part]) == [
+        record,
+        record.model_copy(update={"revision": 2}),
+    ]
+    for body in (
+        b"[" + part + b",]",  # a trailing comma
+        b"[ " + part + b"]",  # whitespace
+        b"[" + part + part + b"]",  # no comma between
+        b"[" + part[:-1] + b"]",  # cut short
+        b"[" + part + b"," + b'{"node":{"mac":"x"}}' + b"]",  # not a record
+        b"{}",
+    ):
+        assert _reuse(body, [record], [part]) is None, body
 
 
 async def test_the_parse_leaves_the_cycle_collector_as_it_found_it(
