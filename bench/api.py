@@ -5,8 +5,11 @@ A real master process (bench/benchmaster.py):
 1. `--nodes` nodes recorded as discovery does, then placed in an environment through the API
    (one `PUT /nodes/{mac}` each, carrying the revision read, as the TUI does);
 2. latency of `GET /nodes` and `GET /environments/{name}` (`--requests` each, p50/p95/max),
-   measured in the client with the response parsed into its models, and the SQLite plan of the
-   queries behind them (EXPLAIN QUERY PLAN);
+   measured in the client with the response parsed into its models — for `GET /nodes` both a
+   list parsed in full (the client's kept list forgotten, as when the list changed) and an
+   unchanged one (the client sends its ETag, the master answers 304, the kept list is returned)
+   and one with a node renamed before each request (only that record validated again) — and the
+   SQLite plan of the queries behind them (EXPLAIN QUERY PLAN);
 3. `--consumers` processes follow `GET /events` while a task writes `--rate` lines/s for
    `--seconds` s spread over 200 of the nodes; every line carries its number and the time it
    was written, so each consumer counts what it lost and how far behind it was. The master's
@@ -66,6 +69,20 @@ async def latencies(call: object, requests: int) -> list[float]:
         start = time.perf_counter()
         await call()  # type: ignore[operator]
         times.append((time.perf_counter() - start) * 1000)
+    return times
+
+
+async def one_changed(client: MasterClient, nodes: int, requests: int) -> list[float]:
+    """`GET /nodes` after one node was renamed (the rename not timed), as during a deploy."""
+    times: list[float] = []
+    for turn in range(requests):
+        index = turn % nodes
+        record = await client.node(node_mac(index))
+        await client.update_node(record.node.mac, record.revision, name=f"n{index}-{turn}")
+        start = time.perf_counter()
+        records = await client.nodes()
+        times.append((time.perf_counter() - start) * 1000)
+        assert records[index].node.name == f"n{index}-{turn}"
     return times
 
 
@@ -182,7 +199,17 @@ async def run(args: argparse.Namespace) -> str:
         await client.create_environment("bench")
         placed = await place_all(client, args.nodes, "bench")
         assert len(await client.nodes()) == args.nodes
-        nodes_ms = await latencies(client.nodes, args.requests)
+
+        async def parsed() -> None:
+            client.node_lists.forget()  # as if the list changed: the whole answer fetched and parsed
+            await client.nodes()
+
+        nodes_ms = await latencies(parsed, args.requests)
+        await client.nodes()  # the list kept with its tag
+        kept_ms = await latencies(client.nodes, args.requests)
+        changed_ms = await one_changed(client, args.nodes, args.requests)
+        kept = await client.nodes()
+        assert all(a is b for a, b in zip(kept, await client.nodes(), strict=True)), "not a 304"
         # the same request, its body read but not parsed into models: the master and the socket
         body_ms = await latencies(lambda: client.http.get(API_PREFIX + "/nodes"), args.requests)
         env_ms = await latencies(lambda: client.environment("bench"), args.requests)
@@ -194,7 +221,9 @@ async def run(args: argparse.Namespace) -> str:
         "|---|---:|---:|---:|---:|",
     ]
     for name, times in (
-        (f"GET /nodes ({args.nodes} nodes)", nodes_ms),
+        (f"GET /nodes ({args.nodes} nodes), parsed in full", nodes_ms),
+        (f"GET /nodes ({args.nodes} nodes), unchanged, client keeps its parsed list (304)", kept_ms),
+        (f"GET /nodes ({args.nodes} nodes), one node changed, client parses only it", changed_ms),
         (f"GET /nodes ({args.nodes} nodes), body not parsed", body_ms),
         ("GET /environments/bench", env_ms),
     ):

@@ -46,6 +46,7 @@ from fueltui.api.schema import (
 from fueltui.api.settings import AdminPassword, SettingsRecord, SettingsUpdate
 from fueltui.client.autostart import log_tail, start_detached
 from fueltui.client.errors import ApiError, ConflictError, MasterUnavailable, NotFoundError
+from fueltui.client.nodelists import NodeLists
 from fueltui.client.sse import read_sse
 from fueltui.core.model import Bond, BootOptions, DiskAllocation, Finding, Mode, Release
 from fueltui.settings import settings
@@ -78,6 +79,7 @@ class MasterClient:
         self.http = http
         self.base = base
         self.where = where
+        self.node_lists = NodeLists()  # GET /nodes answers kept with their ETag
 
     # ------------------------------------------------------------------ connecting
 
@@ -165,10 +167,15 @@ class MasterClient:
         path: str,
         body: JsonBody = None,
         params: Mapping[str, str | int | bool] | None = None,
+        headers: Mapping[str, str] | None = None,
     ) -> httpx.Response:
         try:
             response = await self.http.request(
-                method, API_PREFIX + path, json=dict(body) if body is not None else None, params=params
+                method,
+                API_PREFIX + path,
+                json=dict(body) if body is not None else None,
+                params=params,
+                headers=headers,
             )
         except (httpx.ConnectError, httpx.RemoteProtocolError, httpx.ReadError, FileNotFoundError) as exc:
             raise MasterUnavailable(f"cannot reach {self.where}: {exc}") from None
@@ -255,7 +262,23 @@ class MasterClient:
     # ------------------------------------------------------------------ nodes
 
     async def nodes(self, environment: str | None = None) -> list[NodeRecord]:
-        return await self._list(NodeRecord, "/nodes", environment=environment)
+        """The nodes (of `environment`). An answer the master says is unchanged (304 to the ETag
+        kept) is not fetched and parsed again: the records are the ones returned last time, in a
+        new list. Treat them as read-only (`model_copy(deep=True)` to edit one); a changed one is
+        noticed at the next call and the kept answer parsed again (fueltui/client/nodelists.py)."""
+        etag = self.node_lists.etag(environment)
+        response = await self._request(
+            "GET",
+            "/nodes",
+            params=_params({"environment": environment}),
+            headers={"If-None-Match": etag} if etag else None,
+        )
+        if response.status_code == 304:
+            kept = self.node_lists.unchanged(environment)
+            if kept is None:
+                raise ApiError(304, "not-modified", "the master answered 304 to a request without a tag")
+            return kept
+        return self.node_lists.parse(environment, response.content, response.headers.get("etag"))
 
     async def node(self, mac: str) -> NodeRecord:
         return await self._get(NodeRecord, f"/nodes/{_seg(mac)}")

@@ -46,7 +46,9 @@ def test_api_bench_loses_no_event() -> None:
     out = run_bench(
         "api.py", "--nodes", "10", "--requests", "5", "--consumers", "2", "--rate", "100", "--seconds", "2"
     )
-    assert "| GET /nodes (10 nodes) |" in out
+    assert "| GET /nodes (10 nodes), parsed in full |" in out
+    assert "| GET /nodes (10 nodes), unchanged, client keeps its parsed list (304) |" in out
+    assert "| GET /nodes (10 nodes), one node changed, client parses only it |" in out
     consoles = re.findall(r"^\| (\d) \| ([\d,]+) \| (\d+) \|", out, re.M)
     assert [(c, received, lost) for c, received, lost in consoles] == [("1", "200", "0"), ("2", "200", "0")]
 
