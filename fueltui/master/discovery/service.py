@@ -326,6 +326,7 @@ class DiscoveryService:
         found: list[str] = []
         failed: dict[str, str] = {}
         tasks = [(ip, self.schedule(ip)) for ip in addresses]
+        shown = time.monotonic()
         for done, (ip, task) in enumerate(tasks, start=1):
             outcome = await task
             if isinstance(outcome, Exception):
@@ -335,7 +336,11 @@ class DiscoveryService:
                 mac = outcome.node.mac
                 found.append(mac)
                 await ctx.log(mac, f"discovered {mac} at {ip}")
-            await ctx.set_progress(100 * done // max(1, len(addresses)), f"{done}/{len(addresses)} addresses")
+            # A progress write is a stored task record and an event: a few a second, not one a node.
+            if done == len(addresses) or time.monotonic() >= shown + 0.25:
+                shown = time.monotonic()
+                total = len(addresses)
+                await ctx.set_progress(100 * done // max(1, total), f"{done}/{total} addresses")
         return {"found": found, "failed": failed}
 
     async def _accept_task(self, ctx: object) -> dict[str, object]:
