@@ -12,8 +12,10 @@ from fueltui.core.environment import new_environment
 from fueltui.core.graph import UPLOAD_SOURCES
 from fueltui.core.model import Node, NodeFacts
 from fueltui.core.nodeconfig import (
+    HEALTH_RING,
     RENDERERS,
     NetworkScheme,
+    Peer,
     build_node_configs,
     config_hash,
     health_targets,
@@ -165,6 +167,34 @@ def test_health_check_covers_every_peer_on_every_shared_network() -> None:
         "ok": True,
     }
     assert parse_health_line("64 bytes from ...") is None
+
+
+def test_at_scale_each_node_pings_the_controllers_and_a_ring_of_peers_and_every_address_is_pinged() -> None:
+    base = lab_configs()[MACS[1]]  # compute-1: admin, management, storage
+    networks = ("fuelweb_admin", "management", "storage")
+    peers = [
+        Peer(
+            name=f"n{i}",
+            mac=f"52:54:00:00:{i:02x}:00",
+            roles=["controller"] if i < 3 else ["compute"],
+            addresses={net: f"10.{k}.{i // 250}.{i % 250 + 1}" for k, net in enumerate(networks)},
+        )
+        for i in range(40)
+    ]
+    cfgs = {p.mac: base.model_copy(update={"mac": p.mac, "name": p.name, "peers": peers}) for p in peers}
+    pinged: dict[tuple[str, str], int] = {}
+    for cfg in cfgs.values():
+        targets = health_targets(cfg)
+        for net in networks:
+            names = {peer for n, peer, _ in targets if n == net}
+            own = cfg.name
+            controllers = {"n0", "n1", "n2"} - {own}
+            assert controllers <= names, (own, net)
+            assert len(names) <= HEALTH_RING + 3 and own not in names
+        for net, peer, _ in targets:
+            pinged[(net, peer)] = pinged.get((net, peer), 0) + 1
+    assert {key for key in pinged} == {(net, p.name) for net in networks for p in peers}
+    assert min(pinged.values()) >= HEALTH_RING
 
 
 def loopback_peer_config(own: str = "127.0.0.1/8"):
