@@ -29,9 +29,10 @@ async def test_listeners_arriving_steadily_are_waited_for_and_a_stuck_one_fails_
     run = ProbeRun(fanout, plan, {n.mac: "192.0.2.1" for n in nodes}, "v1", log, progress,
                    Timing(ready_timeout=0.6))  # fmt: skip
     macs = [n.mac for n in nodes]
-    listeners = {mac: asyncio.create_task(asyncio.sleep(30)) for mac in macs}
+    never = asyncio.Event()  # listeners that keep running until cancelled, as a remote one does
+    listeners = {mac: asyncio.create_task(never.wait()) for mac in macs}
     for mac, listener in listeners.items():
-        run.nodes[mac].listener = listener  # type: ignore[assignment]  # sleeps, as a listener waits
+        run.nodes[mac].listener = listener  # type: ignore[assignment]  # stands in for the SSH run
 
     async def arrive() -> None:  # one listener ready every 0.3 s: 1.5 s in all, well past 0.6 s
         for mac in macs[:-1]:
