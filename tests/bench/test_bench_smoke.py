@@ -81,3 +81,17 @@ def test_log_flood_bench_feeds_the_deploy_page() -> None:
     out = run_bench("log_flood.py", "--nodes", "5", "--seconds", "3", "--rate", "100", "--no-peer")
     handled = re.search(r"^\| fueltui \(Log\) \| 200×60 grid \| down \| (\d+) \|", out, re.M)
     assert handled and int(handled.group(1)) >= 90, out  # the page kept up with the 100 lines/s
+
+
+def test_startup_bench_splits_the_cpu_of_both_programs() -> None:
+    """--phases: CPU per phase for both programs, so the split in docs/benchmarks.md
+    ("Start-up") can be taken again. The figures are not checked (the machine is shared); that
+    both programs painted headless and each phase was timed is."""
+    out = run_bench("startup.py", "--runs", "1", "--phases", "1", timeout=200)
+    assert "--phases 1" in out
+    cell = r"(\d+\.\d{3}) / (\d+\.\d{3})"
+    for program in ("bare", "fueltui"):
+        row = re.search(rf"^\| {program} \| {cell} \| {cell} \| {cell} \|$", out, re.M)
+        assert row, out
+        imports, frame, total = (float(row.group(i)) for i in (1, 3, 5))
+        assert imports > 0 and frame > 0 and abs(imports + frame - total) < 0.002

@@ -11,8 +11,9 @@ rule module, `core.answers` (yaml) and `core.ipalloc` (bench/startup.py, bench/f
 
 from __future__ import annotations
 
-import importlib
 from typing import TYPE_CHECKING
+
+from fueltui.lazyexports import lazy_exports
 
 if TYPE_CHECKING:
     from fueltui.core.rules.bootopts import check_boot_options
@@ -77,16 +78,4 @@ _HOMES = {
 }
 
 
-def __getattr__(name: str) -> object:
-    home = _HOMES.get(name)
-    if home is None:
-        # An AttributeError (not ImportError) lets `from fueltui.core.rules import names`
-        # fall back to importing the submodule.
-        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
-    value = getattr(importlib.import_module(f"{__name__}.{home}"), name)
-    globals()[name] = value
-    return value
-
-
-def __dir__() -> list[str]:
-    return sorted(set(globals()) | set(__all__))
+__getattr__ = lazy_exports(__name__, _HOMES)

@@ -6,8 +6,9 @@ benchmark, the deploy checks) does not pull in the master's store and task frame
 
 from __future__ import annotations
 
-import importlib
 from typing import TYPE_CHECKING
+
+from fueltui.lazyexports import lazy_exports
 
 if TYPE_CHECKING:
     from fueltui.core.targets import expand_targets
@@ -25,8 +26,4 @@ _HOMES = {
 }
 
 
-def __getattr__(name: str) -> object:
-    home = _HOMES.get(name)
-    if home is None:
-        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
-    return getattr(importlib.import_module(f"{__name__}.{home}"), name)
+__getattr__ = lazy_exports(__name__, _HOMES)
