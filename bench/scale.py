@@ -145,8 +145,8 @@ async def phases(lab: Lab, count: int, up: Up, pid: int, limit: float = 1800.0) 
                 outcome = f"{record.status.value}: {record.message}"[:80]
                 stuck = [p for p in record.nodes.values() if p.status != "ready"]
                 by_task = Tally(f"{p.status} at {p.task}: {p.message[:120]}" for p in stuck)
-                for what, count in by_task.most_common(5):  # why nodes did not get through
-                    print(f"{name}: {count} nodes {what}", file=sys.stderr)
+                for what, nodes in by_task.most_common(5):  # why nodes did not get through
+                    print(f"{name}: {nodes} nodes {what}", file=sys.stderr)
             except Exception as exc:  # a phase the lab cannot run is reported, the next still measured
                 outcome = f"refused: {exc}"[:80]
             wall = time.monotonic() - started

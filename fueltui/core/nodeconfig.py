@@ -283,20 +283,20 @@ HEALTH_RING = 8  # peers each node checks on a network, after itself in the envi
 
 
 def health_targets(cfg: NodeConfig) -> list[tuple[str, str, str]]:
-    """(network, peer name, peer address) this node pings: on every network both carry, every
-    controller, and the next HEALTH_RING peers after this node in the environment's order
-    (wrapping round). Every address is then pinged by HEALTH_RING others and every node reaches
-    the controllers, while a node's pings stay bounded: every peer on every network was O(n²)
-    pings in all — at 200 nodes, ~800 a node, longer than the task's timeout on a shared lab,
-    and 40 minutes for a node whose network is down (3 s a peer)."""
+    """(network, peer name, peer address) this node pings: on every network both carry, the
+    next HEALTH_RING peers after this node in the environment's order (wrapping round), so
+    every address is pinged by HEALTH_RING others and no node by more. Every peer on every
+    network was O(n²) pings in all: at 200 nodes ~800 a node, longer than the task's timeout
+    on a shared lab, 40 minutes for a node whose network is down (3 s a peer); and pinging the
+    controllers from every node as well sent them ~1 000 echo requests at once, more than the
+    kernel's ICMP rate limit answers (`net.ipv4.icmp_msgs_per_sec`, 1 000/s, burst 50)."""
     mine = {s.network for s in cfg.networks if s.ip}
     chosen: set[tuple[str, str]] = set()  # (network, peer mac)
     for network in mine:
         carriers = [p for p in cfg.peers if network in p.addresses or p.mac == cfg.mac]
         at = next((i for i, p in enumerate(carriers) if p.mac == cfg.mac), -1)  # -1: not listed
         ring = [p for p in carriers[at + 1 :] + carriers[: max(at, 0)] if p.mac != cfg.mac]
-        picked = ring[:HEALTH_RING] + [p for p in ring if "controller" in p.roles]
-        chosen.update((network, p.mac) for p in picked if network in p.addresses)
+        chosen.update((network, p.mac) for p in ring[:HEALTH_RING] if network in p.addresses)
     return [
         (network, peer.name, address)
         for peer in cfg.peers
