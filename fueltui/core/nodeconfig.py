@@ -291,12 +291,12 @@ def health_targets(cfg: NodeConfig) -> list[tuple[str, str, str]]:
     controllers from every node as well sent them ~1 000 echo requests at once, more than the
     kernel's ICMP rate limit answers (`net.ipv4.icmp_msgs_per_sec`, 1 000/s, burst 50)."""
     mine = {s.network for s in cfg.networks if s.ip}
+    at = next((i for i, p in enumerate(cfg.peers) if p.mac == cfg.mac), -1)  # -1: not listed
+    after = cfg.peers[at + 1 :] + cfg.peers[: max(at, 0)]  # the others, from this node on
     chosen: set[tuple[str, str]] = set()  # (network, peer mac)
     for network in mine:
-        carriers = [p for p in cfg.peers if network in p.addresses or p.mac == cfg.mac]
-        at = next((i for i, p in enumerate(carriers) if p.mac == cfg.mac), -1)  # -1: not listed
-        ring = [p for p in carriers[at + 1 :] + carriers[: max(at, 0)] if p.mac != cfg.mac]
-        chosen.update((network, p.mac) for p in ring[:HEALTH_RING] if network in p.addresses)
+        ring = [p for p in after if network in p.addresses]
+        chosen.update((network, p.mac) for p in ring[:HEALTH_RING])
     return [
         (network, peer.name, address)
         for peer in cfg.peers

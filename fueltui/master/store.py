@@ -423,14 +423,12 @@ class Store(TaskRows):
             (ip, holder),
         ).fetchall()
         for mac, rev, data in rows:
-            node = Node.model_validate_json(data)
-            if node.ip == ip:
-                node = node.model_copy(update={"ip": None, "online": False})
-                db.execute(
-                    "UPDATE nodes SET revision = ?, data = ? WHERE mac = ?",
-                    (rev + 1, node.model_dump_json(), mac),
-                )
-                moved.append(mac)
+            node = Node.model_validate_json(data).model_copy(update={"ip": None, "online": False})
+            db.execute(
+                "UPDATE nodes SET revision = ?, data = ? WHERE mac = ?",
+                (rev + 1, node.model_dump_json(), mac),
+            )
+            moved.append(mac)
         return moved
 
     def set_node_online(self, mac: str, online: bool) -> NodeRecord:

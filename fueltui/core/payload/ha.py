@@ -43,6 +43,7 @@ DEFAULTS_NAME = {"neutron-api": "neutron-server"}
 VRRP_IDS = {MANAGEMENT: 51, PUBLIC: 52}
 # keepalived's health check of the controller's own HAProxy (see `haproxy_check`).
 HAPROXY_CHECK = "/etc/keepalived/fueltui-check-haproxy"
+HAPROXY_PIDFILE = "/run/haproxy.pid"  # the config's and Debian's init script's (/var/run → /run)
 
 
 def is_ha(data: PayloadData) -> bool:
@@ -250,7 +251,7 @@ def haproxy_cfg(view: NodeView) -> str:
         "global",
         "  log /dev/log local0 warning",
         "  maxconn 4096",
-        "  pidfile /run/haproxy.pid",
+        f"  pidfile {HAPROXY_PIDFILE}",
         "  user haproxy",
         "  group haproxy",
         "  daemon",
@@ -296,9 +297,9 @@ def haproxy_check() -> str:
     dead and kept the VIPs. The pidfile the init script passes (`-p`) names the right one; a
     pidfile may be given as the first argument (the tests do).
     """
-    return """#!/bin/sh
+    return f"""#!/bin/sh
 # fueltui: is this controller's HAProxy (the init script's pidfile) running?
-for pid in $(cat "${1:-/run/haproxy.pid}" 2>/dev/null); do
+for pid in $(cat "${{1:-{HAPROXY_PIDFILE}}}" 2>/dev/null); do
   case $pid in ''|*[!0-9]*) continue ;; esac
   [ "$(cat "/proc/$pid/comm" 2>/dev/null)" = haproxy ] && exit 0
 done

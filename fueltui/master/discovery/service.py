@@ -198,10 +198,10 @@ class DiscoveryService:
     def _after_leased_attempt(self, ip: str, outcome: object) -> None:
         """A leased address not discovered yet: done when found, else asked again later."""
         mac, leased_at = self._leased[ip]
-        given_up = time.monotonic() - leased_at > LEASE_RETRY_FOR
-        if isinstance(outcome, (NodeRecord, HostKeyChanged)) or given_up:
-            # Found; refused for its key (the operator decides, not a retry); or never answered.
-            if given_up and not isinstance(outcome, (NodeRecord, HostKeyChanged)):
+        # Found, or refused for its key (the operator decides then, not a retry).
+        settled = isinstance(outcome, (NodeRecord, HostKeyChanged))
+        if settled or time.monotonic() - leased_at > LEASE_RETRY_FOR:
+            if not settled:
                 log.warning("%s (%s) leased an address but never answered SSH: %s", ip, mac, outcome)
             del self._leased[ip]
             self._retry_wait.pop(ip, None)
@@ -326,7 +326,7 @@ class DiscoveryService:
         found: list[str] = []
         failed: dict[str, str] = {}
         tasks = [(ip, self.schedule(ip)) for ip in addresses]
-        shown = time.monotonic()
+        total, shown = len(addresses), time.monotonic()
         for done, (ip, task) in enumerate(tasks, start=1):
             outcome = await task
             if isinstance(outcome, Exception):
@@ -337,9 +337,8 @@ class DiscoveryService:
                 found.append(mac)
                 await ctx.log(mac, f"discovered {mac} at {ip}")
             # A progress write is a stored task record and an event: a few a second, not one a node.
-            if done == len(addresses) or time.monotonic() >= shown + 0.25:
+            if done == total or time.monotonic() >= shown + 0.25:
                 shown = time.monotonic()
-                total = len(addresses)
                 await ctx.set_progress(100 * done // max(1, total), f"{done}/{total} addresses")
         return {"found": found, "failed": failed}
 
