@@ -19,7 +19,7 @@ import base64
 import contextlib
 import errno
 import shlex
-from collections.abc import Callable, Sequence
+from collections.abc import AsyncIterable, Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import NoReturn
@@ -31,6 +31,9 @@ from fueltui.ssh.keys import ensure_master_key
 from fueltui.ssh.results import KILL_TIMEOUT, CommandTimeout, FanoutError, NodeUnreachable, RunResult
 
 LineCallback = Callable[[str, str], None]
+# A command's stdin: all of it at once, or a stream of chunks written as they come (a
+# long-running agent told what to do next without a new session); EOF when it ends.
+Stdin = str | AsyncIterable[str]
 __all__ = [
     "KILL_TIMEOUT",
     "CommandTimeout",
@@ -39,6 +42,7 @@ __all__ = [
     "LineCallback",
     "NodeUnreachable",
     "RunResult",
+    "Stdin",
     "remote_command",
     "shared_fanout",
 ]
@@ -252,7 +256,7 @@ class Fanout:
         argv: Sequence[str] | str,
         on_line: LineCallback | None = None,
         timeout: float | None = None,
-        input: str | None = None,
+        input: Stdin | None = None,
     ) -> RunResult:
         """Run a command on `host`, streaming its output; kill it on cancel or timeout."""
         command = _PID_PREFIX + remote_command(argv)
@@ -272,7 +276,7 @@ class Fanout:
         command: str,
         on_line: LineCallback | None,
         timeout: float | None,
-        input: str | None,
+        input: Stdin | None,
     ) -> RunResult:
         out, err = _Stream("stdout"), _Stream("stderr")
         pgid: list[int] = []
@@ -300,11 +304,25 @@ class Fanout:
                 self._forget(host)
                 raise NodeUnreachable(host, f"cannot open a session: {exc}") from exc
             procs.append(proc)
-            if input is not None:
-                proc.stdin.write(input)
-            proc.stdin.write_eof()
-            await asyncio.gather(pump(proc.stdout, out), pump(proc.stderr, err))
-            return await proc.wait()
+            if input is None or isinstance(input, str):
+                if input:
+                    proc.stdin.write(input)
+                proc.stdin.write_eof()
+                await asyncio.gather(pump(proc.stdout, out), pump(proc.stderr, err))
+                return await proc.wait()
+            feeder = asyncio.create_task(feed(proc, input))
+            try:
+                await asyncio.gather(pump(proc.stdout, out), pump(proc.stderr, err))
+                return await proc.wait()
+            finally:
+                feeder.cancel()  # the command ended: what it was not sent is moot
+
+        async def feed(proc: asyncssh.SSHClientProcess[str], chunks: AsyncIterable[str]) -> None:
+            # A command that ended (or a lost channel) leaves the rest unsent: its output says why.
+            with contextlib.suppress(OSError, asyncssh.Error):
+                async for chunk in chunks:
+                    proc.stdin.write(chunk)
+                proc.stdin.write_eof()
 
         def result(done: asyncssh.SSHCompletedProcess | None) -> RunResult:
             return RunResult(

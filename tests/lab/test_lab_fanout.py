@@ -7,6 +7,7 @@ import hashlib
 import os
 import signal
 import time
+from collections.abc import AsyncIterator
 from pathlib import Path
 
 import pytest
@@ -37,6 +38,39 @@ async def test_lines_stream_to_the_callback_in_order(lab3: LabHandle) -> None:
     assert result.stdout == "out1\nout2\nout3\n" and result.stderr == "err1\nerr2\nerr3\n"
     assert [line for stream, line in seen if stream == "stdout"] == ["out1", "out2", "out3"]
     assert [line for stream, line in seen if stream == "stderr"] == ["err1", "err2", "err3"]
+
+
+async def test_a_streamed_stdin_is_written_as_the_caller_decides_and_ends_with_the_command(
+    lab3: LabHandle,
+) -> None:
+    """A long-running command told what to do next down its own session (verify's GO)."""
+    first_seen = asyncio.Event()
+    fed: list[str] = []
+
+    async def chunks() -> AsyncIterator[str]:
+        fed.append("one")
+        yield "one\n"
+        await first_seen.wait()  # the second line only after the node answered the first
+        fed.append("two")
+        yield "two\n"
+        await asyncio.Future()  # never ends by itself: the command's end must stop it
+
+    def seen(stream: str, line: str) -> None:
+        if line == "got one":
+            first_seen.set()
+
+    with lab3.in_master_ns():
+        async with lab3.fanout() as fan:
+            result = await asyncio.wait_for(
+                fan.run(
+                    lab3.admin_ip(1), "read a; echo got $a; read b; echo got $b", on_line=seen, input=chunks()
+                ),
+                30,
+            )
+            # The session is gone, the connection is not: the next command runs on it.
+            assert (await fan.run(lab3.admin_ip(1), ["echo", "next"])).stdout == "next\n"
+    assert result.exit_status == 0 and result.stdout == "got one\ngot two\n"
+    assert fed == ["one", "two"]
 
 
 async def test_argv_is_quoted_so_nothing_is_interpreted(lab3: LabHandle) -> None:

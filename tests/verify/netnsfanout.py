@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-from collections.abc import Callable, Sequence
+from collections.abc import AsyncIterable, Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -42,7 +42,7 @@ class NetnsFanout:
         argv: Sequence[str] | str,
         on_line: Callable[[str, str], None] | None = None,
         timeout: float | None = None,
-        input: str | None = None,
+        input: str | AsyncIterable[str] | None = None,
     ) -> Result:
         assert not isinstance(argv, str)
         local = [self._local(host, a) for a in argv]
@@ -54,11 +54,15 @@ class NetnsFanout:
             stdin=asyncio.subprocess.DEVNULL if input is None else asyncio.subprocess.PIPE,
             stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE,
         )  # fmt: skip
+        feeder: asyncio.Task[None] | None = None
         if proc.stdin is not None:
-            with contextlib.suppress(ConnectionError):
-                proc.stdin.write((input or "").encode())
-                await proc.stdin.drain()
-            proc.stdin.close()
+            if input is None or isinstance(input, str):
+                with contextlib.suppress(ConnectionError):
+                    proc.stdin.write((input or "").encode())
+                    await proc.stdin.drain()
+                proc.stdin.close()
+            else:
+                feeder = asyncio.create_task(_feed(proc.stdin, input))
         out: list[str] = []
         err: list[str] = []
 
@@ -86,6 +90,8 @@ class NetnsFanout:
             await asyncio.wait_for(both(), timeout)
             status = await proc.wait()
         finally:
+            if feeder is not None:
+                feeder.cancel()
             if proc.returncode is None:
                 with contextlib.suppress(ProcessLookupError):
                     proc.kill()
@@ -94,3 +100,12 @@ class NetnsFanout:
 
     async def close(self) -> None:
         return None
+
+
+async def _feed(stdin: asyncio.StreamWriter, chunks: AsyncIterable[str]) -> None:
+    """A streamed stdin, as the SSH fan-out writes one: each chunk as it comes, then EOF."""
+    with contextlib.suppress(ConnectionError):
+        async for chunk in chunks:
+            stdin.write(chunk.encode())
+            await stdin.drain()
+        stdin.close()

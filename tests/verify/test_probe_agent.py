@@ -106,6 +106,7 @@ class Listener:
                 *extra,
             ],
             stdout=subprocess.PIPE,
+            stdin=subprocess.PIPE if "--control-stdin" in extra else subprocess.DEVNULL,
             text=True,
         )
         self._reader = threading.Thread(target=self._read, daemon=True)
@@ -246,3 +247,62 @@ def test_listeners_send_on_the_go_file_and_end_once_everything_expected_was_hear
         assert result["heard"]["eth1"]["101"] == [[peer, "eth1"]]
         assert result["errors"] == {}
     assert not (tmp_path / "n1.expect").exists()  # the listener cleans up after itself
+
+
+@pytest.mark.lab
+def test_listeners_told_go_on_stdin_send_and_end_once_everything_expected_was_heard(
+    closet: Closet, tmp_path: Path
+) -> None:
+    """The master's go is a line down the listener's own session (no new session per node)."""
+    spaces = {n: closet.node(n, {"eth0": "br0"}) for n in ("n1", "n2")}
+    listeners = {}
+    for n, ns in spaces.items():
+        peer = "n2" if n == "n1" else "n1"
+        expect = tmp_path / f"{n}.expect"
+        expect.write_text(json.dumps({"eth0": {"0": [[peer, "eth0"]]}}))
+        listeners[n] = Listener(
+            ns, n, ["eth0"], tmp_path / f"{n}.stop", "--control-stdin",
+            "--expect-file", str(expect), "--grace", "60", "--send", "eth0=0",
+        )  # fmt: skip
+    try:
+        for listener in listeners.values():
+            assert listener.proc.stdin is not None
+            assert not any(x.startswith("SENT ") for x in listener.lines)  # nothing before the go
+            listener.proc.stdin.write("GO\n")
+            listener.proc.stdin.flush()
+        for listener in listeners.values():
+            listener.proc.wait(timeout=20)  # ends by itself, long before the 60 s grace
+            listener._reader.join(timeout=5)
+    finally:
+        for listener in listeners.values():
+            listener.kill()
+    for n, listener in listeners.items():
+        peer = "n2" if n == "n1" else "n1"
+        assert any(x.startswith("SENT ") for x in listener.lines)
+        result = json.loads(next(x for x in listener.lines if x.startswith("RESULT ")).split(" ", 1)[1])
+        assert result["heard"]["eth0"]["0"] == [[peer, "eth0"]]
+
+
+@pytest.mark.lab
+@pytest.mark.parametrize("word", ["STOP\n", ""])
+def test_a_listener_ends_on_stop_or_when_its_stdin_closes(closet: Closet, tmp_path: Path, word: str) -> None:
+    """STOP ends it at once; so does the end of stdin (the master's session is gone), so a
+    listener never outlives its master by its whole timeout."""
+    ns = closet.node("n1", {"eth0": "br0"})
+    listener = Listener(
+        ns, "n1", ["eth0"], tmp_path / "stop", "--control-stdin", "--send", "eth0=0", "--go-timeout", "25",
+    )  # fmt: skip
+    try:
+        assert listener.proc.stdin is not None
+        if word:
+            listener.proc.stdin.write(word)
+            listener.proc.stdin.flush()
+        else:
+            listener.proc.stdin.close()
+        listener.proc.wait(timeout=10)  # far below its 30 s timeout and 25 s go timeout
+        listener._reader.join(timeout=5)
+    finally:
+        listener.kill()
+    assert not any(x.startswith("SENT ") for x in listener.lines)
+    result = json.loads(next(x for x in listener.lines if x.startswith("RESULT ")).split(" ", 1)[1])
+    assert result["errors"] == {}

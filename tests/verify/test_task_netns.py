@@ -51,6 +51,7 @@ async def manager(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> AsyncItera
     real_check = verify_task.check_dhcp_async
     monkeypatch.setattr(verify_task, "check_dhcp_async", no_foreign_dhcp)
     mgr.real_dhcp_check = real_check  # type: ignore[attr-defined]
+    mgr.netns_fanout = fanout  # type: ignore[attr-defined]
     yield mgr
     await mgr.shutdown()
     store.close()
@@ -98,6 +99,10 @@ async def test_all_wired_nothing_missing_and_the_gate_opens(closet: Closet, mana
     assert done.result["summary"] == "every NIC heard its peers"
     assert done.result["dhcp_error"] is None
     assert all(p.status == "done" for p in done.nodes.values()) and len(done.nodes) == 3
+    # One session a node: the go signal went down the listener's own stdin.
+    fanout: NetnsFanout = manager.netns_fanout  # type: ignore[attr-defined]
+    hosts = sorted(str(record.node.ip) for record in manager.store.nodes())
+    assert sorted(host for host, _ in fanout.commands) == hosts
     seconds = VERIFY.result_of(done).seconds
     assert seconds is not None and seconds < 10
     assert gate.verification_findings(manager.store, "demo") == []

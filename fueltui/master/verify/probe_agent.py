@@ -4,7 +4,8 @@
 Standard library only: nodes run whatever Python their bootstrap image has.
 
     probe_agent.py listen --id VID --node NODE [--nics eth0,eth1] --stop-file PATH [--timeout S] [--up]
-                          [--go-file PATH --send eth0=0,101 ... --expect-file PATH --grace S]
+                          [--go-file PATH | --control-stdin] [--send eth0=0,101 ...]
+                          [--expect-file PATH --grace S]
     probe_agent.py send   --id VID --node NODE --nic eth0=0,101 --nic eth1=0 [--repeat N] [--interval S]
     probe_agent.py stop   --stop-file PATH
 
@@ -12,7 +13,9 @@ Standard library only: nodes run whatever Python their bootstrap image has.
 bound, `HEARD nic vlan sender sender_nic` the first time it hears a peer on a NIC and VLAN,
 and `RESULT {...}` when the stop file appears (or the timeout passes). Given a go file, it
 sends its own probes (`SENT {...}`) when that file appears, then ends by itself once it has
-heard every probe of its expectation file, or the grace period is over. `send` broadcasts
+heard every probe of its expectation file, or the grace period is over. With
+`--control-stdin` the master says the same on stdin: a `GO` line to send, `STOP` to end now;
+stdin's end (the master's session is gone) ends it too. `send` broadcasts
 probe frames on each NIC: VLAN 0 untagged, any other 802.1Q-tagged. A frame carries the
 verification id, the sender node and its NIC. A tag may reach a listener inside the frame
 or, stripped by the kernel, in PACKET_AUXDATA: both are read.
@@ -184,10 +187,14 @@ def listen(args: argparse.Namespace) -> int:
         started = time.monotonic()
         sent_at: float | None = None
         last_new = 0.0  # when a peer's probe was last heard for the first time
+        control = Control(sys.stdin.fileno()) if args.control_stdin else None
+        watched = list(sockets) + ([control.fd] if control is not None else [])
         while time.monotonic() < started + args.timeout and not os.path.exists(args.stop_file):
+            if control is not None and control.stop:
+                break
             now = time.monotonic()
-            if args.go_file and sent_at is None:
-                if os.path.exists(args.go_file):
+            if (args.go_file or control is not None) and sent_at is None:
+                if (control is not None and control.go) or (args.go_file and os.path.exists(args.go_file)):
                     # Sending from the listener spares the node a second Python start-up.
                     report = send_probes(args.id, args.node, args.send, args.repeat, args.interval)
                     emit("SENT", json.dumps(report, sort_keys=True))
@@ -203,8 +210,12 @@ def listen(args: argparse.Namespace) -> int:
                 break
             # Frames wake it at once; the timeout only paces the file checks (200 listeners
             # polling at 50 Hz were a load of their own on a shared host).
-            ready, _, _ = select.select(list(sockets), [], [], 0.1)
+            ready, _, _ = select.select(watched, [], [], 0.1)
             for fd in ready:
+                if control is not None and fd == control.fd:
+                    if not control.read():
+                        watched.remove(fd)
+                    continue
                 nic, sock = sockets[fd]
                 if _drain(sock, nic, args, heard[nic], outstanding):
                     last_new = time.monotonic()
@@ -260,6 +271,33 @@ def _drain(
             outstanding.discard((nic, vlan, sender, sender_nic))
             emit("HEARD", nic, vlan, sender, sender_nic)
             new = True
+
+
+class Control:
+    """The master's word on stdin: `GO` (send now) and `STOP` (end now), one per line; the end
+    of stdin means the master's session is gone, so stop as well."""
+
+    def __init__(self, fd: int) -> None:
+        self.fd = fd
+        self.go = False
+        self.stop = False
+        self._partial = b""
+
+    def read(self) -> bool:
+        """Take what arrived; False at the end of stdin."""
+        data = os.read(self.fd, 4096)
+        if not data:
+            self.stop = True
+            return False
+        lines = (self._partial + data).split(b"\n")
+        self._partial = lines.pop()
+        for line in lines:
+            word = line.strip()
+            if word == b"GO":
+                self.go = True
+            elif word == b"STOP":
+                self.stop = True
+        return True
 
 
 def _large_receive_buffer(sock: socket.socket) -> None:
@@ -352,6 +390,9 @@ def build_parser() -> argparse.ArgumentParser:
     p_listen.add_argument("--timeout", type=float, default=120.0)
     p_listen.add_argument("--up", action="store_true", help="bring down NICs up while listening")
     p_listen.add_argument("--go-file", help="when this file appears, send the --send probes")
+    p_listen.add_argument(
+        "--control-stdin", action="store_true", help="GO/STOP lines on stdin; its end stops the listener"
+    )
     p_listen.add_argument("--send", action="append", type=parse_nic_spec, default=[], help="NIC=VLAN,VLAN")
     p_listen.add_argument("--repeat", type=int, default=3)
     p_listen.add_argument("--interval", type=float, default=0.05)

@@ -1,14 +1,15 @@
 """The phases of a probe run over the SSH fan-out: listen, send, collect.
 
-Two SSH round trips per node, because on a busy master each one costs. The first ships
-the probe agent and the node's expectations (on stdin, written to files on the node by a
-few lines of Python) and starts the listener, which says READY once its sockets are bound.
-Only when every listener is ready does the master tell them (a "go" file) to send, so no
-probe is lost to a listener that was not yet there. Each listener then ends by itself: as
-soon as it has heard every probe it expects, or after a short grace period for the ones
-that never come (that is what verification finds). Its final `RESULT` line is the record
-of what it heard. A listener that does not end in time is told to stop (a stop file), then
-killed.
+One SSH session per node, because on a busy master (and a crowd of busy nodes) each new
+one costs. It ships the probe agent and the node's expectations (the first line of stdin,
+written to files on the node by a few lines of Python) and starts the listener, which says
+READY once its sockets are bound. Only when every listener is ready does the master tell
+them to send — a `GO` line down the same session's stdin — so no probe is lost to a listener
+that was not yet there. Each listener then ends by itself: as soon as it has heard every
+probe it expects, or after a short grace period for the ones that never come (that is what
+verification finds). Its final `RESULT` line is the record of what it heard. A listener that
+does not end in time is told to stop (`STOP`), then killed; one whose stdin closes (the
+master is gone) stops too.
 """
 
 from __future__ import annotations
@@ -16,7 +17,7 @@ from __future__ import annotations
 import asyncio
 import json
 import time
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import AsyncIterable, AsyncIterator, Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Protocol
@@ -27,13 +28,19 @@ AGENT_SOURCE = Path(__file__).with_name("probe_agent.py")
 REMOTE_DIR = "/run/fueltui/verify"
 REMOTE_AGENT = f"{REMOTE_DIR}/probe_agent.py"
 
-# Runs on the node: writes the agent and the expectations from stdin, then runs the agent
-# (as a file) in the same interpreter. argv: DIR EXPECT_FILE AGENT_ARGS...
+# Runs on the node: writes the agent and the expectations from stdin's first line, then runs
+# the agent (as a file) in the same interpreter, which reads the rest of stdin (GO, STOP) from
+# the descriptor itself. argv: DIR EXPECT_FILE AGENT_ARGS...
 BOOT = (
     "import json,os,runpy,sys\n"
     "d,e=sys.argv[1],sys.argv[2]\n"
     "os.makedirs(d,mode=0o700,exist_ok=True)\n"
-    "p=json.load(sys.stdin)\n"
+    "b=b''\n"
+    "while not b.endswith(b'\\n'):\n"
+    "    c=os.read(0,65536)\n"
+    "    if not c: break\n"
+    "    b+=c\n"
+    "p=json.loads(b)\n"
     "a=os.path.join(d,'probe_agent.py')\n"
     "for path,text in ((a,p['agent']),(e,json.dumps(p['expect']))):\n"
     "    t='%s.%d'%(path,os.getpid())\n"
@@ -62,7 +69,7 @@ class FanoutLike(Protocol):
         argv: Sequence[str] | str,
         on_line: Callable[[str, str], None] | None = None,
         timeout: float | None = None,
-        input: str | None = None,
+        input: str | AsyncIterable[str] | None = None,
     ) -> RunResultLike: ...
 
 
@@ -83,6 +90,8 @@ class NodeRun:
     mac: str
     host: str
     ready: asyncio.Event = field(default_factory=asyncio.Event)
+    go: asyncio.Event = field(default_factory=asyncio.Event)  # the master says: send
+    stop: asyncio.Event = field(default_factory=asyncio.Event)  # the master says: end now
     sent: asyncio.Event = field(default_factory=asyncio.Event)
     sent_report: dict[str, object] = field(default_factory=dict)
     heard: dict[str, dict[int, set[tuple[str, str]]]] = field(default_factory=dict)
@@ -110,7 +119,6 @@ class ProbeRun:
         self.timing = timing or Timing()
         self.nodes = {n.node: NodeRun(n.node, hosts[n.node]) for n in plan.nodes}
         self.stop_file = f"{REMOTE_DIR}/{verification_id}.stop"
-        self.go_file = f"{REMOTE_DIR}/{verification_id}.go"
         self.expect_file = f"{REMOTE_DIR}/{verification_id}.expect"
         self.expected = self._expected()
         self._expect_by_listener = self._index_by_listener()
@@ -192,7 +200,7 @@ class ProbeRun:
         argv = [
             "python3", "-I", "-c", BOOT, REMOTE_DIR, self.expect_file,
             "listen", "--id", self.vid, "--node", node.mac, "--up",
-            "--stop-file", self.stop_file, "--go-file", self.go_file, "--expect-file", self.expect_file,
+            "--stop-file", self.stop_file, "--control-stdin", "--expect-file", self.expect_file,
             "--grace", f"{self.timing.grace:g}", "--timeout", f"{self.timing.listen_timeout:g}",
             # The first listener ready waits for the last (see `_wait_all`): up to half its life.
             "--go-timeout", f"{self.timing.listen_timeout / 2 + 15:g}",
@@ -205,8 +213,19 @@ class ProbeRun:
             argv,
             on_line=lambda stream, line: self._on_line(node, stream, line),
             timeout=self.timing.listen_timeout + 10,
-            input=payload,
+            input=self._control(node, payload),
         )
+
+    @staticmethod
+    async def _control(node: NodeRun, payload: str) -> AsyncIterator[str]:
+        """The listener's stdin: its files, then GO and STOP when the master decides them.
+        The stream stays open until the listener ends: its EOF would tell it the master left."""
+        yield payload + "\n"
+        await node.go.wait()
+        yield "GO\n"
+        await node.stop.wait()
+        yield "STOP\n"
+        await asyncio.Future()  # keep stdin open; the fan-out cancels this when the listener ends
 
     def _on_line(self, node: NodeRun, stream: str, line: str) -> None:
         if stream != "stdout":
@@ -256,11 +275,9 @@ class ProbeRun:
             await self.log(node.mac, f"verification: sent {report.get('frames', 0)} probe frames")
 
     async def _go(self, node: NodeRun) -> None:
-        """Tell the node's listener to send its probes (every listener is ready by now)."""
-        # Every node's go is a new session at once: 30 s for a busy master or node to fork it.
-        result = await self.fanout.run(node.host, ["touch", self.go_file], timeout=30)
-        if result.exit_status != 0:
-            raise RuntimeError(f"cannot start sending: {result.stderr.strip() or result.exit_status}")
+        """Tell the node's listener to send its probes (every listener is ready by now): a line
+        down its open session, not a new session per node at the moment all of them wait."""
+        node.go.set()
 
     async def _collect(self) -> None:
         """Listeners end by themselves within the grace period; a late one is stopped."""
@@ -275,7 +292,7 @@ class ProbeRun:
                     break
                 except TimeoutError:
                     if attempt == 0:
-                        await self.fanout.run(node.host, ["touch", self.stop_file], timeout=15)
+                        node.stop.set()
                 except Exception as exc:
                     await self._fail(node, f"no result from the probe listener: {exc or type(exc).__name__}")
                     return
