@@ -228,6 +228,29 @@ def test_health_script_reports_unreachable_peer_and_fails(tmp_path) -> None:
     assert done.stdout.split() == ["FUELTUI-HEALTH", "fail", "management", "compute-1", "127.0.0.1"]
 
 
+def test_a_peer_missed_in_the_first_pass_is_asked_again_once_after_it(tmp_path) -> None:
+    # A `ping` that fails its first three calls (the first pass's tries), as a node or peer
+    # starved of CPU for a moment does, and answers after.
+    calls = tmp_path / "calls"
+    fake = tmp_path / "bin" / "ping"
+    fake.parent.mkdir()
+    fake.write_text(f'#!/bin/sh\necho "$*" >> {calls}\n[ "$(wc -l < {calls})" -gt 3 ]\n')
+    fake.chmod(0o755)
+    env = {**os.environ, "PATH": f"{fake.parent}:{os.environ['PATH']}"}
+    done = subprocess.run(
+        ["sh"],
+        input=render_healthcheck_script(loopback_peer_config()),
+        text=True,
+        capture_output=True,
+        env=env,
+    )
+    assert done.returncode == 0, done.stdout + done.stderr
+    # One line for the peer: the miss of the first pass is not reported, the second pass's answer is.
+    assert done.stdout.split() == ["FUELTUI-HEALTH", "ok", "management", "compute-1", "127.0.0.1"]
+    waits = [line.split("-W ")[1].split()[0] for line in calls.read_text().splitlines()]
+    assert waits == ["1", "1", "1", "3"]  # the second pass waits longer for each answer
+
+
 def test_health_script_is_source_bound() -> None:
     # 127.0.0.7 answers on this host (all of 127/8 is local), but it is not the address `lo`
     # holds: a peer reached from another address than the configured one proves nothing.
