@@ -92,6 +92,8 @@ class TaskProgress(BaseEvent):
     status: TaskStatus
     progress: int = Field(ge=0, le=100)
     message: str = ""
+    # The nodes whose progress this update changed (every node when the task starts and
+    # ends); a console merges them into the task's record (`GET /tasks/{id}` has them all).
     nodes: dict[str, NodeProgress] = Field(default_factory=dict)
 
 

@@ -94,7 +94,7 @@ class TaskContext(Generic[P_co]):
         self._record = self._record.model_copy(
             update={"progress": max(0, min(100, int(progress))), "message": message}
         )
-        self._manager.save(self._record)
+        self._manager.save(self._record, nodes={})
 
     async def set_node(
         self,
@@ -118,7 +118,7 @@ class TaskContext(Generic[P_co]):
             changes["message"] = message
         nodes[mac] = current.model_copy(update=changes)
         self._record = self._record.model_copy(update={"nodes": nodes})
-        self._manager.save(self._record)
+        self._manager.save(self._record, nodes={mac: nodes[mac]})
 
 
 # A handler returns its kind's result model (or, for an undeclared kind, a JSON object).
@@ -198,7 +198,10 @@ class TaskManager:
 
     # ------------------------------------------------------------------ records
 
-    def save(self, record: TaskRecord) -> None:
+    def save(self, record: TaskRecord, nodes: Mapping[str, NodeProgress] | None = None) -> None:
+        """Store the record and publish its progress with `nodes`: the nodes this update
+        changed (None: all of them). One node's step sent every node's progress to every
+        console: at 200 nodes, 16 000 events of 21 KB each in a deploy."""
         self.store.save_task(record)
         self.events.emit(
             TaskProgress(
@@ -208,7 +211,7 @@ class TaskManager:
                 status=record.status,
                 progress=record.progress,
                 message=record.message,
-                nodes=dict(record.nodes),
+                nodes=dict(record.nodes if nodes is None else nodes),
             )
         )
 

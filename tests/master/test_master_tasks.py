@@ -9,6 +9,7 @@ from pathlib import Path
 
 import pytest
 
+from fueltui.api.events import TaskProgress
 from fueltui.api.schema import TaskRecord, TaskStatus
 from fueltui.core.model import Environment, EnvStatus, Mode
 from fueltui.master.errors import Busy, NotFound
@@ -210,3 +211,29 @@ async def test_each_manager_owns_its_task_kinds(manager: TaskManager, tmp_path: 
     finally:
         await other.shutdown()
         store.close()
+
+
+async def test_a_node_step_publishes_that_node_alone_and_the_record_keeps_them_all(
+    manager: TaskManager,
+) -> None:
+    macs = [f"52:54:00:aa:01:{i:02x}" for i in range(50)]
+
+    async def handler(ctx: TaskContext) -> dict[str, object]:
+        for mac in macs:
+            await ctx.set_node(mac, status="pending", message="waiting")
+        await ctx.set_node(macs[7], status="deploying", task="netconfig")
+        await ctx.set_progress(40, "running")
+        return {}
+
+    manager.register("t-nodes", handler)
+    sub = manager.events.subscribe()
+    record = await manager.start("t-nodes", "prod", {})
+    await manager.wait(record.id)
+    events = [e.event for e in sub.ready(limit=1000) if isinstance(e.event, TaskProgress)]
+    # started (no nodes yet), 50 nodes one by one, the step, the progress, finished (all 50)
+    assert [len(e.nodes) for e in events] == [0] + [1] * 51 + [0, 50]
+    step = events[51]
+    assert list(step.nodes) == [macs[7]] and step.nodes[macs[7]].task == "netconfig"
+    done = manager.store.task(record.id)
+    assert len(done.nodes) == 50 and done.nodes[macs[7]].status == "deploying"
+    assert events[-1].nodes == done.nodes

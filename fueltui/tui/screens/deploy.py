@@ -324,7 +324,7 @@ class DeployScreen(BaseScreen):
                 panes[mac].update_status()
         if self.layout_kind == "list":
             listing = self.query_one("#pane-list", OptionList)
-            for mac in self.states:
+            for mac in event.nodes:  # the nodes this update changed, not all 200 per event
                 # a node that joined after the list was built shows on the next reload
                 with contextlib.suppress(Exception):
                     listing.replace_option_prompt(mac, self._list_line(mac))
