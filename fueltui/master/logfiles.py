@@ -12,13 +12,15 @@ cap on disk and the newest lines are always in the file the API reads. A followe
 is past the end (it read the previous generation) goes on from the new file's end. The master's
 own log (`<state>/master.log`, its stdout and stderr) is capped the same way at
 `MASTER_LOG_CAP`, checked when the master starts and every `MASTER_CHECK_EVERY` appends.
-Nothing is kept in memory beyond one write's lines and up to MAX_OPEN open descriptors.
+Nothing is kept in memory beyond one write's lines and a bounded number of open descriptors
+(`open_budget`).
 """
 
 from __future__ import annotations
 
 import os
 import re
+import resource
 import sys
 import threading
 from collections import OrderedDict
@@ -35,14 +37,25 @@ MASTER_CHECK_EVERY = 4096
 _TASK_ID = re.compile(r"^[A-Za-z0-9_.-]{1,64}$")
 
 
+def open_budget() -> int:
+    """Log files kept open: an eighth of the open-files limit, 128 to 1 024. A 200-node deploy
+    writes ~400 files at once (each node's log and its task log); with 128 open nearly every
+    line closed one file and opened another."""
+    soft = resource.getrlimit(resource.RLIMIT_NOFILE)[0]
+    if soft == resource.RLIM_INFINITY:
+        return 1024
+    return max(128, min(1024, soft // 8))
+
+
 class LogFiles:
-    MAX_OPEN = 128
+    MAX_OPEN = 128  # at least; see `open_budget`
 
     def __init__(self, root: Path, cap: int = FILE_CAP, master_log_cap: int = MASTER_LOG_CAP) -> None:
         self.root = root
         self.cap = cap
         self.master_log_cap = master_log_cap
         self._open: OrderedDict[Path, tuple[int, int]] = OrderedDict()  # path → (fd, size)
+        self._budget_known: int | None = None  # the master raises its limit after this is made
         self._lock = threading.Lock()
         self._appends = 0
         statedir.private_dir(root / "nodes")  # node output: addresses, configs, errors
@@ -76,11 +89,17 @@ class LogFiles:
                 os.replace(path, path.with_name(path.name + ".1"))
             else:
                 self._open[path] = (fd, size)
-            while len(self._open) > self.MAX_OPEN:
+            while len(self._open) > self._budget:
                 os.close(self._open.popitem(last=False)[1][0])
             self._appends += 1
             if self._appends % MASTER_CHECK_EVERY == 0:
                 cap_master_log(self.root.parent / statedir.LOGFILE_NAME, self.master_log_cap)
+
+    @property
+    def _budget(self) -> int:
+        if self._budget_known is None:
+            self._budget_known = max(self.MAX_OPEN, open_budget())
+        return self._budget_known
 
     def close(self) -> None:
         with self._lock:

@@ -12,6 +12,7 @@ import contextlib
 import fcntl
 import logging
 import os
+import resource
 import secrets
 import socket
 import threading
@@ -28,6 +29,23 @@ log = logging.getLogger(__name__)
 
 class AlreadyRunning(RuntimeError):
     pass
+
+
+FD_LIMIT = 65536  # descriptors the master asks for: one SSH connection a node, plus log files
+
+
+def raise_fd_limit(wanted: int = FD_LIMIT) -> int:
+    """Raise this process's soft limit on open files towards its hard limit; the new soft limit.
+
+    The master holds one SSH connection per node and an open log file per node being
+    deployed: the usual soft limit of 1 024 is reached by a rack of a few hundred nodes
+    (EMFILE on the next connection), while the hard limit is far higher."""
+    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    target = wanted if hard == resource.RLIM_INFINITY else min(wanted, hard)
+    if soft != resource.RLIM_INFINITY and soft < target:
+        with contextlib.suppress(ValueError, OSError):
+            resource.setrlimit(resource.RLIMIT_NOFILE, (target, hard))
+    return resource.getrlimit(resource.RLIMIT_NOFILE)[0]
 
 
 def parse_listen(text: str) -> tuple[str, int]:
@@ -134,6 +152,7 @@ class MasterServer:
         self._lock_fd = fd
 
     def prepare(self) -> None:
+        raise_fd_limit()
         self._lock()
         try:
             self._sockets.append(_unix_socket(statedir.socket_path(self.base)))
