@@ -14,6 +14,7 @@ from __future__ import annotations
 FACTS_SCRIPT = r"""
 B=$1
 sec() { printf '\n%s %s\n' "$B" "$1"; }
+facts() {
 sec hostname; cat /proc/sys/kernel/hostname 2>/dev/null
 sec os; cat /etc/os-release 2>/dev/null
 sec cpuinfo; grep -E '^(processor|model name)[[:space:]]*:' /proc/cpuinfo 2>/dev/null
@@ -56,5 +57,8 @@ then echo module
 else echo none
 fi
 sec end
+}
+out=$(facts)
+printf '%s\n' "$out"
 exit 0
 """
