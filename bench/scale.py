@@ -23,7 +23,7 @@ stops moving, and then every node is discovered again over new connections, each
 handshake; so its CPU is neither the master's start nor its imports. `--facts-only` stops
 there (the profiling runs); `--keep` leaves the lab up, and a run that finds it up restarts
 its master (so that it runs this tree's code) instead of building it again; `--profile DIR`
-records each facts round with py-spy (non-blocking sampling, speedscope files).
+records each phase with py-spy (non-blocking sampling, speedscope files).
 """
 
 from __future__ import annotations
@@ -210,8 +210,7 @@ async def phases(lab: Lab, count: int, up: Up, pid: int, args: argparse.Namespac
             await asyncio.sleep(1)  # the stream has delivered the previous phase's events
             if prepare is not None:
                 await asyncio.to_thread(prepare)
-            is_facts = name.startswith("facts round")
-            with profiled(pid, args.profile if is_facts else None, name):
+            with profiled(pid, args.profile, name):
                 cpu0, events0, started = cpu_seconds(pid), counter.events, time.monotonic()
                 try:
                     record = await finish(client, await start_task(), min(timeout, limit))
@@ -282,7 +281,7 @@ def main() -> int:
     parser.add_argument("--rounds", type=int, default=2, help="facts rounds over open connections")
     parser.add_argument("--facts-only", action="store_true", help="stop after the cold facts round")
     parser.add_argument("--keep", action="store_true", help="leave the lab up; reuse a kept one")
-    parser.add_argument("--profile", type=Path, help="py-spy speedscope profiles of the facts rounds here")
+    parser.add_argument("--profile", type=Path, help="py-spy speedscope profiles of each phase here")
     parser.add_argument(
         "--poll",
         type=float,
