@@ -101,3 +101,18 @@ async def bench_master() -> AsyncIterator[BenchMaster]:
             except subprocess.TimeoutExpired:
                 proc.kill()
                 proc.wait()
+
+
+def wait_idle(pid: int, quiet: float = 1.0, timeout: float = 60.0) -> float:
+    """Wait until the process's CPU stops moving (at most one clock tick over `quiet` seconds);
+    returns its CPU seconds then. A process still busy after `timeout` is an error."""
+    deadline = time.monotonic() + timeout
+    before = cpu_seconds(pid)
+    while True:
+        time.sleep(quiet)
+        now = cpu_seconds(pid)
+        if now - before <= 1 / TICK:
+            return now
+        if time.monotonic() > deadline:
+            raise TimeoutError(f"process {pid} still busy after {timeout:.0f} s")
+        before = now

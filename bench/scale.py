@@ -15,6 +15,15 @@ Discovery is timed from the moment every node holds a lease (`lab up` returns th
 moment the master lists every node online with its facts; nodes still missing after
 `--timeout` are named, and the run goes on with those that were found. The lab is removed
 afterwards, even on failure; the master's log is copied to `--logs` first.
+
+Facts rounds: `--rounds` rounds over the master's open connections, then a cold round. For the
+cold round the master's SSH connections are cut from outside (`ss -K` in the lab master's
+namespace: the kernel resets them, as a node's reboot would), the master is left until its CPU
+stops moving, and then every node is discovered again over new connections, each with its own
+handshake; so its CPU is neither the master's start nor its imports. `--facts-only` stops
+there (the profiling runs); `--keep` leaves the lab up, and a run that finds it up restarts
+its master (so that it runs this tree's code) instead of building it again; `--profile DIR`
+records each phase with py-spy (non-blocking sampling, speedscope files).
 """
 
 from __future__ import annotations
@@ -25,16 +34,20 @@ import contextlib
 import json
 import os
 import shutil
+import signal
+import subprocess
 import sys
 import time
 from collections import Counter as Tally
+from collections.abc import Awaitable, Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
 from fueltui.api.schema import TaskRecord
 from fueltui.client.api import MasterClient
 from fueltui.lab.lab import Lab
-from procstat import cpu_seconds, memory_mb
+from fueltui.lab.processes import end
+from procstat import cpu_seconds, memory_mb, wait_idle
 from report import machine_line, publish
 
 PREFIX = "sc"
@@ -53,6 +66,10 @@ def answers(macs: list[str]) -> str:
         roles = "[controller]" if index == 0 else "[compute]"
         lines += [f'  - mac: "{mac}"', f"    roles: {roles}", f"    interfaces: {json.dumps(INTERFACES)}"]
     return "\n".join(lines) + "\n"
+
+
+# name, the call that starts its task, its timeout, what to do first (off the event loop)
+Phase = tuple[str, Callable[[], Awaitable[TaskRecord]], float, Callable[[], None] | None]
 
 
 class Counter:
@@ -80,6 +97,7 @@ async def finish(client: MasterClient, record: TaskRecord, timeout: float) -> Ta
 class Up:
     """`lab up` until every node leased, then until the master listed every node."""
 
+    label: str
     leased_wall: float
     leased_cpu: float  # the master's CPU seconds when every node held a lease
     discovered_wall: float
@@ -98,12 +116,56 @@ async def discovered(lab: Lab, macs: list[str], timeout: float) -> tuple[float, 
             await asyncio.sleep(0.2)  # polling the master
 
 
-async def phases(lab: Lab, count: int, up: Up, pid: int, limit: float = 1800.0) -> list[dict[str, object]]:
+def ssh_connections(lab: Lab) -> int:
+    """The master's established SSH connections to the nodes (seen in its namespace)."""
+    out = lab.master_exec(["ss", "-H", "-t", "-n", "state", "established", "dport", "=", ":22"])
+    return len(out.splitlines())
+
+
+def cut_connections(lab: Lab, pid: int) -> int:
+    """Reset every SSH connection the master holds (as a rebooted node would) and wait until the
+    master has noticed and gone idle. Returns how many were cut."""
+    held = ssh_connections(lab)
+    lab.master_exec(["ss", "-K", "-H", "-t", "-n", "state", "established", "dport", "=", ":22"])
+    if ssh_connections(lab):
+        raise RuntimeError("the master's SSH connections could not be cut (`ss -K`)")
+    settle(pid, "after its connections were cut")
+    return held
+
+
+def settle(pid: int, when: str, timeout: float = 60.0) -> None:
+    """Wait until the master is idle; one still busy is measured anyway, with a warning."""
+    try:
+        wait_idle(pid, timeout=timeout)
+    except TimeoutError as exc:
+        print(f"warning: {exc} ({when}); measuring anyway", file=sys.stderr)
+
+
+@contextlib.contextmanager
+def profiled(pid: int, out: Path | None, name: str) -> Iterator[None]:
+    """py-spy samples the master while the phase runs (without stopping it: --nonblocking)."""
+    if out is None:
+        yield
+        return
+    out.mkdir(parents=True, exist_ok=True)
+    slug = "".join(c if c.isalnum() else "-" for c in name.split("(")[0].strip())
+    argv = ["py-spy", "record", "--pid", str(pid), "--nonblocking", "--rate", "250", "--format", "speedscope"]
+    spy = subprocess.Popen([*argv, "-o", str(out / f"{slug}.speedscope.json")], stdout=subprocess.DEVNULL)
+    time.sleep(1)  # attached before the phase starts
+    try:
+        yield
+    finally:
+        spy.send_signal(signal.SIGINT)  # py-spy writes its file on SIGINT
+        spy.wait(60)
+
+
+async def phases(lab: Lab, count: int, up: Up, pid: int, args: argparse.Namespace) -> list[dict[str, object]]:
     client = await MasterClient.connect(lab.master_state_dir, autostart=False)
     counter = Counter()
     follower = asyncio.create_task(counter.follow(client))
     db = lab.master_state_dir / "fueltui.db"
     rows: list[dict[str, object]] = []
+    limit = args.phase_timeout
 
     def row(name: str, wall: float, cpu: float, events: int, outcome: str) -> None:
         rows.append(
@@ -120,7 +182,7 @@ async def phases(lab: Lab, count: int, up: Up, pid: int, limit: float = 1800.0) 
         )
 
     try:
-        row("lab up → every node leased", up.leased_wall, up.leased_cpu, 0, f"{count} with sshd and a lease")
+        row(up.label, up.leased_wall, up.leased_cpu, 0, f"{count} with sshd and a lease")
         missing = count - len(up.found)
         row(
             "… → every node discovered (from the last lease)",
@@ -129,29 +191,55 @@ async def phases(lab: Lab, count: int, up: Up, pid: int, limit: float = 1800.0) 
             0,
             f"{len(up.found)} discovered" + (f", {missing} never listed" if missing else ""),
         )
-        await client.apply(answers(up.found), "<bench>")
+        if not args.keep or not (await client.environments()):
+            await client.apply(answers(up.found), "<bench>")
         targets = [r.node.ip for r in await client.nodes() if r.node.ip]
-        for name, start_task, timeout in (
-            ("facts round 1 (POST /discover of every node)", lambda: client.discover(targets), 600.0),
-            ("facts round 2 (the same again)", lambda: client.discover(targets), 600.0),
-            ("verify (4 NICs each)", lambda: client.verify("bench"), 600.0),
-            ("deploy, base graph", lambda: client.deploy("bench", skip_verify=True), 1800.0),
-            ("health check", lambda: client.health("bench"), 600.0),
-        ):
+        cut: list[int] = []
+
+        def cold() -> None:
+            cut.append(cut_connections(lab, pid))
+
+        facts: list[Phase] = [
+            (
+                f"facts round {k} (" + ("POST /discover of every node" if k == 1 else "the same again") + ")",
+                lambda: client.discover(targets),
+                600.0,
+                None,
+            )
+            for k in range(1, args.rounds + 1)
+        ]
+        facts.append(("facts round, cold (new connections)", lambda: client.discover(targets), 600.0, cold))
+        later: list[Phase] = [
+            ("verify (4 NICs each)", lambda: client.verify("bench"), 600.0, None),
+            ("deploy, base graph", lambda: client.deploy("bench", skip_verify=True), 1800.0, None),
+            ("health check", lambda: client.health("bench"), 600.0, None),
+        ]
+        for name, start_task, timeout, prepare in facts + ([] if args.facts_only else later):
             await asyncio.sleep(1)  # the stream has delivered the previous phase's events
-            cpu0, events0, started = cpu_seconds(pid), counter.events, time.monotonic()
-            try:
-                record = await finish(client, await start_task(), min(timeout, limit))
-                outcome = f"{record.status.value}: {record.message}"[:80]
-                stuck = [p for p in record.nodes.values() if p.status != "ready"]
-                by_task = Tally(f"{p.status} at {p.task}: {p.message[:120]}" for p in stuck)
-                for what, nodes in by_task.most_common(5):  # why nodes did not get through
-                    print(f"{name}: {nodes} nodes {what}", file=sys.stderr)
-            except Exception as exc:  # a phase the lab cannot run is reported, the next still measured
-                outcome = f"refused: {exc}"[:80]
-            wall = time.monotonic() - started
-            await asyncio.sleep(0.5)
-            row(name, wall, cpu_seconds(pid) - cpu0, counter.events - events0, outcome)
+            if prepare is not None:
+                try:
+                    await asyncio.to_thread(prepare)
+                except Exception as exc:  # the phase is still run and reported, its outcome says so
+                    print(f"{name}: not prepared: {exc}", file=sys.stderr)
+                    cut.append(-1)
+            with profiled(pid, args.profile, name):
+                cpu0, events0, started = cpu_seconds(pid), counter.events, time.monotonic()
+                try:
+                    record = await finish(client, await start_task(), min(timeout, limit))
+                    outcome = f"{record.status.value}: {record.message}"
+                    stuck = [p for p in record.nodes.values() if p.status != "ready"]
+                    by_task = Tally(f"{p.status} at {p.task}: {p.message[:120]}" for p in stuck)
+                    for what, nodes in by_task.most_common(5):  # why nodes did not get through
+                        print(f"{name}: {nodes} nodes {what}", file=sys.stderr)
+                except Exception as exc:  # a phase the lab cannot run is reported, the next still measured
+                    outcome = f"refused: {exc}"
+                wall = time.monotonic() - started
+                await asyncio.sleep(0.5)
+                cpu = cpu_seconds(pid) - cpu0
+            if prepare is not None:
+                held = f"{cut[-1]} connections cut" if cut[-1] >= 0 else "connections NOT cut"
+                outcome += f"; {held}, {ssh_connections(lab)} new"
+            row(name, wall, cpu, counter.events - events0, outcome[:80])
             print(json.dumps(rows[-1]), file=sys.stderr)
     finally:
         follower.cancel()
@@ -176,6 +264,26 @@ def table(rows: list[dict[str, object]]) -> str:
     return "\n".join(lines)
 
 
+def bring_up(lab: Lab, args: argparse.Namespace) -> tuple[str, float, int, list[str]]:
+    """(row label, seconds, master pid, admin MACs): a new lab, or with `--keep` the kept one
+    with its master restarted (so that it runs this tree's code)."""
+    started = time.monotonic()
+    kept = lab.state()
+    if args.keep and kept is not None and lab.healthy(kept) and len(kept.nodes) == args.nodes:
+        if kept.master_pid is not None:
+            end([kept.master_pid], grace=30.0)
+        pid = lab.restart_master()
+        label = "lab kept, its master restarted → listening"
+        macs = [n.admin_mac for n in kept.nodes]
+    else:
+        state = lab.up(nodes=args.nodes, nics=4, timeout=args.timeout)
+        if state.master_pid is None:
+            raise SystemExit("the lab's master did not start")
+        pid, label = state.master_pid, "lab up → every node leased"
+        macs = [n.admin_mac for n in state.nodes]
+    return label, time.monotonic() - started, pid, macs
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--nodes", type=int, default=200)
@@ -183,34 +291,43 @@ def main() -> int:
         "--timeout", type=float, default=900, help="seconds for the lab to come up, and then for discovery"
     )
     parser.add_argument("--phase-timeout", type=float, default=1800, help="seconds a phase may take")
+    parser.add_argument("--rounds", type=int, default=2, help="facts rounds over open connections")
+    parser.add_argument("--facts-only", action="store_true", help="stop after the cold facts round")
+    parser.add_argument("--keep", action="store_true", help="leave the lab up; reuse a kept one")
+    parser.add_argument("--profile", type=Path, help="py-spy speedscope profiles of each phase here")
+    parser.add_argument(
+        "--poll",
+        type=float,
+        default=3600,
+        help="the master's liveness poll in seconds (30 on a master: a facts round of every node "
+        "of its own); an hour by default, so that none falls into a measured round",
+    )
     parser.add_argument("--write", type=Path)
     parser.add_argument("--logs", type=Path, help="copy the lab master's log here before `lab down`")
     args = parser.parse_args()
     if os.geteuid() != 0:
         print("the benchmark builds a lab of namespaces: run it as root", file=sys.stderr)
         return 2
-    lab = Lab(os.environ.get("FUELTUI_LAB_PREFIX") or PREFIX)
+    poll = {"FUELTUI_POLL_INTERVAL": str(args.poll), "FUELTUI_OFFLINE_AFTER": str(max(180.0, 6 * args.poll))}
+    lab = Lab(os.environ.get("FUELTUI_LAB_PREFIX") or PREFIX, master_env=poll)
     load_before = os.getloadavg()[0]
     try:
-        started = time.monotonic()
-        state = lab.up(nodes=args.nodes, nics=4, timeout=args.timeout)
-        leased = time.monotonic() - started
-        if state.master_pid is None:
-            raise SystemExit("the lab's master did not start")
-        leased_cpu = cpu_seconds(state.master_pid)
-        macs = [n.admin_mac for n in state.nodes]
+        label, leased, pid, macs = bring_up(lab, args)
+        leased_cpu = cpu_seconds(pid)
         wall, found = asyncio.run(discovered(lab, macs, args.timeout))
         if len(found) < len(macs):
             never = ", ".join(m for m in macs if m not in found)
             print(f"not discovered after {wall:.0f} s: {never}", file=sys.stderr)
-        up = Up(leased, leased_cpu, wall, found)
-        rows = asyncio.run(phases(lab, args.nodes, up, state.master_pid, args.phase_timeout))
+        settle(pid, "after discovery", timeout=300)  # late leases' retries, a restarted master's round
+        up = Up(label, leased, leased_cpu, wall, found)
+        rows = asyncio.run(phases(lab, args.nodes, up, pid, args))
     finally:
         if args.logs is not None:
             args.logs.mkdir(parents=True, exist_ok=True)
             for log in lab.names.log_dir.glob("master*.log"):
                 shutil.copy(log, args.logs / log.name)
-        lab.down()
+        if not args.keep:
+            lab.down()
     text = (
         f"{machine_line(f'sudo python bench/scale.py --nodes {args.nodes}')} Load average at the start "
         f"{load_before:.1f}.\n\n{table(rows)}"

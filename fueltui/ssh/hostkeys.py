@@ -84,6 +84,11 @@ class HostKeyStore:
             self._pins.setdefault(name, key)
         self._mtime = mtime
 
+    @property
+    def unsaved(self) -> bool:
+        """check() made pins that flush() has not written yet."""
+        return self._dirty
+
     def flush(self) -> None:
         """Write pins made by check() since the last write."""
         with self._lock:

@@ -62,6 +62,8 @@ def test_scale_bench_runs_every_phase_on_a_small_lab() -> None:
     discovered = r"^\| … → every node discovered \(from the last lease\) \|.*\| 2 discovered \|$"
     assert re.search(discovered, out, re.M), out
     assert "| done: every NIC heard its peers |" in out and "| done: 2 ready |" in out
+    cold = r"^\| facts round, cold \(new connections\) \|.*\| done: 2/2 addresses; 2 connections cut, 2 new"
+    assert re.search(cold, out, re.M), out
 
 
 def test_tui_bench_times_keys_on_both_pages_and_the_peer() -> None:

@@ -5,6 +5,10 @@ the boundary is random per call, so nothing a node prints (a hostile hostname wi
 newlines, say) can forge a section. Values are only ever printed with `printf %s` or
 `cat`: nothing read from the node is evaluated, there or on the master.
 
+The sections are collected in the shell and printed with one `printf`: written by a dozen
+processes, they left the node as ~23 SSH packets, and each cost the master a decrypt and a
+round of asyncssh's Python (~0.7 of 2.4 ms of master CPU a node, measured at 100 nodes).
+
 Disks are named by path as udev does when the node runs udev (an installed OS); the bootstrap
 has no udev, so the same `pci-<address>` name is read from sysfs there.
 """
@@ -14,6 +18,7 @@ from __future__ import annotations
 FACTS_SCRIPT = r"""
 B=$1
 sec() { printf '\n%s %s\n' "$B" "$1"; }
+facts() {
 sec hostname; cat /proc/sys/kernel/hostname 2>/dev/null
 sec os; cat /etc/os-release 2>/dev/null
 sec cpuinfo; grep -E '^(processor|model name)[[:space:]]*:' /proc/cpuinfo 2>/dev/null
@@ -56,5 +61,8 @@ then echo module
 else echo none
 fi
 sec end
+}
+out=$(facts)
+printf '%s\n' "$out"
 exit 0
 """
