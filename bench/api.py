@@ -90,7 +90,7 @@ def query_plans(base: Path) -> list[str]:
     db = sqlite3.connect(f"file:{base / 'fueltui.db'}?mode=ro", uri=True)
     plans = []
     for sql, params in (
-        ("SELECT revision, data, last_seen FROM nodes ORDER BY mac", ()),
+        ("SELECT mac, revision, data FROM nodes ORDER BY mac", ()),
         ("SELECT revision, data FROM environments WHERE name = ?", ("bench",)),
         ("SELECT revision, data, last_seen FROM nodes WHERE mac = ?", ("x",)),
     ):

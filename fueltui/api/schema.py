@@ -45,7 +45,12 @@ class EnvironmentRecord(Wire):
 class NodeRecord(Wire):
     node: Node
     revision: int = Field(ge=0)
-    last_seen: datetime | None = None
+    last_seen: datetime | None = Field(
+        default=None,
+        description="when discovery last reached the node: GET /nodes/{mac} only, null in GET /nodes"
+        " (it moves on every poll and would change the list's ETag each time; node.online says"
+        " whether the node answers)",
+    )
 
 
 class BootOptionsRecord(Wire):

@@ -1,7 +1,8 @@
 """`GET /nodes` answers with an ETag and a 304 to If-None-Match; the client keeps each query's
 parsed list and, on a 304, returns it without parsing 1 000 records again. Against a real
 master on a unix socket: whatever changes in a list (a write, a new node, a deletion, a node
-seen again) must come back as a 200 with the new data, and two queries' lists must not mix."""
+going offline) must come back as a 200 with the new data, and two queries' lists must not mix;
+a node only seen again as it was changes nothing the list says: a 304."""
 
 from __future__ import annotations
 
@@ -38,7 +39,9 @@ def statuses(client: MasterClient) -> list[int]:
 
 
 def truth(master: RunningMaster, environment: str | None = None) -> list[NodeRecord]:
-    return master.state.store.nodes(environment=environment)
+    """The store's records as the list gives them: without last seen (GET /nodes/{mac} has it)."""
+    records = master.state.store.nodes(environment=environment)
+    return [r.model_copy(update={"last_seen": None}) for r in records]
 
 
 async def test_an_unchanged_list_is_a_304_and_the_same_records(
@@ -85,11 +88,10 @@ async def test_every_change_is_a_200_with_the_new_list(master: RunningMaster, cl
     assert [r.node.mac for r in await client.nodes()] == MACS[:4]
     master.state.store.delete_node(MACS[1])
     assert [r.node.mac for r in await client.nodes()] == [MACS[0], *MACS[2:4]]
-    before = await client.nodes()
-    discover(master, MACS[2:3])  # seen again, the same: only its last seen moves
-    again = await client.nodes()
-    assert again == truth(master) and again[1].last_seen != before[1].last_seen
-    assert seen == [200, 200, 200, 200, 304, 200]
+    master.state.store.set_node_online(MACS[2], False)  # as discovery marks a silent node
+    gone = await client.nodes()
+    assert gone == truth(master) and not gone[1].node.online
+    assert seen == [200, 200, 200, 200, 200]
     assert renamed.revision == after[0].revision
 
 
@@ -154,7 +156,7 @@ async def test_a_changed_list_validates_only_the_records_that_changed(
     assert second[0] is first[0] and second[2] is first[2]  # the same values: the kept records
     assert second[1] is not first[1] and second[1].node.name == "renamed" and first[1].node.name == "srv1"
     second[0].node.roles.append("scribbled")  # a caller's change is not reused for the next answer
-    discover(master, MACS[2:3])
+    master.state.store.set_node_online(MACS[2], False)  # the list changes (seen again would not)
     third = await client.nodes()
     assert third == truth(master) and third[0].node.roles == [] and third[0] is not second[0]
     nics = [Nic(name="eth0", mac=MACS[2], pxe=True, state="up")]
@@ -206,3 +208,34 @@ async def test_the_parse_leaves_the_cycle_collector_as_it_found_it(
         assert len(await client.nodes()) == 3 and not gc.isenabled()
     finally:
         gc.enable()
+
+
+async def test_a_node_seen_again_as_it_was_keeps_the_tag_and_a_flip_moves_it(
+    master: RunningMaster, client: MasterClient
+) -> None:
+    """Discovery sees every node again each poll: the list's tag must not move with that (at 1 000
+    nodes it would move ~33 times a second), and must move when a node goes off- or online."""
+    discover(master, MACS[:3])
+    seen = statuses(client)
+    first = await client.nodes()
+    seen_at = master.state.store.node(MACS[1]).last_seen
+    async with MasterClient.for_socket(master.base) as raw:
+        tag = (await raw.http.get(API_PREFIX + "/nodes")).headers["etag"]
+        discover(master, MACS[:3])  # every node polled again, nothing changed
+        after = master.state.store.node(MACS[1])
+        assert after.last_seen is not None and seen_at is not None and after.last_seen > seen_at
+        assert (await client.node(MACS[1])).last_seen == after.last_seen  # one node's record has it
+        assert (await raw.http.get(API_PREFIX + "/nodes")).headers["etag"] == tag
+        again = await client.nodes()
+        assert seen == [200, 304] and all(a is b for a, b in zip(first, again, strict=True))
+        assert all(r.last_seen is None for r in again) and again == truth(master)
+        master.state.store.set_node_online(MACS[1], False)  # discovery: silent past offline_after
+        offline = await raw.http.get(API_PREFIX + "/nodes")
+        assert offline.headers["etag"] != tag
+        listed = await client.nodes()
+        assert seen == [200, 304, 200] and [r.node.online for r in listed] == [True, False, True]
+        discover(master, MACS[1:2])  # it answers again: online, a new tag again
+        back = await raw.http.get(API_PREFIX + "/nodes")
+        assert back.headers["etag"] not in (tag, offline.headers["etag"])
+        assert [r.node.online for r in await client.nodes()] == [True, True, True]
+        assert seen == [200, 304, 200, 200]
