@@ -239,3 +239,28 @@ async def test_a_node_seen_again_as_it_was_keeps_the_tag_and_a_flip_moves_it(
         assert back.headers["etag"] not in (tag, offline.headers["etag"])
         assert [r.node.online for r in await client.nodes()] == [True, True, True]
         assert seen == [200, 304, 200, 200]
+
+
+async def test_parsed_records_are_not_left_for_a_young_collection(
+    master: RunningMaster, client: MasterClient
+) -> None:
+    """After a parse the records are in the oldest generation: the next allocation does not set off
+    a young collection walking every object just parsed (7-17 ms at 1 000 nodes). Objects the
+    program froze itself stay frozen."""
+    for i in range(60):
+        mac = f"52:54:00:ef:00:{i:02x}"
+        master.state.store.upsert_discovered(mac, None, NodeFacts(nics=[Nic(name="eth0", mac=mac, pxe=True)]))
+    records = await client.nodes()
+    objects = {id(o) for r in records for o in (r, r.node, r.node.facts, *r.node.facts.nics)}
+    young = {id(o) for o in gc.get_objects(generation=0) + gc.get_objects(generation=1)}
+    assert len(records) == 60 and not objects & young
+    assert objects <= {id(o) for o in gc.get_objects(generation=2)}
+    held = [{"kept": "frozen"}]
+    gc.freeze()  # a program that froze its start-up objects (a pre-fork server does)
+    try:
+        master.state.store.set_node_online("52:54:00:ef:00:00", False)
+        assert not (await client.nodes())[0].node.online
+        assert gc.get_freeze_count() > 0 and not any(o is held for o in gc.get_objects())  # still frozen
+    finally:
+        gc.unfreeze()
+    assert any(o is held for o in gc.get_objects())
