@@ -26,7 +26,7 @@ from dataclasses import dataclass
 from pydantic import TypeAdapter, ValidationError
 from pydantic_core import PydanticSerializationError
 
-from fueltui.api.schema import NodeRecord
+from fueltui.api.schema import NodeRecord, listed_json
 
 KEPT_QUERIES = 8  # environments are few; a script walking many drops the oldest
 RECORD_START = b'{"node":{"mac":"'  # how the master's encoding starts a record: its key follows
@@ -53,9 +53,8 @@ class KeptList:
     def parts(self) -> list[bytes] | None:
         """Each kept record's bytes in the answer, if every record still encodes to them (no
         caller changed one); None otherwise."""
-        encode = NodeRecord.__pydantic_serializer__.to_json
         try:
-            parts = [encode(record, by_alias=True, warnings=False) for record in self.records]
+            parts = [listed_json(record) for record in self.records]
         except (PydanticSerializationError, ValueError, TypeError):  # a field set to a stranger
             return None
         return parts if b"[" + b",".join(parts) + b"]" == self.body else None
@@ -66,7 +65,7 @@ class KeptList:
             with _collector_paused():
                 self.records = _records().validate_json(self.body)
             # the client's own encoding from now on, should it ever differ from the master's bytes
-            self.body = _records().dump_json(self.records, by_alias=True, warnings=False)
+            self.body = b"[" + b",".join(listed_json(record) for record in self.records) + b"]"
         return list(self.records)
 
 

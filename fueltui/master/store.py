@@ -16,7 +16,7 @@ from contextlib import contextmanager
 from datetime import UTC, datetime
 from pathlib import Path
 
-from fueltui.api.schema import BootOptionsRecord, EnvironmentRecord, NodeRecord
+from fueltui.api.schema import BootOptionsRecord, EnvironmentRecord, NodeRecord, listed_json
 from fueltui.core.model import BootOptions, Environment, Node, NodeFacts, Release, normalize_mac
 from fueltui.core.releases import shipped_releases
 from fueltui.master.errors import Conflict, NotFound
@@ -293,7 +293,7 @@ class Store(TaskRows):
                 entry = cache.get(row[0])
                 if entry is None or entry[0] != row:
                     record = _node_record((row[1], row[2], None))
-                    entry = (row, record.node.environment, record.model_dump_json(by_alias=True).encode())
+                    entry = (row, record.node.environment, listed_json(record))
                 kept[row[0]] = entry
                 if environment is None or entry[1] == environment:
                     parts.append(entry[2])
