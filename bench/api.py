@@ -8,8 +8,9 @@ A real master process (bench/benchmaster.py):
    measured in the client with the response parsed into its models — for `GET /nodes` both a
    list parsed in full (the client's kept list forgotten, as when the list changed) and an
    unchanged one (the client sends its ETag, the master answers 304, the kept list is returned)
-   and one with a node renamed before each request (only that record validated again) — and the
-   SQLite plan of the queries behind them (EXPLAIN QUERY PLAN);
+   and one with a node renamed before each request (only that record validated again), and one
+   with a second's worth of nodes seen again by discovery as they were (their last seen moves, the
+   list does not: a 304) — and the SQLite plan of the queries behind them (EXPLAIN QUERY PLAN);
 3. `--consumers` processes follow `GET /events` while a task writes `--rate` lines/s for
    `--seconds` s spread over 200 of the nodes; every line carries its number and the time it
    was written, so each consumer counts what it lost and how far behind it was. The master's
@@ -83,6 +84,21 @@ async def one_changed(client: MasterClient, nodes: int, requests: int) -> list[f
         records = await client.nodes()
         times.append((time.perf_counter() - start) * 1000)
         assert records[index].node.name == f"n{index}-{turn}"
+    return times
+
+
+async def seen_again(master: BenchMaster, nodes: int, requests: int) -> list[float]:
+    """`GET /nodes` after discovery saw a second's worth of nodes again, unchanged (not timed): at a
+    30 s poll, 1 in 30 of them each second. Nothing a console shows moved: the kept list (304)."""
+    seen = max(1, nodes // 30)
+    times: list[float] = []
+    kept = await master.client.nodes()
+    for _ in range(requests):
+        await master.run_task("bench-nodes", {"count": seen, "nics": 4})  # the discovery path
+        start = time.perf_counter()
+        records = await master.client.nodes()
+        times.append((time.perf_counter() - start) * 1000)
+        assert all(a is b for a, b in zip(kept, records, strict=True)), "not a 304"
     return times
 
 
@@ -208,6 +224,7 @@ async def run(args: argparse.Namespace) -> str:
         await client.nodes()  # the list kept with its tag
         kept_ms = await latencies(client.nodes, args.requests)
         changed_ms = await one_changed(client, args.nodes, args.requests)
+        seen_ms = await seen_again(master, args.nodes, args.requests)
         kept = await client.nodes()
         assert all(a is b for a, b in zip(kept, await client.nodes(), strict=True)), "not a 304"
         # the same request, its body read but not parsed into models: the master and the socket
@@ -224,6 +241,11 @@ async def run(args: argparse.Namespace) -> str:
         (f"GET /nodes ({args.nodes} nodes), parsed in full", nodes_ms),
         (f"GET /nodes ({args.nodes} nodes), unchanged, client keeps its parsed list (304)", kept_ms),
         (f"GET /nodes ({args.nodes} nodes), one node changed, client parses only it", changed_ms),
+        (
+            f"GET /nodes ({args.nodes} nodes), {max(1, args.nodes // 30)} nodes seen again by discovery, "
+            "unchanged (304)",
+            seen_ms,
+        ),
         (f"GET /nodes ({args.nodes} nodes), body not parsed", body_ms),
         ("GET /environments/bench", env_ms),
     ):
