@@ -1,11 +1,11 @@
 """The node lists a client keeps, one per `GET /nodes` query, with the master's ETag.
 
-A console refreshes its node list often, and at 1 000 nodes parsing the 1.1 MB answer into
-`NodeRecord`s is 30 ms on an idle CPU, 60-150 ms on a loaded one (docs/benchmarks.md, API at
+A console refreshes its node list often, and at 1 000 nodes parsing the 0.8 MB answer into
+`NodeRecord`s is 20-25 ms on an idle CPU, 60-150 ms on a loaded one (docs/benchmarks.md, API at
 1 000 nodes). With the tag sent back as If-None-Match an unchanged list costs a 304 and no
 parse: the kept records are returned again. A changed list (during a deploy, most refreshes)
 is walked record by record: a record whose bytes are the ones a kept record was read from is
-that kept record; only the others are decoded and validated.
+that kept record; only the others are validated (together, in one call).
 
 `NodeRecord` is a mutable model and a deep copy costs twice the parse (75 ms), so the kept
 records are shared between the calls that return them. Before kept records are handed out or
@@ -19,7 +19,6 @@ from __future__ import annotations
 import contextlib
 import functools
 import gc
-import json
 from collections.abc import Iterator
 from dataclasses import dataclass
 
@@ -31,7 +30,6 @@ from fueltui.api.schema import NodeRecord, listed_json
 KEPT_QUERIES = 8  # environments are few; a script walking many drops the oldest
 RECORD_START = b'{"node":{"mac":"'  # how the master's encoding starts a record: its key follows
 MAC_LENGTH = 17
-_DECODER = json.JSONDecoder()
 
 
 @dataclass
@@ -72,33 +70,46 @@ class KeptList:
 def _reuse(body: bytes, records: list[NodeRecord], parts: list[bytes]) -> list[NodeRecord] | None:
     """`body`'s records: the kept one where its bytes are a kept record's, validated where not.
     None when the body is not laid out as the master lays it out (a full parse decides then)."""
-    if not (body.isascii() and body.startswith(b"[") and body.endswith(b"]")):
-        return None  # past ASCII, byte and character offsets differ: not worth walking
+    if not (body.startswith(b"[") and body.endswith(b"]")):
+        return None
     kept = {_key(part, 0): (part, record) for part, record in zip(parts, records, strict=True)}
     end = len(body) - 1
-    found: list[NodeRecord] = []
-    text: str | None = None
+    found: list[NodeRecord | None] = []  # None: one of `fresh`, in order
+    fresh: list[bytes] = []
     pos = 1
-    if pos == end:
-        return found
-    while True:
+    while pos != end:
         same = kept.get(_key(body, pos))
         if same is not None and body.startswith(same[0], pos):
             # a JSON value ends where its bytes balance: these bytes are the whole record
             found.append(same[1])
             pos += len(same[0])
+        elif body.startswith(RECORD_START, pos):
+            # A new record runs to the next record's start: `,{"node":{"mac":"` cannot be inside a
+            # string (its quotes would be escaped) nor inside a record (no other object has a
+            # "node" key). Cut wrong, the slices are not len(fresh) records and validation says so.
+            stop = body.find(b"," + RECORD_START, pos)
+            stop = end if stop == -1 else stop
+            fresh.append(body[pos:stop])
+            found.append(None)
+            pos = stop
         else:
-            text = body.decode("ascii") if text is None else text
-            try:
-                value, pos = _DECODER.raw_decode(text, pos)
-                found.append(NodeRecord.model_validate(value))
-            except (ValueError, ValidationError):
-                return None
-        if pos == end:
-            return found
-        if pos > end or body[pos] != ord(","):
             return None
-        pos += 1
+        if pos != end:
+            if pos > end or body[pos] != ord(","):
+                return None
+            pos += 1
+            if pos == end:
+                return None  # a trailing comma
+    if not fresh:
+        return [record for record in found if record is not None]
+    try:
+        # one validate_json for all of them: 22 us a record, against 36 decoded and validated one
+        # by one (a refresh after a deploy step can find hundreds changed)
+        parsed = iter(_records().validate_json(b"[" + b",".join(fresh) + b"]"))
+        records = [record if record is not None else next(parsed) for record in found]
+    except (ValidationError, StopIteration):
+        return None
+    return records if next(parsed, None) is None else None
 
 
 def _key(data: bytes, pos: int) -> bytes:

@@ -7,6 +7,7 @@ a node only seen again as it was changes nothing the list says: a 304."""
 from __future__ import annotations
 
 import gc
+import json
 
 import httpx
 
@@ -161,12 +162,14 @@ async def test_a_changed_list_validates_only_the_records_that_changed(
     assert third == truth(master) and third[0].node.roles == [] and third[0] is not second[0]
     nics = [Nic(name="eth0", mac=MACS[2], pxe=True, state="up")]
     facts = NodeFacts(nics=nics, hostname="srv2", system=SystemInfo(manufacturer="Société Générale"))
-    master.state.store.upsert_discovered(MACS[2], "10.20.0.5", facts)  # past ASCII: parsed in full
+    master.state.store.upsert_discovered(MACS[2], "10.20.0.5", facts)  # past ASCII: walked the same
     fourth = await client.nodes()
     assert fourth == truth(master) and fourth[2].node.facts.system.manufacturer == "Société Générale"
+    assert fourth[0] is third[0] and fourth[3] is third[3]
     await client.update_node(MACS[0], fourth[0].revision, name="back-to-ascii")
     fifth = await client.nodes()
     assert fifth == truth(master) and fifth[0].node.name == "back-to-ascii"
+    assert fifth[2] is fourth[2] and fifth[1:] == fourth[1:]
     assert seen == [200, 200, 200, 200, 200]
 
 
@@ -177,6 +180,7 @@ def test_an_answer_not_laid_out_as_the_masters_is_parsed_in_full() -> None:
         {"node": {"mac": MACS[0], "name": "a"}, "revision": 1, "last_seen": None}
     )
     part = record.model_dump_json(by_alias=True).encode()
+    reordered = json.dumps({"revision": 3, "node": record.node.model_dump(mode="json")}).encode()
     other = record.model_copy(update={"revision": 2}).model_dump_json(by_alias=True).encode()
     assert _reuse(b"[]", [record], [part]) == []
     assert _reuse(b"[" + part + b"]", [record], [part]) == [record]
@@ -190,6 +194,10 @@ def test_an_answer_not_laid_out_as_the_masters_is_parsed_in_full() -> None:
         b"[" + part + part + b"]",  # no comma between
         b"[" + part[:-1] + b"]",  # cut short
         b"[" + part + b"," + b'{"node":{"mac":"x"}}' + b"]",  # not a record
+        b"[" + other + b"," + other + b"5]",  # a new record and something after it
+        b"[" + part.replace(b'"revision":1', b'"revision":-1') + b"]",  # a kept one's key, invalid
+        b"[" + other + b"," + reordered + b"]",  # a second record in the new one's slice
+        b"[" + other + b"," + b"]",  # a trailing comma after a new one
         b"{}",
     ):
         assert _reuse(body, [record], [part]) is None, body
