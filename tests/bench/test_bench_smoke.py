@@ -49,6 +49,7 @@ def test_api_bench_loses_no_event() -> None:
     assert "| GET /nodes (10 nodes), parsed in full |" in out
     assert "| GET /nodes (10 nodes), unchanged, client keeps its parsed list (304) |" in out
     assert "| GET /nodes (10 nodes), one node changed, client parses only it |" in out
+    assert "| GET /nodes (10 nodes), 1 nodes seen again by discovery, unchanged (304) |" in out
     consoles = re.findall(r"^\| (\d) \| ([\d,]+) \| (\d+) \|", out, re.M)
     assert [(c, received, lost) for c, received, lost in consoles] == [("1", "200", "0"), ("2", "200", "0")]
 

@@ -43,7 +43,8 @@ async def list_nodes(
     # request cost 0.2-0.6 s (docs/benchmarks.md, API at 1 000 nodes); the schema is the model's.
     body = master_of(request).store.nodes_json(environment=environment)
     # The tag is the body's own digest (0.6 ms for 1 000 nodes): it changes with anything the
-    # answer says, a write, a new node, a deletion, last seen, and with nothing else.
+    # answer says, a write, a new node, a deletion, a node going on- or offline, and with nothing
+    # else. A node seen again as it was is not one: the list leaves last_seen out (Store.nodes_json).
     etag = '"' + hashlib.sha256(body).hexdigest()[:32] + '"'
     headers = {"ETag": etag, "Cache-Control": "no-cache"}
     if if_none_match is not None and etag_matches(if_none_match, etag):
