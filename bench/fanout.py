@@ -36,6 +36,18 @@ BOUNDARY = "fueltui-bench0123456789"
 # ---------------------------------------------------------------------------- workers
 # Run as `--worker TOOL TASK HOSTS_FILE KEY` inside the master namespace; print one JSON line.
 
+# Where a worker's time goes: wall clock (time.time(), comparable with the parent's) and the
+# process's own CPU when its imports are done and when its first (cold) round is.
+PHASES: dict[str, float] = {}
+
+
+def mark_ready() -> None:
+    PHASES["ready_at"], PHASES["ready_cpu"] = time.time(), time.process_time()
+
+
+def mark_first_round() -> None:
+    PHASES["round_at"], PHASES["round_cpu"] = time.time(), time.process_time()
+
 
 def facts_command() -> str:
     from fueltui.master.discovery.facts_script import FACTS_SCRIPT
@@ -47,13 +59,15 @@ def worker_fueltui(task: str, hosts: list[str], key: Path) -> tuple[int, float]:
     from fueltui.ssh.fanout import Fanout
     from fueltui.ssh.hostkeys import HostKeyStore
 
+    if task == "facts":
+        from fueltui.master.discovery.facts import gather_facts  # only what this task needs
+    mark_ready()
+
     async def one_round(fan: Fanout) -> int:
         if task == "uname":
             runs = [fan.run(h, ["uname", "-a"]) for h in hosts]
             results = await asyncio.gather(*runs, return_exceptions=True)
             return sum(1 for r in results if not isinstance(r, BaseException) and "Linux" in r.stdout)
-        from fueltui.master.discovery.facts import gather_facts  # only what this task needs
-
         facts = await asyncio.gather(*(gather_facts(fan, h) for h in hosts), return_exceptions=True)
         return sum(1 for f in facts if not isinstance(f, BaseException) and f.nics)
 
@@ -61,6 +75,7 @@ def worker_fueltui(task: str, hosts: list[str], key: Path) -> tuple[int, float]:
         pins = HostKeyStore(Path(tempfile.mkdtemp()) / "known_hosts.json")
         async with Fanout(key, pins, max_concurrency=len(hosts)) as fan:
             ok = await one_round(fan)
+            mark_first_round()
             start = time.monotonic()
             await one_round(fan)  # again over the open connections, as the master does
             return ok, time.monotonic() - start
@@ -71,6 +86,7 @@ def worker_fueltui(task: str, hosts: list[str], key: Path) -> tuple[int, float]:
 def worker_pssh(task: str, hosts: list[str], key: Path) -> tuple[int, float]:
     from pssh.clients import ParallelSSHClient
 
+    mark_ready()
     client = ParallelSSHClient(
         hosts, user="root", pkey=str(key), pool_size=len(hosts), num_retries=1, timeout=30
     )
@@ -89,6 +105,7 @@ def worker_pssh(task: str, hosts: list[str], key: Path) -> tuple[int, float]:
         return ok
 
     ok = one_round()
+    mark_first_round()
     start = time.monotonic()
     one_round()  # the client keeps its sessions: a second round reuses them
     return ok, time.monotonic() - start
@@ -154,6 +171,10 @@ class Measure:
     cpu: float
     peak_mb: float
     warm: float | None = None  # a second round over the connections the first one opened
+    ready: float | None = None  # wall time from start to the worker's imports done
+    ready_cpu: float | None = None  # the worker's CPU then (interpreter start and imports)
+    round_wall: float | None = None  # wall time of the first (cold) round itself
+    round_cpu: float | None = None  # the worker's own CPU in it (children not counted)
 
 
 def measure(tool: str, task: str, netns: str, hosts_file: Path, key: Path) -> Measure:
@@ -170,7 +191,7 @@ def measure(tool: str, task: str, netns: str, hosts_file: Path, key: Path) -> Me
         str(hosts_file),
         str(key),
     ]
-    start = time.monotonic()
+    start, started_at = time.monotonic(), time.time()
     proc = subprocess.Popen(argv, stdout=subprocess.PIPE, text=True, cwd=ROOT)
     peak = 0
     stop = threading.Event()
@@ -191,10 +212,15 @@ def measure(tool: str, task: str, netns: str, hosts_file: Path, key: Path) -> Me
     proc.returncode = os.waitstatus_to_exitcode(status)
     try:
         reply = json.loads(out.strip().splitlines()[-1])
-        ok, warm = int(reply["ok"]), reply.get("warm")
+        ok, warm, phases = int(reply["ok"]), reply.get("warm"), reply.get("phases") or {}
     except (ValueError, IndexError, KeyError):
-        ok, warm = 0, None
-    return Measure(tool, task, ok, wall, usage.ru_utime + usage.ru_stime, peak / 1024, warm)
+        ok, warm, phases = 0, None, {}
+    result = Measure(tool, task, ok, wall, usage.ru_utime + usage.ru_stime, peak / 1024, warm)
+    if {"ready_at", "round_at"} <= phases.keys():
+        result.ready, result.ready_cpu = phases["ready_at"] - started_at, phases["ready_cpu"]
+        result.round_wall = phases["round_at"] - phases["ready_at"]
+        result.round_cpu = phases["round_cpu"] - phases["ready_cpu"]
+    return result
 
 
 # ---------------------------------------------------------------------------- report
@@ -214,6 +240,22 @@ def table(results: list[Measure], nodes: int) -> str:
         rows.append(
             f"| {m.task} | {m.tool} | {m.ok}/{nodes} | {m.wall:.2f} | {m.cpu:.2f} | {m.peak_mb:.0f} "
             f"| {wall_ratio} | {cpu_ratio} | {'-' if m.warm is None else f'{m.warm:.2f}'} |"
+        )
+    return "\n".join(rows)
+
+
+def phase_table(results: list[Measure]) -> str:
+    """Where each cold row's wall time goes: interpreter start and imports, then the round."""
+    rows = [
+        "| task | tool | start + imports: wall (s) | CPU (s) | first round: wall (s) | its own CPU (s) |",
+        "|---|---|---:|---:|---:|---:|",
+    ]
+    for m in results:
+        if m.ready is None or m.ready_cpu is None or m.round_wall is None or m.round_cpu is None:
+            continue
+        rows.append(
+            f"| {m.task} | {m.tool} | {m.ready:.2f} | {m.ready_cpu:.2f} "
+            f"| {m.round_wall:.2f} | {m.round_cpu:.2f} |"
         )
     return "\n".join(rows)
 
@@ -278,7 +320,7 @@ def main() -> int:
         tool, task, hosts_file, key = args.worker
         hosts = Path(hosts_file).read_text().split()
         ok, warm = WORKERS[tool](task, hosts, Path(key))
-        print(json.dumps({"ok": ok, "warm": warm}))
+        print(json.dumps({"ok": ok, "warm": warm, "phases": PHASES}))
         return 0
 
     sys.path.insert(0, str(ROOT))
@@ -299,18 +341,24 @@ def main() -> int:
         hosts_file = lab.names.root / "bench-hosts"
         hosts_file.write_text("\n".join(hosts) + "\n")
         key = key_path(lab.master_state_dir)
-        results = []
-        for task in TASKS:
-            for tool in tools:
-                runs = []
-                for attempt in range(args.repeat):
+        load_before = os.getloadavg()
+        # The tools take turns, attempt by attempt, so that the machine's load hits all alike.
+        runs: dict[tuple[str, str], list[Measure]] = {(task, tool): [] for task in TASKS for tool in tools}
+        for attempt in range(args.repeat):
+            for task in TASKS:
+                for tool in tools:
                     print(f"  {task:6} {tool} ({attempt + 1}/{args.repeat})...", file=sys.stderr)
-                    runs.append(measure(tool, task, lab.names.master_ns, hosts_file, key))
-                results.append(sorted(runs, key=lambda m: m.wall)[len(runs) // 2])  # the median run
+                    runs[task, tool].append(measure(tool, task, lab.names.master_ns, hosts_file, key))
+        load_after = os.getloadavg()
+        # the median run of each row
+        results = [sorted(row, key=lambda m: m.wall)[len(row) // 2] for row in runs.values()]
     finally:
         if not args.keep:
             lab.down()
     print(table(results, args.nodes))
+    print()
+    print(phase_table(results))
+    print(f"\nload average {load_before[0]:.1f} before the runs, {load_after[0]:.1f} after", file=sys.stderr)
     if not args.no_record:
         record(section(results, args.nodes, args.nics, args.repeat), ROOT / "docs" / "benchmarks.md")
         print(f"recorded in {ROOT / 'docs' / 'benchmarks.md'}", file=sys.stderr)
