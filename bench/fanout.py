@@ -45,8 +45,11 @@ def mark_ready() -> None:
     PHASES["ready_at"], PHASES["ready_cpu"] = time.time(), time.process_time()
 
 
-def mark_first_round() -> None:
+def mark_first_round(ok: int) -> None:
+    """The cold run ends here: the parent stops its clock and reads the CPU at this line (a
+    second round over the open connections follows, timed on its own)."""
     PHASES["round_at"], PHASES["round_cpu"] = time.time(), time.process_time()
+    print(json.dumps({"ok": ok, "phases": PHASES}), flush=True)
 
 
 def facts_command() -> str:
@@ -75,7 +78,7 @@ def worker_fueltui(task: str, hosts: list[str], key: Path) -> tuple[int, float]:
         pins = HostKeyStore(Path(tempfile.mkdtemp()) / "known_hosts.json")
         async with Fanout(key, pins, max_concurrency=len(hosts)) as fan:
             ok = await one_round(fan)
-            mark_first_round()
+            mark_first_round(ok)
             start = time.monotonic()
             await one_round(fan)  # again over the open connections, as the master does
             return ok, time.monotonic() - start
@@ -105,7 +108,7 @@ def worker_pssh(task: str, hosts: list[str], key: Path) -> tuple[int, float]:
         return ok
 
     ok = one_round()
-    mark_first_round()
+    mark_first_round(ok)
     start = time.monotonic()
     one_round()  # the client keeps its sessions: a second round reuses them
     return ok, time.monotonic() - start
@@ -145,6 +148,22 @@ WORKERS = {"fueltui": worker_fueltui, "parallel-ssh": worker_pssh, "ansible": wo
 
 
 # ---------------------------------------------------------------------------- measuring
+
+
+def tree_cpu(pid: int) -> float:
+    """User+system CPU of a running process and its live descendants, plus its waited-for
+    children's (/proc/PID/stat, clock ticks)."""
+    total, stack = 0, [pid]
+    while stack:
+        current = stack.pop()
+        try:
+            fields = Path(f"/proc/{current}/stat").read_text().rsplit(")", 1)[1].split()
+            total += sum(int(v) for v in fields[11:15])  # utime stime cutime cstime
+            for task in Path(f"/proc/{current}/task").iterdir():
+                stack.extend(int(c) for c in (task / "children").read_text().split())
+        except (OSError, ValueError):
+            continue
+    return total / os.sysconf("SC_CLK_TCK")
 
 
 def tree_rss_kb(pid: int) -> int:
@@ -204,18 +223,29 @@ def measure(tool: str, task: str, netns: str, hosts_file: Path, key: Path) -> Me
 
     sampler = threading.Thread(target=sample, daemon=True)
     sampler.start()
-    out = proc.stdout.read() if proc.stdout else ""
+    # A worker that goes on to a second round prints its cold result first: the clock, the CPU
+    # and the peak memory of the cold run are taken at that line. Ansible's only line comes
+    # as it exits: its cold run is the whole process.
+    cold: tuple[float, float, int] | None = None
+    lines: list[str] = []
+    assert proc.stdout is not None
+    for line in proc.stdout:
+        lines.append(line)
+        if cold is None and line.startswith("{"):
+            cold = (time.monotonic() - start, tree_cpu(proc.pid), peak)
     _, status, usage = os.wait4(proc.pid, 0)
-    wall = time.monotonic() - start
+    wall, cpu = time.monotonic() - start, usage.ru_utime + usage.ru_stime
     stop.set()
     sampler.join()
     proc.returncode = os.waitstatus_to_exitcode(status)
+    if cold is not None and tool != "ansible":
+        wall, cpu, peak = cold
     try:
-        reply = json.loads(out.strip().splitlines()[-1])
+        reply = json.loads(lines[-1])
         ok, warm, phases = int(reply["ok"]), reply.get("warm"), reply.get("phases") or {}
     except (ValueError, IndexError, KeyError):
         ok, warm, phases = 0, None, {}
-    result = Measure(tool, task, ok, wall, usage.ru_utime + usage.ru_stime, peak / 1024, warm)
+    result = Measure(tool, task, ok, wall, cpu, peak / 1024, warm)
     if {"ready_at", "round_at"} <= phases.keys():
         result.ready, result.ready_cpu = phases["ready_at"] - started_at, phases["ready_cpu"]
         result.round_wall = phases["round_at"] - phases["ready_at"]
@@ -284,13 +314,14 @@ def section(results: list[Measure], nodes: int, nics: int, repeat: int) -> str:
 `sudo python bench/fanout.py --nodes {nodes}` — {when}, {os.cpu_count()} CPUs (shared with other work),
 Linux {platform.release()}, Python {platform.python_version()}. {nodes} lab nodes (network namespaces,
 {nics} NICs each, real OpenSSH sshd, ed25519 keys); every tool runs from the lab master's namespace in
-its own process, cold (no connection reused between runs); each row is the median of {repeat} runs.
+its own process, cold (no connection reused between runs): wall and CPU run from the spawn to the
+first round's results; each row is the median of {repeat} runs.
 `uname` runs `uname -a`; `facts` runs fueltui's facts script (one round trip; Ansible ships it with
 `-m script`). Ansible: `ansible all -m command|script -f {nodes}`. parallel-ssh:
 `ParallelSSHClient(pool_size={nodes})` (libssh2). CPU is user+sys of the whole process tree
 (Ansible's forks and ssh clients included); peak RSS is the tree's sampled sum. The last
 column is a second round in the same process over the connections the first round opened — how
-the master works (ad-hoc Ansible has no such mode).
+the master works (ad-hoc Ansible has no such mode); it is not in the cold row's wall or CPU.
 
 {table(results, nodes)}
 

@@ -64,6 +64,25 @@ def test_scale_bench_runs_every_phase_on_a_small_lab() -> None:
     assert "| done: every NIC heard its peers |" in out and "| done: 2 ready |" in out
 
 
+@pytest.mark.lab
+@pytest.mark.timeout(300)
+def test_fanout_bench_times_the_cold_run_up_to_the_first_results() -> None:
+    out = run_bench(
+        "fanout.py",
+        *("--nodes", "2", "--repeat", "1", "--tools", "fueltui,parallel-ssh", "--prefix", "fosm"),
+        "--no-record",
+        timeout=280,
+    )
+    for task in ("uname", "facts"):
+        for tool in ("fueltui", "parallel-ssh"):
+            row = re.search(rf"^\| {task} \| {tool} \| 2/2 \| ([\d.]+) \|.*\| ([\d.]+) \|$", out, re.M)
+            phases = re.search(rf"^\| {task} \| {tool} \| ([\d.]+) \| [\d.]+ \| ([\d.]+) \|", out, re.M)
+            assert row and phases, out
+            # the cold row ends with the first round: the second one (last column) is not in it
+            cold, start, first_round = float(row.group(1)), float(phases.group(1)), float(phases.group(2))
+            assert start + first_round - 0.02 <= cold <= start + first_round + 0.1, out
+
+
 def test_tui_bench_times_keys_on_both_pages_and_the_peer() -> None:
     out = run_bench("tui.py", "--nodes", "5", "--seconds", "3", "--rate", "100")
     nodes = re.search(
