@@ -27,7 +27,6 @@ from textual.widgets import Input, TextArea
 from textual.worker import Worker, WorkerState
 
 from fueltui import statedir
-from fueltui.api.events import BaseEvent, EnvChanged, EnvDeleted, NotificationAdded, NotificationRead, TaskLog
 from fueltui.client.errors import ApiError
 from fueltui.settings import settings
 from fueltui.tui import uistate
@@ -37,6 +36,7 @@ from fueltui.tui.screens.base import BaseScreen
 from fueltui.tui.widgets.navbar import PAGES, NavBar
 
 if TYPE_CHECKING:
+    from fueltui.api.events import BaseEvent, TaskLog
     from fueltui.tui.backend import MasterAPI
 
 T = TypeVar("T")
@@ -192,6 +192,9 @@ class FuelApp(App[int]):
     @work(exclusive=True, group="events", exit_on_error=False)
     async def follow_events(self) -> None:
         """Keep one live event stream; reconnect with a back-off when it drops."""
+        # The event models (pydantic) are imported once connected, after the first frame.
+        from fueltui.api.events import EnvChanged, EnvDeleted, NotificationAdded, NotificationRead, TaskLog
+
         delay = 0.5
         while self.master is not None:
             try:

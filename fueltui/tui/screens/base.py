@@ -12,11 +12,11 @@ from textual.screen import ModalScreen, Screen
 from textual.widgets import Footer, Input, TextArea
 from textual.worker import Worker, WorkerState
 
-from fueltui.api.events import BaseEvent
-from fueltui.tui.messages import RESYNC_EVENTS, MasterConnected, MasterEvent, MasterLogLines
+from fueltui.tui.messages import MasterConnected, MasterEvent, MasterLogLines, resync_events
 from fueltui.tui.widgets.navbar import NavBar
 
 if TYPE_CHECKING:
+    from fueltui.api.events import BaseEvent
     from fueltui.api.schema import TaskRecord
     from fueltui.tui.app import FuelApp
     from fueltui.tui.backend import MasterAPI
@@ -103,7 +103,7 @@ class BaseScreen(Screen[None]):
 
     def on_master_event(self, message: MasterEvent[BaseEvent]) -> None:
         """Live updates; pages add their own handler (Textual calls this one for every page too)."""
-        if message.event.type in RESYNC_EVENTS:  # events were lost: what the page shows may be stale
+        if message.event.type in resync_events():  # events were lost: what the page shows may be stale
             if self.has_unsaved():
                 self.notify("Live updates were lost; ctrl+r reloads from the master.", timeout=4)
             else:

@@ -2,16 +2,21 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from rich.text import Text
 from textual.app import ComposeResult
 from textual.containers import Horizontal, Vertical
 from textual.widgets import Input, Label, Static
 
-from fueltui.core.model import Finding, Severity
+if TYPE_CHECKING:
+    from fueltui.core.model import Finding
 
 
 def finding_text(findings: list[Finding]) -> Text:
     """Findings as lines with a marker that reads without colour: ✗ error, ! warning."""
+    from fueltui.core.model import Severity  # pydantic: not before the first frame
+
     text = Text()
     for i, finding in enumerate(findings):
         if i:
