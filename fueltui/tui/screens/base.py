@@ -80,6 +80,10 @@ class BaseScreen(Screen[None]):
             return
         self.schedule_reload()
 
+    def after_first_frame(self) -> None:
+        """Called once on the app's start page, after its first frame is on screen: work the
+        first frame does without (bench/startup.py). Pages opened later never get it."""
+
     def has_unsaved(self) -> bool:
         """Edits not yet stored on the master; pages with forms say so."""
         return False

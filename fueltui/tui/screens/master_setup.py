@@ -146,12 +146,18 @@ class MasterSetupScreen(BaseScreen):
 
     def on_mount(self) -> None:
         # BaseScreen.on_mount runs too: Textual calls the handler of every class in the MRO.
-        self.call_after_refresh(self._first_check)
+        if self.fuel.first_frame_painted:  # opened later: check right away
+            self.call_after_refresh(self._first_check)
+
+    def after_first_frame(self) -> None:
+        self._first_check()
 
     def _first_check(self) -> None:
-        if not self._checked:
-            self._baseline = self.read_form()
-            self.revalidate()
+        if self._checked:  # the master's answer came first and filled and checked the form
+            return
+        self._checked = True  # from now on every edit is checked, even if this check fails
+        self._baseline = self.read_form()
+        self.revalidate()
 
     def has_unsaved(self) -> bool:
         return self._baseline is not None and self.read_form() != self._baseline
