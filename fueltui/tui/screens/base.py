@@ -9,11 +9,12 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.message import Message
 from textual.screen import ModalScreen, Screen
-from textual.widgets import Footer, Input, TextArea
+from textual.widgets import Input, TextArea
 from textual.worker import Worker, WorkerState
 
 from fueltui.tui.messages import MasterConnected, MasterEvent, MasterLogLines, resync_events
 from fueltui.tui.widgets.navbar import NavBar
+from fueltui.tui.widgets.pagefooter import PageFooter
 
 if TYPE_CHECKING:
     from fueltui.api.events import BaseEvent
@@ -55,7 +56,7 @@ class BaseScreen(Screen[None]):
     def compose(self) -> ComposeResult:
         yield NavBar(self.MODE, id="navbar")
         yield from self.compose_body()
-        yield Footer(compact=True)
+        yield PageFooter()
 
     def compose_body(self) -> ComposeResult:
         yield from ()
