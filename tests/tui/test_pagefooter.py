@@ -19,7 +19,7 @@ async def test_the_keys_are_in_the_first_frame(make_app, monkeypatch) -> None:
     painted: list[list[str]] = []
     display = App._display
 
-    def first_display(app, screen, renderable) -> None:  # type: ignore[no-untyped-def]
+    def first_display(app, screen, renderable) -> None:
         if renderable is not None and not painted:
             painted.append(descriptions(screen.query_one(PageFooter)))
         display(app, screen, renderable)
