@@ -36,6 +36,21 @@ BOUNDARY = "fueltui-bench0123456789"
 # ---------------------------------------------------------------------------- workers
 # Run as `--worker TOOL TASK HOSTS_FILE KEY` inside the master namespace; print one JSON line.
 
+# Where a worker's time goes: wall clock (time.time(), comparable with the parent's) and the
+# process's own CPU when its imports are done and when its first (cold) round is.
+PHASES: dict[str, float] = {}
+
+
+def mark_ready() -> None:
+    PHASES["ready_at"], PHASES["ready_cpu"] = time.time(), time.process_time()
+
+
+def mark_first_round(ok: int) -> None:
+    """The cold run ends here: the parent stops its clock and reads the CPU at this line (a
+    second round over the open connections follows, timed on its own)."""
+    PHASES["round_at"], PHASES["round_cpu"] = time.time(), time.process_time()
+    print(json.dumps({"ok": ok, "phases": PHASES}), flush=True)
+
 
 def facts_command() -> str:
     from fueltui.master.discovery.facts_script import FACTS_SCRIPT
@@ -47,13 +62,15 @@ def worker_fueltui(task: str, hosts: list[str], key: Path) -> tuple[int, float]:
     from fueltui.ssh.fanout import Fanout
     from fueltui.ssh.hostkeys import HostKeyStore
 
+    if task == "facts":
+        from fueltui.master.discovery.facts import gather_facts  # only what this task needs
+    mark_ready()
+
     async def one_round(fan: Fanout) -> int:
         if task == "uname":
             runs = [fan.run(h, ["uname", "-a"]) for h in hosts]
             results = await asyncio.gather(*runs, return_exceptions=True)
             return sum(1 for r in results if not isinstance(r, BaseException) and "Linux" in r.stdout)
-        from fueltui.master.discovery.facts import gather_facts  # only what this task needs
-
         facts = await asyncio.gather(*(gather_facts(fan, h) for h in hosts), return_exceptions=True)
         return sum(1 for f in facts if not isinstance(f, BaseException) and f.nics)
 
@@ -61,6 +78,7 @@ def worker_fueltui(task: str, hosts: list[str], key: Path) -> tuple[int, float]:
         pins = HostKeyStore(Path(tempfile.mkdtemp()) / "known_hosts.json")
         async with Fanout(key, pins, max_concurrency=len(hosts)) as fan:
             ok = await one_round(fan)
+            mark_first_round(ok)
             start = time.monotonic()
             await one_round(fan)  # again over the open connections, as the master does
             return ok, time.monotonic() - start
@@ -71,6 +89,7 @@ def worker_fueltui(task: str, hosts: list[str], key: Path) -> tuple[int, float]:
 def worker_pssh(task: str, hosts: list[str], key: Path) -> tuple[int, float]:
     from pssh.clients import ParallelSSHClient
 
+    mark_ready()
     client = ParallelSSHClient(
         hosts, user="root", pkey=str(key), pool_size=len(hosts), num_retries=1, timeout=30
     )
@@ -89,6 +108,7 @@ def worker_pssh(task: str, hosts: list[str], key: Path) -> tuple[int, float]:
         return ok
 
     ok = one_round()
+    mark_first_round(ok)
     start = time.monotonic()
     one_round()  # the client keeps its sessions: a second round reuses them
     return ok, time.monotonic() - start
@@ -130,6 +150,22 @@ WORKERS = {"fueltui": worker_fueltui, "parallel-ssh": worker_pssh, "ansible": wo
 # ---------------------------------------------------------------------------- measuring
 
 
+def tree_cpu(pid: int) -> float:
+    """User+system CPU of a running process and its live descendants, plus its waited-for
+    children's (/proc/PID/stat, clock ticks)."""
+    total, stack = 0, [pid]
+    while stack:
+        current = stack.pop()
+        try:
+            fields = Path(f"/proc/{current}/stat").read_text().rsplit(")", 1)[1].split()
+            total += sum(int(v) for v in fields[11:15])  # utime stime cutime cstime
+            for task in Path(f"/proc/{current}/task").iterdir():
+                stack.extend(int(c) for c in (task / "children").read_text().split())
+        except (OSError, ValueError):
+            continue
+    return total / os.sysconf("SC_CLK_TCK")
+
+
 def tree_rss_kb(pid: int) -> int:
     total, stack = 0, [pid]
     while stack:
@@ -154,6 +190,10 @@ class Measure:
     cpu: float
     peak_mb: float
     warm: float | None = None  # a second round over the connections the first one opened
+    ready: float | None = None  # wall time from start to the worker's imports done
+    ready_cpu: float | None = None  # the worker's CPU then (interpreter start and imports)
+    round_wall: float | None = None  # wall time of the first (cold) round itself
+    round_cpu: float | None = None  # the worker's own CPU in it (children not counted)
 
 
 def measure(tool: str, task: str, netns: str, hosts_file: Path, key: Path) -> Measure:
@@ -170,7 +210,7 @@ def measure(tool: str, task: str, netns: str, hosts_file: Path, key: Path) -> Me
         str(hosts_file),
         str(key),
     ]
-    start = time.monotonic()
+    start, started_at = time.monotonic(), time.time()
     proc = subprocess.Popen(argv, stdout=subprocess.PIPE, text=True, cwd=ROOT)
     peak = 0
     stop = threading.Event()
@@ -183,18 +223,34 @@ def measure(tool: str, task: str, netns: str, hosts_file: Path, key: Path) -> Me
 
     sampler = threading.Thread(target=sample, daemon=True)
     sampler.start()
-    out = proc.stdout.read() if proc.stdout else ""
+    # A worker that goes on to a second round prints its cold result first: the clock, the CPU
+    # and the peak memory of the cold run are taken at that line. Ansible's only line comes
+    # as it exits: its cold run is the whole process.
+    cold: tuple[float, float, int] | None = None
+    lines: list[str] = []
+    assert proc.stdout is not None
+    for line in proc.stdout:
+        lines.append(line)
+        if cold is None and line.startswith("{"):
+            cold = (time.monotonic() - start, tree_cpu(proc.pid), peak)
     _, status, usage = os.wait4(proc.pid, 0)
-    wall = time.monotonic() - start
+    wall, cpu = time.monotonic() - start, usage.ru_utime + usage.ru_stime
     stop.set()
     sampler.join()
     proc.returncode = os.waitstatus_to_exitcode(status)
+    if cold is not None and tool != "ansible":
+        wall, cpu, peak = cold
     try:
-        reply = json.loads(out.strip().splitlines()[-1])
-        ok, warm = int(reply["ok"]), reply.get("warm")
+        reply = json.loads(lines[-1])
+        ok, warm, phases = int(reply["ok"]), reply.get("warm"), reply.get("phases") or {}
     except (ValueError, IndexError, KeyError):
-        ok, warm = 0, None
-    return Measure(tool, task, ok, wall, usage.ru_utime + usage.ru_stime, peak / 1024, warm)
+        ok, warm, phases = 0, None, {}
+    result = Measure(tool, task, ok, wall, cpu, peak / 1024, warm)
+    if {"ready_at", "round_at"} <= phases.keys():
+        result.ready, result.ready_cpu = phases["ready_at"] - started_at, phases["ready_cpu"]
+        result.round_wall = phases["round_at"] - phases["ready_at"]
+        result.round_cpu = phases["round_cpu"] - phases["ready_cpu"]
+    return result
 
 
 # ---------------------------------------------------------------------------- report
@@ -214,6 +270,22 @@ def table(results: list[Measure], nodes: int) -> str:
         rows.append(
             f"| {m.task} | {m.tool} | {m.ok}/{nodes} | {m.wall:.2f} | {m.cpu:.2f} | {m.peak_mb:.0f} "
             f"| {wall_ratio} | {cpu_ratio} | {'-' if m.warm is None else f'{m.warm:.2f}'} |"
+        )
+    return "\n".join(rows)
+
+
+def phase_table(results: list[Measure]) -> str:
+    """Where each cold row's wall time goes: interpreter start and imports, then the round."""
+    rows = [
+        "| task | tool | start + imports: wall (s) | CPU (s) | first round: wall (s) | its own CPU (s) |",
+        "|---|---|---:|---:|---:|---:|",
+    ]
+    for m in results:
+        if m.ready is None or m.ready_cpu is None or m.round_wall is None or m.round_cpu is None:
+            continue
+        rows.append(
+            f"| {m.task} | {m.tool} | {m.ready:.2f} | {m.ready_cpu:.2f} "
+            f"| {m.round_wall:.2f} | {m.round_cpu:.2f} |"
         )
     return "\n".join(rows)
 
@@ -242,13 +314,14 @@ def section(results: list[Measure], nodes: int, nics: int, repeat: int) -> str:
 `sudo python bench/fanout.py --nodes {nodes}` — {when}, {os.cpu_count()} CPUs (shared with other work),
 Linux {platform.release()}, Python {platform.python_version()}. {nodes} lab nodes (network namespaces,
 {nics} NICs each, real OpenSSH sshd, ed25519 keys); every tool runs from the lab master's namespace in
-its own process, cold (no connection reused between runs); each row is the median of {repeat} runs.
+its own process, cold (no connection reused between runs): wall and CPU run from the spawn to the
+first round's results; each row is the median of {repeat} runs.
 `uname` runs `uname -a`; `facts` runs fueltui's facts script (one round trip; Ansible ships it with
 `-m script`). Ansible: `ansible all -m command|script -f {nodes}`. parallel-ssh:
 `ParallelSSHClient(pool_size={nodes})` (libssh2). CPU is user+sys of the whole process tree
 (Ansible's forks and ssh clients included); peak RSS is the tree's sampled sum. The last
 column is a second round in the same process over the connections the first round opened — how
-the master works (ad-hoc Ansible has no such mode).
+the master works (ad-hoc Ansible has no such mode); it is not in the cold row's wall or CPU.
 
 {table(results, nodes)}
 
@@ -278,7 +351,7 @@ def main() -> int:
         tool, task, hosts_file, key = args.worker
         hosts = Path(hosts_file).read_text().split()
         ok, warm = WORKERS[tool](task, hosts, Path(key))
-        print(json.dumps({"ok": ok, "warm": warm}))
+        print(json.dumps({"ok": ok, "warm": warm, "phases": PHASES}))
         return 0
 
     sys.path.insert(0, str(ROOT))
@@ -299,18 +372,24 @@ def main() -> int:
         hosts_file = lab.names.root / "bench-hosts"
         hosts_file.write_text("\n".join(hosts) + "\n")
         key = key_path(lab.master_state_dir)
-        results = []
-        for task in TASKS:
-            for tool in tools:
-                runs = []
-                for attempt in range(args.repeat):
+        load_before = os.getloadavg()
+        # The tools take turns, attempt by attempt, so that the machine's load hits all alike.
+        runs: dict[tuple[str, str], list[Measure]] = {(task, tool): [] for task in TASKS for tool in tools}
+        for attempt in range(args.repeat):
+            for task in TASKS:
+                for tool in tools:
                     print(f"  {task:6} {tool} ({attempt + 1}/{args.repeat})...", file=sys.stderr)
-                    runs.append(measure(tool, task, lab.names.master_ns, hosts_file, key))
-                results.append(sorted(runs, key=lambda m: m.wall)[len(runs) // 2])  # the median run
+                    runs[task, tool].append(measure(tool, task, lab.names.master_ns, hosts_file, key))
+        load_after = os.getloadavg()
+        # the median run of each row
+        results = [sorted(row, key=lambda m: m.wall)[len(row) // 2] for row in runs.values()]
     finally:
         if not args.keep:
             lab.down()
     print(table(results, args.nodes))
+    print()
+    print(phase_table(results))
+    print(f"\nload average {load_before[0]:.1f} before the runs, {load_after[0]:.1f} after", file=sys.stderr)
     if not args.no_record:
         record(section(results, args.nodes, args.nics, args.repeat), ROOT / "docs" / "benchmarks.md")
         print(f"recorded in {ROOT / 'docs' / 'benchmarks.md'}", file=sys.stderr)

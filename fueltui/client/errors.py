@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
-from fueltui.core.model import Finding
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:  # annotations only: the TUI imports this before its first frame, pydantic after
+    from fueltui.core.model import Finding
 
 
 class ApiError(Exception):

@@ -24,8 +24,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import NoReturn
 
-import asyncssh
-
+from fueltui.ssh.asyncssh_import import asyncssh
 from fueltui.ssh.batchedwrites import BatchedTcp
 from fueltui.ssh.hostkeys import HostKeyChanged, HostKeyStore
 from fueltui.ssh.keys import ensure_master_key

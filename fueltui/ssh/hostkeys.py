@@ -12,8 +12,7 @@ import threading
 from dataclasses import dataclass
 from pathlib import Path
 
-import asyncssh
-
+from fueltui.ssh.asyncssh_import import asyncssh
 from fueltui.statedir import write_atomic
 
 

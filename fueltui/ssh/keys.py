@@ -8,8 +8,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-import asyncssh
-
+from fueltui.ssh.asyncssh_import import asyncssh
 from fueltui.statedir import write_atomic
 
 KEY_NAME = "id_ed25519"

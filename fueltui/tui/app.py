@@ -23,11 +23,10 @@ from textual.dom import DOMNode
 from textual.message import Message
 from textual.reactive import reactive
 from textual.screen import Screen
-from textual.widgets import Input, TextArea
+from textual.widgets import Footer, Input, TextArea
 from textual.worker import Worker, WorkerState
 
 from fueltui import statedir
-from fueltui.api.events import BaseEvent, EnvChanged, EnvDeleted, NotificationAdded, NotificationRead, TaskLog
 from fueltui.client.errors import ApiError
 from fueltui.settings import settings
 from fueltui.tui import uistate
@@ -37,6 +36,7 @@ from fueltui.tui.screens.base import BaseScreen
 from fueltui.tui.widgets.navbar import PAGES, NavBar
 
 if TYPE_CHECKING:
+    from fueltui.api.events import BaseEvent, TaskLog
     from fueltui.tui.backend import MasterAPI
 
 T = TypeVar("T")
@@ -88,6 +88,8 @@ LOG_BATCH_SECONDS = 0.05  # live log lines are delivered to the page at most thi
 # the traceback printed after the screen is restored) is then the sensible end.
 GUARD_BUDGET = 10
 GUARD_WINDOW_SECONDS = 10.0
+# Refreshes waited at most for the footer's keys (composed a refresh after the page) to be painted.
+FIRST_FRAME_WAIT_REFRESHES = 10
 
 
 def typing_into(widget: object) -> bool:
@@ -145,6 +147,7 @@ class FuelApp(App[int]):
         self.last_verify: str | None = None
         self.guarded_errors: list[BaseException] = []  # unexpected errors shown as notifications
         self._guard_times: list[float] = []
+        self.first_frame_painted = False  # the start page's first complete frame is on screen
         # The terminal's own 16 colours by default: readable on the Linux console and over SSH.
         theme = settings().theme
         self.theme = theme if theme in self.available_themes else "ansi-dark"
@@ -153,13 +156,27 @@ class FuelApp(App[int]):
 
     def on_mount(self) -> None:
         self.switch_mode(self.start_page)
-        if self.master is None and self._connect is not None:
-            # after the first frame: the client's imports and its socket wait behind the page
-            self.call_after_refresh(self.connect_master)
-        elif self.master is not None:
+        self.call_after_refresh(self._after_first_frame)
+        if self.master is not None:
             self.choose_only_environment()
             self.follow_events()
             self.load_unread()
+
+    def _after_first_frame(self, waited: int = 0) -> None:
+        """What the first frame does without, once it is on screen: the start page's deferred
+        work, then the client's imports and its socket (bench/startup.py). The first complete
+        frame is the one with the footer's keys, which Textual composes a refresh after the
+        page: this waits (a few refreshes at most) until they have a place on the screen."""
+        footers = self.screen.query(Footer)
+        keys_painted = not footers or any(key.region for key in footers.first().children)
+        if not keys_painted and waited < FIRST_FRAME_WAIT_REFRESHES:
+            self.call_after_refresh(self._after_first_frame, waited + 1)
+            return
+        self.first_frame_painted = True
+        if isinstance(self.screen, BaseScreen):
+            self.screen.after_first_frame()
+        if self.master is None and self._connect is not None:
+            self.call_after_refresh(self.connect_master)  # once the page's own work is painted
 
     @work(exclusive=True, group="connect", exit_on_error=False)
     async def connect_master(self) -> None:
@@ -192,6 +209,9 @@ class FuelApp(App[int]):
     @work(exclusive=True, group="events", exit_on_error=False)
     async def follow_events(self) -> None:
         """Keep one live event stream; reconnect with a back-off when it drops."""
+        # The event models (pydantic) are imported once connected, after the first frame.
+        from fueltui.api.events import EnvChanged, EnvDeleted, NotificationAdded, NotificationRead, TaskLog
+
         delay = 0.5
         while self.master is not None:
             try:

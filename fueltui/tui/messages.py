@@ -4,22 +4,42 @@ Each event of the master's stream arrives as its own Textual message class, deri
 declarations in `fueltui.api.events` (not listed here): `message_class(TaskProgress)` is the
 class carrying a `TaskProgress`. A page handles one kind with `@on(message_class(X))`, or all
 of them with `on_master_event` (every derived class keeps that handler name).
+
+The event models (pydantic) are imported when the first event arrives, not before the first
+frame (bench/startup.py): the derived classes are built then.
 """
 
 from __future__ import annotations
 
-from typing import Generic, TypeVar, cast
+from functools import cache
+from typing import TYPE_CHECKING, Generic, TypeVar, cast
 
 from textual.message import Message
 
-from fueltui.api.events import EVENT_MODELS, AnyEvent, BaseEvent, StreamOverflow, StreamReset, TaskLog
+if TYPE_CHECKING:
+    from fueltui.api.events import AnyEvent, BaseEvent, TaskLog
 
-E = TypeVar("E", bound=BaseEvent)
+    RESYNC_EVENTS: frozenset[str]
 
-# Events saying the stream lost events: a restarted master (`stream.reset`, from the client) or
-# a reader that fell behind (`stream.overflow`, from the master). Either way: reload.
-RESYNC_EVENTS = frozenset(name for name, model in EVENT_MODELS.items() if model.resync)
-assert {StreamReset().type, StreamOverflow().type} == RESYNC_EVENTS
+E = TypeVar("E", bound="BaseEvent")
+
+
+@cache
+def resync_events() -> frozenset[str]:
+    """Events saying the stream lost events: a restarted master (`stream.reset`, from the
+    client) or a reader that fell behind (`stream.overflow`, from the master). Either way:
+    reload."""
+    from fueltui.api.events import EVENT_MODELS, StreamOverflow, StreamReset
+
+    names = frozenset(name for name, model in EVENT_MODELS.items() if model.resync)
+    assert {StreamReset().type, StreamOverflow().type} == names
+    return names
+
+
+def __getattr__(name: str) -> object:
+    if name == "RESYNC_EVENTS":  # a constant once; built on first use like the classes below
+        return resync_events()
+    raise AttributeError(name)
 
 
 class MasterEvent(Message, Generic[E]):
@@ -32,7 +52,7 @@ class MasterEvent(Message, Generic[E]):
     @staticmethod
     def of(event: AnyEvent) -> MasterEvent[BaseEvent]:
         """The message of this event's own class."""
-        return _MESSAGES[type(event)](event)
+        return _messages()[type(event)](event)
 
 
 def _derive(model: type[BaseEvent]) -> type[MasterEvent[BaseEvent]]:
@@ -44,14 +64,16 @@ def _derive(model: type[BaseEvent]) -> type[MasterEvent[BaseEvent]]:
     return cls
 
 
-_MESSAGES: dict[type[BaseEvent], type[MasterEvent[BaseEvent]]] = {
-    model: _derive(model) for model in EVENT_MODELS.values()
-}
+@cache
+def _messages() -> dict[type[BaseEvent], type[MasterEvent[BaseEvent]]]:
+    from fueltui.api.events import EVENT_MODELS
+
+    return {model: _derive(model) for model in EVENT_MODELS.values()}
 
 
 def message_class(model: type[E]) -> type[MasterEvent[E]]:
     """The Textual message class carrying events of `model`, for `@on(...)`."""
-    return cast("type[MasterEvent[E]]", _MESSAGES[model])
+    return cast("type[MasterEvent[E]]", _messages()[model])
 
 
 class MasterLogLines(Message):

@@ -15,8 +15,10 @@ from __future__ import annotations
 import os
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from fueltui.api.host import MasterHost
+if TYPE_CHECKING:
+    from fueltui.api.host import MasterHost
 
 HOST_ROOT = Path("/")
 

@@ -34,6 +34,9 @@ def test_startup_bench_paints_both_programs() -> None:
     out = run_bench("startup.py", "--runs", "1")
     assert re.search(r"\| bare Textual app .*\| 1 \| \d+\.\d+ \|", out)
     assert re.search(r"\| fueltui \| 1 \| \d+\.\d+ \|", out)
+    # the page complete (checks and previews shown) is timed too, not before the first frame
+    ours = re.search(r"^\| fueltui \| 1 \| (\d+\.\d+) \|.*\| (\d+\.\d+) \| \d+\.\d+x \|$", out, re.M)
+    assert ours and float(ours.group(2)) >= float(ours.group(1)), out
 
 
 def test_logs_bench_floods_and_opens_the_tail() -> None:
@@ -67,6 +70,25 @@ def test_scale_bench_runs_every_phase_on_a_small_lab() -> None:
     assert re.search(cold, out, re.M), out
 
 
+@pytest.mark.lab
+@pytest.mark.timeout(300)
+def test_fanout_bench_times_the_cold_run_up_to_the_first_results() -> None:
+    out = run_bench(
+        "fanout.py",
+        *("--nodes", "2", "--repeat", "1", "--tools", "fueltui,parallel-ssh", "--prefix", "fosm"),
+        "--no-record",
+        timeout=280,
+    )
+    for task in ("uname", "facts"):
+        for tool in ("fueltui", "parallel-ssh"):
+            row = re.search(rf"^\| {task} \| {tool} \| 2/2 \| ([\d.]+) \|.*\| ([\d.]+) \|$", out, re.M)
+            phases = re.search(rf"^\| {task} \| {tool} \| ([\d.]+) \| [\d.]+ \| ([\d.]+) \|", out, re.M)
+            assert row and phases, out
+            # the cold row ends with the first round: the second one (last column) is not in it
+            cold, start, first_round = float(row.group(1)), float(phases.group(1)), float(phases.group(2))
+            assert start + first_round - 0.02 <= cold <= start + first_round + 0.1, out
+
+
 def test_tui_bench_times_keys_on_both_pages_and_the_peer() -> None:
     out = run_bench("tui.py", "--nodes", "5", "--seconds", "3", "--rate", "100")
     nodes = re.search(
@@ -94,7 +116,8 @@ def test_startup_bench_splits_the_cpu_of_both_programs() -> None:
     assert "--phases 1" in out
     cell = r"(\d+\.\d{3}) / (\d+\.\d{3})"
     for program in ("bare", "fueltui"):
-        row = re.search(rf"^\| {program} \| {cell} \| {cell} \| {cell} \|$", out, re.M)
+        row = re.search(rf"^\| {program} \| {cell} \| {cell} \| {cell} \| {cell} \|$", out, re.M)
         assert row, out
-        imports, frame, total = (float(row.group(i)) for i in (1, 3, 5))
+        imports, frame, total, settled = (float(row.group(i)) for i in (1, 3, 5, 7))
         assert imports > 0 and frame > 0 and abs(imports + frame - total) < 0.002
+        assert settled >= total  # the settled page comes after (or with) the first frame

@@ -46,6 +46,7 @@ async def test_a_message_handler_that_raises_leaves_the_page_alive(
     async with app.run_test(size=(80, 24)) as pilot:
         screen = app.screen
         assert isinstance(screen, MasterSetupScreen)
+        await settle(pilot, lambda: screen.options is not None, "the page's first check")
         original = MasterSetupScreen.revalidate
 
         def broken(self: MasterSetupScreen) -> None:

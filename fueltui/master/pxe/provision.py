@@ -19,8 +19,6 @@ from collections.abc import Callable, Coroutine
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-import asyncssh
-
 from fueltui.core.disks import check_allocation, node_allocation, partition_plan, volume_defaults
 from fueltui.core.model import NodeStatus, Severity
 from fueltui.core.payload.data import HTTP_PORT
@@ -29,6 +27,7 @@ from fueltui.master.pxe import osfiles
 from fueltui.master.pxe.boottree import BootTree
 from fueltui.master.store import Store
 from fueltui.mirror.paths import image_dir, image_ready, mirror_root
+from fueltui.ssh.asyncssh_import import asyncssh
 from fueltui.ssh.fanout import Fanout, FanoutError
 from fueltui.ssh.keys import public_key_text
 

@@ -9,14 +9,15 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.message import Message
 from textual.screen import ModalScreen, Screen
-from textual.widgets import Footer, Input, TextArea
+from textual.widgets import Input, TextArea
 from textual.worker import Worker, WorkerState
 
-from fueltui.api.events import BaseEvent
-from fueltui.tui.messages import RESYNC_EVENTS, MasterConnected, MasterEvent, MasterLogLines
+from fueltui.tui.messages import MasterConnected, MasterEvent, MasterLogLines, resync_events
 from fueltui.tui.widgets.navbar import NavBar
+from fueltui.tui.widgets.pagefooter import PageFooter
 
 if TYPE_CHECKING:
+    from fueltui.api.events import BaseEvent
     from fueltui.api.schema import TaskRecord
     from fueltui.tui.app import FuelApp
     from fueltui.tui.backend import MasterAPI
@@ -55,7 +56,7 @@ class BaseScreen(Screen[None]):
     def compose(self) -> ComposeResult:
         yield NavBar(self.MODE, id="navbar")
         yield from self.compose_body()
-        yield Footer(compact=True)
+        yield PageFooter()
 
     def compose_body(self) -> ComposeResult:
         yield from ()
@@ -80,6 +81,10 @@ class BaseScreen(Screen[None]):
             return
         self.schedule_reload()
 
+    def after_first_frame(self) -> None:
+        """Called once on the app's start page, after its first frame is on screen: work the
+        first frame does without (bench/startup.py). Pages opened later never get it."""
+
     def has_unsaved(self) -> bool:
         """Edits not yet stored on the master; pages with forms say so."""
         return False
@@ -103,7 +108,7 @@ class BaseScreen(Screen[None]):
 
     def on_master_event(self, message: MasterEvent[BaseEvent]) -> None:
         """Live updates; pages add their own handler (Textual calls this one for every page too)."""
-        if message.event.type in RESYNC_EVENTS:  # events were lost: what the page shows may be stale
+        if message.event.type in resync_events():  # events were lost: what the page shows may be stale
             if self.has_unsaved():
                 self.notify("Live updates were lost; ctrl+r reloads from the master.", timeout=4)
             else:

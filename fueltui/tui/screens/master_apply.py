@@ -7,16 +7,20 @@ from __future__ import annotations
 
 import asyncio
 import shutil
+from typing import TYPE_CHECKING
 
-from fueltui.api.host import MasterHost
-from fueltui.core.bootdefaults import FUEL_DEFAULTS, default_boot_options_for
-from fueltui.core.kernelline import parse_boot_line
-from fueltui.core.model import BootOptions
+if TYPE_CHECKING:
+    from fueltui.api.host import MasterHost
+    from fueltui.core.model import BootOptions
 
 
 def initial_options(host: MasterHost | None) -> tuple[BootOptions, str]:
     """Boot options from the master's kernel line when it carries them, else derived from the
     master's first configured NIC (and its default route, when it is on that subnet)."""
+    # Imported here, after the page's first frame: the models (pydantic) are not needed for it.
+    from fueltui.core.bootdefaults import FUEL_DEFAULTS, default_boot_options_for
+    from fueltui.core.kernelline import parse_boot_line
+
     if host is None:
         return FUEL_DEFAULTS, "Fuel defaults — not connected to the master yet"
     try:

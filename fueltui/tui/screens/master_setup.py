@@ -4,12 +4,17 @@ Every keystroke rebuilds the boot options, runs the core's rules on them and ref
 findings under each field and the preview of the kernel line and of the files Apply writes.
 The NICs offered are the master's own (asked over the API), never the TUI's machine's; where
 Apply may write is decided by `tui.target` and shown on the page.
+
+This is the first page: its first frame shows the form from plain values (`FIRST_VALUES`) and
+the models, the rules and the previews (pydantic) are imported and run right after it
+(bench/startup.py, docs/benchmarks.md "Start-up"); hence the imports inside the methods.
 """
 
 from __future__ import annotations
 
 import re
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from rich.text import Text
 from textual import on
@@ -18,16 +23,15 @@ from textual.binding import Binding
 from textual.containers import Vertical, VerticalScroll
 from textual.widgets import Input, Label, Select, Static
 
-from fueltui.api.host import MasterHost
-from fueltui.core import masterfiles
-from fueltui.core.kernelline import render_boot_line
-from fueltui.core.model import BootOptions, DhcpPool, Finding, Severity
-from fueltui.core.rules import check_boot_options
 from fueltui.tui.screens.base import BaseScreen
-from fueltui.tui.screens.confirm import ConfirmScreen
 from fueltui.tui.screens.master_apply import initial_options, set_live_hostname
 from fueltui.tui.target import FilesTarget, files_target
 from fueltui.tui.widgets.field import Field, FindingLine, finding_text
+
+if TYPE_CHECKING:
+    from fueltui.api.host import MasterHost
+    from fueltui.core.masterfiles import Flavor
+    from fueltui.core.model import BootOptions, Finding
 
 # (field key, label, finding path under "master.")
 FIELDS: tuple[tuple[str, str, str], ...] = (
@@ -40,6 +44,20 @@ FIELDS: tuple[tuple[str, str, str], ...] = (
     ("pool_start", "Pool start", "dhcp_pool.start"),
     ("pool_end", "Pool end", "dhcp_pool.end"),
 )
+
+# The form before the master answers: `core.bootdefaults.FUEL_DEFAULTS` as the fields show it
+# (tests/tui/test_master_setup.py holds the two equal), without building the model.
+FIRST_VALUES: dict[str, str] = {
+    "ip": "10.20.0.2",
+    "netmask": "255.255.255.0",
+    "gateway": "10.20.0.1",
+    "dns": "",
+    "hostname": "fuel.domain.tld",
+    "ntp": "",
+    "pool_start": "10.20.0.129",
+    "pool_end": "10.20.0.254",
+}
+FIRST_SOURCE = "Fuel defaults — not connected to the master yet"
 
 __all__ = ["MasterSetupScreen", "field_for_path", "initial_options", "set_live_hostname"]
 
@@ -80,7 +98,7 @@ class MasterSetupScreen(BaseScreen):
 
     def __init__(self) -> None:
         super().__init__()
-        self.flavor: masterfiles.Flavor = "netplan"
+        self.flavor: Flavor = "netplan"
         self.findings: list[Finding] = []
         self.options: BootOptions | None = None
         self.host: MasterHost | None = None
@@ -88,14 +106,14 @@ class MasterSetupScreen(BaseScreen):
         self._source = ""
         self._loaded = False
         self._baseline: BootOptions | None = None  # the form as last filled or stored
+        self._checked = False  # the first check runs right after the first frame
 
     @property
     def target(self) -> FilesTarget:
         return files_target(self.fuel.root, self.fuel.lab, self.host)
 
     def compose_body(self) -> ComposeResult:
-        opts, self._source = initial_options(None)
-        values = self._values_of(opts)
+        values, self._source = FIRST_VALUES, FIRST_SOURCE
         with Vertical(id="master-body"):
             with VerticalScroll(id="master-form"):
                 yield Label("Admin interface", classes="section")
@@ -128,6 +146,16 @@ class MasterSetupScreen(BaseScreen):
 
     def on_mount(self) -> None:
         # BaseScreen.on_mount runs too: Textual calls the handler of every class in the MRO.
+        if self.fuel.first_frame_painted:  # opened later: check right away
+            self.call_after_refresh(self._first_check)
+
+    def after_first_frame(self) -> None:
+        self._first_check()
+
+    def _first_check(self) -> None:
+        if self._checked:  # the master's answer came first and filled and checked the form
+            return
+        self._checked = True  # from now on every edit is checked, even if this check fails
         self._baseline = self.read_form()
         self.revalidate()
 
@@ -199,6 +227,8 @@ class MasterSetupScreen(BaseScreen):
     # validation -------------------------------------------------------------------
 
     def read_form(self) -> BootOptions:
+        from fueltui.core.model import BootOptions, DhcpPool
+
         get = {key: self.query_one(f"#in-{key}", Input).value.strip() for key, _, _ in FIELDS}
         interface = self.query_one("#in-interface", Select).value
         return BootOptions(
@@ -215,9 +245,14 @@ class MasterSetupScreen(BaseScreen):
     @on(Input.Changed)
     @on(Select.Changed)
     def _changed(self) -> None:
-        self.revalidate()
+        if self._checked:  # before the first check: the fields' own initial values, checked then
+            self.revalidate()
 
     def revalidate(self) -> None:
+        from fueltui.core.model import Finding
+        from fueltui.core.rules import check_boot_options
+
+        self._checked = True
         opts = self.read_form()
         self.options = opts
         self.findings = check_boot_options(opts)
@@ -242,6 +277,9 @@ class MasterSetupScreen(BaseScreen):
         return self.query_one(f"#err-{key}", FindingLine).codes
 
     def _refresh_preview(self, opts: BootOptions) -> None:
+        from fueltui.core import masterfiles
+        from fueltui.core.kernelline import render_boot_line
+
         target = self.target
         self.query_one("#target", Static).update(
             Text(target.why, style="bold red" if target.is_host else "bold")
@@ -274,6 +312,11 @@ class MasterSetupScreen(BaseScreen):
         self.run_worker(self._load(fill=True), exclusive=True, group="reload", exit_on_error=False)
 
     def action_apply(self) -> None:
+        from fueltui.core import masterfiles
+        from fueltui.core.kernelline import render_boot_line
+        from fueltui.core.model import Severity
+        from fueltui.tui.screens.confirm import ConfirmScreen
+
         self.revalidate()
         errors = [f for f in self.findings if f.severity == Severity.error]
         if errors or self.options is None:
@@ -315,6 +358,8 @@ class MasterSetupScreen(BaseScreen):
         self.app.push_screen(ConfirmScreen(question, diff, diff=True), answered)
 
     async def _apply(self, opts: BootOptions, files: dict[str, str], target: FilesTarget) -> None:
+        from fueltui.core import masterfiles
+
         master = self.fuel.master
         if master is None:
             return

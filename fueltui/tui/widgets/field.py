@@ -2,16 +2,21 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from rich.text import Text
 from textual.app import ComposeResult
-from textual.containers import Horizontal, Vertical
+from textual.containers import Container
 from textual.widgets import Input, Label, Static
 
-from fueltui.core.model import Finding, Severity
+if TYPE_CHECKING:
+    from fueltui.core.model import Finding
 
 
 def finding_text(findings: list[Finding]) -> Text:
     """Findings as lines with a marker that reads without colour: ✗ error, ! warning."""
+    from fueltui.core.model import Severity  # pydantic: not before the first frame
+
     text = Text()
     for i, finding in enumerate(findings):
         if i:
@@ -42,14 +47,13 @@ class FindingLine(Static):
         return [f.code for f in self.findings]
 
 
-class Field(Vertical):
-    """`label [input]` then the findings about this field."""
+class Field(Container):
+    """`label [input]` then the findings about this field. One grid, not a column holding a
+    row: two widgets fewer per field, and every widget costs at start-up (bench/startup.py)."""
 
     DEFAULT_CSS = """
-    Field { height: auto; }
-    Field > Horizontal { height: 1; }
-    Field Label { width: 12; }
-    Field Input { width: 1fr; }
+    Field { layout: grid; grid-size: 2; grid-columns: 12 1fr; grid-rows: 1 auto; height: auto; }
+    Field > FindingLine { column-span: 2; }
     """
 
     def __init__(self, key: str, label: str, value: str = "", placeholder: str = "") -> None:
@@ -60,9 +64,8 @@ class Field(Vertical):
         self._placeholder = placeholder
 
     def compose(self) -> ComposeResult:
-        with Horizontal():
-            yield Label(self._label)
-            yield Input(self._value, placeholder=self._placeholder, compact=True, id=f"in-{self.key}")
+        yield Label(self._label)
+        yield Input(self._value, placeholder=self._placeholder, compact=True, id=f"in-{self.key}")
         yield FindingLine(id=f"err-{self.key}")
 
     @property
