@@ -116,6 +116,20 @@ async def discovered(lab: Lab, macs: list[str], timeout: float) -> tuple[float, 
             await asyncio.sleep(0.2)  # polling the master
 
 
+def neighbour_table_fulls() -> int:
+    """How often the kernel's ARP table was full (all CPUs). The table is one for the whole
+    kernel, every namespace's entries counted against the host's `gc_thresh3` (1 024 by
+    default, not settable from a namespace): a lab of 200 nodes pinging their peers needs
+    several thousand at once, so packets are dropped that a rack of real machines, each with
+    its own table, would deliver. Read-only: nothing of the host is changed."""
+    try:
+        lines = Path("/proc/net/stat/arp_cache").read_text().split("\n")
+    except OSError:
+        return 0
+    column = lines[0].split().index("table_fulls")
+    return sum(int(line.split()[column], 16) for line in lines[1:] if line.strip())
+
+
 def ssh_connections(lab: Lab) -> int:
     """The master's established SSH connections to the nodes (seen in its namespace)."""
     out = lab.master_exec(["ss", "-H", "-t", "-n", "state", "established", "dport", "=", ":22"])
@@ -224,6 +238,7 @@ async def phases(lab: Lab, count: int, up: Up, pid: int, args: argparse.Namespac
                     cut.append(-1)
             with profiled(pid, args.profile, name):
                 cpu0, events0, started = cpu_seconds(pid), counter.events, time.monotonic()
+                fulls0 = neighbour_table_fulls()
                 try:
                     record = await finish(client, await start_task(), min(timeout, limit))
                     outcome = f"{record.status.value}: {record.message}"
@@ -236,6 +251,11 @@ async def phases(lab: Lab, count: int, up: Up, pid: int, args: argparse.Namespac
                 wall = time.monotonic() - started
                 await asyncio.sleep(0.5)
                 cpu = cpu_seconds(pid) - cpu0
+            fulls = neighbour_table_fulls() - fulls0
+            if fulls:
+                print(f"{name}: the host's ARP table was full {fulls} times (one table for every namespace)",
+                      file=sys.stderr)  # fmt: skip
+                outcome = f"host ARP table full {fulls}x; {outcome}"
             if prepare is not None:
                 held = f"{cut[-1]} connections cut" if cut[-1] >= 0 else "connections NOT cut"
                 outcome += f"; {held}, {ssh_connections(lab)} new"
