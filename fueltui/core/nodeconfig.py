@@ -178,11 +178,17 @@ def _with_prefix(ip: str, cidr: str | None) -> str | None:
 # --------------------------------------------------------------------------- renderers
 
 
+# libyaml's emitter when PyYAML has it: the same text (a test holds them equal), 4× faster. A
+# node's YAML lists every peer, and `config_hash` renders it for every node: at 200 nodes the
+# pure-Python emitter took 39 ms a node, 8 s of the master's loop for one deploy's hashes.
+YAML_DUMPER: type[yaml.SafeDumper] = getattr(yaml, "CSafeDumper", yaml.SafeDumper)
+
+
 def render_node_yaml(cfg: NodeConfig) -> str:
     header = "# Written by fueltui's deployment; every deploy rewrites it.\n"
     # The payload (with its secrets) never goes into node.yaml: each script carries its own part.
     data = cfg.model_dump(mode="json", exclude={"payload"})
-    return header + yaml.safe_dump(data, sort_keys=False, default_flow_style=False)
+    return header + yaml.dump(data, Dumper=YAML_DUMPER, sort_keys=False, default_flow_style=False)
 
 
 def render_hostname(cfg: NodeConfig) -> str:

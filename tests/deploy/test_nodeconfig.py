@@ -278,3 +278,23 @@ def test_config_hash_follows_what_the_node_is_told() -> None:
 
 def test_every_graph_upload_source_has_a_renderer() -> None:
     assert set(UPLOAD_SOURCES) == set(RENDERERS)
+
+
+def test_node_yaml_is_the_same_text_from_libyaml_as_from_the_python_emitter() -> None:
+    """`config_hash` hashes this text: a deployed node must not look changed because the
+    emitter did (the master uses libyaml's when PyYAML has it)."""
+    import yaml
+
+    from fueltui.core import nodeconfig
+
+    assert nodeconfig.YAML_DUMPER is yaml.CSafeDumper  # this machine's PyYAML has libyaml
+    for apply_vlans in (True, False):
+        for cfg in lab_configs(apply_vlans).values():
+            data = cfg.model_dump(mode="json", exclude={"payload"})
+            odd = {**data, "name": "ünïcode ' \" : # x" + "y" * 120, "roles": []}
+            for sample in (data, odd):
+                fast = yaml.dump(sample, Dumper=yaml.CSafeDumper, sort_keys=False, default_flow_style=False)
+                assert fast == yaml.safe_dump(sample, sort_keys=False, default_flow_style=False)
+            assert render_node_yaml(cfg).endswith(
+                yaml.safe_dump(data, sort_keys=False, default_flow_style=False)
+            )
