@@ -6,6 +6,7 @@ from __future__ import annotations
 import asyncio
 
 from fueltui.ssh.batchedwrites import BatchedTcp, _BatchedTransport
+from polling import async_wait_until
 
 
 class _Session(asyncio.Protocol):
@@ -81,10 +82,11 @@ async def test_abort_sends_what_this_turn_wrote_and_reads_reach_the_session() ->
         port = server.sockets[0].getsockname()[1]
         transport, session = await BatchedTcp().create_connection(_Session, "127.0.0.1", port)
         assert isinstance(session, _Session) and session.transport is not None
-        for _ in range(50):
-            if session.received:
-                break
-            await asyncio.sleep(0.02)
+
+        async def arrived() -> bool:
+            return bool(session.received)
+
+        await async_wait_until(arrived, timeout=5.0, what="the node's greeting")
         assert bytes(session.received) == b"hello from the node"
         assert session.transport.get_extra_info("peername")[1] == port
         session.transport.write(b"disconnect")

@@ -86,7 +86,8 @@ def test_tests_do_not_sleep_to_synchronise() -> None:
     offenders = []
     for path in sorted((ROOT / "tests").rglob("*.py")):
         for number, line in enumerate(path.read_text(encoding="utf-8").splitlines(), 1):
-            code = line.split("#", 1)[0]
+            # `asyncio.sleep(0)` yields one loop turn, no time: what a loop-turn test steps by.
+            code = line.split("#", 1)[0].replace("asyncio.sleep(0)", "")
             if ("time.sleep(" in code or "asyncio.sleep(" in code) and "polling interval" not in line:
                 offenders.append(f"{path.relative_to(ROOT)}:{number}: {line.strip()}")
     assert not offenders, "bare sleeps in tests:\n" + "\n".join(offenders)

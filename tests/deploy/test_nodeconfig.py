@@ -287,7 +287,7 @@ def test_node_yaml_is_the_same_text_from_libyaml_as_from_the_python_emitter() ->
 
     from fueltui.core import nodeconfig
 
-    assert nodeconfig.YAML_DUMPER is yaml.CSafeDumper  # this machine's PyYAML has libyaml
+    assert nodeconfig.YAML_DUMPER.__name__ == "CSafeDumper"  # this machine's PyYAML has libyaml
     for apply_vlans in (True, False):
         for cfg in lab_configs(apply_vlans).values():
             data = cfg.model_dump(mode="json", exclude={"payload"})

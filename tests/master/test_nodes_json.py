@@ -73,6 +73,7 @@ def test_every_field_that_can_be_null_defaults_to_null() -> None:
     assert {Node, NodeFacts, Nic, Disk, SystemInfo, Bond, DiskAllocation} <= models
     for model in models:
         for name, field in model.model_fields.items():
+            assert field.annotation is not None, f"{model.__name__}.{name}"
             try:
                 TypeAdapter(field.annotation).validate_python(None)
             except ValidationError:
