@@ -10,7 +10,7 @@ With only two nodes on a network the two cannot be told apart either; both are b
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 
 
 def blame(entries: Iterable[Mapping[str, object]]) -> dict[str, list[str]]:
@@ -46,3 +46,18 @@ def blame(entries: Iterable[Mapping[str, object]]) -> dict[str, list[str]]:
                 add(source, f"cannot reach {peer} on {network} ({address})")
                 add(peer, f"{source} cannot reach it on {network} ({address})")
     return reasons
+
+
+def summary(status: str, message: str, blamed: list[str], entries: Sequence[Mapping[str, object]]) -> str:
+    """A node's health line once the check is done. A check that failed itself (it timed out,
+    say, on a network where every ping waits) keeps its failure, with what it had checked by
+    then: "all 3 peer addresses reachable" from a check that stopped after 3 of 32 is a lie."""
+    missed = [f"{e['peer']} on {e['network']} ({e['address']})" for e in entries if not e["ok"]]
+    if blamed:
+        return "health: " + "; ".join(blamed)
+    if status == "error":
+        so_far = f"{len(entries)} peer addresses checked, {len(missed)} not reached"
+        return f"{message} ({so_far} before it stopped)" if message else f"health: {so_far}"
+    if missed:  # the peers it missed are blamed, not this node
+        return f"health: ok; cannot reach {', '.join(missed)} (blamed on the peer)"
+    return f"health: all {len(entries)} peer addresses reachable"

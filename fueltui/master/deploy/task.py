@@ -27,6 +27,7 @@ from fueltui.master.deploy.changes import record_deployed
 from fueltui.master.deploy.checks import PredeployContext, deploy_untagged, predeploy_findings
 from fueltui.master.deploy.engine import Orchestrator
 from fueltui.master.deploy.envstatus import bystander_results, bystanders, env_status_now
+from fueltui.master.deploy.health import summary as health_summary
 from fueltui.master.deploy.nodes import DeployNode
 from fueltui.master.deploy.payload import attach_payload
 from fueltui.master.deploy.removal import remove_pending
@@ -305,12 +306,5 @@ async def _report_health(ctx: TaskContext, orchestrator: Orchestrator) -> None:
         failed_elsewhere = outcome.failed_task is not None and outcome.failed_task not in checks
         if not checks or outcome.status not in ("ready", "error") or failed_elsewhere:
             continue
-        missed = [f"{e['peer']} on {e['network']} ({e['address']})" for e in outcome.health if not e["ok"]]
-        total = len(outcome.health)
-        if outcome.blamed:
-            message = "health: " + "; ".join(outcome.blamed)
-        elif missed:  # the peers it missed are blamed, not this node
-            message = f"health: ok; cannot reach {', '.join(missed)} (blamed on the peer)"
-        else:
-            message = f"health: all {total} peer addresses reachable"
+        message = health_summary(outcome.status, outcome.message, outcome.blamed, outcome.health)
         await ctx.set_node(mac, message=message)
