@@ -323,7 +323,7 @@ def main() -> int:
         "of its own); an hour by default, so that none falls into a measured round",
     )
     parser.add_argument("--write", type=Path)
-    parser.add_argument("--logs", type=Path, help="copy the lab master's log here before `lab down`")
+    parser.add_argument("--logs", type=Path, help="copy the lab master's log and task logs here before `lab down`")
     args = parser.parse_args()
     if os.geteuid() != 0:
         print("the benchmark builds a lab of namespaces: run it as root", file=sys.stderr)
@@ -346,6 +346,9 @@ def main() -> int:
             args.logs.mkdir(parents=True, exist_ok=True)
             for log in lab.names.log_dir.glob("master*.log"):
                 shutil.copy(log, args.logs / log.name)
+            tasks = lab.names.master_state / "logs" / "tasks"  # every node's log of every phase
+            if tasks.is_dir():
+                shutil.copytree(tasks, args.logs / "tasks", dirs_exist_ok=True)
         if not args.keep:
             lab.down()
     text = (
