@@ -323,7 +323,9 @@ def main() -> int:
         "of its own); an hour by default, so that none falls into a measured round",
     )
     parser.add_argument("--write", type=Path)
-    parser.add_argument("--logs", type=Path, help="copy the lab master's log and task logs here before `lab down`")
+    parser.add_argument(
+        "--logs", type=Path, help="copy the lab master's log and task logs here before `lab down`"
+    )
     args = parser.parse_args()
     if os.geteuid() != 0:
         print("the benchmark builds a lab of namespaces: run it as root", file=sys.stderr)
