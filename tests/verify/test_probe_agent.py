@@ -121,6 +121,13 @@ class Listener:
     def heard(self, nic: str, vlan: int, sender: str) -> bool:
         return any(x.startswith(f"HEARD {nic} {vlan} {sender} ") for x in self.lines)
 
+    def ended(self, timeout: float = 20) -> dict[str, Any]:
+        """The report of a listener that ends by itself (long before its grace period)."""
+        self.proc.wait(timeout=timeout)
+        self._reader.join(timeout=5)
+        line = next(x for x in self.lines if x.startswith("RESULT "))
+        return json.loads(line.split(" ", 1)[1])
+
     def result(self) -> dict[str, Any]:  # the agent's JSON report, read as the tests index it
         self.stop_file.touch()
         self.proc.wait(timeout=10)
@@ -218,71 +225,42 @@ def test_listener_brings_a_down_nic_up_and_back_down(closet: Closet, tmp_path: P
 
 
 @pytest.mark.lab
-def test_listeners_send_on_the_go_file_and_end_once_everything_expected_was_heard(
-    closet: Closet, tmp_path: Path
+@pytest.mark.parametrize("go", ["file", "stdin"])
+def test_listeners_told_go_send_and_end_once_everything_expected_was_heard(
+    closet: Closet, tmp_path: Path, go: str
 ) -> None:
+    """Go by a file, or (the master's way) a GO line down the listener's own session: no new
+    session per node."""
     spaces = {n: closet.node(n, {"eth0": "br0", "eth1": "br1"}) for n in ("n1", "n2")}
+    told = ["--go-file", str(tmp_path / "go")] if go == "file" else ["--control-stdin"]
     listeners = {}
     for n, ns in spaces.items():
         peer = "n2" if n == "n1" else "n1"
         expect = tmp_path / f"{n}.expect"
         expect.write_text(json.dumps({"eth0": {"0": [[peer, "eth0"]]}, "eth1": {"101": [[peer, "eth1"]]}}))
         listeners[n] = Listener(
-            ns, n, ["eth0", "eth1"], tmp_path / f"{n}.stop",
-            "--go-file", str(tmp_path / "go"), "--expect-file", str(expect), "--grace", "60",
-            "--send", "eth0=0", "--send", "eth1=0,101",
+            ns, n, ["eth0", "eth1"], tmp_path / f"{n}.stop", *told,
+            "--expect-file", str(expect), "--grace", "60", "--send", "eth0=0", "--send", "eth1=0,101",
         )  # fmt: skip
     try:
-        (tmp_path / "go").touch()
         for listener in listeners.values():
-            listener.proc.wait(timeout=20)  # ends by itself, long before the 60 s grace
-            listener._reader.join(timeout=5)
+            assert not any(x.startswith("SENT ") for x in listener.lines)  # nothing before the go
+            if listener.proc.stdin is not None:
+                listener.proc.stdin.write("GO\n")
+                listener.proc.stdin.flush()
+        (tmp_path / "go").touch()
+        results = {n: listener.ended() for n, listener in listeners.items()}
     finally:
         for listener in listeners.values():
             listener.kill()
-    for n, listener in listeners.items():
+    for n, result in results.items():
         peer = "n2" if n == "n1" else "n1"
-        assert any(x.startswith("SENT ") for x in listener.lines)
-        result = json.loads(next(x for x in listener.lines if x.startswith("RESULT ")).split(" ", 1)[1])
+        assert any(x.startswith("SENT ") for x in listeners[n].lines)
         assert result["heard"]["eth1"]["101"] == [[peer, "eth1"]]
         assert result["errors"] == {}
-    assert not (tmp_path / "n1.expect").exists()  # the listener cleans up after itself
-
-
-@pytest.mark.lab
-def test_listeners_told_go_on_stdin_send_and_end_once_everything_expected_was_heard(
-    closet: Closet, tmp_path: Path
-) -> None:
-    """The master's go is a line down the listener's own session (no new session per node)."""
-    spaces = {n: closet.node(n, {"eth0": "br0"}) for n in ("n1", "n2")}
-    listeners = {}
-    for n, ns in spaces.items():
-        peer = "n2" if n == "n1" else "n1"
-        expect = tmp_path / f"{n}.expect"
-        expect.write_text(json.dumps({"eth0": {"0": [[peer, "eth0"]]}}))
-        listeners[n] = Listener(
-            ns, n, ["eth0"], tmp_path / f"{n}.stop", "--control-stdin",
-            "--expect-file", str(expect), "--grace", "60", "--send", "eth0=0",
-        )  # fmt: skip
-    try:
-        for listener in listeners.values():
-            assert listener.proc.stdin is not None
-            assert not any(x.startswith("SENT ") for x in listener.lines)  # nothing before the go
-            listener.proc.stdin.write("GO\n")
-            listener.proc.stdin.flush()
-        for listener in listeners.values():
-            listener.proc.wait(timeout=20)  # ends by itself, long before the 60 s grace
-            listener._reader.join(timeout=5)
-    finally:
-        for listener in listeners.values():
-            listener.kill()
-    for n, listener in listeners.items():
-        peer = "n2" if n == "n1" else "n1"
-        assert any(x.startswith("SENT ") for x in listener.lines)
-        result = json.loads(next(x for x in listener.lines if x.startswith("RESULT ")).split(" ", 1)[1])
-        assert result["heard"]["eth0"]["0"] == [[peer, "eth0"]]
         # The master reads the RESULT: no line per peer heard (~1 000 a node at 200 nodes).
-        assert not any(x.startswith("HEARD ") for x in listener.lines)
+        assert not any(x.startswith("HEARD ") for x in listeners[n].lines)
+    assert not (tmp_path / "n1.expect").exists()  # the listener cleans up after itself
 
 
 @pytest.mark.lab
@@ -301,10 +279,8 @@ def test_a_listener_ends_on_stop_or_when_its_stdin_closes(closet: Closet, tmp_pa
             listener.proc.stdin.flush()
         else:
             listener.proc.stdin.close()
-        listener.proc.wait(timeout=10)  # far below its 30 s timeout and 25 s go timeout
-        listener._reader.join(timeout=5)
+        result = listener.ended(timeout=10)  # far below its 30 s timeout and 25 s go timeout
     finally:
         listener.kill()
     assert not any(x.startswith("SENT ") for x in listener.lines)
-    result = json.loads(next(x for x in listener.lines if x.startswith("RESULT ")).split(" ", 1)[1])
     assert result["errors"] == {}
