@@ -18,6 +18,7 @@ Nothing is kept in memory beyond one write's lines and a bounded number of open 
 
 from __future__ import annotations
 
+import functools
 import os
 import re
 import resource
@@ -48,14 +49,11 @@ def open_budget() -> int:
 
 
 class LogFiles:
-    MAX_OPEN = 128  # at least; see `open_budget`
-
     def __init__(self, root: Path, cap: int = FILE_CAP, master_log_cap: int = MASTER_LOG_CAP) -> None:
         self.root = root
         self.cap = cap
         self.master_log_cap = master_log_cap
         self._open: OrderedDict[Path, tuple[int, int]] = OrderedDict()  # path → (fd, size)
-        self._budget_known: int | None = None  # the master raises its limit after this is made
         self._lock = threading.Lock()
         self._appends = 0
         statedir.private_dir(root / "nodes")  # node output: addresses, configs, errors
@@ -95,11 +93,9 @@ class LogFiles:
             if self._appends % MASTER_CHECK_EVERY == 0:
                 cap_master_log(self.root.parent / statedir.LOGFILE_NAME, self.master_log_cap)
 
-    @property
+    @functools.cached_property
     def _budget(self) -> int:
-        if self._budget_known is None:
-            self._budget_known = max(self.MAX_OPEN, open_budget())
-        return self._budget_known
+        return open_budget()  # on first use: the master raises its limit after this is made
 
     def close(self) -> None:
         with self._lock:

@@ -317,18 +317,19 @@ class Fanout:
                 self._forget(host)
                 raise NodeUnreachable(host, f"cannot open a session: {exc}") from exc
             procs.append(proc)
+            feeder = None
             if input is None or isinstance(input, str):
                 if input:
                     proc.stdin.write(input)
                 proc.stdin.write_eof()
-                await asyncio.gather(pump(proc.stdout, out), pump(proc.stderr, err))
-                return await proc.wait()
-            feeder = asyncio.create_task(feed(proc, input))
+            else:
+                feeder = asyncio.create_task(feed(proc, input))
             try:
                 await asyncio.gather(pump(proc.stdout, out), pump(proc.stderr, err))
                 return await proc.wait()
             finally:
-                feeder.cancel()  # the command ended: what it was not sent is moot
+                if feeder is not None:
+                    feeder.cancel()  # the command ended: what it was not sent is moot
 
         async def feed(proc: asyncssh.SSHClientProcess[str], chunks: AsyncIterable[str]) -> None:
             # A command that ended (or a lost channel) leaves the rest unsent: its output says why.
